@@ -1,0 +1,2 @@
+export * from "./alpha";
+export * from "./capture";

@@ -1,0 +1,2 @@
+export * from "./transformer";
+export * from "./vit";

@@ -1,0 +1,72 @@
+import * as tf from "@tensorflow/tfjs";
+import { ParamStore } from "../ops/param";
+import { Rng } from "../util/rng";
+import { dyt } from "./dyt";
+import { layerNorm } from "./layernorm";
+import { rmsNorm } from "./rmsnorm";
+import { NORM_KINDS, SQUASHERS, type Norm, type NormKind, type NormOptions } from "./types";
+
+export const NORM_DEFAULTS = {
+  alpha0: 0.5,
+  learnAlpha: true,
+  squash: "tanh",
+  layernormEps: 1e-6,
+  rmsnormEps: 1e-6,
+  layout: "channels-last",
+} as const;
+
+export function assertNormKind(kind: string): asserts kind is NormKind {
+  if (!(NORM_KINDS as readonly string[]).includes(kind))
+    throw new Error(`unknown norm kind "${kind}"; valid kinds: ${NORM_KINDS.join(", ")}`);
+}
+
+/**
+ * The one norm factory: every model gets its norm layers here, so a study
+ * changes a string, never a model. Parameters are created in `store` under
+ * `name` (no weight decay on any of them).
+ */
+export function makeNorm(kind: NormKind | string, dim: number, options: NormOptions = {}, store?: ParamStore, name = "norm"): Norm {
+  assertNormKind(kind);
+  if (!Number.isInteger(dim) || dim <= 0) throw new Error(`makeNorm: dim must be a positive integer, got ${dim}`);
+  const layout = options.layout ?? NORM_DEFAULTS.layout;
+  if (layout !== "channels-last" && layout !== "channels-first")
+    throw new Error(`makeNorm: unknown layout "${layout}"; use channels-last or channels-first`);
+  const s = (store ?? new ParamStore(new Rng(0))).scope(name);
+  const before = s.params.length;
+  const gain = options.gain ?? kind !== "identity";
+  const bias = options.bias ?? (kind === "layernorm" || kind === "dyt");
+  const gamma = gain && kind !== "identity" ? s.constant("gamma", [dim], options.gain0 ?? 1) : undefined;
+  const beta = bias && kind !== "identity" ? s.constant("beta", [dim], 0) : undefined;
+
+  let apply: (x: tf.Tensor) => tf.Tensor;
+  let alpha: tf.Variable | undefined;
+  switch (kind) {
+    case "layernorm": {
+      const eps = options.eps ?? NORM_DEFAULTS.layernormEps;
+      apply = (x) => layerNorm(x, gamma, beta, eps, layout);
+      break;
+    }
+    case "rmsnorm": {
+      const eps = options.eps ?? NORM_DEFAULTS.rmsnormEps;
+      apply = (x) => rmsNorm(x, gamma, beta, eps, layout);
+      break;
+    }
+    case "dyt": {
+      const phi = options.squash ?? NORM_DEFAULTS.squash;
+      if (!(SQUASHERS as readonly string[]).includes(phi))
+        throw new Error(`unknown squash function "${phi}"; valid: ${SQUASHERS.join(", ")}`);
+      const alpha0 = options.alpha0 ?? NORM_DEFAULTS.alpha0;
+      if (!Number.isFinite(alpha0)) throw new Error(`makeNorm: alpha0 must be a finite number, got ${alpha0}`);
+      alpha = s.constant("alpha", [1], alpha0);
+      if (options.learnAlpha === false) alpha.trainable = false;
+      const a = alpha;
+      apply = (x) => dyt(x, a, gamma, beta, phi, layout);
+      break;
+    }
+    case "identity":
+      apply = (x) => x;
+      break;
+  }
+  const params = s.params.slice(before);
+  return { kind, name: s.prefix, dim, params, alpha, apply };
+}

@@ -1,0 +1,41 @@
+import * as tf from "@tensorflow/tfjs";
+import type { Param } from "../ops/param";
+
+/** Every normalization (or its replacement) the lab can put in a norm slot. */
+export const NORM_KINDS = ["layernorm", "rmsnorm", "dyt", "identity"] as const;
+export type NormKind = (typeof NORM_KINDS)[number];
+
+/** S-shaped functions DyT can use (paper ablation, Table 7). */
+export const SQUASHERS = ["tanh", "hardtanh", "sigmoid", "shifted-sigmoid", "softsign", "erf", "identity"] as const;
+export type Squasher = (typeof SQUASHERS)[number];
+
+export type Layout = "channels-last" | "channels-first";
+
+export interface NormOptions {
+  /** DyT: initial alpha (paper default 0.5). */
+  alpha0?: number;
+  /** DyT: learn alpha (true) or freeze it at alpha0 (the "no alpha" ablation). */
+  learnAlpha?: boolean;
+  /** DyT: the squashing function (default tanh). */
+  squash?: Squasher;
+  /** LayerNorm / RMSNorm epsilon (LN default 1e-6 as in timm ViT, RMS 1e-6). */
+  eps?: number;
+  /** Learnable per-channel gain gamma (default true). */
+  gain?: boolean;
+  /** Learnable per-channel bias beta (default true; RMSNorm has none). */
+  bias?: boolean;
+  /** Initial gamma (default 1; res-post-norm uses 0). */
+  gain0?: number;
+  /** Which axis holds the channels: last ([B,T,C]) or 1 ([B,C,H,W]). */
+  layout?: Layout;
+}
+
+export interface Norm {
+  readonly kind: NormKind;
+  readonly name: string;
+  readonly dim: number;
+  readonly params: Param[];
+  /** DyT's alpha; undefined for other kinds. */
+  readonly alpha?: tf.Variable;
+  apply(x: tf.Tensor): tf.Tensor;
+}

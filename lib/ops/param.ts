@@ -1,0 +1,58 @@
+import * as tf from "@tensorflow/tfjs";
+import { Rng } from "../util/rng";
+
+/**
+ * A trainable tensor with the facts the optimizer needs: a stable name (for
+ * checkpoints and hooks) and whether weight decay applies (AdamW groups:
+ * no decay on norm parameters, alpha, biases, position embeddings).
+ */
+export interface Param {
+  name: string;
+  variable: tf.Variable;
+  decay: boolean;
+}
+
+/** Collects parameters under a dotted prefix while a model is built. */
+export class ParamStore {
+  readonly params: Param[] = [];
+  constructor(
+    readonly rng: Rng,
+    readonly prefix = "",
+  ) {}
+
+  scope(name: string): ParamStore {
+    const child = new ParamStore(this.rng, this.prefix ? `${this.prefix}.${name}` : name);
+    (child as { params: Param[] }).params = this.params; // shared list
+    return child;
+  }
+
+  add(name: string, values: Float32Array, shape: number[], decay: boolean): tf.Variable {
+    const full = this.prefix ? `${this.prefix}.${name}` : name;
+    if (this.params.some((p) => p.name === full)) throw new Error(`duplicate parameter name ${full}`);
+    const variable = tf.variable(tf.tensor(values, shape, "float32"), true, `${full}_${uid++}`);
+    this.params.push({ name: full, variable, decay });
+    return variable;
+  }
+
+  /** Truncated normal (std, +-2 std), drawn from the seeded Rng so every engine starts identical. */
+  truncNormal(name: string, shape: number[], std: number, decay = true): tf.Variable {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const v = new Float32Array(n);
+    for (let i = 0; i < n; i++) v[i] = this.rng.truncNormal(std);
+    return this.add(name, v, shape, decay);
+  }
+
+  constant(name: string, shape: number[], value: number, decay = false): tf.Variable {
+    const n = shape.reduce((a, b) => a * b, 1);
+    return this.add(name, new Float32Array(n).fill(value), shape, decay);
+  }
+}
+let uid = 0;
+
+export function disposeParams(params: Param[]): void {
+  for (const p of params) p.variable.dispose();
+}
+
+export function countParams(params: Param[]): number {
+  return params.reduce((a, p) => a + p.variable.size, 0);
+}

@@ -1,0 +1,314 @@
+import * as fs from "fs";
+import * as path from "path";
+import * as tf from "@tensorflow/tfjs";
+import { BatchSampler, type BatchSamplerState } from "../data/sampler";
+import { gatherImages, gatherLabels, type ImageDataset } from "../data/dataset";
+import { LeakGuard } from "../engine/leak";
+import type { ForwardOptions } from "../models/transformer";
+import type { Norm } from "../norms/types";
+import type { Param } from "../ops/param";
+import { writeFileAtomic, writeJsonAtomic } from "../util/atomic";
+import { AdamW } from "./adamw";
+import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from "./checkpoint";
+import { clipByGlobalNorm, globalNorm } from "./clip";
+import { consoleProgress, type ProgressSink } from "./progress";
+import { lrAt } from "./schedule";
+
+/** What the trainer needs of a model. */
+export interface Model {
+  readonly params: Param[];
+  forward(x: tf.Tensor, opts?: ForwardOptions): tf.Tensor;
+  norms(): Norm[];
+}
+
+export interface TrainConfig {
+  steps: number;
+  batchSize: number;
+  lr: number;
+  warmupSteps: number;
+  minLrRatio: number;
+  weightDecay: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** Clip the global gradient norm to this; 0 disables clipping. */
+  clipNorm: number;
+  /** Evaluate on the eval set every N steps (and at the end). */
+  evalEvery: number;
+  /** Evaluate on at most this many eval examples (0 = all). */
+  evalLimit: number;
+  evalBatchSize: number;
+  /** Write a metrics line every N steps. */
+  logEvery: number;
+  /** Checkpoint every N steps (0 = only at the end). */
+  checkpointEvery: number;
+  /** Seed of the data order. */
+  seed: number;
+  /** A loss above divergenceFactor * ln(numClasses) counts as diverged. */
+  divergenceFactor: number;
+}
+
+export const TRAIN_DEFAULTS: TrainConfig = {
+  steps: 500,
+  batchSize: 64,
+  lr: 1e-3,
+  warmupSteps: 50,
+  minLrRatio: 0.01,
+  weightDecay: 0.05,
+  beta1: 0.9,
+  beta2: 0.999,
+  eps: 1e-8,
+  clipNorm: 1.0,
+  evalEvery: 100,
+  evalLimit: 2000,
+  evalBatchSize: 250,
+  logEvery: 10,
+  checkpointEvery: 100,
+  seed: 0,
+  divergenceFactor: 3,
+};
+
+/** A per-step observer (lib/hooks). Values it returns are merged into the metrics line. */
+export interface TrainHook {
+  name: string;
+  /** Called after each update on logged steps. */
+  onLog?(step: number, model: Model): Record<string, unknown> | void;
+}
+
+export interface TrainOptions {
+  /** Directory for metrics.jsonl, checkpoint/ and result.json; none = in memory only. */
+  runDir?: string;
+  /** Continue from runDir's checkpoint when one exists (default true). */
+  resume?: boolean;
+  hooks?: TrainHook[];
+  progress?: ProgressSink | false;
+  label?: string;
+  /** Stop (as if interrupted) after this global step; for testing resume. */
+  stopAfter?: number;
+  /** Throw if the live tensor count grows across steps (default true). */
+  leakCheck?: boolean;
+}
+
+export interface LogLine {
+  step: number;
+  loss: number;
+  lr: number;
+  gradNorm: number;
+  [k: string]: unknown;
+}
+
+export interface EvalPoint {
+  step: number;
+  loss: number;
+  acc: number;
+}
+
+export type RunStatus = "completed" | "diverged" | "interrupted";
+
+export interface TrainResult {
+  status: RunStatus;
+  /** Step at which divergence was detected, and why. */
+  diverged?: { step: number; reason: string };
+  stepsDone: number;
+  log: LogLine[];
+  evals: EvalPoint[];
+  final?: EvalPoint;
+  wallTimeSec: number;
+  msPerStep: number;
+}
+
+interface CkptState {
+  sampler: BatchSamplerState;
+  optStep: number;
+  log: LogLine[];
+  evals: EvalPoint[];
+  wallTimeSec: number;
+  config: TrainConfig;
+}
+
+function shapeBatch(ds: ImageDataset, x: Float32Array, n: number): tf.Tensor {
+  return tf.tensor4d(x, [n, ds.height, ds.width, ds.channels]);
+}
+
+/** Mean loss and accuracy of `model` on the first `limit` examples of ds. */
+export function evaluate(model: Model, ds: ImageDataset, limit = 0, batchSize = 250): { loss: number; acc: number } {
+  const n = limit > 0 ? Math.min(limit, ds.n) : ds.n;
+  let lossSum = 0;
+  let correct = 0;
+  for (let s = 0; s < n; s += batchSize) {
+    const m = Math.min(batchSize, n - s);
+    const idx = Int32Array.from({ length: m }, (_, i) => s + i);
+    const [l, c] = tf.tidy(() => {
+      const x = shapeBatch(ds, gatherImages(ds, idx), m);
+      const y = tf.tensor1d(gatherLabels(ds, idx), "int32");
+      const logits = model.forward(x);
+      const loss = tf.losses.softmaxCrossEntropy(tf.oneHot(y, ds.numClasses), logits, undefined, undefined, tf.Reduction.SUM);
+      const acc = tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), y), "float32"));
+      return [loss.dataSync()[0]!, acc.dataSync()[0]!];
+    });
+    lossSum += l;
+    correct += c;
+  }
+  return { loss: lossSum / n, acc: correct / n };
+}
+
+/**
+ * Train a classifier with AdamW + warmup/cosine, seeded and deterministic on
+ * one engine. Writes metrics.jsonl and checkpoints to runDir, resumes from a
+ * checkpoint exactly (same batches, same optimizer state), and ends cleanly
+ * on divergence (non-finite loss or loss blow-up) with the step recorded.
+ */
+export async function train(model: Model, data: { train: ImageDataset; eval: ImageDataset }, config: Partial<TrainConfig> = {}, opts: TrainOptions = {}): Promise<TrainResult> {
+  const cfg: TrainConfig = { ...TRAIN_DEFAULTS, ...config };
+  validateTrainConfig(cfg);
+  const { train: trainSet, eval: evalSet } = data;
+  const trainable = model.params.filter((p) => p.variable.trainable);
+  const vars = trainable.map((p) => p.variable);
+  const opt = new AdamW(trainable, { beta1: cfg.beta1, beta2: cfg.beta2, eps: cfg.eps, weightDecay: cfg.weightDecay });
+  let sampler = new BatchSampler(trainSet.n, cfg.seed);
+  let log: LogLine[] = [];
+  let evals: EvalPoint[] = [];
+  let start = 0;
+  let priorWall = 0;
+  const ckptDir = opts.runDir ? path.join(opts.runDir, "checkpoint") : undefined;
+  const metricsFile = opts.runDir ? path.join(opts.runDir, "metrics.jsonl") : undefined;
+
+  if (ckptDir && opts.resume !== false && hasCheckpoint(ckptDir)) {
+    const ck = loadCheckpoint<CkptState>(ckptDir);
+    for (const p of model.params) {
+      const v = ck.values.get(p.name);
+      if (!v) throw new Error(`checkpoint in ${ckptDir} has no tensor ${p.name}: it was written by a different model; delete it to start over`);
+      p.variable.assign(tf.tensor(v.data, v.shape));
+    }
+    trainable.forEach((p, i) => {
+      opt.m[i]!.assign(tf.tensor(ck.values.get(`opt.m.${p.name}`)!.data, p.variable.shape));
+      opt.v[i]!.assign(tf.tensor(ck.values.get(`opt.v.${p.name}`)!.data, p.variable.shape));
+    });
+    opt.step = ck.state.optStep;
+    sampler = BatchSampler.fromState(ck.state.sampler);
+    log = ck.state.log;
+    evals = ck.state.evals;
+    priorWall = ck.state.wallTimeSec;
+    start = ck.step;
+  } else if (metricsFile && fs.existsSync(metricsFile)) {
+    fs.rmSync(metricsFile);
+  }
+  // Metrics written after the checkpoint belong to steps that will be redone.
+  if (metricsFile) writeFileAtomic(metricsFile, log.map((l) => JSON.stringify(l) + "\n").join(""));
+
+  const progress = opts.progress === false ? undefined : (opts.progress ?? consoleProgress());
+  progress?.start(cfg.steps, opts.label ?? "train", start);
+  const guard = opts.leakCheck === false ? undefined : new LeakGuard(2);
+  const lossCap = cfg.divergenceFactor * Math.log(trainSet.numClasses);
+  const t0 = Date.now();
+  let status: RunStatus = "completed";
+  let diverged: TrainResult["diverged"];
+  let lastEvalAcc: number | undefined = evals.at(-1)?.acc;
+  const ex = trainSet.height * trainSet.width * trainSet.channels;
+  const xbuf = new Float32Array(cfg.batchSize * ex);
+  const ybuf = new Int32Array(cfg.batchSize);
+
+  const checkpoint = (stepDone: number) => {
+    if (!ckptDir) return;
+    const tensors = [
+      ...model.params.map((p) => ({ name: p.name, tensor: p.variable as tf.Tensor })),
+      ...trainable.flatMap((p, i) => [
+        { name: `opt.m.${p.name}`, tensor: opt.m[i]! as tf.Tensor },
+        { name: `opt.v.${p.name}`, tensor: opt.v[i]! as tf.Tensor },
+      ]),
+    ];
+    saveCheckpoint<CkptState>(ckptDir, stepDone, tensors, {
+      sampler: sampler.state(),
+      optStep: opt.step,
+      log,
+      evals,
+      wallTimeSec: priorWall + (Date.now() - t0) / 1000,
+      config: cfg,
+    });
+  };
+
+  let step = start;
+  for (; step < cfg.steps; step++) {
+    if (opts.stopAfter !== undefined && step >= opts.stopAfter) {
+      status = "interrupted";
+      break;
+    }
+    const idx = sampler.next(cfg.batchSize);
+    gatherImages(trainSet, idx, xbuf);
+    gatherLabels(trainSet, idx, ybuf);
+    const lr = lrAt(step, cfg);
+    const ts = Date.now();
+    const { lossV, normV } = tf.tidy(() => {
+      const x = shapeBatch(trainSet, xbuf, cfg.batchSize);
+      const y = tf.oneHot(tf.tensor1d(ybuf, "int32"), trainSet.numClasses);
+      const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, model.forward(x)) as tf.Scalar, vars);
+      const gl = vars.map((v) => grads[v.name]!);
+      const norm = globalNorm(gl);
+      const normV = norm.dataSync()[0]!;
+      const lossV = value.dataSync()[0]!;
+      if (Number.isFinite(lossV) && Number.isFinite(normV) && lossV <= lossCap) {
+        const g = cfg.clipNorm > 0 ? clipByGlobalNorm(gl, normV, cfg.clipNorm) : gl;
+        opt.apply(g, lr);
+      }
+      return { lossV, normV };
+    });
+    const ms = Date.now() - ts;
+    if (!Number.isFinite(lossV) || !Number.isFinite(normV) || lossV > lossCap) {
+      status = "diverged";
+      diverged = {
+        step,
+        reason: !Number.isFinite(lossV) ? `non-finite loss (${lossV})` : !Number.isFinite(normV) ? `non-finite gradient norm` : `loss ${lossV.toFixed(3)} > ${lossCap.toFixed(3)} (${cfg.divergenceFactor} x ln ${trainSet.numClasses})`,
+      };
+      const line: LogLine = { step, loss: lossV, lr, gradNorm: normV, diverged: true };
+      log.push(line);
+      if (metricsFile) fs.appendFileSync(metricsFile, JSON.stringify(line) + "\n");
+      break;
+    }
+    guard?.check();
+    const isLast = step === cfg.steps - 1;
+    if (step % cfg.logEvery === 0 || isLast) {
+      const line: LogLine = { step, loss: lossV, lr, gradNorm: normV, ms };
+      for (const h of opts.hooks ?? []) Object.assign(line, h.onLog?.(step, model) ?? {});
+      log.push(line);
+      if (metricsFile) fs.appendFileSync(metricsFile, JSON.stringify(line) + "\n");
+    }
+    if ((step + 1) % cfg.evalEvery === 0 || isLast) {
+      const e = evaluate(model, evalSet, cfg.evalLimit, cfg.evalBatchSize);
+      evals.push({ step: step + 1, ...e });
+      lastEvalAcc = e.acc;
+      if (metricsFile) fs.appendFileSync(metricsFile, JSON.stringify({ step: step + 1, evalLoss: e.loss, evalAcc: e.acc }) + "\n");
+    }
+    if ((cfg.checkpointEvery > 0 && (step + 1) % cfg.checkpointEvery === 0) || isLast) checkpoint(step + 1);
+    progress?.update(step, { loss: lossV, lr, msPerStep: ms, evalAcc: lastEvalAcc });
+  }
+  const wall = priorWall + (Date.now() - t0) / 1000;
+  const doneNow = Math.max(1, step - start);
+  opt.dispose();
+  const result: TrainResult = {
+    status,
+    diverged,
+    stepsDone: status === "diverged" ? diverged!.step : step,
+    log,
+    evals,
+    final: status === "completed" ? evals.at(-1) : undefined,
+    wallTimeSec: wall,
+    msPerStep: ((Date.now() - t0) / doneNow) | 0,
+  };
+  progress?.end(
+    status === "diverged"
+      ? `diverged at step ${diverged!.step}: ${diverged!.reason}`
+      : status === "interrupted"
+        ? `stopped at step ${step}`
+        : `done in ${wall.toFixed(1)} s, eval acc ${(100 * (result.final?.acc ?? NaN)).toFixed(2)}%`,
+  );
+  if (opts.runDir) writeJsonAtomic(path.join(opts.runDir, "train-result.json"), result);
+  return result;
+}
+
+export function validateTrainConfig(c: TrainConfig): void {
+  const posInt = ["steps", "batchSize", "evalEvery", "logEvery", "evalBatchSize"] as const;
+  for (const k of posInt) if (!Number.isInteger(c[k]) || c[k] <= 0) throw new Error(`train config: ${k} must be a positive integer, got ${c[k]}`);
+  const nonNeg = ["warmupSteps", "weightDecay", "clipNorm", "evalLimit", "checkpointEvery", "minLrRatio"] as const;
+  for (const k of nonNeg) if (!(c[k] >= 0)) throw new Error(`train config: ${k} must be >= 0, got ${c[k]}`);
+  if (!(c.lr > 0) || !Number.isFinite(c.lr)) throw new Error(`train config: lr must be a positive number, got ${c.lr}`);
+}
