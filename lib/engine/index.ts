@@ -41,6 +41,8 @@ export interface EngineProvider {
   name: EngineName;
   /** Try to activate; return detail text, or throw with the reason. */
   activate(): Promise<string>;
+  /** Undo activate()'s global changes (e.g. kernel overrides) when another engine is chosen. */
+  deactivate?(): void;
 }
 const providers = new Map<EngineName, EngineProvider>();
 export function registerEngineProvider(p: EngineProvider): void {
@@ -52,7 +54,8 @@ function wasmDistDir(): string {
 }
 
 let wasmLoaded = false;
-async function activateWasm(): Promise<string> {
+/** Set up and select the stock wasm backend (also the base of the native engine). */
+export async function activateWasm(): Promise<string> {
   const wasm = require("@tensorflow/tfjs-backend-wasm") as typeof import("@tensorflow/tfjs-backend-wasm");
   if (!wasmLoaded) {
     // Threads need a blob: Worker, which Node refuses; the SIMD build is used.
@@ -78,6 +81,8 @@ function realTfjsNode(gpu: boolean): boolean {
 }
 
 async function activate(name: EngineName): Promise<string> {
+  // The native engine patches wasm kernels in place: undo that for any other engine.
+  if (name !== "native") for (const p of providers.values()) p.deactivate?.();
   switch (name) {
     case "cpu": {
       await tf.setBackend("cpu");

@@ -1,0 +1,374 @@
+/**
+ * The "native" engine: the tfjs wasm backend with its heaviest kernels
+ * (BatchMatMul, _FusedMatMul, batched Transpose) replaced by calls into a small
+ * N-API addon over the system OpenBLAS (native/dyt_native.cc, built by
+ * native/build.sh into native/build/dyt_native.node).
+ *
+ * Design: the overrides are registered for backend "wasm" itself rather than as
+ * a separate backend. Every tensor stays in the one WebAssembly.Memory; the
+ * addon reads and writes that heap in place (ArrayBuffer + byte offsets), so
+ * there is no copy, and every other op keeps using the wasm kernels. A
+ * separate backend would need a second wasm module instance, and the wasm
+ * package keeps each kernel's cwrap'ed entry point in a module-level variable
+ * set by the last backend initialised, so two wasm-based backends in one
+ * process would call into each other's heaps. The cost of this choice:
+ * "native" and "wasm" share a backend name, so the engine layer swaps the
+ * overrides in on activate() and back out on deactivate() (switching to any
+ * other engine), and tf.getBackend() says "wasm" for both.
+ *
+ * Heap growth: makeOutput() may grow the wasm memory, which replaces its
+ * ArrayBuffer. The heap buffer is therefore read after every allocation of a
+ * kernel, right before the addon call; offsets stay valid across growth.
+ */
+import * as tf from "@tensorflow/tfjs";
+import * as fs from "fs";
+import * as path from "path";
+import type { EngineProvider } from "./index";
+
+/** The addon's JS surface (see native/dyt_native.cc). */
+export interface NativeAddon {
+  info(): { corename: string; config: string; threads: number; poolThreads: number; coretypeEnv: string | null };
+  setThreads(n: number): void;
+  sgemm(
+    heap: ArrayBuffer,
+    aOff: number,
+    bOff: number,
+    cOff: number,
+    batch: number,
+    m: number,
+    n: number,
+    k: number,
+    transA: boolean,
+    transB: boolean,
+    strideA: number,
+    strideB: number,
+    aIndex?: Int32Array | null,
+    bIndex?: Int32Array | null,
+  ): void;
+  transpose2(heap: ArrayBuffer, xOff: number, yOff: number, batch: number, rows: number, cols: number): void;
+}
+
+let addon: NativeAddon | undefined;
+let loadError: string | undefined;
+
+function repoRoot(): string {
+  // Compiled to build/lib/engine/native.js, run from lib/engine/native.ts by
+  // ts tooling: walk up to the directory holding package.json.
+  let d = __dirname;
+  for (let i = 0; i < 6; i++) {
+    if (fs.existsSync(path.join(d, "package.json")) && fs.existsSync(path.join(d, "native"))) return d;
+    d = path.dirname(d);
+  }
+  return path.resolve(__dirname, "../../..");
+}
+
+/** Path of the built addon (env DYT_NATIVE_ADDON overrides it). */
+export function addonPath(): string {
+  return process.env.DYT_NATIVE_ADDON || path.join(repoRoot(), "native", "build", "dyt_native.node");
+}
+
+/** Load the addon once; undefined (with the reason in nativeLoadError()) when absent or broken. */
+export function loadAddon(): NativeAddon | undefined {
+  if (addon || loadError) return addon;
+  const p = addonPath();
+  if (!fs.existsSync(p)) {
+    loadError = `addon not built (${path.relative(process.cwd(), p) || p} missing; npm run setup builds it with g++ and libopenblas-dev)`;
+    return undefined;
+  }
+  try {
+    addon = require(p) as NativeAddon;
+    addon.info();
+  } catch (e) {
+    addon = undefined;
+    loadError = `addon failed to load: ${String((e as Error).message).split("\n")[0]}`;
+  }
+  return addon;
+}
+
+export function nativeLoadError(): string | undefined {
+  loadAddon();
+  return loadError;
+}
+
+// ---------------------------------------------------------------------------
+// Kernels. Types of the wasm backend are structural here to avoid a type
+// dependency on its internals.
+
+interface WasmData {
+  memoryOffset: number;
+  shape: number[];
+  dtype: tf.DataType;
+}
+interface WasmBackendLike {
+  wasm: { HEAPU8: Uint8Array };
+  dataIdMap: { get(id: object): WasmData };
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  disposeData(id: object, force?: boolean): boolean;
+}
+type KArgs = { inputs: tf.NamedTensorInfoMap; backend: WasmBackendLike; attrs?: tf.NamedAttrMap };
+
+const sizeOf = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+const offsetOf = (backend: WasmBackendLike, t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset;
+const heapOf = (backend: WasmBackendLike) => backend.wasm.HEAPU8.buffer as ArrayBuffer;
+
+/** Counts of kernel calls served natively vs delegated (for tests and the bench). */
+export const nativeStats = { matmul: 0, fusedMatmul: 0, transpose: 0, delegated: 0 };
+
+/**
+ * out = op(a) @ op(b) for float32 tensors on the wasm heap, with numpy-style
+ * broadcasting of the batch (outer) dims, written to a fresh output.
+ */
+function nativeMatMul(backend: WasmBackendLike, a: tf.TensorInfo, b: tf.TensorInfo, tA: boolean, tB: boolean): tf.TensorInfo {
+  const ra = a.shape.length;
+  const rb = b.shape.length;
+  const kA = tA ? a.shape[ra - 2]! : a.shape[ra - 1]!;
+  const kB = tB ? b.shape[rb - 1]! : b.shape[rb - 2]!;
+  const m = tA ? a.shape[ra - 1]! : a.shape[ra - 2]!;
+  const n = tB ? b.shape[rb - 2]! : b.shape[rb - 1]!;
+  if (kA !== kB)
+    throw new Error(
+      `Error in matMul: inner shapes (${kA}) and (${kB}) of Tensors with shapes ${a.shape} and ${b.shape} and transposeA=${tA} and transposeB=${tB} must match.`,
+    );
+  const outerA = a.shape.slice(0, -2);
+  const outerB = b.shape.slice(0, -2);
+  const outer = tf.broadcast_util.assertAndGetBroadcastShape(outerA, outerB);
+  const batch = sizeOf(outer);
+  const batchA = sizeOf(outerA);
+  const batchB = sizeOf(outerB);
+  const out = backend.makeOutput([...outer, m, n], "float32");
+  if (batch === 0 || m === 0 || n === 0) return out;
+  const aOff = offsetOf(backend, a);
+  const bOff = offsetOf(backend, b);
+  const cOff = offsetOf(backend, out);
+  const heap = heapOf(backend); // after makeOutput: the heap may have grown
+  let sA = m * kA;
+  let sB = kA * n;
+  let aIdx: Int32Array | null = null;
+  let bIdx: Int32Array | null = null;
+  if (batchA === 1) sA = 0;
+  if (batchB === 1) sB = 0;
+  if ((batchA !== batch && batchA !== 1) || (batchB !== batch && batchB !== 1)) {
+    // General broadcast ([2,1,..] x [1,3,..]): per-output batch index of each operand.
+    aIdx = broadcastIndex(outer, outerA);
+    bIdx = broadcastIndex(outer, outerB);
+  }
+  if (!tA && sB === 0 && !aIdx && batch > 1) {
+    // One shared right operand: fold the batch into the rows of one big gemm.
+    addon!.sgemm(heap, aOff, bOff, cOff, 1, batch * m, n, kA, false, tB, 0, 0);
+  } else {
+    addon!.sgemm(heap, aOff, bOff, cOff, batch, m, n, kA, tA, tB, sA, sB, aIdx, bIdx);
+  }
+  return out;
+}
+
+/** For each flat index of `outer`, the flat index into the (broadcast) `dims`. */
+function broadcastIndex(outer: number[], dims: number[]): Int32Array {
+  const total = sizeOf(outer);
+  const idx = new Int32Array(total);
+  const pad = outer.length - dims.length;
+  const full = [...Array(pad).fill(1), ...dims];
+  const strides = new Array<number>(full.length);
+  let s = 1;
+  for (let i = full.length - 1; i >= 0; i--) {
+    strides[i] = full[i] === 1 ? 0 : s;
+    s *= full[i]!;
+  }
+  for (let f = 0; f < total; f++) {
+    let rem = f;
+    let j = 0;
+    for (let i = outer.length - 1; i >= 0; i--) {
+      const d = outer[i]!;
+      j += (rem % d) * strides[i]!;
+      rem = Math.floor(rem / d);
+    }
+    idx[f] = j;
+  }
+  return idx;
+}
+
+type KernelFn = (args: KArgs) => tf.TensorInfo | tf.TensorInfo[];
+const originals = new Map<string, tf.KernelConfig>();
+
+function delegate(name: string, args: KArgs): tf.TensorInfo | tf.TensorInfo[] {
+  nativeStats.delegated++;
+  return (originals.get(name)!.kernelFunc as unknown as KernelFn)(args);
+}
+
+const batchMatMulKernel: KernelFn = (args) => {
+  const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+  if (a.dtype !== "float32" || b.dtype !== "float32" || a.shape.length < 2 || b.shape.length < 2)
+    return delegate("BatchMatMul", args);
+  const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
+  nativeStats.matmul++;
+  return nativeMatMul(args.backend, a, b, !!transposeA, !!transposeB);
+};
+
+/** Activation of a _FusedMatMul, run with the wasm kernels on the product. */
+function applyKernel(backend: WasmBackendLike, name: string, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap = {}): tf.TensorInfo {
+  const k = tf.getKernel(name, "wasm");
+  if (!k) throw new Error(`native: wasm kernel ${name} missing`);
+  return (k.kernelFunc as unknown as KernelFn)({ inputs, backend, attrs }) as tf.TensorInfo;
+}
+
+const fusedMatMulKernel: KernelFn = (args) => {
+  const { a, b, bias, preluActivationWeights } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+  const attrs = args.attrs as { transposeA: boolean; transposeB: boolean; activation: string; leakyreluAlpha?: number };
+  if (a!.dtype !== "float32" || b!.dtype !== "float32") return delegate("_FusedMatMul", args);
+  const backend = args.backend;
+  nativeStats.fusedMatmul++;
+  let y = nativeMatMul(backend, a!, b!, !!attrs.transposeA, !!attrs.transposeB);
+  const replace = (next: tf.TensorInfo) => {
+    backend.disposeData(y.dataId);
+    y = next;
+  };
+  if (bias) replace(applyKernel(backend, "Add", { a: y, b: bias }));
+  switch (attrs.activation) {
+    case undefined:
+    case null:
+    case "linear":
+      break;
+    case "relu":
+      replace(applyKernel(backend, "Relu", { x: y }));
+      break;
+    case "relu6":
+      replace(applyKernel(backend, "Relu6", { x: y }));
+      break;
+    case "elu":
+      replace(applyKernel(backend, "Elu", { x: y }));
+      break;
+    case "sigmoid":
+      replace(applyKernel(backend, "Sigmoid", { x: y }));
+      break;
+    case "leakyrelu":
+      replace(applyKernel(backend, "LeakyRelu", { x: y }, { alpha: attrs.leakyreluAlpha ?? 0.2 }));
+      break;
+    case "prelu":
+      replace(applyKernel(backend, "Prelu", { x: y, alpha: preluActivationWeights! }));
+      break;
+    default:
+      throw new Error(`native _FusedMatMul: activation ${attrs.activation} not supported`);
+  }
+  return y;
+};
+
+/**
+ * Transpose: permutations that, after dropping size-1 dims and merging
+ * adjacent dims that stay adjacent, swap two groups inside a batch, i.e.
+ * [batch, R, C] -> [batch, C, R] (e.g. swapping the last two dims, or
+ * [B,T,H,D] -> [B,T,D,H]), run as a cache-blocked batched 2-D transpose.
+ * [B,T,H,D] -> [B,H,T,D] (inner block D) is left to wasm, whose loop is fine
+ * for contiguous inner rows. Everything else is delegated.
+ */
+function asBatchedSwap(shape: number[], perm: number[]): [number, number, number] | undefined {
+  // Drop size-1 dims.
+  const keep = shape.map((d, i) => (d === 1 ? -1 : i)).filter((i) => i >= 0);
+  const p = perm.filter((i) => shape[i] !== 1);
+  const renum = new Map(keep.map((v, i) => [v, i] as [number, number]));
+  const q = p.map((i) => renum.get(i)!);
+  const s = keep.map((i) => shape[i]!);
+  // Merge runs of consecutive axes in q.
+  const groups: number[][] = [];
+  for (const ax of q) {
+    const g = groups[groups.length - 1];
+    if (g && g[g.length - 1]! + 1 === ax) g.push(ax);
+    else groups.push([ax]);
+  }
+  if (groups.length === 1) return undefined; // identity: leave to wasm
+  const gsize = (g: number[]) => g.reduce((acc, ax) => acc * s[ax]!, 1);
+  // Batch = leading groups already in place.
+  let lead = 0;
+  let expect = 0;
+  while (lead < groups.length && groups[lead]![0] === expect) {
+    expect += groups[lead]!.length;
+    lead++;
+  }
+  const rest = groups.slice(lead);
+  // Only a plain swap of two groups: [.., X, Y] -> [.., Y, X], Y last in the input.
+  if (rest.length !== 2) return undefined;
+  const [y, x] = rest as [number[], number[]];
+  if (x[0] !== expect || y[y.length - 1] !== s.length - 1) return undefined;
+  const batch = groups.slice(0, lead).reduce((acc, g) => acc * gsize(g), 1);
+  return [batch, gsize(x), gsize(y)];
+}
+
+const transposeKernel: KernelFn = (args) => {
+  const { x } = args.inputs as { x: tf.TensorInfo };
+  const { perm } = args.attrs as { perm: number[] };
+  if (x.dtype !== "float32" || sizeOf(x.shape) < 4096) return delegate("Transpose", args);
+  const swap = asBatchedSwap(x.shape, perm);
+  if (!swap) return delegate("Transpose", args);
+  const backend = args.backend;
+  const outShape = perm.map((i) => x.shape[i]!);
+  const out = backend.makeOutput(outShape, "float32");
+  nativeStats.transpose++;
+  addon!.transpose2(heapOf(backend), offsetOf(backend, x), offsetOf(backend, out), swap[0], swap[1], swap[2]);
+  return out;
+};
+
+const overrides: Record<string, KernelFn> = {
+  BatchMatMul: batchMatMulKernel,
+  _FusedMatMul: fusedMatMulKernel,
+  Transpose: transposeKernel,
+};
+
+/** Exposed for tests: which kernels the native engine replaces. */
+export const OVERRIDDEN_KERNELS = Object.keys(overrides);
+/** Exposed for tests: the transpose decomposition. */
+export const _asBatchedSwap = asBatchedSwap;
+
+let installed = false;
+
+function install(): void {
+  if (installed) return;
+  for (const [name, fn] of Object.entries(overrides)) {
+    const orig = tf.getKernel(name, "wasm");
+    if (!orig) throw new Error(`wasm kernel ${name} is not registered`);
+    originals.set(name, orig);
+    tf.unregisterKernel(name, "wasm");
+    // Keep the original setupFunc: the delegated path needs the wasm entry
+    // points it initialises, whichever kernel table the backend starts with.
+    const cfg: tf.KernelConfig = { kernelName: name, backendName: "wasm", kernelFunc: fn as unknown as tf.KernelFunc };
+    if (orig.setupFunc) cfg.setupFunc = orig.setupFunc;
+    if (orig.disposeFunc) cfg.disposeFunc = orig.disposeFunc;
+    tf.registerKernel(cfg);
+  }
+  installed = true;
+}
+
+function uninstall(): void {
+  if (!installed) return;
+  for (const [name, orig] of originals) {
+    tf.unregisterKernel(name, "wasm");
+    tf.registerKernel(orig);
+  }
+  originals.clear();
+  installed = false;
+}
+
+/** True while the native kernels are swapped into the wasm backend. */
+export function nativeKernelsActive(): boolean {
+  return installed;
+}
+
+/** The addon's report: OpenBLAS core, config string, thread counts. */
+export function nativeInfo(): ReturnType<NativeAddon["info"]> | undefined {
+  return loadAddon()?.info();
+}
+
+export const provider: EngineProvider = {
+  name: "native",
+  async activate(): Promise<string> {
+    const lib = loadAddon();
+    if (!lib) throw new Error(loadError!);
+    // The wasm backend first (set up exactly as the wasm engine does), then the swap.
+    const { activateWasm } = require("./index") as typeof import("./index");
+    await activateWasm();
+    install();
+    const i = lib.info();
+    const forced = i.coretypeEnv ? `, OPENBLAS_CORETYPE=${i.coretypeEnv}` : "";
+    return `wasm SIMD + OpenBLAS ${i.corename}${forced}, ${i.threads} thread${i.threads === 1 ? "" : "s"}`;
+  },
+  deactivate(): void {
+    uninstall();
+  },
+};

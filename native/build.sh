@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Build the native OpenBLAS kernels (native/build/dyt_native.node) with plain g++.
+# Needs g++, Node's headers (Debian: /usr/include/node; or node-gyp's cache) and
+# libopenblas-dev. Any failure exits non-zero with a one-line reason; setup.sh
+# treats that as "use the wasm engine". Rebuilds only when a source changed.
+set -euo pipefail
+cd "$(dirname "$0")"
+out=build/dyt_native.node
+srcs=(dyt_native.cc)
+
+fail() { echo "[native] not built: $*" >&2; exit 1; }
+
+if [ -f "$out" ] && [ -z "${DYT_NATIVE_REBUILD:-}" ]; then
+  newer=0
+  for s in "${srcs[@]}" build.sh; do [ "$s" -nt "$out" ] && newer=1; done
+  [ "$newer" = 0 ] && exit 0
+fi
+
+command -v g++ >/dev/null || fail "g++ not found (apt-get install g++)"
+command -v node >/dev/null || fail "node not found"
+
+# Node-API headers: next to the node binary, else node-gyp's header cache.
+ver=$(node -p 'process.version')
+prefix=$(node -p 'require("path").resolve(process.execPath, "../..")')
+inc=""
+for d in "$prefix/include/node" /usr/include/node /usr/local/include/node \
+         "${HOME:-/root}/.cache/node-gyp/${ver#v}/include/node" \
+         "${HOME:-/root}/Library/Caches/node-gyp/${ver#v}/include/node"; do
+  [ -f "$d/node_api.h" ] && { inc="$d"; break; }
+done
+[ -n "$inc" ] || fail "Node headers (node_api.h) not found (install nodejs headers or run node-gyp install)"
+
+naa=$(node -p 'require("path").dirname(require.resolve("node-addon-api/package.json", {paths: [process.cwd() + "/.."]}))' 2>/dev/null) \
+  || fail "node-addon-api is not installed (npm ci)"
+
+# OpenBLAS: Debian's libopenblas-dev puts cblas.h in the include path via the
+# alternatives system; look in the pthread variant dir as a fallback.
+blasinc=""
+for d in /usr/include/x86_64-linux-gnu /usr/include/aarch64-linux-gnu /usr/include/openblas /usr/include; do
+  [ -f "$d/cblas.h" ] && { blasinc="$d"; break; }
+done
+[ -n "$blasinc" ] || fail "cblas.h not found (apt-get install libopenblas-dev)"
+
+mkdir -p build
+tmp=build/.dyt_native.$$.node
+# -O2 is enough: the heavy loops live in OpenBLAS. -march is deliberately not
+# set so the addon runs on any x86-64 the OpenBLAS dynamic dispatch supports.
+if ! g++ -std=c++17 -O2 -fPIC -shared -pthread -fexceptions -Wall \
+     -DNAPI_VERSION=8 -DNAPI_CPP_EXCEPTIONS -DNODE_ADDON_API_DISABLE_DEPRECATED \
+     -I"$inc" -I"$naa" -I"$blasinc" \
+     "${srcs[@]}" -o "$tmp" -lopenblas 2>build/compile.log; then
+  rm -f "$tmp"
+  fail "g++ failed ($(grep -m1 -E 'error|cannot find' build/compile.log || echo see native/build/compile.log))"
+fi
+# Smoke-load it in a child process before publishing it.
+node -e "const m=require('./$tmp'); const i=m.info(); if(!i.corename) process.exit(1);" \
+  || { rm -f "$tmp"; fail "built addon does not load"; }
+mv -f "$tmp" "$out"
+node -e "const i=require('./$out').info(); console.log('[native] built native/$out (OpenBLAS ' + i.corename + ', ' + i.threads + ' threads)')"

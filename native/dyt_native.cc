@@ -1,0 +1,280 @@
+// dyt-lab native kernels: a tiny N-API addon over the system OpenBLAS.
+//
+// The tfjs wasm backend keeps every tensor in one WebAssembly.Memory. The JS
+// side (lib/engine/native.ts) passes that memory's ArrayBuffer plus byte
+// offsets; the kernels here read and write the wasm heap in place, so no copy
+// is made in either direction. All matrices are float32, row-major.
+//
+// Exports:
+//   info()                      -> { corename, config, threads, poolThreads, coretypeEnv }
+//   setThreads(n)               -> sets OpenBLAS and pool thread counts (n >= 1)
+//   sgemm(buf, aOff, bOff, cOff, batch, M, N, K, transA, transB,
+//         strideA, strideB[, aIndex, bIndex])
+//       C[i] = op(A[ia]) * op(B[ib]) for i < batch, C is contiguous [batch, M, N];
+//       ia = aIndex ? aIndex[i] : i, the element offset of A[ia] is ia * strideA
+//       (strideA 0 broadcasts one matrix); same for B.
+//   transpose2(buf, xOff, yOff, batch, rows, cols)
+//       y[b] = x[b]^T for row-major [rows, cols] blocks (cache-blocked).
+#include <napi.h>
+#include <cblas.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <cstdlib>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+extern "C" {
+char* openblas_get_corename(void);
+char* openblas_get_config(void);
+int openblas_get_num_threads(void);
+void openblas_set_num_threads(int);
+}
+
+namespace {
+
+// ---------------------------------------------------------------------------
+// A minimal persistent worker pool: run(n, f) calls f(0..n-1) across the
+// calling thread and the workers, and returns when all are done.
+class Pool {
+ public:
+  void resize(int total) {
+    stop();
+    total_ = std::max(1, total);
+    quit_ = false;
+    for (int i = 1; i < total_; ++i) workers_.emplace_back([this, i] { loop(i); });
+  }
+  int size() const { return total_; }
+  ~Pool() { stop(); }
+
+  void run(int n, const std::function<void(int)>& f) {
+    if (total_ <= 1 || n <= 1) {
+      for (int i = 0; i < n; ++i) f(i);
+      return;
+    }
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      job_ = &f;
+      n_ = n;
+      next_.store(0);
+      pending_ = total_ - 1;
+      ++gen_;
+    }
+    cv_.notify_all();
+    work();
+    std::unique_lock<std::mutex> lk(mu_);
+    done_cv_.wait(lk, [this] { return pending_ == 0; });
+    job_ = nullptr;
+  }
+
+ private:
+  void work() {
+    for (;;) {
+      int i = next_.fetch_add(1);
+      if (i >= n_) break;
+      (*job_)(i);
+    }
+  }
+  void loop(int) {
+    uint64_t seen = 0;
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> lk(mu_);
+        cv_.wait(lk, [&] { return quit_ || gen_ != seen; });
+        if (quit_) return;
+        seen = gen_;
+      }
+      work();
+      {
+        std::lock_guard<std::mutex> lk(mu_);
+        if (--pending_ == 0) done_cv_.notify_one();
+      }
+    }
+  }
+  void stop() {
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      quit_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : workers_) t.join();
+    workers_.clear();
+  }
+
+  std::vector<std::thread> workers_;
+  std::mutex mu_;
+  std::condition_variable cv_, done_cv_;
+  const std::function<void(int)>* job_ = nullptr;
+  std::atomic<int> next_{0};
+  int n_ = 0, pending_ = 0, total_ = 1;
+  uint64_t gen_ = 0;
+  bool quit_ = false;
+};
+
+Pool g_pool;
+int g_threads = 1;
+
+// OpenBLAS runs an sgemm single-threaded below m*n*k = 65536 * 4 (interface/gemm.c,
+// GEMM_MULTITHREAD_THRESHOLD); for batches of such products we split the batch
+// over our own pool instead, one product per task.
+constexpr double kSmallGemm = 262144.0;
+
+float* heapF32(const Napi::Env& env, const Napi::Value& v, size_t byteOff, size_t count) {
+  uint8_t* base = nullptr;
+  size_t len = 0;
+  if (v.IsArrayBuffer()) {
+    auto ab = v.As<Napi::ArrayBuffer>();
+    base = static_cast<uint8_t*>(ab.Data());
+    len = ab.ByteLength();
+  } else if (v.IsTypedArray()) {
+    auto ta = v.As<Napi::TypedArray>();
+    auto ab = ta.ArrayBuffer();
+    base = static_cast<uint8_t*>(ab.Data()) + ta.ByteOffset();
+    len = ta.ByteLength();
+  } else {
+    throw Napi::TypeError::New(env, "expected an ArrayBuffer (the wasm heap)");
+  }
+  if (byteOff % 4 != 0) throw Napi::RangeError::New(env, "unaligned float32 offset");
+  if (byteOff > len || count * 4 > len - byteOff)
+    throw Napi::RangeError::New(env, "matrix lies outside the heap buffer");
+  return reinterpret_cast<float*>(base + byteOff);
+}
+
+const int32_t* optIndex(const Napi::CallbackInfo& info, size_t i, int64_t batch) {
+  if (info.Length() <= i || info[i].IsUndefined() || info[i].IsNull()) return nullptr;
+  if (!info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+    throw Napi::TypeError::New(info.Env(), "batch index must be an Int32Array");
+  auto ta = info[i].As<Napi::Int32Array>();
+  if (static_cast<int64_t>(ta.ElementLength()) < batch)
+    throw Napi::RangeError::New(info.Env(), "batch index shorter than batch");
+  return ta.Data();
+}
+
+int64_t maxIndex(const int32_t* idx, int64_t batch) {
+  if (!idx) return batch - 1;
+  int64_t m = 0;
+  for (int64_t i = 0; i < batch; ++i) {
+    if (idx[i] < 0) return -1;
+    m = std::max<int64_t>(m, idx[i]);
+  }
+  return m;
+}
+
+Napi::Value Info(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto o = Napi::Object::New(env);
+  o.Set("corename", std::string(openblas_get_corename()));
+  o.Set("config", std::string(openblas_get_config()));
+  o.Set("threads", openblas_get_num_threads());
+  o.Set("poolThreads", g_pool.size());
+  const char* ct = std::getenv("OPENBLAS_CORETYPE");
+  o.Set("coretypeEnv", ct ? Napi::Value(Napi::String::New(env, ct)) : env.Null());
+  return o;
+}
+
+Napi::Value SetThreads(const Napi::CallbackInfo& info) {
+  int n = info[0].As<Napi::Number>().Int32Value();
+  if (n < 1) n = 1;
+  openblas_set_num_threads(n);
+  g_threads = n;
+  g_pool.resize(n);
+  return info.Env().Undefined();
+}
+
+Napi::Value Sgemm(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  if (info.Length() < 12) throw Napi::TypeError::New(env, "sgemm: 12 arguments expected");
+  auto num = [&](size_t i) { return info[i].As<Napi::Number>().Int64Value(); };
+  const int64_t aOff = num(1), bOff = num(2), cOff = num(3);
+  const int64_t batch = num(4), M = num(5), N = num(6), K = num(7);
+  const bool tA = info[8].ToBoolean(), tB = info[9].ToBoolean();
+  const int64_t sA = num(10), sB = num(11);
+  if (batch < 0 || M < 0 || N < 0 || K < 0 || sA < 0 || sB < 0 || aOff < 0 || bOff < 0 || cOff < 0)
+    throw Napi::RangeError::New(env, "sgemm: negative size");
+  if (batch == 0 || M == 0 || N == 0) return env.Undefined();
+  const int32_t* ai = optIndex(info, 12, batch);
+  const int32_t* bi = optIndex(info, 13, batch);
+  const int64_t amax = maxIndex(ai, batch), bmax = maxIndex(bi, batch);
+  if (amax < 0 || bmax < 0) throw Napi::RangeError::New(env, "sgemm: negative batch index");
+  float* A = heapF32(env, info[0], aOff, amax * sA + M * K);
+  float* B = heapF32(env, info[0], bOff, bmax * sB + K * N);
+  float* C = heapF32(env, info[0], cOff, batch * M * N);
+  if (K == 0) {
+    std::fill(C, C + batch * M * N, 0.0f);
+    return env.Undefined();
+  }
+  const int lda = tA ? M : K, ldb = tB ? K : N, ldc = N;
+  const CBLAS_TRANSPOSE ta = tA ? CblasTrans : CblasNoTrans, tb = tB ? CblasTrans : CblasNoTrans;
+  auto one = [&](int64_t i) {
+    const int64_t ia = ai ? ai[i] : i, ib = bi ? bi[i] : i;
+    cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, 1.0f, A + ia * sA, lda, B + ib * sB, ldb, 0.0f,
+                C + i * M * N, ldc);
+  };
+  const double work = double(M) * double(N) * double(K);
+  if (batch > 1 && g_pool.size() > 1 && work < kSmallGemm) {
+    // Contiguous chunks, a few per thread, so each task still amortises the wake-up.
+    const int64_t tasks = std::min<int64_t>(batch, g_pool.size() * 4);
+    g_pool.run(static_cast<int>(tasks), [&](int t) {
+      const int64_t lo = batch * t / tasks, hi = batch * (t + 1) / tasks;
+      for (int64_t i = lo; i < hi; ++i) one(i);
+    });
+  } else {
+    for (int64_t i = 0; i < batch; ++i) one(i);
+  }
+  return env.Undefined();
+}
+
+void transposeBlock(const float* x, float* y, int64_t rows, int64_t cols) {
+  constexpr int64_t T = 32;
+  for (int64_t r0 = 0; r0 < rows; r0 += T) {
+    const int64_t r1 = std::min(rows, r0 + T);
+    for (int64_t c0 = 0; c0 < cols; c0 += T) {
+      const int64_t c1 = std::min(cols, c0 + T);
+      for (int64_t r = r0; r < r1; ++r)
+        for (int64_t c = c0; c < c1; ++c) y[c * rows + r] = x[r * cols + c];
+    }
+  }
+}
+
+Napi::Value Transpose2(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  if (info.Length() < 6) throw Napi::TypeError::New(env, "transpose2: 6 arguments expected");
+  auto num = [&](size_t i) { return info[i].As<Napi::Number>().Int64Value(); };
+  const int64_t xOff = num(1), yOff = num(2), batch = num(3), rows = num(4), cols = num(5);
+  if (batch < 0 || rows < 0 || cols < 0 || xOff < 0 || yOff < 0)
+    throw Napi::RangeError::New(env, "transpose2: negative size");
+  const int64_t n = batch * rows * cols;
+  if (n == 0) return env.Undefined();
+  const float* x = heapF32(env, info[0], xOff, n);
+  float* y = heapF32(env, info[0], yOff, n);
+  const int64_t per = rows * cols;
+  if (batch > 1 && g_pool.size() > 1 && n >= 65536) {
+    const int64_t tasks = std::min<int64_t>(batch, g_pool.size() * 4);
+    g_pool.run(static_cast<int>(tasks), [&](int t) {
+      const int64_t lo = batch * t / tasks, hi = batch * (t + 1) / tasks;
+      for (int64_t b = lo; b < hi; ++b) transposeBlock(x + b * per, y + b * per, rows, cols);
+    });
+  } else {
+    for (int64_t b = 0; b < batch; ++b) transposeBlock(x + b * per, y + b * per, rows, cols);
+  }
+  return env.Undefined();
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  g_threads = std::max(1, openblas_get_num_threads());
+  g_pool.resize(g_threads);
+  exports.Set("info", Napi::Function::New(env, Info));
+  exports.Set("setThreads", Napi::Function::New(env, SetThreads));
+  exports.Set("sgemm", Napi::Function::New(env, Sgemm));
+  exports.Set("transpose2", Napi::Function::New(env, Transpose2));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(dyt_native, Init)

@@ -1,0 +1,294 @@
+/**
+ * The native engine (wasm + OpenBLAS kernels) against the reference cpu
+ * backend. Skips, never fails, when the addon is not built.
+ *
+ * Tolerance: BLAS sums a K-term dot product in a different order (and with
+ * FMA) than the cpu backend's loop, so each output differs by rounding only:
+ * about sqrt(K) * 2^-24 * sum|a_i b_i|. The check is per element,
+ * |native - cpu| <= 1e-5 * (sum_k |a_ik||b_kj|) + 1e-30, i.e. relative to the
+ * magnitude of the terms summed (a plain relative error on the output is
+ * meaningless where terms cancel). K <= 300 here: the expected error is
+ * ~1e-6 of that scale, so 1e-5 leaves margin without hiding real bugs (a wrong
+ * transpose or stride gives O(1) errors).
+ */
+import { test } from "node:test";
+import * as assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { initEngine } from "../lib/engine";
+import { nativeLoadError, nativeStats, _asBatchedSwap, OVERRIDDEN_KERNELS, nativeKernelsActive } from "../lib/engine/native";
+
+const reason = nativeLoadError();
+const skip = reason ? `native engine unavailable: ${reason}` : false;
+
+/** Deterministic pseudo-random data (LCG), in [-1, 1). */
+function rand(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = (seed * 2654435761) >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 2 ** 31 - 1;
+  }
+  return out;
+}
+
+async function onEngine<T>(engine: "cpu" | "native" | "wasm", f: () => T): Promise<T> {
+  await initEngine({ engine, quiet: true });
+  return f();
+}
+
+/** Run f on cpu and on native with the same inputs; returns both outputs as arrays. */
+async function both(inputs: { shape: number[]; seed: number }[], f: (...xs: tf.Tensor[]) => tf.Tensor) {
+  const data = inputs.map((i) => rand(i.shape.reduce((a, b) => a * b, 1), i.seed));
+  const run = (engine: "cpu" | "native") =>
+    onEngine(engine, () =>
+      tf.tidy(() => {
+        const xs = inputs.map((i, j) => tf.tensor(data[j]!, i.shape, "float32"));
+        const y = f(...xs);
+        return { shape: y.shape, values: y.dataSync() as Float32Array };
+      }),
+    );
+  const ref = await run("cpu");
+  const got = await run("native");
+  return { ref, got, data };
+}
+
+/** |a| * |b| products summed: the error scale of each matmul output element (computed on cpu). */
+async function magnitude(shapes: number[][], data: Float32Array[], tA: boolean, tB: boolean): Promise<Float32Array> {
+  return onEngine("cpu", () =>
+    tf.tidy(() => {
+      const a = tf.tensor(data[0]!, shapes[0]!).abs();
+      const b = tf.tensor(data[1]!, shapes[1]!).abs();
+      return tf.matMul(a, b, tA, tB).dataSync() as Float32Array;
+    }),
+  );
+}
+
+function assertClose(got: Float32Array, ref: Float32Array, scale: Float32Array | number, what: string, rel = 1e-5): void {
+  assert.equal(got.length, ref.length, `${what}: length`);
+  let worst = 0;
+  let at = -1;
+  for (let i = 0; i < ref.length; i++) {
+    const s = typeof scale === "number" ? scale : scale[i]!;
+    const err = Math.abs(got[i]! - ref[i]!) / (s + 1e-30);
+    if (!(err <= worst)) {
+      worst = err;
+      at = i;
+    }
+  }
+  assert.ok(worst <= rel, `${what}: worst scaled error ${worst.toExponential(2)} at ${at} (got ${got[at]}, ref ${ref[at]})`);
+}
+
+const combos: [boolean, boolean][] = [
+  [false, false],
+  [false, true],
+  [true, false],
+  [true, true],
+];
+
+/** Shape of an operand given its logical [.., rows, cols] and the transpose flag. */
+function shapeOf(batch: number[], rows: number, cols: number, t: boolean): number[] {
+  return t ? [...batch, cols, rows] : [...batch, rows, cols];
+}
+
+test("native engine: activation reports the OpenBLAS core, or the skip reason", { skip }, async () => {
+  const info = await initEngine({ engine: "native", quiet: true });
+  assert.equal(info.name, "native");
+  assert.equal(info.backend, "wasm");
+  assert.match(info.detail, /OpenBLAS \S+/);
+  assert.ok(nativeKernelsActive());
+  // Switching away restores the stock wasm kernels.
+  await initEngine({ engine: "wasm", quiet: true });
+  assert.ok(!nativeKernelsActive());
+  for (const k of OVERRIDDEN_KERNELS) assert.ok(tf.getKernel(k, "wasm"), k);
+});
+
+test("native matMul: all transpose combos, odd and edge sizes", { skip }, async () => {
+  const sizes: [number, number, number][] = [
+    [1, 1, 1],
+    [1, 7, 1],
+    [7, 13, 5],
+    [33, 65, 17],
+    [50, 16, 50],
+    [128, 64, 192],
+    [3, 300, 2],
+  ];
+  for (const [m, k, n] of sizes)
+    for (const [tA, tB] of combos) {
+      const shapes = [shapeOf([], m, k, tA), shapeOf([], k, n, tB)];
+      const before = nativeStats.matmul;
+      const { ref, got, data } = await both(
+        shapes.map((shape, i) => ({ shape, seed: 11 + i + m * 7 + n })),
+        (a, b) => tf.matMul(a!, b!, tA, tB),
+      );
+      assert.ok(nativeStats.matmul > before, "the native kernel ran");
+      assert.deepEqual(got.shape, ref.shape);
+      assertClose(got.values, ref.values, await magnitude(shapes, data, tA, tB), `matMul ${m}x${k}x${n} tA=${tA} tB=${tB}`);
+    }
+});
+
+test("native matMul: batched and attention shapes [B,H,T,D] x [B,H,D,T]", { skip }, async () => {
+  const cases: { batchA: number[]; batchB: number[]; m: number; k: number; n: number }[] = [
+    { batchA: [2, 4], batchB: [2, 4], m: 50, k: 16, n: 50 }, // q k^T
+    { batchA: [2, 4], batchB: [2, 4], m: 50, k: 50, n: 16 }, // attn v
+    { batchA: [3], batchB: [3], m: 9, k: 31, n: 6 },
+    { batchA: [3, 5], batchB: [], m: 7, k: 12, n: 4 }, // x @ W (rank-2 right operand)
+    { batchA: [], batchB: [4], m: 5, k: 6, n: 3 }, // broadcast left operand
+    { batchA: [1, 3], batchB: [2, 3], m: 4, k: 5, n: 6 }, // size-1 batch dim broadcast
+  ];
+  for (const c of cases)
+    for (const [tA, tB] of combos) {
+      const shapes = [shapeOf(c.batchA, c.m, c.k, tA), shapeOf(c.batchB, c.k, c.n, tB)];
+      const { ref, got, data } = await both(
+        shapes.map((shape, i) => ({ shape, seed: 3 + i })),
+        (a, b) => tf.matMul(a!, b!, tA, tB),
+      );
+      assert.deepEqual(got.shape, ref.shape);
+      assertClose(
+        got.values,
+        ref.values,
+        await magnitude(shapes, data, tA, tB),
+        `matMul [${shapes[0]}]x[${shapes[1]}] tA=${tA} tB=${tB}`,
+      );
+    }
+});
+
+test("native matMul: general batch broadcast [2,1,..] x [1,3,..] matches explicit broadcast on cpu", { skip }, async () => {
+  // The cpu and wasm kernels do not implement this case; the reference tiles first.
+  const a = rand(2 * 1 * 4 * 5, 1);
+  const b = rand(1 * 3 * 5 * 6, 2);
+  const ref = await onEngine("cpu", () =>
+    tf.tidy(() => {
+      const ta = tf.tensor(a, [2, 1, 4, 5]).tile([1, 3, 1, 1]);
+      const tb = tf.tensor(b, [1, 3, 5, 6]).tile([2, 1, 1, 1]);
+      return tf.matMul(ta, tb).dataSync() as Float32Array;
+    }),
+  );
+  const got = await onEngine("native", () =>
+    tf.tidy(() => {
+      const y = tf.matMul(tf.tensor(a, [2, 1, 4, 5]), tf.tensor(b, [1, 3, 5, 6]));
+      assert.deepEqual(y.shape, [2, 3, 4, 6]);
+      return y.dataSync() as Float32Array;
+    }),
+  );
+  assertClose(got, ref, 5, "general broadcast", 1e-5);
+});
+
+test("native matMul gradients (tfjs's own transposed products) match cpu", { skip }, async () => {
+  for (const [tA, tB] of combos) {
+    const shapes = [shapeOf([2, 4], 50, 16, tA), shapeOf([2, 4], 16, 50, tB)];
+    const g = (a: tf.Tensor, b: tf.Tensor) =>
+      tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.matMul(x, y, tA, tB).square().sum())([a, b]);
+    const { ref, got } = await both(
+      shapes.map((shape, i) => ({ shape, seed: 40 + i })),
+      (a, b) => tf.concat(g(a!, b!).map((t) => t.flatten())),
+    );
+    // Gradients are sums over 50-100 products of O(1) values: scale 100.
+    assertClose(got.values, ref.values, 100, `matMul grads tA=${tA} tB=${tB}`);
+  }
+});
+
+test("native fused matMul (bias + activation) matches cpu", { skip }, async () => {
+  for (const activation of ["linear", "relu", "sigmoid", "elu", "leakyrelu"] as const)
+    for (const [tA, tB] of combos) {
+      const shapes = [shapeOf([], 37, 24, tA), shapeOf([], 24, 19, tB), [19]];
+      const before = nativeStats.fusedMatmul;
+      const { ref, got } = await both(
+        shapes.map((shape, i) => ({ shape, seed: 70 + i })),
+        (a, b, bias) => tf.fused.matMul({ a: a!, b: b!, transposeA: tA, transposeB: tB, bias: bias!, activation }),
+      );
+      assert.ok(nativeStats.fusedMatmul > before, "the native fused kernel ran");
+      assertClose(got.values, ref.values, 25, `fused ${activation} tA=${tA} tB=${tB}`);
+    }
+});
+
+test("native transpose: batched swaps are exact, other perms delegate", { skip }, async () => {
+  assert.deepEqual(_asBatchedSwap([2, 3, 4, 5], [0, 1, 3, 2]), [6, 4, 5]);
+  assert.deepEqual(_asBatchedSwap([6, 7], [1, 0]), [1, 6, 7]);
+  assert.deepEqual(_asBatchedSwap([2, 3, 4, 5], [0, 2, 3, 1]), [2, 3, 20]);
+  assert.deepEqual(_asBatchedSwap([2, 1, 4, 5], [0, 1, 3, 2]), [2, 4, 5]);
+  assert.equal(_asBatchedSwap([2, 3, 4, 5], [0, 2, 1, 3]), undefined);
+  assert.equal(_asBatchedSwap([2, 3, 4], [0, 1, 2]), undefined);
+  const perms: [number[], number[]][] = [
+    [[64, 50, 64], [0, 2, 1]],
+    [[8, 4, 50, 16], [0, 1, 3, 2]],
+    [[8, 50, 4, 16], [0, 2, 1, 3]],
+    [[8, 50, 4, 16], [0, 2, 3, 1]],
+    [[3200, 192], [1, 0]],
+    [[33, 1, 129], [2, 1, 0]],
+    [[5, 7, 9, 11], [3, 2, 1, 0]],
+  ];
+  const before = nativeStats.transpose;
+  for (const [shape, perm] of perms) {
+    const { ref, got } = await both([{ shape, seed: 9 }], (x) => tf.transpose(x!, perm));
+    assert.deepEqual(got.shape, ref.shape);
+    assert.deepEqual(Array.from(got.values), Array.from(ref.values), `transpose [${shape}] perm [${perm}]`);
+  }
+  assert.equal(nativeStats.transpose - before, 5, "five of the seven perms ran natively");
+});
+
+test("native engine: heap growth during a kernel keeps results right", { skip }, async () => {
+  // An output larger than the whole current wasm heap forces the memory to
+  // grow inside makeOutput; the kernel must take the heap buffer after that.
+  await initEngine({ engine: "native", quiet: true });
+  const heapBytes = () => (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer.byteLength;
+  const before = heapBytes();
+  const n = 1024;
+  const k = 8;
+  const m = Math.ceil(before / (4 * n)) + 64;
+  const a = rand(m * k, 5);
+  const b = rand(k * n, 6);
+  const got = tf.tidy(() => tf.matMul(tf.tensor(a, [m, k]), tf.tensor(b, [k, n])).dataSync() as Float32Array);
+  assert.ok(heapBytes() > before, `the heap grew (${before} -> ${heapBytes()})`);
+  const ref = await onEngine("cpu", () => tf.tidy(() => tf.matMul(tf.tensor(a, [m, k]), tf.tensor(b, [k, n])).dataSync() as Float32Array));
+  assertClose(got, ref, k, `${m}x${k}x${n}`, 1e-5);
+});
+
+test("tiny 2-layer MLP: 5 AdamW-style steps give the same losses on native and cpu", { skip }, async () => {
+  const X = rand(32 * 20, 100);
+  const Y = rand(32 * 3, 101);
+  const W1 = rand(20 * 64, 102).map((v) => v * 0.3);
+  const W2 = rand(64 * 3, 103).map((v) => v * 0.3);
+  const train = (engine: "cpu" | "native") =>
+    onEngine(engine, () => {
+      const x = tf.tensor(X, [32, 20]);
+      const y = tf.tensor(Y, [32, 3]);
+      const w1 = tf.variable(tf.tensor(W1, [20, 64]));
+      const b1 = tf.variable(tf.zeros([64]));
+      const w2 = tf.variable(tf.tensor(W2, [64, 3]));
+      const opt = tf.train.adam(1e-2);
+      const losses: number[] = [];
+      for (let s = 0; s < 5; s++) {
+        const loss = opt.minimize(() => tf.matMul(tf.relu(tf.matMul(x, w1).add(b1)), w2).sub(y).square().mean() as tf.Scalar, true)!;
+        losses.push(loss.dataSync()[0]!);
+        loss.dispose();
+      }
+      const w = (w2.dataSync() as Float32Array).slice();
+      tf.dispose([x, y, w1, b1, w2]);
+      opt.dispose();
+      return { losses, w };
+    });
+  const ref = await train("cpu");
+  const got = await train("native");
+  for (let i = 0; i < 5; i++)
+    assert.ok(Math.abs(got.losses[i]! - ref.losses[i]!) <= 1e-5 * Math.abs(ref.losses[i]!), `step ${i}: ${got.losses[i]} vs ${ref.losses[i]}`);
+  assertClose(got.w, ref.w, 1, "trained W2", 1e-4);
+  assert.ok(ref.losses[4]! < ref.losses[0]!, "the loss went down");
+});
+
+test("engine fallback: a missing addon gives a one-line reason", async () => {
+  // Run in a child process so this process's engine state is untouched.
+  const { execFileSync } = await import("node:child_process");
+  const script = `
+    process.env.DYT_NATIVE_ADDON = "/nonexistent/dyt_native.node";
+    const { initEngine } = require(${JSON.stringify(require.resolve("../lib/engine"))});
+    (async () => {
+      let msg = "";
+      try { await initEngine({ engine: "native", quiet: true }); } catch (e) { msg = e.message; }
+      const auto = await initEngine({ engine: "auto", quiet: true });
+      console.log(JSON.stringify({ msg, auto: auto.name }));
+    })();`;
+  const out = JSON.parse(execFileSync(process.execPath, ["-e", script], { encoding: "utf8" }).trim().split("\n").pop()!);
+  assert.match(out.msg, /native.*not built/);
+  assert.ok(!out.msg.includes("\n"));
+  assert.equal(out.auto, "wasm");
+});
