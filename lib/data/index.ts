@@ -1,0 +1,5 @@
+// Data sets: IDX parsing, Fashion-MNIST, mini-batch sampling.
+export * from "./idx";
+export * from "./dataset";
+export * from "./sampler";
+export * from "./fashion-mnist";
