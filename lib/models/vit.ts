@@ -82,8 +82,13 @@ export class ViT {
     const g = c.imageSize / p;
     this.numPatches = g * g;
     const pe = store.scope("patch_embed");
-    this.patchW = pe.truncNormal("w", [p * p * c.channels, c.dim], c.initStd, true);
-    this.patchB = pe.constant("b", [c.dim], 0, false);
+    // timm's ViT (which the DyT code trains) leaves the patch-embedding Conv2d at
+    // PyTorch's default init, U(+-1/sqrt(fan_in)), and applies trunc-normal 0.02
+    // only to Linear layers. That keeps the residual stream at O(0.5) scale even
+    // for small patches; a 0.02 init here would shrink it ~4x at 7x7 patches.
+    const fanIn = p * p * c.channels;
+    this.patchW = pe.uniform("w", [fanIn, c.dim], 1 / Math.sqrt(fanIn), true);
+    this.patchB = pe.uniform("b", [c.dim], 1 / Math.sqrt(fanIn), false);
     this.cls = store.truncNormal("cls_token", [1, 1, c.dim], c.initStd, false);
     this.pos = store.truncNormal("pos_embed", [1, this.numPatches + 1, c.dim], c.initStd, false);
     for (let i = 0; i < c.depth; i++) {

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import type { Param } from "../ops/param";
+import { newVariable, type Param } from "../ops/param";
 
 export interface AdamWConfig {
   beta1: number;
@@ -25,8 +25,8 @@ export class AdamW {
     readonly params: Param[],
     readonly cfg: AdamWConfig = ADAMW_DEFAULTS,
   ) {
-    this.m = params.map((p) => tf.variable(tf.zerosLike(p.variable), false));
-    this.v = params.map((p) => tf.variable(tf.zerosLike(p.variable), false));
+    this.m = params.map((p) => newVariable(tf.zerosLike(p.variable), false));
+    this.v = params.map((p) => newVariable(tf.zerosLike(p.variable), false));
   }
 
   /** One update with learning rate `lr`; grads[i] belongs to params[i] (undefined = no gradient). */

@@ -1,0 +1,4 @@
+export * from "./scale";
+export * from "./runner";
+export * from "./registry";
+export * from "./vit-fashion";

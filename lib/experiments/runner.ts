@@ -1,0 +1,93 @@
+import * as fs from "fs";
+import * as path from "path";
+import { initEngine } from "../engine";
+import { readJson, writeJsonAtomic } from "../util/atomic";
+import { resultsDir, runsDir } from "../util/paths";
+import { provenance, type Provenance } from "../util/provenance";
+import type { Scale } from "./scale";
+
+/** One training run's saved result, with the provenance that produced it. */
+export interface RunRecord<C = unknown, R = unknown> {
+  experiment: string;
+  scale: Scale;
+  run: string;
+  seed: number;
+  config: C;
+  result: R;
+  provenance: Provenance;
+  wallTimeSec: number;
+}
+
+export interface ExperimentContext {
+  scale: Scale;
+  /** Re-run even when a result with the same config exists. */
+  force?: boolean;
+  /** Print progress (default true). */
+  verbose?: boolean;
+  /** Only these seeds (default: the scale's seeds). */
+  seeds?: number[];
+}
+
+export function resultPath(experiment: string, scale: Scale, file: string): string {
+  return path.join(resultsDir(), experiment, scale, file);
+}
+
+export function runDirFor(experiment: string, scale: Scale, run: string): string {
+  return path.join(runsDir(), experiment, scale, run);
+}
+
+/**
+ * Runs `fn` unless a saved record with an identical config exists (then it is
+ * loaded: results are cached by config). The record is written atomically
+ * with provenance; an interrupted run resumes from its checkpoint in runs/.
+ */
+export async function cachedRun<C, R>(
+  experiment: string,
+  ctx: ExperimentContext,
+  run: string,
+  seed: number,
+  config: C,
+  fn: (runDir: string) => Promise<R>,
+): Promise<RunRecord<C, R>> {
+  const file = resultPath(experiment, ctx.scale, `${run}.json`);
+  if (!ctx.force && fs.existsSync(file)) {
+    const rec = readJson<RunRecord<C, R>>(file);
+    if (JSON.stringify(rec.config) === JSON.stringify(config)) return rec;
+    if (ctx.verbose !== false) console.log(`[${experiment}] ${run}: config changed, re-running`);
+  }
+  await initEngine();
+  const started = new Date();
+  const t0 = Date.now();
+  const runDir = runDirFor(experiment, ctx.scale, run);
+  if (ctx.force) fs.rmSync(runDir, { recursive: true, force: true });
+  const result = await fn(runDir);
+  const rec: RunRecord<C, R> = {
+    experiment,
+    scale: ctx.scale,
+    run,
+    seed,
+    config,
+    result,
+    provenance: provenance(started),
+    wallTimeSec: (Date.now() - t0) / 1000,
+  };
+  writeJsonAtomic(file, rec);
+  return rec;
+}
+
+/** Saved records of an experiment at a scale (empty when none were run). */
+export function loadRecords<C = unknown, R = unknown>(experiment: string, scale: Scale): RunRecord<C, R>[] {
+  const dir = path.join(resultsDir(), experiment, scale);
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith(".json") && f !== "summary.json")
+    .sort()
+    .map((f) => readJson<RunRecord<C, R>>(path.join(dir, f)));
+}
+
+export function saveSummary(experiment: string, scale: Scale, summary: unknown): string {
+  const file = resultPath(experiment, scale, "summary.json");
+  writeJsonAtomic(file, summary);
+  return file;
+}

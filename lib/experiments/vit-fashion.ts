@@ -1,0 +1,178 @@
+import { loadFashionMnist } from "../data/fashion-mnist";
+import type { ImageDataset } from "../data/dataset";
+import { alphaTraceHook } from "../hooks/alpha";
+import { ViT, type ViTConfig } from "../models/vit";
+import type { NormKind } from "../norms/types";
+import { evaluate, train, type EvalPoint, type LogLine, type RunStatus, type TrainConfig } from "../train/trainer";
+import { cachedRun, saveSummary, type ExperimentContext, type RunRecord } from "./runner";
+import type { Scale } from "./scale";
+import { meanStd } from "./stats-lite";
+
+export const VIT_FASHION = "vit-fashion";
+
+export interface VitFashionConfig {
+  model: Partial<ViTConfig>;
+  train: Partial<TrainConfig>;
+  norms: NormKind[];
+  seeds: number[];
+  /** Training examples used (0 = all 55,000). */
+  trainLimit: number;
+  /** Test examples for the final accuracy (0 = all 10,000). */
+  testLimit: number;
+}
+
+/** Sizes per scale. quick/full: 4-layer, width-64 ViT with 7x7 patches (16 tokens + class token). */
+export const VIT_FASHION_SCALES: Record<Scale, VitFashionConfig> = {
+  smoke: {
+    model: { dim: 32, depth: 2, heads: 2, patchSize: 7 },
+    train: { steps: 30, batchSize: 32, warmupSteps: 5, evalEvery: 15, evalLimit: 256, logEvery: 5, checkpointEvery: 15, lr: 1e-3 },
+    norms: ["layernorm", "dyt"],
+    seeds: [1],
+    trainLimit: 2000,
+    testLimit: 500,
+  },
+  quick: {
+    model: { dim: 64, depth: 4, heads: 4, patchSize: 7 },
+    train: { steps: 500, batchSize: 64, warmupSteps: 50, evalEvery: 100, evalLimit: 2000, logEvery: 10, checkpointEvery: 100, lr: 1e-3 },
+    norms: ["layernorm", "dyt"],
+    seeds: [1, 2],
+    trainLimit: 0,
+    testLimit: 0,
+  },
+  full: {
+    model: { dim: 64, depth: 4, heads: 4, patchSize: 7 },
+    train: { steps: 2500, batchSize: 64, warmupSteps: 125, evalEvery: 250, evalLimit: 5000, logEvery: 10, checkpointEvery: 250, lr: 1e-3 },
+    norms: ["layernorm", "dyt"],
+    seeds: [1, 2, 3],
+    trainLimit: 0,
+    testLimit: 0,
+  },
+};
+
+export interface VitRunResult {
+  status: RunStatus;
+  diverged?: { step: number; reason: string };
+  log: LogLine[];
+  evals: EvalPoint[];
+  test?: { loss: number; acc: number };
+  params: number;
+  msPerStep: number;
+  trainWallTimeSec: number;
+}
+
+export interface NormSummary {
+  norm: NormKind;
+  seeds: number[];
+  testAcc: { mean: number; std: number; n: number };
+  diverged: number;
+  wallTimeSec: number;
+}
+
+export interface VitFashionSummary {
+  experiment: string;
+  scale: Scale;
+  byNorm: NormSummary[];
+  /** DyT minus LayerNorm mean test accuracy, percentage points. */
+  diffPoints?: number;
+  verdict: string;
+  statement: string;
+}
+
+let dataCache: { train: ImageDataset; val: ImageDataset; test: ImageDataset; key: string } | undefined;
+function data(trainLimit: number, testLimit: number) {
+  const key = `${trainLimit}/${testLimit}`;
+  if (dataCache?.key !== key) {
+    dataCache = {
+      key,
+      train: loadFashionMnist({ split: "train", limit: trainLimit || undefined }),
+      val: loadFashionMnist({ split: "val" }),
+      test: loadFashionMnist({ split: "test", limit: testLimit || undefined }),
+    };
+  }
+  return dataCache;
+}
+
+/** Train one ViT on Fashion-MNIST and evaluate on the test split. */
+export async function runVitFashionOne(cfg: VitFashionConfig, norm: NormKind, seed: number, runDir: string | undefined, label: string): Promise<VitRunResult> {
+  const d = data(cfg.trainLimit, cfg.testLimit);
+  const model = new ViT({ ...cfg.model, norm, seed });
+  try {
+    const r = await train(model, { train: d.train, eval: d.val }, { ...cfg.train, seed }, { runDir, hooks: [alphaTraceHook()], label });
+    const test = r.status === "completed" ? evaluate(model, d.test, 0, 250) : undefined;
+    return {
+      status: r.status,
+      diverged: r.diverged,
+      log: r.log,
+      evals: r.evals,
+      test,
+      params: model.parameterCount(),
+      msPerStep: r.msPerStep,
+      trainWallTimeSec: r.wallTimeSec,
+    };
+  } finally {
+    model.dispose();
+  }
+}
+
+/**
+ * The paper's first experiment in miniature: the same ViT trained with
+ * LayerNorm and with DyT (alpha0 0.5), same seeds, same schedule.
+ */
+export async function runVitFashion(ctx: ExperimentContext, override: Partial<VitFashionConfig> = {}): Promise<{ records: RunRecord<VitFashionConfig, VitRunResult>[]; summary: VitFashionSummary }> {
+  const cfg: VitFashionConfig = { ...VIT_FASHION_SCALES[ctx.scale], ...override };
+  const seeds = ctx.seeds ?? cfg.seeds;
+  const records: RunRecord<VitFashionConfig, VitRunResult>[] = [];
+  for (const seed of seeds) {
+    for (const norm of cfg.norms) {
+      const run = `${norm}-s${seed}`;
+      const runCfg = { ...cfg, norms: [norm], seeds: [seed] };
+      records.push(await cachedRun(VIT_FASHION, ctx, run, seed, runCfg, (dir) => runVitFashionOne(runCfg, norm, seed, dir, `${VIT_FASHION}/${ctx.scale}/${run}`)));
+    }
+  }
+  const summary = summarizeVitFashion(ctx.scale, records);
+  saveSummary(VIT_FASHION, ctx.scale, summary);
+  return { records, summary };
+}
+
+export function summarizeVitFashion(scale: Scale, records: RunRecord<VitFashionConfig, VitRunResult>[]): VitFashionSummary {
+  const norms = [...new Set(records.map((r) => r.config.norms[0]!))];
+  const byNorm: NormSummary[] = norms.map((norm) => {
+    const rs = records.filter((r) => r.config.norms[0] === norm);
+    const accs = rs.filter((r) => r.result.test).map((r) => 100 * r.result.test!.acc);
+    return {
+      norm,
+      seeds: rs.map((r) => r.seed),
+      testAcc: meanStd(accs),
+      diverged: rs.filter((r) => r.result.status === "diverged").length,
+      wallTimeSec: rs.reduce((a, r) => a + r.wallTimeSec, 0),
+    };
+  });
+  const ln = byNorm.find((b) => b.norm === "layernorm");
+  const dy = byNorm.find((b) => b.norm === "dyt");
+  let verdict = "not testable at this scale";
+  let statement = "LayerNorm or DyT runs are missing.";
+  let diffPoints: number | undefined;
+  if (ln && dy && ln.testAcc.n > 0 && dy.testAcc.n > 0) {
+    diffPoints = dy.testAcc.mean - ln.testAcc.mean;
+    const n = Math.min(ln.testAcc.n, dy.testAcc.n);
+    // Noise band: two standard errors of the difference of means (seed-to-seed spread).
+    const se = Math.sqrt(ln.testAcc.std ** 2 / ln.testAcc.n + dy.testAcc.std ** 2 / dy.testAcc.n);
+    const band = 2 * se;
+    const d = diffPoints.toFixed(2);
+    if (n < 2) {
+      verdict = "not testable at this scale";
+      statement = `DyT - LN = ${d} points on one seed; a single seed cannot separate the methods from seed noise.`;
+    } else if (diffPoints >= -band) {
+      verdict = "supported";
+      statement =
+        Math.abs(diffPoints) <= band
+          ? `DyT matched LayerNorm: DyT - LN = ${d} points, within seed noise (2 SE = ${band.toFixed(2)}) over ${n} seeds.`
+          : `DyT exceeded LayerNorm: DyT - LN = ${d} points, beyond seed noise (2 SE = ${band.toFixed(2)}) over ${n} seeds.`;
+    } else {
+      verdict = "not supported";
+      statement = `DyT fell short of LayerNorm: DyT - LN = ${d} points, beyond seed noise (2 SE = ${band.toFixed(2)}) over ${n} seeds.`;
+    }
+    if (dy.diverged || ln.diverged) statement += ` Diverged runs: LN ${ln.diverged}, DyT ${dy.diverged}.`;
+  }
+  return { experiment: VIT_FASHION, scale, byNorm, diffPoints, verdict, statement };
+}

@@ -1,0 +1,50 @@
+import * as assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { initEngine, type EngineName } from "../lib/engine";
+
+export async function useEngine(name: EngineName = "cpu"): Promise<void> {
+  await initEngine({ engine: name, quiet: true });
+}
+
+/** Assert |a-b| <= atol + rtol*|b| elementwise, naming the first offending index. */
+export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol = 1e-5, atol = 1e-6, what = "value"): void {
+  assert.equal(actual.length, expected.length, `${what}: length ${actual.length} != ${expected.length}`);
+  for (let i = 0; i < expected.length; i++) {
+    const a = actual[i]!;
+    const e = expected[i]!;
+    if (!(Math.abs(a - e) <= atol + rtol * Math.abs(e)))
+      assert.fail(`${what}[${i}]: got ${a}, expected ${e} (rtol ${rtol}, atol ${atol})`);
+  }
+}
+
+/**
+ * Compare tf.grads of a scalar function against central finite differences
+ * for every element of every input (keep inputs small).
+ */
+export function gradCheck(f: (xs: tf.Tensor[]) => tf.Scalar, inputs: { data: number[]; shape: number[] }[], h = 1e-2, tol = 2e-3): void {
+  const ts = inputs.map((i) => tf.tensor(i.data, i.shape));
+  const analytic = tf.tidy(() => tf.grads((...xs: tf.Tensor[]) => f(xs))(ts)).map((g) => {
+    const d = Array.from(g.dataSync());
+    g.dispose();
+    return d;
+  });
+  inputs.forEach((inp, k) => {
+    for (let j = 0; j < inp.data.length; j++) {
+      const val = (delta: number) =>
+        tf.tidy(() => {
+          const xs = ts.map((t, m) => {
+            if (m !== k) return t;
+            const d = inp.data.slice();
+            d[j]! += delta;
+            return tf.tensor(d, inp.shape);
+          });
+          return f(xs).dataSync()[0]!;
+        });
+      const num = (val(h) - val(-h)) / (2 * h);
+      const an = analytic[k]![j]!;
+      if (!(Math.abs(an - num) <= tol * Math.max(1, Math.abs(num))))
+        assert.fail(`gradient of input ${k} element ${j}: analytic ${an}, finite difference ${num}`);
+    }
+  });
+  tf.dispose(ts);
+}
