@@ -13,8 +13,8 @@
 //       C[i] = op(A[ia]) * op(B[ib]) for i < batch, C is contiguous [batch, M, N];
 //       ia = aIndex ? aIndex[i] : i, the element offset of A[ia] is ia * strideA
 //       (strideA 0 broadcasts one matrix); same for B.
-//   transpose2(buf, xOff, yOff, batch, rows, cols)
-//       y[b] = x[b]^T for row-major [rows, cols] blocks (cache-blocked).
+//   transpose(buf, xOff, yOff, shape, perm)
+//       y = x permuted by perm (any rank; see transposeNd).
 #include <napi.h>
 #include <cblas.h>
 
@@ -229,39 +229,131 @@ Napi::Value Sgemm(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-void transposeBlock(const float* x, float* y, int64_t rows, int64_t cols) {
+void transposeBlock(const float* x, float* y, int64_t rows, int64_t cols, int64_t ldy) {
+  // y[c * ldy + r] = x[r * cols + c], in 32x32 tiles.
   constexpr int64_t T = 32;
   for (int64_t r0 = 0; r0 < rows; r0 += T) {
     const int64_t r1 = std::min(rows, r0 + T);
     for (int64_t c0 = 0; c0 < cols; c0 += T) {
       const int64_t c1 = std::min(cols, c0 + T);
       for (int64_t r = r0; r < r1; ++r)
-        for (int64_t c = c0; c < c1; ++c) y[c * rows + r] = x[r * cols + c];
+        for (int64_t c = c0; c < c1; ++c) y[c * ldy + r] = x[r * cols + c];
     }
   }
 }
 
-Napi::Value Transpose2(const Napi::CallbackInfo& info) {
+// y = transpose(x, perm) for a float32 tensor of the given shape. The caller
+// (lib/engine/native.ts) has already dropped size-1 dims and merged axes that
+// stay adjacent, so rank is small and perm has no identity runs except a
+// leading batch. Three loops:
+//   last axis stays last:  copy contiguous rows of s[r-1] floats;
+//   [.., R, C] -> [.., C, R] (a batched 2-D transpose): cache-blocked tiles;
+//   anything else: odometer over the output, strided gather on the last axis.
+// Work is split over the pool along the outermost output axis when large.
+void transposeNd(const float* x, float* y, const std::vector<int64_t>& s, const std::vector<int>& p) {
+  const int r = static_cast<int>(s.size());
+  std::vector<int64_t> inStride(r), os(r), srcStride(r);
+  int64_t n = 1;
+  for (int i = r - 1; i >= 0; --i) {
+    inStride[i] = n;
+    n *= s[i];
+  }
+  for (int i = 0; i < r; ++i) {
+    os[i] = s[p[i]];
+    srcStride[i] = inStride[p[i]];
+  }
+  if (n == 0) return;
+  // Batched 2-D swap: perm = [0..k-1, k+1, k] (k = r-2).
+  bool swap2 = r >= 2 && p[r - 1] == r - 2 && p[r - 2] == r - 1;
+  for (int i = 0; i < r - 2 && swap2; ++i) swap2 = p[i] == i;
+  if (swap2) {
+    const int64_t rows = s[r - 2], cols = s[r - 1], per = rows * cols, batch = n / per;
+    auto body = [&](int64_t lo, int64_t hi) {
+      for (int64_t b = lo; b < hi; ++b) transposeBlock(x + b * per, y + b * per, rows, cols, rows);
+    };
+    if (batch > 1 && g_pool.size() > 1 && n >= (1 << 18)) {
+      const int64_t tasks = std::min<int64_t>(batch, g_pool.size() * 4);
+      g_pool.run(static_cast<int>(tasks), [&](int t) { body(batch * t / tasks, batch * (t + 1) / tasks); });
+    } else if (batch == 1 && g_pool.size() > 1 && n >= (1 << 18)) {
+      // One big matrix: split its rows into bands.
+      const int64_t tasks = g_pool.size() * 4;
+      g_pool.run(static_cast<int>(tasks), [&](int t) {
+        const int64_t lo = rows * t / tasks, hi = rows * (t + 1) / tasks;
+        transposeBlock(x + lo * cols, y + lo, hi - lo, cols, rows);
+      });
+    } else {
+      body(0, batch);
+    }
+    return;
+  }
+  const bool lastStays = p[r - 1] == r - 1;
+  const int64_t inner = os[r - 1];
+  const int64_t outer = n / inner;  // number of output rows
+  // Output rows [lo, hi): odometer over output axes 0..r-2.
+  auto rowsRange = [&](int64_t lo, int64_t hi) {
+    std::vector<int64_t> idx(r, 0);
+    int64_t rem = lo, src = 0;
+    for (int i = r - 2; i >= 0; --i) {
+      idx[i] = rem % os[i];
+      rem /= os[i];
+      src += idx[i] * srcStride[i];
+    }
+    for (int64_t row = lo; row < hi; ++row) {
+      float* dst = y + row * inner;
+      if (lastStays) {
+        std::copy(x + src, x + src + inner, dst);
+      } else {
+        const int64_t st = srcStride[r - 1];
+        for (int64_t j = 0; j < inner; ++j) dst[j] = x[src + j * st];
+      }
+      for (int i = r - 2; i >= 0; --i) {
+        src += srcStride[i];
+        if (++idx[i] < os[i]) break;
+        src -= idx[i] * srcStride[i];
+        idx[i] = 0;
+      }
+    }
+  };
+  if (g_pool.size() > 1 && n >= (1 << 18) && outer >= 2) {
+    const int64_t tasks = std::min<int64_t>(outer, g_pool.size() * 4);
+    g_pool.run(static_cast<int>(tasks), [&](int t) { rowsRange(outer * t / tasks, outer * (t + 1) / tasks); });
+  } else {
+    rowsRange(0, outer);
+  }
+}
+
+std::vector<int64_t> intList(const Napi::Env& env, const Napi::Value& v, const char* what) {
+  if (!v.IsArray()) throw Napi::TypeError::New(env, std::string(what) + " must be an array");
+  auto a = v.As<Napi::Array>();
+  std::vector<int64_t> out(a.Length());
+  for (uint32_t i = 0; i < a.Length(); ++i) out[i] = a.Get(i).As<Napi::Number>().Int64Value();
+  return out;
+}
+
+Napi::Value Transpose(const Napi::CallbackInfo& info) {
   auto env = info.Env();
-  if (info.Length() < 6) throw Napi::TypeError::New(env, "transpose2: 6 arguments expected");
-  auto num = [&](size_t i) { return info[i].As<Napi::Number>().Int64Value(); };
-  const int64_t xOff = num(1), yOff = num(2), batch = num(3), rows = num(4), cols = num(5);
-  if (batch < 0 || rows < 0 || cols < 0 || xOff < 0 || yOff < 0)
-    throw Napi::RangeError::New(env, "transpose2: negative size");
-  const int64_t n = batch * rows * cols;
+  if (info.Length() < 5) throw Napi::TypeError::New(env, "transpose: 5 arguments expected");
+  const int64_t xOff = info[1].As<Napi::Number>().Int64Value(), yOff = info[2].As<Napi::Number>().Int64Value();
+  const auto shape = intList(env, info[3], "shape");
+  const auto perm64 = intList(env, info[4], "perm");
+  const int r = static_cast<int>(shape.size());
+  if (r < 1 || static_cast<int>(perm64.size()) != r) throw Napi::RangeError::New(env, "transpose: perm/shape rank mismatch");
+  std::vector<int> perm(r);
+  std::vector<bool> seen(r, false);
+  int64_t n = 1;
+  for (int i = 0; i < r; ++i) {
+    if (shape[i] < 0) throw Napi::RangeError::New(env, "transpose: negative dim");
+    n *= shape[i];
+    const int64_t q = perm64[i];
+    if (q < 0 || q >= r || seen[q]) throw Napi::RangeError::New(env, "transpose: perm is not a permutation");
+    seen[q] = true;
+    perm[i] = static_cast<int>(q);
+  }
+  if (xOff < 0 || yOff < 0) throw Napi::RangeError::New(env, "transpose: negative offset");
   if (n == 0) return env.Undefined();
   const float* x = heapF32(env, info[0], xOff, n);
   float* y = heapF32(env, info[0], yOff, n);
-  const int64_t per = rows * cols;
-  if (batch > 1 && g_pool.size() > 1 && n >= 65536) {
-    const int64_t tasks = std::min<int64_t>(batch, g_pool.size() * 4);
-    g_pool.run(static_cast<int>(tasks), [&](int t) {
-      const int64_t lo = batch * t / tasks, hi = batch * (t + 1) / tasks;
-      for (int64_t b = lo; b < hi; ++b) transposeBlock(x + b * per, y + b * per, rows, cols);
-    });
-  } else {
-    for (int64_t b = 0; b < batch; ++b) transposeBlock(x + b * per, y + b * per, rows, cols);
-  }
+  transposeNd(x, y, shape, perm);
   return env.Undefined();
 }
 
@@ -271,7 +363,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("sgemm", Napi::Function::New(env, Sgemm));
-  exports.Set("transpose2", Napi::Function::New(env, Transpose2));
+  exports.Set("transpose", Napi::Function::New(env, Transpose));
   return exports;
 }
 

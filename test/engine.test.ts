@@ -15,7 +15,7 @@ import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initEngine } from "../lib/engine";
-import { nativeLoadError, nativeStats, _asBatchedSwap, OVERRIDDEN_KERNELS, nativeKernelsActive } from "../lib/engine/native";
+import { nativeLoadError, nativeStats, simplifyTranspose, OVERRIDDEN_KERNELS, nativeKernelsActive } from "../lib/engine/native";
 
 const reason = nativeLoadError();
 const skip = reason ? `native engine unavailable: ${reason}` : false;
@@ -201,29 +201,40 @@ test("native fused matMul (bias + activation) matches cpu", { skip }, async () =
     }
 });
 
-test("native transpose: batched swaps are exact, other perms delegate", { skip }, async () => {
-  assert.deepEqual(_asBatchedSwap([2, 3, 4, 5], [0, 1, 3, 2]), [6, 4, 5]);
-  assert.deepEqual(_asBatchedSwap([6, 7], [1, 0]), [1, 6, 7]);
-  assert.deepEqual(_asBatchedSwap([2, 3, 4, 5], [0, 2, 3, 1]), [2, 3, 20]);
-  assert.deepEqual(_asBatchedSwap([2, 1, 4, 5], [0, 1, 3, 2]), [2, 4, 5]);
-  assert.equal(_asBatchedSwap([2, 3, 4, 5], [0, 2, 1, 3]), undefined);
-  assert.equal(_asBatchedSwap([2, 3, 4], [0, 1, 2]), undefined);
+test("native transpose: any rank, exact", { skip }, async () => {
+  assert.deepEqual(simplifyTranspose([2, 3, 4, 5], [0, 1, 3, 2]), { shape: [6, 4, 5], perm: [0, 2, 1] });
+  assert.deepEqual(simplifyTranspose([6, 7], [1, 0]), { shape: [6, 7], perm: [1, 0] });
+  assert.deepEqual(simplifyTranspose([2, 3, 4, 5], [0, 2, 3, 1]), { shape: [2, 3, 20], perm: [0, 2, 1] });
+  assert.deepEqual(simplifyTranspose([2, 1, 4, 5], [0, 1, 3, 2]), { shape: [2, 4, 5], perm: [0, 2, 1] });
+  assert.deepEqual(simplifyTranspose([2, 3, 4, 5], [0, 2, 1, 3]), { shape: [2, 3, 4, 5], perm: [0, 2, 1, 3] });
+  assert.deepEqual(simplifyTranspose([64, 50, 3, 4, 16], [2, 0, 3, 1, 4]), { shape: [64, 50, 3, 4, 16], perm: [2, 0, 3, 1, 4] });
+  assert.deepEqual(simplifyTranspose([2, 3, 4], [0, 1, 2]), { shape: [24], perm: [0] });
+  assert.deepEqual(simplifyTranspose([5, 1, 1], [2, 0, 1]), { shape: [5], perm: [0] });
   const perms: [number[], number[]][] = [
-    [[64, 50, 64], [0, 2, 1]],
+    [[64, 50, 64], [0, 2, 1]], // batched 2-D swap
     [[8, 4, 50, 16], [0, 1, 3, 2]],
-    [[8, 50, 4, 16], [0, 2, 1, 3]],
+    [[8, 50, 4, 16], [0, 2, 1, 3]], // last axis stays: row copies
     [[8, 50, 4, 16], [0, 2, 3, 1]],
-    [[3200, 192], [1, 0]],
+    [[3200, 192], [1, 0]], // one large matrix (split into bands)
+    [[512, 1024], [1, 0]],
     [[33, 1, 129], [2, 1, 0]],
-    [[5, 7, 9, 11], [3, 2, 1, 0]],
+    [[5, 7, 9, 11], [3, 2, 1, 0]], // strided gather
+    [[16, 50, 3, 4, 16], [2, 0, 3, 1, 4]], // q/k/v split
+    [[3, 16, 4, 50, 16], [1, 3, 0, 2, 4]], // its gradient
+    [[64, 7, 4, 7, 4, 1], [0, 1, 3, 2, 4, 5]], // ViT patches
+    [[2, 3, 5, 7, 11], [4, 0, 3, 1, 2]],
+    [[70, 80, 90], [1, 2, 0]],
   ];
   const before = nativeStats.transpose;
   for (const [shape, perm] of perms) {
     const { ref, got } = await both([{ shape, seed: 9 }], (x) => tf.transpose(x!, perm));
     assert.deepEqual(got.shape, ref.shape);
-    assert.deepEqual(Array.from(got.values), Array.from(ref.values), `transpose [${shape}] perm [${perm}]`);
+    assert.ok(
+      got.values.every((v, i) => v === ref.values[i]),
+      `transpose [${shape}] perm [${perm}] differs`,
+    );
   }
-  assert.equal(nativeStats.transpose - before, 5, "five of the seven perms ran natively");
+  assert.equal(nativeStats.transpose - before, perms.length, "every perm ran natively");
 });
 
 test("native engine: heap growth during a kernel keeps results right", { skip }, async () => {
