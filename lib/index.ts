@@ -12,3 +12,6 @@ export * from "./train";
 export * from "./hooks";
 export * from "./experiments";
 export * from "./data";
+export * from "./plot";
+export { toDataFrame, fromDataFrame, showTable, tableToMarkdown, tableToHtml, tableToText, type Row, type Cell, type TableOptions } from "./tables";
+export * from "./notebook";

@@ -2,3 +2,4 @@ export * from "./scale";
 export * from "./runner";
 export * from "./registry";
 export * from "./vit-fashion";
+export * from "./vit-fashion-figures";

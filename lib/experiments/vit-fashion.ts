@@ -41,7 +41,7 @@ export const VIT_FASHION_SCALES: Record<Scale, VitFashionConfig> = {
   },
   full: {
     model: { dim: 64, depth: 4, heads: 4, patchSize: 7 },
-    train: { steps: 2500, batchSize: 64, warmupSteps: 125, evalEvery: 250, evalLimit: 5000, logEvery: 10, checkpointEvery: 250, lr: 1e-3 },
+    train: { steps: 3000, batchSize: 64, warmupSteps: 150, evalEvery: 250, evalLimit: 5000, logEvery: 10, checkpointEvery: 250, lr: 1e-3 },
     norms: ["layernorm", "dyt"],
     seeds: [1, 2, 3],
     trainLimit: 0,

@@ -1,3 +1,4 @@
+import type { AlphaTrace } from "../plot/figures";
 import type { Model, TrainHook } from "../train/trainer";
 
 /** Current alpha of every DyT layer, keyed by the norm's name. */
@@ -18,11 +19,6 @@ export function alphaTraceHook(): TrainHook {
   };
 }
 
-export interface AlphaTrace {
-  layer: string;
-  step: number[];
-  alpha: number[];
-}
 
 /** Per-layer alpha series from metrics lines written with alphaTraceHook. */
 export function alphaTraces(log: { step: number; alpha?: unknown }[]): AlphaTrace[] {
