@@ -3,3 +3,4 @@ export * from "./runner";
 export * from "./registry";
 export * from "./vit-fashion";
 export * from "./vit-fashion-figures";
+export * from "./claims";

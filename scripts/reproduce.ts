@@ -1,0 +1,80 @@
+/**
+ * The main job: run every experiment at a scale (default quick), execute every
+ * notebook headlessly at that scale, and write the report (claims table +
+ * figures) to results/report-<scale>.md.
+ *
+ *   npm run reproduce                     # quick
+ *   npm run reproduce -- --scale full     # hours; or loads the committed full results
+ *   npm run reproduce -- --no-notebooks   # experiments + report only
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { EXPERIMENTS, assertScale, type ClaimRow } from "../lib/experiments";
+import { initEngine, type EngineName } from "../lib/engine";
+import { runNotebooks, formatFailure } from "../lib/notebook/runner";
+import { closeRenderer } from "../lib/plot/render";
+import { tableToMarkdown } from "../lib/tables";
+import { parseArgs } from "../lib/util/args";
+import { writeFileAtomic } from "../lib/util/atomic";
+import { resultsDir, repoRoot } from "../lib/util/paths";
+import { provenance } from "../lib/util/provenance";
+
+async function main(): Promise<void> {
+  const { flags } = parseArgs(process.argv.slice(2), ["scale", "engine", "no-notebooks", "only"]);
+  const scale = flags.scale ?? process.env.DYT_SCALE ?? "quick";
+  assertScale(scale);
+  const engine = await initEngine({ engine: flags.engine as EngineName | undefined });
+  const t0 = Date.now();
+  const only = flags.only?.split(",");
+  const claims: ClaimRow[] = [];
+  for (const exp of EXPERIMENTS.filter((e) => !only || only.includes(e.name))) {
+    console.log(`\n== ${exp.name} (${scale}): ${exp.description}`);
+    const { summary } = await exp.run({ scale }, {});
+    claims.push(...exp.claims(summary));
+  }
+  let notebookLine = "notebooks: not run (--no-notebooks)";
+  if (!flags["no-notebooks"]) {
+    console.log(`\n== notebooks (${scale})`);
+    const r = await runNotebooks({ scale });
+    notebookLine = `notebooks: ${r.results.filter((x) => x.ok).length}/${r.results.length} executed without error (executed copies in notebooks/executed/)`;
+    if (!r.ok) {
+      for (const f of r.results.filter((x) => !x.ok)) console.error(formatFailure(f));
+      process.exitCode = 1;
+    }
+  }
+  const prov = provenance(new Date(t0));
+  const figures = fs.existsSync(resultsDir())
+    ? EXPERIMENTS.flatMap((e) => {
+        const dir = path.join(resultsDir(), e.name, scale, "figures");
+        return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith(".png")).map((f) => path.relative(resultsDir(), path.join(dir, f))) : [];
+      })
+    : [];
+  const report = [
+    `# dyt-lab report (${scale} scale)`,
+    "",
+    `Generated ${new Date().toISOString()} in ${((Date.now() - t0) / 1000).toFixed(0)} s on ${engine.name} (${engine.detail}); commit ${prov.gitCommit.slice(0, 10)}${prov.gitDirty ? " (dirty)" : ""}; ${prov.host.cpus} x ${prov.host.cpuModel}.`,
+    "Every number below comes from runs whose records (config, seed, provenance) sit in `results/<experiment>/<scale>/`.",
+    "",
+    "## Claims",
+    "",
+    tableToMarkdown(claims.map((c) => ({ "#": c.id, claim: c.claim, paper: c.paper, ours: c.ours, verdict: c.verdict, notebook: c.notebook }))),
+    "",
+    notebookLine,
+    "",
+    "## Figures",
+    "",
+    ...figures.map((f) => `![${f}](${f})`),
+    "",
+  ].join("\n");
+  const file = path.join(resultsDir(), `report-${scale}.md`);
+  writeFileAtomic(file, report);
+  console.log(`\nreport: ${path.relative(repoRoot(), file)}\n`);
+  console.log(tableToMarkdown(claims.map((c) => ({ "#": c.id, claim: c.claim, verdict: c.verdict }))));
+  await closeRenderer();
+}
+
+main().catch(async (e: Error) => {
+  console.error(`error: ${e.stack ?? e.message}`);
+  await closeRenderer().catch(() => undefined);
+  process.exit(1);
+});
