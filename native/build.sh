@@ -43,9 +43,13 @@ done
 
 mkdir -p build
 tmp=build/.dyt_native.$$.node
-# -O2 is enough: the heavy loops live in OpenBLAS. -march is deliberately not
-# set so the addon runs on any x86-64 the OpenBLAS dynamic dispatch supports.
-if ! g++ -std=c++17 -O2 -fPIC -shared -pthread -fexceptions -Wall \
+# No -march: the addon must run on any x86-64; the elementwise loops are
+# compiled for AVX-512, AVX2 and baseline (target_clones) and picked at load.
+# -O3 vectorises them; -fno-trapping-math/-fno-math-errno let GCC if-convert
+# the selects (no FP exception or errno is ever read). No -ffast-math: IEEE
+# rounding, NaN and inf semantics are kept, and no FMA contraction, so every
+# clone gives bit-identical results.
+if ! g++ -std=c++17 -O3 -fno-trapping-math -fno-math-errno -fPIC -shared -pthread -fexceptions -Wall \
      -DNAPI_VERSION=8 -DNAPI_CPP_EXCEPTIONS -DNODE_ADDON_API_DISABLE_DEPRECATED \
      -I"$inc" -I"$naa" -I"$blasinc" \
      "${srcs[@]}" -o "$tmp" -lopenblas 2>build/compile.log; then

@@ -237,6 +237,44 @@ test("native transpose: any rank, exact", { skip }, async () => {
   assert.equal(nativeStats.transpose - before, perms.length, "every perm ran natively");
 });
 
+test("native exp / erf / tanh / sigmoid match cpu within a few ulp, incl. inf, NaN, tiny and huge inputs", { skip }, async () => {
+  // 100003 elements: above the threading threshold and not a multiple of the
+  // vector width, so the split and the loop tails are exercised.
+  const n = 100003;
+  const x = rand(n, 77).map((v, i) => (i % 3 === 0 ? v * 20 : i % 3 === 1 ? v * 2 : v * 0.1));
+  const special = [0, -0, 1e-30, -1e-30, 1e-8, 0.6249, 0.6251, -0.625, 9, 20, 44, 45, 80, 88.7, 88.8, 100, -80, -87.5, -95, -103.5, -110, Infinity, -Infinity, NaN];
+  x.set(special, 0);
+  const before = nativeStats.unary;
+  for (const op of ["exp", "erf", "tanh", "sigmoid"] as const) {
+    const f = (t: tf.Tensor) => (op === "exp" ? tf.exp(t) : op === "erf" ? tf.erf(t) : op === "tanh" ? tf.tanh(t) : tf.sigmoid(t));
+    const { ref, got } = await both([{ shape: [n], seed: 0 }], () => f(tf.tensor(x)));
+    let worst = 0;
+    let at = -1;
+    for (let i = 0; i < n; i++) {
+      const r = ref.values[i]!;
+      const g = got.values[i]!;
+      if (Number.isNaN(r) || Number.isNaN(g)) {
+        assert.ok(Number.isNaN(r) && Number.isNaN(g), `${op}(${x[i]}): ${g} vs ${r}`);
+        continue;
+      }
+      if (!Number.isFinite(r) || !Number.isFinite(g)) {
+        assert.equal(g, r, `${op}(${x[i]})`);
+        continue;
+      }
+      // ~4 ulp relative, with an absolute floor of 4 ulp of 1 for erf (its
+      // formula's own error is 1.5e-7) and 1e-37 (subnormal results).
+      const tol = 4.8e-7 * Math.abs(r) + (op === "erf" ? 4.8e-7 : 1e-37);
+      const e = Math.abs(g - r) / tol;
+      if (e > worst) {
+        worst = e;
+        at = i;
+      }
+    }
+    assert.ok(worst <= 1, `${op}: worst error ${worst.toFixed(2)} x tolerance at x=${x[at]} (got ${got.values[at]}, ref ${ref.values[at]})`);
+  }
+  assert.equal(nativeStats.unary - before, 3, "exp, erf, tanh ran natively (sigmoid stays on wasm)");
+});
+
 test("native engine: heap growth during a kernel keeps results right", { skip }, async () => {
   // An output larger than the whole current wasm heap forces the memory to
   // grow inside makeOutput; the kernel must take the heap buffer after that.
