@@ -1,0 +1,3 @@
+// Notebook support: the scale a notebook runs at, and the headless runner.
+export * from "./scale";
+export * from "./runner";
