@@ -21,6 +21,7 @@ export interface RenderOptions {
 
 export const DEFAULT_WIDTH = 800;
 export const DEFAULT_HEIGHT = 500;
+const RENDER_TIMEOUT_MS = 60_000;
 
 /** Flags for a quiet, sandbox-free, GPU-free headless Chromium. */
 export const CHROMIUM_FLAGS = [
@@ -141,20 +142,32 @@ export async function renderPng(fig: Figure, opts: RenderOptions = {}): Promise<
       idleTimer = null;
     }
     if (!starting) {
-      starting = start();
-      starting.catch(() => {
-        starting = null;
-      });
+      const s = start();
+      starting = s;
+      s.then(
+        (st) =>
+          st.browser.on("disconnected", () => {
+            if (starting === s) starting = null; // crashed or killed: start afresh next time
+          }),
+        () => {
+          if (starting === s) starting = null;
+        },
+      );
     }
     const { page } = await starting;
     const spec = JSON.parse(JSON.stringify(fig)) as Figure; // drops undefined, NaN -> null
-    const url = await page.evaluate(
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`PNG rendering took over ${RENDER_TIMEOUT_MS / 1000} s`)), RENDER_TIMEOUT_MS);
+    });
+    const render = page.evaluate(
       async ({ spec, width, height, scale }) => {
         const P = (globalThis as unknown as { Plotly: { toImage(f: unknown, o: unknown): Promise<string> } }).Plotly;
         return P.toImage({ data: spec.data, layout: { ...spec.layout, width, height } }, { format: "png", width, height, scale });
       },
       { spec, width, height, scale },
     );
+    const url = await Promise.race([render, timeout]).finally(() => clearTimeout(timer));
     const prefix = "data:image/png;base64,";
     if (!url.startsWith(prefix)) throw new Error("plotly toImage returned no PNG");
     return Buffer.from(url.slice(prefix.length), "base64");
