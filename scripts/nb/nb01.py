@@ -17,7 +17,7 @@ The scale comes from `DYT_SCALE` (`smoke`, `quick`, `full`); `full` results are 
 under `results/vit-fashion/full/` and are loaded, not re-run (delete them or pass `force: true` to re-run).
 """),
 ("code", """
-import { initEngine, notebookScale, runVitFashion, vitFashionFigures, vitFashionTable, showFigure, showTable, resultPath } from "dyt-lab";
+import { initEngine, notebookScale, runVitFashion, vitFashionFigures, vitFashionTable, showFigure, showTable, toDataFrame, resultPath } from "dyt-lab";
 
 const scale = notebookScale();
 """),
@@ -44,7 +44,9 @@ await showFigure(figs.acc, { savePath: resultPath("vit-fashion", scale, "figures
 """),
 ("md", "## Final test accuracy (Fashion-MNIST test set, 10,000 images at quick/full)"),
 ("code", """
-showTable(vitFashionTable(summary), { title: `vit-fashion (${scale})`, digits: 2 });
+// A danfojs DataFrame: group, sort or export it (df.toCSV()) as you like.
+const df = toDataFrame(vitFashionTable(summary));
+showTable(df, { title: `vit-fashion (${scale})`, digits: 2 });
 """),
 ("md", """
 ## α per layer during training
