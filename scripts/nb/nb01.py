@@ -1,6 +1,27 @@
-import os, sys
+import json, os, sys
 sys.path.insert(0, os.path.dirname(__file__))
 from make_notebook import write
+
+# The committed full-scale result, quoted from results/ (written by the runs, not by hand).
+ROOT = os.path.join(os.path.dirname(__file__), "../..")
+full = os.path.join(ROOT, "results/vit-fashion/full/summary.json")
+reference = []
+if os.path.exists(full):
+    s = json.load(open(full))
+    rows = "\n".join(
+        f"| {b['norm']} | {b['testAcc']['mean']:.2f} | {b['testAcc']['std']:.2f} | {', '.join(map(str, b['seeds']))} | {b['diverged']} | {b['wallTimeSec']/60:.1f} |"
+        for b in s["byNorm"])
+    reference = [("md", f"""
+## Reference result (`full` scale, committed)
+Quoted by the notebook generator from `results/vit-fashion/full/summary.json`; the per-run records
+beside it carry each run's config, seed and provenance. Run this notebook with `DYT_SCALE=full` to load them.
+
+| norm | test acc % (mean) | std over seeds | seeds | diverged | wall time (min) |
+| --- | --- | --- | --- | --- | --- |
+{rows}
+
+**Verdict: {s['verdict']}.** {s['statement']}
+""")]
 
 write(os.path.join(os.path.dirname(__file__), "../../notebooks/01-dyt-vs-layernorm.ipynb"), [
 ("md", """
@@ -61,4 +82,4 @@ if (figs.alpha) await showFigure(figs.alpha, { savePath: resultPath("vit-fashion
 console.log(`Claim 1, DyT matches LayerNorm on ViT: ${summary.verdict.toUpperCase()}`);
 console.log(summary.statement);
 """),
-])
+] + reference)
