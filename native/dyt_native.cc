@@ -17,6 +17,10 @@
 //       y = x permuted by perm (any rank; see transposeNd).
 //   unary(buf, op, xOff, yOff, n)
 //       y = f(x) elementwise, op 0 exp, 1 erf, 2 tanh, 3 sigmoid (vectorised).
+//   sum(buf, xOff, yOff, A, R, B)
+//       y[a, b] = sum_r x[a, r, b] (double accumulation).
+//   copyRows(buf, xOff, yOff, rows, cols, srcStride, dstStride)
+//       strided row copy (slices, unstack).
 #include <napi.h>
 #include <cblas.h>
 
@@ -436,6 +440,101 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// ---------------------------------------------------------------------------
+// y[a, b] = sum_r x[a, r, b] for x of shape [A, R, B], accumulated in double
+// (the cpu backend sums in JS doubles too), rounded once to float32.
+DYT_CLONES void sumRows(const float* __restrict x, float* __restrict y, int64_t R, int64_t B, double* __restrict acc) {
+  for (int64_t b = 0; b < B; ++b) acc[b] = 0.0;
+  for (int64_t r = 0; r < R; ++r) {
+    const float* row = x + r * B;
+    for (int64_t b = 0; b < B; ++b) acc[b] += row[b];
+  }
+  for (int64_t b = 0; b < B; ++b) y[b] = static_cast<float>(acc[b]);
+}
+
+DYT_CLONES float sumContiguous(const float* __restrict x, int64_t R) {
+  // 16 partial sums (vectorisable); the order differs from a sequential sum
+  // only far below float32 resolution.
+  double acc[16] = {0};
+  int64_t r = 0;
+  for (; r + 16 <= R; r += 16)
+    for (int k = 0; k < 16; ++k) acc[k] += x[r + k];
+  double s = 0;
+  for (int k = 0; k < 16; ++k) s += acc[k];
+  for (; r < R; ++r) s += x[r];
+  return static_cast<float>(s);
+}
+
+Napi::Value SumReduce(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  if (info.Length() < 6) throw Napi::TypeError::New(env, "sum: 6 arguments expected");
+  auto num = [&](size_t i) { return info[i].As<Napi::Number>().Int64Value(); };
+  const int64_t xOff = num(1), yOff = num(2), A = num(3), R = num(4), B = num(5);
+  if (xOff < 0 || yOff < 0 || A < 0 || R < 0 || B < 0) throw Napi::RangeError::New(env, "sum: negative size");
+  if (A == 0 || B == 0) return env.Undefined();
+  float* y = heapF32(env, info[0], yOff, A * B);
+  if (R == 0) {
+    std::fill(y, y + A * B, 0.0f);
+    return env.Undefined();
+  }
+  const float* x = heapF32(env, info[0], xOff, A * R * B);
+  if (B == 1) {
+    auto body = [&](int64_t lo, int64_t hi) {
+      for (int64_t a = lo; a < hi; ++a) y[a] = sumContiguous(x + a * R, R);
+    };
+    if (g_pool.size() > 1 && A * R >= (1 << 18) && A >= 2) {
+      const int64_t tasks = std::min<int64_t>(A, g_pool.size() * 4);
+      g_pool.run(static_cast<int>(tasks), [&](int t) { body(A * t / tasks, A * (t + 1) / tasks); });
+    } else {
+      body(0, A);
+    }
+    return env.Undefined();
+  }
+  // Split the columns (b) over the pool for one big [R, B] block, else the a's.
+  if (g_pool.size() > 1 && A * R * B >= (1 << 18)) {
+    const int64_t tasks = g_pool.size() * 2;
+    if (A >= tasks) {
+      g_pool.run(static_cast<int>(tasks), [&](int t) {
+        std::vector<double> acc(B);
+        for (int64_t a = A * t / tasks; a < A * (t + 1) / tasks; ++a) sumRows(x + a * R * B, y + a * B, R, B, acc.data());
+      });
+    } else {
+      // Column bands of [R, B] (strided rows): each task owns bands of every a.
+      g_pool.run(static_cast<int>(tasks), [&](int t) {
+        const int64_t lo = B * t / tasks, hi = B * (t + 1) / tasks, w = hi - lo;
+        if (w <= 0) return;
+        std::vector<double> acc(w);
+        for (int64_t a = 0; a < A; ++a) {
+          for (int64_t b = 0; b < w; ++b) acc[b] = 0.0;
+          const float* xa = x + a * R * B + lo;
+          for (int64_t r = 0; r < R; ++r)
+            for (int64_t b = 0; b < w; ++b) acc[b] += xa[r * B + b];
+          for (int64_t b = 0; b < w; ++b) y[a * B + lo + b] = static_cast<float>(acc[b]);
+        }
+      });
+    }
+  } else {
+    std::vector<double> acc(B);
+    for (int64_t a = 0; a < A; ++a) sumRows(x + a * R * B, y + a * B, R, B, acc.data());
+  }
+  return env.Undefined();
+}
+
+// y[r, :cols] = x[r * srcStride + :cols] for r < rows (floats; a strided slice).
+Napi::Value CopyRows(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  if (info.Length() < 7) throw Napi::TypeError::New(env, "copyRows: 7 arguments expected");
+  auto num = [&](size_t i) { return info[i].As<Napi::Number>().Int64Value(); };
+  const int64_t xOff = num(1), yOff = num(2), rows = num(3), cols = num(4), srcStride = num(5), dstStride = num(6);
+  if (xOff < 0 || yOff < 0 || rows < 0 || cols < 0 || srcStride < cols || dstStride < cols)
+    throw Napi::RangeError::New(env, "copyRows: bad size or stride");
+  if (rows == 0 || cols == 0) return env.Undefined();
+  const float* x = heapF32(env, info[0], xOff, (rows - 1) * srcStride + cols);
+  float* y = heapF32(env, info[0], yOff, (rows - 1) * dstStride + cols);
+  for (int64_t r = 0; r < rows; ++r) std::copy(x + r * srcStride, x + r * srcStride + cols, y + r * dstStride);
+  return env.Undefined();
+}
+
 std::vector<int64_t> intList(const Napi::Env& env, const Napi::Value& v, const char* what) {
   if (!v.IsArray()) throw Napi::TypeError::New(env, std::string(what) + " must be an array");
   auto a = v.As<Napi::Array>();
@@ -479,6 +578,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sgemm", Napi::Function::New(env, Sgemm));
   exports.Set("transpose", Napi::Function::New(env, Transpose));
   exports.Set("unary", Napi::Function::New(env, Unary));
+  exports.Set("sum", Napi::Function::New(env, SumReduce));
+  exports.Set("copyRows", Napi::Function::New(env, CopyRows));
   return exports;
 }
 

@@ -13,7 +13,7 @@
  * machine's peak (see cpuPeak()).
  *
  *   npm run bench -- [--engines native,wasm,cpu] [--norms layernorm,dyt]
- *                    [--steps 10] [--warmup 3] [--cpu-steps 2] [--model lab|plain]
+ *                    [--steps 10] [--warmup 3] [--cpu-steps 2] [--rounds 1] [--model lab|plain]
  *                    [--no-torch] [--no-profile] [--json out.json]
  *   npm run bench -- --layers [--engines ...]   (norm layer speed, see layerBench)
  *
@@ -238,6 +238,8 @@ interface StepResult {
   stepsMs: number[];
   loss: number;
   profile?: { stepMs: number; kernelMs: number; nestedMs: number; kernels: KernelRow[] };
+  /** Median of each round (parent only). */
+  roundMs?: number[];
   stats?: Record<string, number>;
 }
 
@@ -409,6 +411,7 @@ function ensureTorch(): string | undefined {
 
 interface TorchResult {
   msPerStep: number;
+  steps: number[];
   threads: number;
   torch: string;
   norm: string;
@@ -436,6 +439,7 @@ function parseArgs(argv: string[]) {
     steps: 10,
     warmup: 3,
     cpuSteps: 2,
+    rounds: 1,
     model: "lab" as ModelName,
     torch: true,
     profile: true,
@@ -454,6 +458,7 @@ function parseArgs(argv: string[]) {
     else if (k === "--steps") a.steps = Number(v());
     else if (k === "--warmup") a.warmup = Number(v());
     else if (k === "--cpu-steps") a.cpuSteps = Number(v());
+    else if (k === "--rounds") a.rounds = Math.max(1, Number(v()));
     else if (k === "--model") {
       const m = v();
       if (!(m in MODELS)) throw new Error(`--model: one of ${Object.keys(MODELS).join(", ")}`);
@@ -530,69 +535,85 @@ async function main(): Promise<void> {
   const flops = 3 * forwardMatmulFlops(BENCH_CONFIG);
   console.log(`[bench] model: ${a.model} ViT, batch ${BENCH_CONFIG.batch} x ${(BENCH_CONFIG.image / BENCH_CONFIG.patch) ** 2 + 1} tokens, width ${BENCH_CONFIG.dim}, ${BENCH_CONFIG.heads} heads, depth ${BENCH_CONFIG.depth}; matmul work ${fmt(flops / 1e9, 2)} GFLOP/step (3x forward)`);
 
+  // Rounds interleave every configuration (engines, norms, PyTorch) so that
+  // load from other processes hits them alike; steps of all rounds are pooled.
   const results: StepResult[] = [];
   const failures: Record<string, string> = {};
-  for (const engine of a.engines)
-    for (const norm of a.norms) {
-      const slow = engine === "cpu";
-      const r = runChild<StepResult>({
-        kind: "step",
-        engine,
-        norm,
-        model: a.model,
-        steps: slow ? a.cpuSteps : a.steps,
-        warmup: slow ? 1 : a.warmup,
-        profile: a.profile && !slow && (engine === "native" || engine === "wasm"),
-      });
-      if ("error" in r) {
-        failures[engine] = r.error;
-        console.log(`[bench] ${engine}/${norm}: unavailable (${r.error})`);
-        break;
+  const torch: Record<string, TorchResult & { stepsMs: number[]; byPolicy: Record<string, number[]> }> = {};
+  let torchSkip: string | undefined = a.torch ? ensureTorch() : "--no-torch";
+  if (a.torch && torchSkip) console.log(`[bench] pytorch: skipped (${torchSkip})`);
+  for (let round = 0; round < a.rounds; round++) {
+    for (const engine of a.engines) {
+      if (failures[engine]) continue;
+      for (const norm of a.norms) {
+        const slow = engine === "cpu";
+        if (slow && round > 0) continue; // one round of the slow reference is plenty
+        const r = runChild<StepResult>({
+          kind: "step",
+          engine,
+          norm,
+          model: a.model,
+          steps: slow ? a.cpuSteps : a.steps,
+          warmup: slow ? 1 : a.warmup,
+          profile: round === 0 && a.profile && !slow && (engine === "native" || engine === "wasm"),
+        });
+        if ("error" in r) {
+          failures[engine] = r.error;
+          console.log(`[bench] ${engine}/${norm}: unavailable (${r.error})`);
+          break;
+        }
+        console.log(`[bench] round ${round + 1}: ${engine}/${norm}: ${fmt(r.msPerStep)} ms/step (${r.detail}; loss ${fmt(r.loss, 4)})`);
+        const prev = results.find((x) => x.engine === r.engine && x.norm === r.norm);
+        if (prev) {
+          prev.stepsMs.push(...r.stepsMs);
+          prev.roundMs!.push(r.msPerStep);
+        } else results.push({ ...r, roundMs: [r.msPerStep] });
       }
-      console.log(`[bench] ${engine}/${norm}: ${fmt(r.msPerStep)} ms/step (${r.detail}; loss ${fmt(r.loss, 4)})`);
-      results.push(r);
     }
-
-  const torch: Record<string, TorchResult> = {};
-  let torchSkip: string | undefined;
-  if (a.torch) {
-    torchSkip = ensureTorch();
     if (!torchSkip)
       for (const norm of a.norms) {
         // OpenMP's default spin-wait collapses when other processes share the
-        // cores (measured: ~8x slower at load 3 on 2 cores): run both policies
-        // and keep the faster one; both are printed.
-        const runs = (["default", "passive"] as const).map((w) => runTorch(norm, threads, a.steps, a.warmup, w, a.profile && w === "passive" && norm === a.norms[0]));
-        const ok = runs.filter((r): r is TorchResult => !("error" in r));
-        if (!ok.length) {
-          torchSkip = (runs[0] as { error: string }).error;
-          break;
+        // cores (measured: ~8x slower at load 3 on 2 cores): both policies run,
+        // the faster one counts; both are printed.
+        for (const w of ["default", "passive"] as const) {
+          const r = runTorch(norm, threads, a.steps, a.warmup, w, round === 0 && a.profile && w === "passive" && norm === a.norms[0]);
+          if ("error" in r) {
+            console.log(`[bench] pytorch/${norm} (OMP_WAIT_POLICY ${w}): failed (${r.error})`);
+            continue;
+          }
+          console.log(`[bench] round ${round + 1}: pytorch/${norm} (OMP_WAIT_POLICY ${w}): ${fmt(r.msPerStep)} ms/step (torch ${r.torch}, ${r.threads} threads)`);
+          const t = (torch[norm] ??= { ...r, stepsMs: [], byPolicy: {} });
+          (t.byPolicy[w] ??= []).push(...r.steps);
+          if (r.profile) t.profile = r.profile;
         }
-        for (const r of ok) console.log(`[bench] pytorch/${norm} (OMP_WAIT_POLICY ${r.ompWait}): ${fmt(r.msPerStep)} ms/step (torch ${r.torch}, ${r.threads} threads)`);
-        torch[norm] = ok.reduce((x, y) => (y.msPerStep < x.msPerStep ? y : x));
-        const prof = ok.find((r) => r.profile)?.profile;
-        if (prof) torch[norm]!.profile = prof;
       }
-    if (torchSkip) console.log(`[bench] pytorch: skipped (${torchSkip})`);
   }
+  for (const r of results) r.msPerStep = median(r.stepsMs);
+  for (const t of Object.values(torch)) {
+    const best = Object.entries(t.byPolicy).reduce((x, y) => (median(y[1]) < median(x[1]) ? y : x));
+    t.ompWait = best[0];
+    t.stepsMs = best[1];
+    t.msPerStep = median(best[1]);
+  }
+  if (!torchSkip && Object.keys(torch).length === 0) torchSkip = "every PyTorch run failed";
 
   // Summary table.
-  console.log(`\nms/step (median), matmul GFLOP/s, % of peak, ratio to PyTorch (same norm, ${threads} threads)`);
-  console.log(`  ${pad("engine", 10)} ${pad("norm", 10)} ${lpad("ms/step", 9)} ${lpad("GFLOP/s", 8)} ${lpad("%peak", 6)} ${lpad("x torch", 8)}`);
+  console.log(`\nms/step (median of all steps; min in brackets), matmul GFLOP/s and % of peak at the median, ratio to PyTorch (same norm, ${threads} threads)`);
+  console.log(`  ${pad("engine", 10)} ${pad("norm", 10)} ${lpad("ms/step", 9)} ${lpad("(min)", 8)} ${lpad("GFLOP/s", 8)} ${lpad("%peak", 6)} ${lpad("x torch", 8)}`);
+  const row = (name: string, norm: string, ms: number, min: number, ratio: string) => {
+    const gf = flops / (ms * 1e6);
+    console.log(`  ${pad(name, 10)} ${pad(norm, 10)} ${lpad(fmt(ms), 9)} ${lpad(`(${fmt(min)})`, 8)} ${lpad(fmt(gf, 1), 8)} ${lpad(fmt((100 * gf) / peak.gflops, 1), 6)} ${lpad(ratio, 8)}`);
+  };
   for (const r of results) {
-    const gf = flops / (r.msPerStep * 1e6);
     const t = torch[r.norm];
-    console.log(
-      `  ${pad(r.engine, 10)} ${pad(r.norm, 10)} ${lpad(fmt(r.msPerStep), 9)} ${lpad(fmt(gf, 1), 8)} ${lpad(fmt((100 * gf) / peak.gflops, 1), 6)} ${lpad(t ? fmt(r.msPerStep / t.msPerStep, 2) : "-", 8)}`,
-    );
+    row(r.engine, r.norm, r.msPerStep, Math.min(...r.stepsMs), t ? fmt(r.msPerStep / t.msPerStep, 2) : "-");
   }
-  for (const [norm, t] of Object.entries(torch)) {
-    const gf = flops / (t.msPerStep * 1e6);
-    console.log(`  ${pad("pytorch", 10)} ${pad(norm, 10)} ${lpad(fmt(t.msPerStep), 9)} ${lpad(fmt(gf, 1), 8)} ${lpad(fmt((100 * gf) / peak.gflops, 1), 6)} ${lpad("1.00", 8)}`);
-  }
+  for (const [norm, t] of Object.entries(torch)) row("pytorch", norm, t.msPerStep, Math.min(...t.stepsMs), "1.00");
+  if (Object.keys(torch).length)
+    console.log(`  (pytorch: OMP_WAIT_POLICY ${Object.entries(torch).map(([n, t]) => `${n} ${t.ompWait}`).join(", ")} was faster; ${Object.entries(torch).map(([n, t]) => Object.entries(t.byPolicy).map(([w, st]) => `${n}/${w} ${fmt(median(st))}`).join(", ")).join(", ")} ms)`);
 
   if (a.profile) {
-    for (const r of results) if (r.profile && r.norm === a.norms[0]) printProfile(`per-kernel profile, ${r.engine}/${r.norm}`, r.profile);
+    for (const r of results) if (r.profile) printProfile(`per-kernel profile, ${r.engine}/${r.norm}`, r.profile);
     const tp = torch[a.norms[0]!]?.profile;
     if (tp) {
       console.log(`\nPyTorch ops, ${a.norms[0]} (torch.profiler self CPU time, one step)`);

@@ -15,7 +15,7 @@ import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initEngine } from "../lib/engine";
-import { nativeLoadError, nativeStats, simplifyTranspose, OVERRIDDEN_KERNELS, nativeKernelsActive } from "../lib/engine/native";
+import { nativeLoadError, nativeStats, simplifyTranspose, sumGeometry, OVERRIDDEN_KERNELS, nativeKernelsActive } from "../lib/engine/native";
 
 const reason = nativeLoadError();
 const skip = reason ? `native engine unavailable: ${reason}` : false;
@@ -273,6 +273,43 @@ test("native exp / erf / tanh / sigmoid match cpu within a few ulp, incl. inf, N
     assert.ok(worst <= 1, `${op}: worst error ${worst.toFixed(2)} x tolerance at x=${x[at]} (got ${got.values[at]}, ref ${ref.values[at]})`);
   }
   assert.equal(nativeStats.unary - before, 3, "exp, erf, tanh ran natively (sigmoid stays on wasm)");
+});
+
+test("native sum over contiguous axis blocks and unstack match cpu", { skip }, async () => {
+  assert.deepEqual(sumGeometry([64, 50, 256], [0, 1]), [1, 3200, 256]);
+  assert.deepEqual(sumGeometry([64, 50, 256], [2]), [3200, 256, 1]);
+  assert.deepEqual(sumGeometry([4, 1, 5, 6], [0, 2]), [1, 20, 6]);
+  assert.deepEqual(sumGeometry([4, 5, 6], [1]), [4, 5, 6]);
+  assert.equal(sumGeometry([4, 5, 6], [0, 2]), undefined);
+  const cases: [number[], number[], boolean][] = [
+    [[64, 50, 64], [0, 1], false], // bias / gamma gradients
+    [[3200, 256], [0], false],
+    [[64, 50, 256], [2], true], // row sums
+    [[64, 4, 50, 50], [3], false],
+    [[7, 13, 300], [1], true], // middle axis
+    [[2, 1, 333, 5], [0, 1, 2], false],
+    [[100003], [0], false], // vector: partial sums + tail
+    [[5, 7, 9], [0, 2], false], // not contiguous: delegated
+  ];
+  const before = nativeStats.sum;
+  for (const [shape, axes, keep] of cases) {
+    const { ref, got, data } = await both([{ shape, seed: 21 }], (x) => tf.sum(x!, axes, keep));
+    assert.deepEqual(got.shape, ref.shape);
+    // Both accumulate in double; allow rounding differences of 1e-6 of sum|x|.
+    const scale = await onEngine("cpu", () => tf.tidy(() => tf.sum(tf.abs(tf.tensor(data[0]!, shape)), axes, keep).dataSync() as Float32Array));
+    assertClose(got.values, ref.values, scale, `sum [${shape}] axes [${axes}]`, 1e-6);
+  }
+  assert.equal(nativeStats.sum - before, cases.length - 1, "all contiguous cases ran natively");
+  const u0 = nativeStats.unpack;
+  for (const [shape, axis] of [
+    [[3, 16, 4, 50, 16], 0],
+    [[16, 50, 3, 64], 2],
+    [[6, 7, 8], -1],
+  ] as [number[], number][]) {
+    const { ref, got } = await both([{ shape, seed: 5 }], (x) => tf.concat(tf.unstack(x!, axis).map((t) => t.flatten())));
+    assert.ok(got.values.every((v, i) => v === ref.values[i]), `unstack [${shape}] axis ${axis}`);
+  }
+  assert.equal(nativeStats.unpack - u0, 3);
 });
 
 test("native engine: heap growth during a kernel keeps results right", { skip }, async () => {

@@ -1,7 +1,7 @@
 /**
  * The "native" engine: the tfjs wasm backend with its heaviest kernels
- * (BatchMatMul, _FusedMatMul, Transpose, and the transcendental elementwise
- * ops Exp, Erf, Tanh) replaced by calls into a small
+ * (BatchMatMul, _FusedMatMul, Transpose, Sum, Unpack, and the transcendental
+ * elementwise ops Exp, Erf, Tanh) replaced by calls into a small
  * N-API addon over the system OpenBLAS (native/dyt_native.cc, built by
  * native/build.sh into native/build/dyt_native.node).
  *
@@ -49,6 +49,10 @@ export interface NativeAddon {
   transpose(heap: ArrayBuffer, xOff: number, yOff: number, shape: number[], perm: number[]): void;
   /** op: 0 exp, 1 erf, 2 tanh, 3 sigmoid. */
   unary(heap: ArrayBuffer, op: number, xOff: number, yOff: number, n: number): void;
+  /** y[a, b] = sum_r x[a, r, b], x of shape [A, R, B]. */
+  sum(heap: ArrayBuffer, xOff: number, yOff: number, a: number, r: number, b: number): void;
+  /** y[r * dstStride + c] = x[r * srcStride + c] for r < rows, c < cols (float offsets in strides). */
+  copyRows(heap: ArrayBuffer, xOff: number, yOff: number, rows: number, cols: number, srcStride: number, dstStride: number): void;
 }
 
 let addon: NativeAddon | undefined;
@@ -115,7 +119,7 @@ const offsetOf = (backend: WasmBackendLike, t: tf.TensorInfo) => backend.dataIdM
 const heapOf = (backend: WasmBackendLike) => backend.wasm.HEAPU8.buffer as ArrayBuffer;
 
 /** Counts of kernel calls served natively vs delegated (for tests and the bench). */
-export const nativeStats = { matmul: 0, fusedMatmul: 0, transpose: 0, unary: 0, delegated: 0 };
+export const nativeStats = { matmul: 0, fusedMatmul: 0, transpose: 0, unary: 0, sum: 0, unpack: 0, delegated: 0 };
 
 /**
  * out = op(a) @ op(b) for float32 tensors on the wasm heap, with numpy-style
@@ -323,6 +327,75 @@ function unaryKernel(name: string, op: number): KernelFn {
   };
 }
 
+/**
+ * Sum over a block of axes that is contiguous once size-1 dims are ignored,
+ * i.e. x viewed as [A, R, B] summed over R. The wasm kernel transposes the
+ * reduced axes innermost first, so the bias and norm-parameter gradients
+ * (sums over the leading [batch, tokens] axes) paid a full transpose each
+ * (measured ~31 ms of a ~250 ms native ViT step). Accumulates in double like
+ * the cpu backend. Other axis sets are delegated.
+ */
+export function sumGeometry(shape: readonly number[], axes: readonly number[]): [number, number, number] | undefined {
+  const red = new Set(axes);
+  let a = 1;
+  let r = 1;
+  let b = 1;
+  let phase = 0; // 0: before the reduced block, 1: in it, 2: after it
+  for (let i = 0; i < shape.length; i++) {
+    const d = shape[i]!;
+    if (d === 1) continue;
+    if (red.has(i)) {
+      if (phase === 2) return undefined;
+      phase = 1;
+      r *= d;
+    } else if (phase === 0) a *= d;
+    else {
+      phase = 2;
+      b *= d;
+    }
+  }
+  return [a, r, b];
+}
+
+const sumKernel: KernelFn = (args) => {
+  const { x } = args.inputs as { x: tf.TensorInfo };
+  const { axis, keepDims } = args.attrs as { axis: number | number[]; keepDims: boolean };
+  if (x.dtype !== "float32" || sizeOf(x.shape) < 256) return delegate("Sum", args);
+  const axes = tf.util.parseAxisParam(axis, x.shape);
+  const geo = sumGeometry(x.shape, axes);
+  if (!geo) return delegate("Sum", args);
+  let [outShape] = tf.backend_util.computeOutAndReduceShapes(x.shape, axes);
+  if (keepDims) outShape = tf.backend_util.expandShapeToKeepDim(outShape, axes);
+  const backend = args.backend;
+  const out = backend.makeOutput(outShape, "float32");
+  nativeStats.sum++;
+  addon!.sum(heapOf(backend), offsetOf(backend, x), offsetOf(backend, out), geo[0], geo[1], geo[2]);
+  return out;
+};
+
+/**
+ * Unpack (tf.unstack): N strided copies. The wasm kernel slices each output
+ * with its generic rank-N slice (3 ms per q/k/v split of [3,64,4,50,16]).
+ */
+const unpackKernel: KernelFn = (args) => {
+  const { value } = args.inputs as { value: tf.TensorInfo };
+  let { axis } = args.attrs as { axis: number };
+  if (value.dtype !== "float32" || sizeOf(value.shape) < 256) return delegate("Unpack", args);
+  const rank = value.shape.length;
+  if (axis < 0) axis += rank;
+  const n = value.shape[axis]!;
+  const a = sizeOf(value.shape.slice(0, axis));
+  const b = sizeOf(value.shape.slice(axis + 1));
+  const outShape = value.shape.filter((_, i) => i !== axis);
+  const backend = args.backend;
+  const outs = Array.from({ length: n }, () => backend.makeOutput(outShape, "float32"));
+  const heap = heapOf(backend); // after every allocation
+  const xOff = offsetOf(backend, value);
+  nativeStats.unpack++;
+  outs.forEach((o, i) => addon!.copyRows(heap, xOff + 4 * i * b, offsetOf(backend, o), a, b, n * b, b));
+  return outs;
+};
+
 const overrides: Record<string, KernelFn> = {
   BatchMatMul: batchMatMulKernel,
   _FusedMatMul: fusedMatMulKernel,
@@ -330,6 +403,8 @@ const overrides: Record<string, KernelFn> = {
   Exp: unaryKernel("Exp", 0),
   Erf: unaryKernel("Erf", 1),
   Tanh: unaryKernel("Tanh", 2),
+  Sum: sumKernel,
+  Unpack: unpackKernel,
   // Sigmoid (op 3) stays on wasm: its kernel is already SIMD there (measured
   // 0.9 ms for 819200 elements, the addon's 1.0 ms).
 };
