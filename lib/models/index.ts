@@ -1,2 +1,4 @@
 export * from "./transformer";
 export * from "./vit";
+export * from "./residual";
+export * from "./linear";

@@ -1,9 +1,12 @@
 import * as tf from "@tensorflow/tfjs";
+import { nfActivationGamma, nfBeta, fixupTransformerScales, tfixupScale } from "../analysis/reparam";
 import { gelu } from "../ops/activations";
-import { bmm, linear } from "../ops/matmul";
+import { bmm } from "../ops/matmul";
 import { ParamStore } from "../ops/param";
 import { makeNorm } from "../norms/factory";
 import type { Norm, NormKind, NormOptions } from "../norms/types";
+import { Linear, type LinearHooks, type LinearInit, type WeightKind } from "./linear";
+import { METHOD_DEFAULTS, assertResidualMethod, isNormFree, type MethodOptions, type ResidualMethod } from "./residual";
 
 /** Where the norms sit in a residual block (baselines.md section 1). */
 export const PLACEMENTS = ["pre", "post", "res-post"] as const;
@@ -18,12 +21,19 @@ export interface BlockConfig {
   placement?: Placement;
   /** Std of the truncated-normal weight init (timm: 0.02). */
   initStd?: number;
+  /** Residual method (default "norm": the normalised block; the others remove every norm). */
+  method?: ResidualMethod;
+  methodOptions?: MethodOptions;
+  /** Blocks in the whole model: Fixup / T-Fixup init factors depend on it. */
+  depth?: number;
+  /** This block's 0-based index: the NF branch divisors beta_k depend on it. */
+  index?: number;
 }
 
 /** Called with every norm's input and output during a forward pass (see lib/hooks). */
 export type NormObserver = (name: string, input: tf.Tensor, output: tf.Tensor) => void;
 
-export interface ForwardOptions {
+export interface ForwardOptions extends LinearHooks {
   onNorm?: NormObserver;
 }
 
@@ -33,54 +43,108 @@ export function applyNorm(n: Norm, x: tf.Tensor, opts?: ForwardOptions): tf.Tens
   return y;
 }
 
-interface LinearW {
-  w: tf.Variable;
-  b: tf.Variable;
-}
-function makeLinear(s: ParamStore, name: string, inDim: number, outDim: number, std: number): LinearW {
-  const l = s.scope(name);
-  return { w: l.truncNormal("w", [inDim, outDim], std, true), b: l.constant("b", [outDim], 0, false) };
+/** gamma_act for exact GELU (1.70093), computed once: NF branches stay unit-variance. */
+let geluGamma: number | undefined;
+function nfGeluGamma(): number {
+  return (geluGamma ??= nfActivationGamma("gelu"));
 }
 
 /**
  * One transformer block: multi-head self-attention and a GELU MLP, each a
- * residual branch, norms placed per `placement`:
+ * residual branch. With method "norm" the norms sit per `placement`:
  *   pre:      h = x + A(N1 x);      y = h + F(N2 h)
  *   post:     h = N1(x + A x);      y = N2(h + F h)
  *   res-post: h = x + N1(A x);      y = h + N2(F h)
+ * The norm-free methods (lib/models/residual.ts) keep the pre-norm shape with
+ * identity norm slots and change only gates, init and weight parameterisation:
+ *   rezero:   h = x + r A(x);       y = h + r F(h)          (one r, init 0)
+ *   skipinit: h = x + a1 A(x);      y = h + a2 F(h)         (init 0)
+ *   fixup:    h = x + r1 A(x + c0); y = h + r2 fc2(c3 + act(c2 + fc1(h + c1)))
+ *   tfixup, sigma-reparam: h = x + A(x); y = h + F(h)     (init / W_hat only)
+ *   nf:       h = x + a A(x / b_2i); y = h + a F(h / b_2i+1), F's act x gamma_act
  * q/k/v are split with 4-D transposes and keys are transposed explicitly so
  * every product runs on the engines' fast (non-transposed) matmul path.
  */
 export class TransformerBlock {
   readonly n1: Norm;
   readonly n2: Norm;
-  private readonly qkv: LinearW;
-  private readonly proj: LinearW;
-  private readonly fc1: LinearW;
-  private readonly fc2: LinearW;
+  readonly qkv: Linear;
+  readonly proj: Linear;
+  readonly fc1: Linear;
+  readonly fc2: Linear;
   readonly placement: Placement;
+  readonly method: ResidualMethod;
+  /** Scalar gates / biases of the norm-free methods, by role (e.g. rezero, attnGate, fixupBias0). */
+  readonly gates: Record<string, tf.Variable> = {};
+  private readonly nfAlpha: number;
+  private readonly nfBetas: [number, number];
   constructor(
     store: ParamStore,
     readonly cfg: BlockConfig,
   ) {
     const std = cfg.initStd ?? 0.02;
     const hidden = Math.round(cfg.dim * cfg.mlpRatio);
+    this.method = cfg.method ?? "norm";
+    assertResidualMethod(this.method);
     this.placement = cfg.placement ?? "pre";
+    const normFree = isNormFree(this.method);
+    if (normFree && this.placement !== "pre")
+      throw new Error(`placement "${this.placement}" applies to method "norm" only; the norm-free method "${this.method}" has no norms to place (use placement "pre")`);
+    const depth = cfg.depth ?? 1;
+    const index = cfg.index ?? 0;
+    if (!Number.isInteger(depth) || depth < 1) throw new Error(`TransformerBlock: depth must be a positive integer, got ${depth}`);
+    if (!Number.isInteger(index) || index < 0 || index >= depth) throw new Error(`TransformerBlock: index ${index} must lie in [0, depth=${depth})`);
+    const opt = { ...METHOD_DEFAULTS, ...cfg.methodOptions };
+    this.nfAlpha = opt.nfAlpha;
+    this.nfBetas = [nfBeta(2 * index, opt.nfAlpha), nfBeta(2 * index + 1, opt.nfAlpha)];
+
     // res-post-norm starts with gain 0 so the block is the identity at init (Swin-V2).
     const nopts: NormOptions = this.placement === "res-post" ? { gain0: 0, ...cfg.normOptions } : { ...cfg.normOptions };
-    this.n1 = makeNorm(cfg.norm, cfg.dim, nopts, store, "norm1");
-    this.qkv = makeLinear(store, "attn.qkv", cfg.dim, 3 * cfg.dim, std);
-    this.proj = makeLinear(store, "attn.proj", cfg.dim, cfg.dim, std);
-    this.n2 = makeNorm(cfg.norm, cfg.dim, nopts, store, "norm2");
-    this.fc1 = makeLinear(store, "mlp.fc1", cfg.dim, hidden, std);
-    this.fc2 = makeLinear(store, "mlp.fc2", hidden, cfg.dim, std);
+    const normKind: NormKind = normFree ? "identity" : cfg.norm;
+    const tn: LinearInit = { kind: "truncNormal", std };
+    // Per-method init of q|k|v, Wo, fc1, fc2 (baselines.md; L = 2 x depth residual branches).
+    let inits: [LinearInit, LinearInit, LinearInit, LinearInit] = [tn, tn, tn, tn];
+    if (this.method === "fixup") {
+      const f = fixupTransformerScales(2 * depth);
+      inits = [{ kind: "xavier", scale: f.qkv, groups: 3 }, { kind: "zeros" }, { kind: "xavier", scale: f.fc1 }, { kind: "zeros" }];
+    } else if (this.method === "tfixup") {
+      const f = tfixupScale(depth, "encoder");
+      inits = [{ kind: "xavier", groups: 3, groupScales: [1, 1, f] }, { kind: "xavier", scale: f }, { kind: "xavier", scale: f }, { kind: "xavier", scale: f }];
+    }
+    const wk: WeightKind = this.method === "sigma-reparam" ? "sigma" : this.method === "nf" ? "sws" : "plain";
+    this.n1 = makeNorm(normKind, cfg.dim, normFree ? {} : nopts, store, "norm1");
+    this.qkv = new Linear(store, "attn.qkv", cfg.dim, 3 * cfg.dim, inits[0], wk);
+    this.proj = new Linear(store, "attn.proj", cfg.dim, cfg.dim, inits[1], wk);
+    this.n2 = makeNorm(normKind, cfg.dim, normFree ? {} : nopts, store, "norm2");
+    this.fc1 = new Linear(store, "mlp.fc1", cfg.dim, hidden, inits[2], wk);
+    this.fc2 = new Linear(store, "mlp.fc2", hidden, cfg.dim, inits[3], wk);
+    // Scalars (no weight decay). Created after the linears: constants draw no
+    // random numbers, so the weights match the normalised model of the same seed.
+    const scalar = (name: string, v: number) => store.constant(name, [1], v);
+    switch (this.method) {
+      case "rezero":
+        this.gates.rezero = scalar("rezero_alpha", opt.gate0);
+        break;
+      case "skipinit":
+        this.gates.attnGate = scalar("skipinit.attn", opt.gate0);
+        this.gates.mlpGate = scalar("skipinit.mlp", opt.gate0);
+        break;
+      case "fixup":
+        for (let i = 0; i < 4; i++) this.gates[`fixupBias${i}`] = scalar(`fixup.bias${i}`, 0);
+        // Multipliers start at 1, not 0: with Wo = fc2 = 0 a zero gate would leave the branch dead forever.
+        this.gates.attnScale = scalar("fixup.scale1", 1);
+        this.gates.mlpScale = scalar("fixup.scale2", 1);
+        break;
+      default:
+        break;
+    }
   }
 
-  attention(x: tf.Tensor): tf.Tensor {
+  attention(x: tf.Tensor, opts?: ForwardOptions): tf.Tensor {
     const [B, T, D] = x.shape as [number, number, number];
     const H = this.cfg.heads;
     const dh = D / H;
-    const qkv = linear(x, this.qkv.w, this.qkv.b).reshape([B, T, 3, H, dh]);
+    const qkv = this.qkv.apply(x, opts).reshape([B, T, 3, H, dh]);
     // [3, B, H, T, dh]
     const parts = tf.transpose(qkv, [2, 0, 3, 1, 4]);
     const [q, k, v] = tf.unstack(parts, 0) as [tf.Tensor, tf.Tensor, tf.Tensor];
@@ -88,27 +152,58 @@ export class TransformerBlock {
     const scores = tf.mul(bmm(q, kT), 1 / Math.sqrt(dh));
     const attn = tf.softmax(scores, -1);
     const out = tf.transpose(bmm(attn, v), [0, 2, 1, 3]).reshape([B, T, D]);
-    return linear(out, this.proj.w, this.proj.b);
+    return this.proj.apply(out, opts);
   }
 
-  mlp(x: tf.Tensor): tf.Tensor {
-    return linear(gelu(linear(x, this.fc1.w, this.fc1.b)), this.fc2.w, this.fc2.b);
+  mlp(x: tf.Tensor, opts?: ForwardOptions): tf.Tensor {
+    let a = this.fc1.apply(x, opts);
+    if (this.method === "fixup") a = tf.add(a, this.gates.fixupBias2!);
+    a = gelu(a);
+    if (this.method === "fixup") a = tf.add(a, this.gates.fixupBias3!);
+    if (this.method === "nf") a = tf.mul(a, nfGeluGamma());
+    return this.fc2.apply(a, opts);
   }
 
   forward(x: tf.Tensor, opts?: ForwardOptions): tf.Tensor {
     const N = (n: Norm, t: tf.Tensor) => applyNorm(n, t, opts);
+    const A = (t: tf.Tensor) => this.attention(t, opts);
+    const F = (t: tf.Tensor) => this.mlp(t, opts);
+    const g = this.gates;
+    switch (this.method) {
+      case "rezero": {
+        const h = tf.add(x, tf.mul(g.rezero!, A(N(this.n1, x))));
+        return tf.add(h, tf.mul(g.rezero!, F(N(this.n2, h))));
+      }
+      case "skipinit": {
+        const h = tf.add(x, tf.mul(g.attnGate!, A(N(this.n1, x))));
+        return tf.add(h, tf.mul(g.mlpGate!, F(N(this.n2, h))));
+      }
+      case "fixup": {
+        const h = tf.add(x, tf.mul(g.attnScale!, A(tf.add(N(this.n1, x), g.fixupBias0!))));
+        return tf.add(h, tf.mul(g.mlpScale!, F(tf.add(N(this.n2, h), g.fixupBias1!))));
+      }
+      case "nf": {
+        const [b0, b1] = this.nfBetas;
+        const h = tf.add(x, tf.mul(A(tf.div(N(this.n1, x), b0)), this.nfAlpha));
+        return tf.add(h, tf.mul(F(tf.div(N(this.n2, h), b1)), this.nfAlpha));
+      }
+      case "tfixup":
+      case "sigma-reparam":
+      case "norm":
+        break;
+    }
     switch (this.placement) {
       case "pre": {
-        const h = tf.add(x, this.attention(N(this.n1, x)));
-        return tf.add(h, this.mlp(N(this.n2, h)));
+        const h = tf.add(x, A(N(this.n1, x)));
+        return tf.add(h, F(N(this.n2, h)));
       }
       case "post": {
-        const h = N(this.n1, tf.add(x, this.attention(x)));
-        return N(this.n2, tf.add(h, this.mlp(h)));
+        const h = N(this.n1, tf.add(x, A(x)));
+        return N(this.n2, tf.add(h, F(h)));
       }
       case "res-post": {
-        const h = tf.add(x, N(this.n1, this.attention(x)));
-        return tf.add(h, N(this.n2, this.mlp(h)));
+        const h = tf.add(x, N(this.n1, A(x)));
+        return tf.add(h, N(this.n2, F(h)));
       }
     }
   }

@@ -1,9 +1,11 @@
 import * as tf from "@tensorflow/tfjs";
-import { linear } from "../ops/matmul";
+import { tfixupScale } from "../analysis/reparam";
 import { ParamStore, countParams, disposeParams, type Param } from "../ops/param";
 import { Rng } from "../util/rng";
 import { makeNorm, assertNormKind } from "../norms/factory";
 import type { Norm, NormKind, NormOptions } from "../norms/types";
+import { Linear } from "./linear";
+import { RESIDUAL_METHODS, assertResidualMethod, isNormFree, type MethodOptions, type ResidualMethod } from "./residual";
 import { PLACEMENTS, TransformerBlock, applyNorm, type ForwardOptions, type Placement } from "./transformer";
 
 export interface ViTConfig {
@@ -21,6 +23,13 @@ export interface ViTConfig {
   initStd: number;
   /** Seed of the parameter initialisation. */
   seed: number;
+  /**
+   * Residual method (lib/models/residual.ts). "norm" (default) is the
+   * normalised ViT; the norm-free methods remove every norm, the final one
+   * included, so `norm` resolves to "identity" for them.
+   */
+  method: ResidualMethod;
+  methodOptions: MethodOptions;
 }
 
 export const VIT_DEFAULTS: ViTConfig = {
@@ -37,12 +46,29 @@ export const VIT_DEFAULTS: ViTConfig = {
   placement: "pre",
   initStd: 0.02,
   seed: 0,
+  method: "norm",
+  methodOptions: {},
 };
 
 /** Fill defaults and reject impossible configurations with a message that says what to change. */
 export function resolveViTConfig(partial: Partial<ViTConfig> = {}): ViTConfig {
-  const c: ViTConfig = { ...VIT_DEFAULTS, ...partial, normOptions: { ...VIT_DEFAULTS.normOptions, ...partial.normOptions } };
+  const c: ViTConfig = {
+    ...VIT_DEFAULTS,
+    ...partial,
+    normOptions: { ...VIT_DEFAULTS.normOptions, ...partial.normOptions },
+    methodOptions: { ...VIT_DEFAULTS.methodOptions, ...partial.methodOptions },
+  };
   assertNormKind(c.norm);
+  if (!(RESIDUAL_METHODS as readonly string[]).includes(c.method))
+    throw new Error(`ViT config: unknown method "${c.method}"; valid: ${RESIDUAL_METHODS.join(", ")}`);
+  assertResidualMethod(c.method);
+  if (isNormFree(c.method)) {
+    if (c.placement !== "pre")
+      throw new Error(`ViT config: placement "${c.placement}" applies to method "norm" only; method "${c.method}" has no norms (use placement "pre")`);
+    // Norm-free: every slot is the identity; recording that keeps result configs honest.
+    c.norm = "identity";
+    c.normOptions = {};
+  }
   const posInt = ["imageSize", "channels", "patchSize", "dim", "depth", "heads", "numClasses"] as const;
   for (const k of posInt)
     if (!Number.isInteger(c[k]) || c[k] <= 0) throw new Error(`ViT config: ${k} must be a positive integer, got ${c[k]}`);
@@ -66,12 +92,10 @@ export class ViT {
   readonly params: Param[];
   readonly blocks: TransformerBlock[] = [];
   readonly finalNorm: Norm | undefined;
-  private readonly patchW: tf.Variable;
-  private readonly patchB: tf.Variable;
+  readonly patchEmbed: Linear;
   private readonly cls: tf.Variable;
   private readonly pos: tf.Variable;
-  private readonly headW: tf.Variable;
-  private readonly headB: tf.Variable;
+  readonly head: Linear;
   readonly numPatches: number;
 
   constructor(config: Partial<ViTConfig> = {}) {
@@ -81,14 +105,16 @@ export class ViT {
     const p = c.patchSize;
     const g = c.imageSize / p;
     this.numPatches = g * g;
-    const pe = store.scope("patch_embed");
     // timm's ViT (which the DyT code trains) leaves the patch-embedding Conv2d at
     // PyTorch's default init, U(+-1/sqrt(fan_in)), and applies trunc-normal 0.02
     // only to Linear layers. That keeps the residual stream at O(0.5) scale even
     // for small patches; a 0.02 init here would shrink it ~4x at 7x7 patches.
+    // T-Fixup scales the embedding by (9N)^-1/4; sigma-Reparam reparameterises
+    // every Linear, the patch embedding and the head included.
     const fanIn = p * p * c.channels;
-    this.patchW = pe.uniform("w", [fanIn, c.dim], 1 / Math.sqrt(fanIn), true);
-    this.patchB = pe.uniform("b", [c.dim], 1 / Math.sqrt(fanIn), false);
+    const sigma = c.method === "sigma-reparam" ? "sigma" : "plain";
+    const embScale = c.method === "tfixup" ? tfixupScale(c.depth, "embedding") : 1;
+    this.patchEmbed = new Linear(store, "patch_embed", fanIn, c.dim, { kind: "uniform", bound: embScale / Math.sqrt(fanIn), biasBound: 1 / Math.sqrt(fanIn) }, sigma);
     this.cls = store.truncNormal("cls_token", [1, 1, c.dim], c.initStd, false);
     this.pos = store.truncNormal("pos_embed", [1, this.numPatches + 1, c.dim], c.initStd, false);
     for (let i = 0; i < c.depth; i++) {
@@ -101,14 +127,17 @@ export class ViT {
           normOptions: c.normOptions,
           placement: c.placement,
           initStd: c.initStd,
+          method: c.method,
+          methodOptions: c.methodOptions,
+          depth: c.depth,
+          index: i,
         }),
       );
     }
     // Post-norm blocks end in a norm already; the others get a final norm.
     this.finalNorm = c.placement === "post" ? undefined : makeNorm(c.norm, c.dim, c.normOptions, store, "norm");
-    const head = store.scope("head");
-    this.headW = head.truncNormal("w", [c.dim, c.numClasses], c.initStd, true);
-    this.headB = head.constant("b", [c.numClasses], 0, false);
+    // Fixup zero-initialises the classifier (its rule 1).
+    this.head = new Linear(store, "head", c.dim, c.numClasses, c.method === "fixup" ? { kind: "zeros" } : { kind: "truncNormal", std: c.initStd }, sigma);
     this.params = store.params;
   }
 
@@ -135,13 +164,13 @@ export class ViT {
       const patches = tf
         .transpose(images.reshape([B, g, p, g, p, c.channels]), [0, 1, 3, 2, 4, 5])
         .reshape([B, this.numPatches, p * p * c.channels]);
-      let x = linear(patches, this.patchW, this.patchB);
+      let x = this.patchEmbed.apply(patches, opts);
       x = tf.concat([tf.tile(this.cls, [B, 1, 1]), x], 1);
       x = tf.add(x, this.pos);
       for (const b of this.blocks) x = b.forward(x, opts);
       let clsOut = tf.squeeze(tf.slice(x, [0, 0, 0], [B, 1, c.dim]), [1]);
       if (this.finalNorm) clsOut = applyNorm(this.finalNorm, clsOut, opts);
-      return linear(clsOut, this.headW, this.headB);
+      return this.head.apply(clsOut, opts);
     });
   }
 

@@ -10,6 +10,7 @@ import type { Param } from "../ops/param";
 import { writeFileAtomic, writeJsonAtomic } from "../util/atomic";
 import { AdamW } from "./adamw";
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from "./checkpoint";
+import { agcClipTensor } from "../analysis/reparam";
 import { clipByGlobalNorm, globalNorm } from "./clip";
 import { consoleProgress, type ProgressSink } from "./progress";
 import { lrAt } from "./schedule";
@@ -46,6 +47,12 @@ export interface TrainConfig {
   seed: number;
   /** A loss above divergenceFactor * ln(numClasses) counts as diverged. */
   divergenceFactor: number;
+  /**
+   * Adaptive Gradient Clipping factor lambda (NF nets, timm agc.py; 0.01 there);
+   * 0 disables it. Applied per output unit before global-norm clipping; the
+   * head ("head.*" parameters) is skipped, as in NFNets.
+   */
+  agc: number;
 }
 
 export const TRAIN_DEFAULTS: TrainConfig = {
@@ -66,6 +73,7 @@ export const TRAIN_DEFAULTS: TrainConfig = {
   checkpointEvery: 100,
   seed: 0,
   divergenceFactor: 3,
+  agc: 0,
 };
 
 /** A per-step observer (lib/hooks). Values it returns are merged into the metrics line. */
@@ -241,13 +249,15 @@ export async function train(model: Model, data: { train: ImageDataset; eval: Ima
     const { lossV, normV } = tf.tidy(() => {
       const x = shapeBatch(trainSet, xbuf, cfg.batchSize);
       const y = tf.oneHot(tf.tensor1d(ybuf, "int32"), trainSet.numClasses);
-      const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, model.forward(x)) as tf.Scalar, vars);
+      // training: true lets sigma-Reparam advance its power iteration (eval forwards leave it alone).
+      const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, model.forward(x, { training: true })) as tf.Scalar, vars);
       const gl = vars.map((v) => grads[v.name]!);
       const norm = globalNorm(gl);
       const normV = norm.dataSync()[0]!;
       const lossV = value.dataSync()[0]!;
       if (Number.isFinite(lossV) && Number.isFinite(normV) && lossV <= lossCap) {
-        const g = cfg.clipNorm > 0 ? clipByGlobalNorm(gl, normV, cfg.clipNorm) : gl;
+        const ga = cfg.agc > 0 ? gl.map((g, i) => (trainable[i]!.name.startsWith("head.") ? g : agcClipTensor(vars[i]!, g, { lam: cfg.agc }))) : gl;
+        const g = cfg.clipNorm > 0 ? clipByGlobalNorm(ga, cfg.agc > 0 ? globalNorm(ga).dataSync()[0]! : normV, cfg.clipNorm) : ga;
         opt.apply(g, lr);
       }
       return { lossV, normV };
@@ -308,7 +318,7 @@ export async function train(model: Model, data: { train: ImageDataset; eval: Ima
 export function validateTrainConfig(c: TrainConfig): void {
   const posInt = ["steps", "batchSize", "evalEvery", "logEvery", "evalBatchSize"] as const;
   for (const k of posInt) if (!Number.isInteger(c[k]) || c[k] <= 0) throw new Error(`train config: ${k} must be a positive integer, got ${c[k]}`);
-  const nonNeg = ["warmupSteps", "weightDecay", "clipNorm", "evalLimit", "checkpointEvery", "minLrRatio"] as const;
+  const nonNeg = ["warmupSteps", "weightDecay", "clipNorm", "evalLimit", "checkpointEvery", "minLrRatio", "agc"] as const;
   for (const k of nonNeg) if (!(c[k] >= 0)) throw new Error(`train config: ${k} must be >= 0, got ${c[k]}`);
   if (!(c.lr > 0) || !Number.isFinite(c.lr)) throw new Error(`train config: lr must be a positive number, got ${c.lr}`);
 }
