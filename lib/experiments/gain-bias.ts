@@ -5,7 +5,7 @@ import type { Norm } from "../norms/types";
 import { saveSummary, type ExperimentContext } from "./runner";
 import type { Scale } from "./scale";
 import { SQUASH_SCALES, type VerdictPart } from "./squash";
-import { compareVariants, describeComparison, runGrid, summarizeVariants, type Comparison, type GridBase, type GridPrepare, type GridRecord, type GridVariant, type VariantSummary } from "./grid";
+import { compareVariants, describeComparison, runGrid, summarizeVariants, type GridComparison, type GridBase, type GridPrepare, type GridRecord, type GridVariant, type GridVariantSummary } from "./grid";
 
 /**
  * What each part of DyT (and of LayerNorm) contributes: the per-channel gain
@@ -107,8 +107,8 @@ export const GAIN_BIAS_PREPARES: Record<string, GridPrepare> = {
 export interface GainBiasSummary {
   experiment: string;
   scale: Scale;
-  variants: VariantSummary[];
-  comparisons: Comparison[];
+  variants: GridVariantSummary[];
+  comparisons: GridComparison[];
   /** Removing gamma hurts DyT. */
   dytGamma: VerdictPart;
   /** Removing beta hurts DyT. */
@@ -137,7 +137,7 @@ export async function runGainBias(ctx: ExperimentContext, override: Partial<Gain
 }
 
 /** "hurts" = the full variant beats the reduced one beyond seed noise. */
-function hurts(cs: Comparison[], what: string): VerdictPart {
+function hurts(cs: GridComparison[], what: string): VerdictPart {
   const statement = `${what}? ${cs.map((c) => describeComparison(c)).join("; ")}.`;
   if (cs.some((c) => c.outcome === "untestable")) return { verdict: "not testable at this scale", statement };
   return { verdict: cs.every((c) => c.outcome === "a>b") ? "supported" : "not supported", statement };
@@ -145,7 +145,7 @@ function hurts(cs: Comparison[], what: string): VerdictPart {
 
 export function summarizeGainBias(scale: Scale, records: GridRecord[]): GainBiasSummary {
   const variants = summarizeVariants(records);
-  const comparisons: Comparison[] = [];
+  const comparisons: GridComparison[] = [];
   const cmp = (a: string, b: string) => {
     const c = compareVariants(variants, a, b);
     comparisons.push(c);

@@ -174,7 +174,7 @@ export async function runGrid(
 // ---------------------------------------------------------------------------------------------
 // Summaries
 
-export interface VariantSummary {
+export interface GridVariantSummary {
   name: string;
   label: string;
   tags: Record<string, string | number | boolean>;
@@ -184,6 +184,8 @@ export interface VariantSummary {
   testAcc: { mean: number; std: number; n: number };
   /** Validation accuracy (%) at the early checkpoint (first eval at or after earlyFrac of the steps), completed runs or not. */
   earlyAcc: { mean: number; std: number; n: number; step: number };
+  /** The per-run values behind earlyAcc, in seed order. */
+  earlyAccs: number[];
   /** Steps until validation accuracy first reached `reachAcc` % (mean over runs that reached it). */
   stepsToReach: { target: number; mean: number; reached: number; n: number };
   diverged: number;
@@ -211,7 +213,7 @@ export function stepsToReach(r: GridRecord, target: number): number | undefined 
   return r.result.evals.find((p) => 100 * p.acc >= target)?.step;
 }
 
-export function summarizeVariants(records: GridRecord[], opts: SummaryOptions = {}): VariantSummary[] {
+export function summarizeVariants(records: GridRecord[], opts: SummaryOptions = {}): GridVariantSummary[] {
   const earlyFrac = opts.earlyFrac ?? 0.25;
   const reach = opts.reachAcc ?? 70;
   const order: string[] = [];
@@ -234,7 +236,7 @@ export function summarizeVariants(records: GridRecord[], opts: SummaryOptions = 
     const reached = rs.map((r) => stepsToReach(r, reach)).filter((v): v is number => v !== undefined);
     const alphas = done.flatMap((r) => (r.result.finalAlpha ? Object.values(r.result.finalAlpha) : []));
     const learnAlpha = first.config.model.normOptions?.learnAlpha !== false && first.config.norm === "dyt";
-    const s: VariantSummary = {
+    const s: GridVariantSummary = {
       name,
       label: first.config.label,
       tags: first.config.tags,
@@ -242,6 +244,7 @@ export function summarizeVariants(records: GridRecord[], opts: SummaryOptions = 
       accs,
       testAcc: meanStd(accs),
       earlyAcc: { ...meanStd(early), step: earlyStep },
+      earlyAccs: early,
       stepsToReach: { target: reach, mean: reached.length ? reached.reduce((a, b) => a + b, 0) / reached.length : NaN, reached: reached.length, n: rs.length },
       diverged: rs.filter((r) => r.result.status === "diverged").length,
       divergedSteps: rs.filter((r) => r.result.diverged).map((r) => r.result.diverged!.step),
@@ -252,12 +255,12 @@ export function summarizeVariants(records: GridRecord[], opts: SummaryOptions = 
   });
 }
 
-export function findVariant(summaries: VariantSummary[], name: string): VariantSummary | undefined {
+export function findVariant(summaries: GridVariantSummary[], name: string): GridVariantSummary | undefined {
   return summaries.find((s) => s.name === name);
 }
 
 /** Outcome of "a is better than b" judged against seed noise (lib/analysis withinNoise, |diff| < 2 SE). */
-export interface Comparison {
+export interface GridComparison {
   a: string;
   b: string;
   /** mean(a) - mean(b), accuracy points. */
@@ -276,7 +279,7 @@ export interface Comparison {
  * counts as worse than one that completed (divergence is the larger failure);
  * both all-diverged is a tie. Needs >= 2 seeds on one side for a noise estimate.
  */
-export function compareVariants(summaries: VariantSummary[], an: string, bn: string): Comparison {
+export function compareVariants(summaries: GridVariantSummary[], an: string, bn: string): GridComparison {
   const a = findVariant(summaries, an);
   const b = findVariant(summaries, bn);
   if (!a || !b) return { a: an, b: bn, diff: NaN, band: NaN, outcome: "untestable", note: `variant ${!a ? an : bn} was not run` };
@@ -286,15 +289,20 @@ export function compareVariants(summaries: VariantSummary[], an: string, bn: str
     const outcome = aDead && bDead ? "tie" : aDead ? "a<b" : "a>b";
     return { a: an, b: bn, diff: NaN, band: NaN, outcome, note: `${aDead && bDead ? "both" : aDead ? an : bn} diverged on every seed` };
   }
-  if (a.accs.length === 0 || b.accs.length === 0) return { a: an, b: bn, diff: NaN, band: NaN, outcome: "untestable", note: "no completed runs" };
-  const t = withinNoise(a.accs, b.accs);
+  return compareValues(an, a.accs, bn, b.accs);
+}
+
+/** Compare two sets of per-seed values (e.g. early accuracies) against seed noise: |diff| < 2 SE is a tie. */
+export function compareValues(an: string, av: number[], bn: string, bv: number[]): GridComparison {
+  if (av.length === 0 || bv.length === 0) return { a: an, b: bn, diff: NaN, band: NaN, outcome: "untestable", note: "no completed runs" };
+  const t = withinNoise(av, bv);
   const band = 2 * t.se;
   if (!Number.isFinite(t.se)) return { a: an, b: bn, diff: t.diff, band, outcome: "untestable", note: t.note ?? "no noise estimate (one seed per side)", test: t };
   return { a: an, b: bn, diff: t.diff, band, outcome: t.within ? "tie" : t.diff > 0 ? "a>b" : "a<b", test: t, ...(t.note ? { note: t.note } : {}) };
 }
 
 /** "tanh − hardtanh = +0.42 ± 0.30 (2 SE)" */
-export function describeComparison(c: Comparison, la = c.a, lb = c.b): string {
+export function describeComparison(c: GridComparison, la = c.a, lb = c.b): string {
   if (c.outcome === "untestable") return `${la} vs ${lb}: untestable (${c.note})`;
   if (!Number.isFinite(c.diff)) return `${la} vs ${lb}: ${c.note}`;
   const sign = c.diff >= 0 ? "+" : "";
@@ -303,7 +311,7 @@ export function describeComparison(c: Comparison, la = c.a, lb = c.b): string {
 }
 
 /** Mean ± std cell text, with the diverged count when any. */
-export function accCell(s: VariantSummary | undefined): string {
+export function accCell(s: GridVariantSummary | undefined): string {
   if (!s) return "-";
   const base = s.testAcc.n ? `${s.testAcc.mean.toFixed(2)} ± ${s.testAcc.std.toFixed(2)}` : "—";
   return s.diverged ? `${base} (${s.diverged}/${s.seeds.length} diverged)` : base;

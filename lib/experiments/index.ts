@@ -8,3 +8,4 @@ export * from "./claims";
 export * from "./grid";
 export * from "./squash";
 export * from "./gain-bias";
+export * from "./alpha0";

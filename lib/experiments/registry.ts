@@ -2,6 +2,7 @@ import type { ExperimentEntry } from "./entry";
 import { vitFashionEntry } from "./vit-fashion-entry";
 import { squashEntry } from "./squash-entry";
 import { gainBiasEntry } from "./gain-bias-entry";
+import { alpha0Entry } from "./alpha0-entry";
 
 export type { ExperimentEntry } from "./entry";
 
@@ -9,7 +10,7 @@ export type { ExperimentEntry } from "./entry";
  * Every experiment, in report order. Each lives in its own module and exports
  * an ExperimentEntry; add new ones here.
  */
-export const EXPERIMENTS: ExperimentEntry[] = [vitFashionEntry, squashEntry, gainBiasEntry];
+export const EXPERIMENTS: ExperimentEntry[] = [vitFashionEntry, alpha0Entry, squashEntry, gainBiasEntry];
 
 export function findExperiment(name: string): ExperimentEntry {
   const e = EXPERIMENTS.find((x) => x.name === name);

@@ -1,7 +1,7 @@
 import type { Squasher } from "../norms/types";
 import { saveSummary, type ExperimentContext } from "./runner";
 import type { Scale } from "./scale";
-import { compareVariants, describeComparison, findVariant, runGrid, summarizeVariants, type Comparison, type GridBase, type GridRecord, type GridVariant, type VariantSummary } from "./grid";
+import { compareVariants, describeComparison, findVariant, runGrid, summarizeVariants, type GridComparison, type GridBase, type GridRecord, type GridVariant, type GridVariantSummary } from "./grid";
 
 /**
  * Paper ablation (Table 7): DyT with other squashing functions, with alpha
@@ -76,8 +76,8 @@ export interface VerdictPart {
 export interface SquashSummary {
   experiment: string;
   scale: Scale;
-  variants: VariantSummary[];
-  comparisons: Comparison[];
+  variants: GridVariantSummary[];
+  comparisons: GridComparison[];
   /** Claim 5: tanh > hardtanh > sigmoid (alpha learned), each step beyond seed noise. */
   ordering: VerdictPart;
   /** Claim 5: identity (no squashing) diverges. */
@@ -99,13 +99,13 @@ export async function runSquash(ctx: ExperimentContext, override: Partial<Squash
   return { records, summary };
 }
 
-const untestable = (c: Comparison) => c.outcome === "untestable";
+const untestable = (c: GridComparison) => c.outcome === "untestable";
 
 export function summarizeSquash(scale: Scale, records: GridRecord[]): SquashSummary {
   const variants = summarizeVariants(records);
   const v = (s: Squasher, m: AlphaMode) => findVariant(variants, `${s}-${m}`);
   const k = (s: Squasher, m: AlphaMode) => `${s}-${m}`;
-  const comparisons: Comparison[] = [];
+  const comparisons: GridComparison[] = [];
   const cmp = (a: string, b: string) => {
     const c = compareVariants(variants, a, b);
     comparisons.push(c);
@@ -121,7 +121,7 @@ export function summarizeSquash(scale: Scale, records: GridRecord[]): SquashSumm
   if (ordering.verdict === "not supported" && pairs.every((c) => c.outcome !== "a<b")) ordering.statement += " The differences are not separable from seed noise at this scale.";
 
   // Claim 5, identity diverges: every identity run (alpha learned and frozen at 1) must diverge.
-  const ids = [v("identity", "learned"), v("identity", "fixed1")].filter((x): x is VariantSummary => !!x);
+  const ids = [v("identity", "learned"), v("identity", "fixed1")].filter((x): x is GridVariantSummary => !!x);
   const idRuns = ids.reduce((a, s) => a + s.seeds.length, 0);
   const idDiv = ids.reduce((a, s) => a + s.diverged, 0);
   const identity: VerdictPart = {
