@@ -9,7 +9,8 @@ classes; softmax cross-entropy; AdamW (decay 0.05 on weight matrices only).
 Norm: LayerNorm (eps 1e-6) or DyT (gamma * tanh(alpha x) + beta, alpha0 0.5).
 
 Run with Debian's interpreter (/usr/bin/python3, python3-torch). Prints one
-JSON line: {"msPerStep": median, "steps": [...], "threads": n, ...}.
+JSON line: {"msPerStep": median, "steps": [...], "cpuSteps": [process CPU ms
+per step, all threads], "threads": n, ...}.
 """
 import argparse
 import json
@@ -140,14 +141,18 @@ def main():
     for _ in range(a.warmup):
         step()
     times = []
+    cpu = []
     for _ in range(a.steps):
+        c0 = time.process_time()
         t0 = time.perf_counter()
         step()
         times.append((time.perf_counter() - t0) * 1000)
+        cpu.append((time.process_time() - c0) * 1000)
 
     result = {
         "msPerStep": statistics.median(times),
         "steps": times,
+        "cpuSteps": cpu,
         "threads": torch.get_num_threads(),
         "torch": torch.__version__,
         "norm": a.norm,

@@ -573,6 +573,9 @@ Napi::Value Transpose(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   g_threads = std::max(1, openblas_get_num_threads());
   g_pool.resize(g_threads);
+  // Bump when the exported functions change: lib/engine/native.ts refuses a
+  // stale build (one left behind when a rebuild failed) instead of crashing.
+  exports.Set("abi", Napi::Number::New(env, 3));
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("sgemm", Napi::Function::New(env, Sgemm));

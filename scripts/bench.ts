@@ -14,7 +14,7 @@
  *
  *   npm run bench -- [--engines native,wasm,cpu] [--norms layernorm,dyt]
  *                    [--steps 10] [--warmup 3] [--cpu-steps 2] [--rounds 1] [--model lab|plain]
- *                    [--no-torch] [--no-profile] [--json out.json]
+ *                    [--no-torch] [--no-profile] [--profile-clock cpu|wall] [--json out.json]
  *   npm run bench -- --layers [--engines ...]   (norm layer speed, see layerBench)
  *
  * Timings on a shared machine are noisy: the load average at start is printed
@@ -223,6 +223,7 @@ interface ChildTask {
   steps: number;
   warmup: number;
   profile: boolean;
+  profileClock: "cpu" | "wall";
 }
 interface KernelRow {
   name: string;
@@ -236,6 +237,8 @@ interface StepResult {
   model: string;
   msPerStep: number;
   stepsMs: number[];
+  /** Process CPU time (all threads) of each timed step. */
+  cpuMs: number[];
   loss: number;
   profile?: { stepMs: number; kernelMs: number; nestedMs: number; kernels: KernelRow[] };
   /** Median of each round (parent only). */
@@ -275,13 +278,28 @@ async function runStepTask(t: ChildTask): Promise<StepResult> {
   };
   for (let i = 0; i < t.warmup; i++) step();
   const stepsMs: number[] = [];
+  const cpuMs: number[] = [];
   for (let i = 0; i < t.steps; i++) {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     step();
     stepsMs.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpuMs.push((c.user + c.system) / 1000);
   }
-  const res: StepResult = { engine: info.name, detail: info.detail, norm: t.norm, model: t.model, msPerStep: median(stepsMs), stepsMs, loss };
+  const res: StepResult = { engine: info.name, detail: info.detail, norm: t.norm, model: t.model, msPerStep: median(stepsMs), stepsMs, cpuMs, loss };
   if (t.profile) {
+    if (t.profileClock === "cpu") {
+      // Per-kernel process CPU time (all threads) instead of wall time: robust
+      // to other processes taking the cores, which wall time is not.
+      const be = tf.backend() as unknown as { time(f: () => void): Promise<{ kernelMs: number }> };
+      be.time = async (f) => {
+        const c0 = process.cpuUsage();
+        f();
+        const c = process.cpuUsage(c0);
+        return { kernelMs: (c.user + c.system) / 1000 };
+      };
+    }
     const t0 = performance.now();
     const p = await tf.profile(() => {
       step();
@@ -412,6 +430,7 @@ function ensureTorch(): string | undefined {
 interface TorchResult {
   msPerStep: number;
   steps: number[];
+  cpuSteps: number[];
   threads: number;
   torch: string;
   norm: string;
@@ -440,6 +459,7 @@ function parseArgs(argv: string[]) {
     warmup: 3,
     cpuSteps: 2,
     rounds: 1,
+    profileClock: "cpu" as "cpu" | "wall",
     model: "lab" as ModelName,
     torch: true,
     profile: true,
@@ -459,6 +479,11 @@ function parseArgs(argv: string[]) {
     else if (k === "--warmup") a.warmup = Number(v());
     else if (k === "--cpu-steps") a.cpuSteps = Number(v());
     else if (k === "--rounds") a.rounds = Math.max(1, Number(v()));
+    else if (k === "--profile-clock") {
+      const c = v();
+      if (c !== "cpu" && c !== "wall") throw new Error("--profile-clock: cpu or wall");
+      a.profileClock = c;
+    }
     else if (k === "--model") {
       const m = v();
       if (!(m in MODELS)) throw new Error(`--model: one of ${Object.keys(MODELS).join(", ")}`);
@@ -476,17 +501,21 @@ const fmt = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : "-");
 const pad = (s: string, n: number) => (s.length >= n ? s : s + " ".repeat(n - s.length));
 const lpad = (s: string, n: number) => (s.length >= n ? s : " ".repeat(n - s.length) + s);
 
-function printProfile(title: string, p: NonNullable<StepResult["profile"]>, top = 12): void {
-  console.log(`\n${title}: profiled step ${fmt(p.stepMs)} ms, in kernels ${fmt(p.kernelMs)} ms (${fmt((100 * p.kernelMs) / p.stepMs, 0)}%)`);
-  console.log(`  ${pad("kernel", 22)} ${lpad("ms", 8)} ${lpad("%step", 6)} ${lpad("calls", 6)}`);
+function printProfile(title: string, p: NonNullable<StepResult["profile"]>, clock: string, top = 12): void {
+  const what = clock === "cpu" ? "process CPU ms (all threads)" : "wall ms";
+  console.log(`\n${title}: profiled step ${fmt(p.stepMs)} ms wall, in kernels ${fmt(p.kernelMs)} ${what}`);
+  console.log(`  (per-kernel timing adds ~0.05 ms per kernel call, inflating the many small ops)`);
+  console.log(`  ${pad("kernel", 22)} ${lpad("ms", 8)} ${lpad("%", 6)} ${lpad("calls", 6)}`);
+  // Percentages of the kernel total under the cpu clock, of the step under wall.
+  const base = clock === "cpu" ? p.kernelMs : p.stepMs;
   for (const k of p.kernels.slice(0, top))
-    console.log(`  ${pad(k.name, 22)} ${lpad(fmt(k.ms), 8)} ${lpad(fmt((100 * k.ms) / p.stepMs, 1), 6)} ${lpad(String(k.calls), 6)}`);
+    console.log(`  ${pad(k.name, 22)} ${lpad(fmt(k.ms), 8)} ${lpad(fmt((100 * k.ms) / base, 1), 6)} ${lpad(String(k.calls), 6)}`);
   const rest = p.kernels.slice(top);
   if (rest.length) {
     const ms = rest.reduce((a, k) => a + k.ms, 0);
-    console.log(`  ${pad(`(${rest.length} other kernels)`, 22)} ${lpad(fmt(ms), 8)} ${lpad(fmt((100 * ms) / p.stepMs, 1), 6)}`);
+    console.log(`  ${pad(`(${rest.length} other kernels)`, 22)} ${lpad(fmt(ms), 8)} ${lpad(fmt((100 * ms) / base, 1), 6)}`);
   }
-  console.log(`  ${pad("(outside kernels)", 22)} ${lpad(fmt(p.stepMs - p.kernelMs), 8)} ${lpad(fmt((100 * (p.stepMs - p.kernelMs)) / p.stepMs, 1), 6)}`);
+  if (clock === "wall") console.log(`  ${pad("(outside kernels)", 22)} ${lpad(fmt(p.stepMs - p.kernelMs), 8)} ${lpad(fmt((100 * (p.stepMs - p.kernelMs)) / p.stepMs, 1), 6)}`);
   if (p.nestedMs) console.log(`  (custom-gradient scopes, ${fmt(p.nestedMs)} ms, contain kernels listed above)`);
 }
 
@@ -539,7 +568,7 @@ async function main(): Promise<void> {
   // load from other processes hits them alike; steps of all rounds are pooled.
   const results: StepResult[] = [];
   const failures: Record<string, string> = {};
-  const torch: Record<string, TorchResult & { stepsMs: number[]; byPolicy: Record<string, number[]> }> = {};
+  const torch: Record<string, TorchResult & { stepsMs: number[]; cpuMs: number[]; byPolicy: Record<string, number[]>; cpuByPolicy: Record<string, number[]> }> = {};
   let torchSkip: string | undefined = a.torch ? ensureTorch() : "--no-torch";
   if (a.torch && torchSkip) console.log(`[bench] pytorch: skipped (${torchSkip})`);
   for (let round = 0; round < a.rounds; round++) {
@@ -556,6 +585,7 @@ async function main(): Promise<void> {
           steps: slow ? a.cpuSteps : a.steps,
           warmup: slow ? 1 : a.warmup,
           profile: round === 0 && a.profile && !slow && (engine === "native" || engine === "wasm"),
+          profileClock: a.profileClock,
         });
         if ("error" in r) {
           failures[engine] = r.error;
@@ -566,6 +596,7 @@ async function main(): Promise<void> {
         const prev = results.find((x) => x.engine === r.engine && x.norm === r.norm);
         if (prev) {
           prev.stepsMs.push(...r.stepsMs);
+          prev.cpuMs.push(...r.cpuMs);
           prev.roundMs!.push(r.msPerStep);
         } else results.push({ ...r, roundMs: [r.msPerStep] });
       }
@@ -582,8 +613,9 @@ async function main(): Promise<void> {
             continue;
           }
           console.log(`[bench] round ${round + 1}: pytorch/${norm} (OMP_WAIT_POLICY ${w}): ${fmt(r.msPerStep)} ms/step (torch ${r.torch}, ${r.threads} threads)`);
-          const t = (torch[norm] ??= { ...r, stepsMs: [], byPolicy: {} });
+          const t = (torch[norm] ??= { ...r, stepsMs: [], cpuMs: [], byPolicy: {}, cpuByPolicy: {} });
           (t.byPolicy[w] ??= []).push(...r.steps);
+          (t.cpuByPolicy[w] ??= []).push(...r.cpuSteps);
           if (r.profile) t.profile = r.profile;
         }
       }
@@ -593,27 +625,31 @@ async function main(): Promise<void> {
     const best = Object.entries(t.byPolicy).reduce((x, y) => (median(y[1]) < median(x[1]) ? y : x));
     t.ompWait = best[0];
     t.stepsMs = best[1];
+    t.cpuMs = t.cpuByPolicy[best[0]]!;
     t.msPerStep = median(best[1]);
   }
   if (!torchSkip && Object.keys(torch).length === 0) torchSkip = "every PyTorch run failed";
 
   // Summary table.
-  console.log(`\nms/step (median of all steps; min in brackets), matmul GFLOP/s and % of peak at the median, ratio to PyTorch (same norm, ${threads} threads)`);
-  console.log(`  ${pad("engine", 10)} ${pad("norm", 10)} ${lpad("ms/step", 9)} ${lpad("(min)", 8)} ${lpad("GFLOP/s", 8)} ${lpad("%peak", 6)} ${lpad("x torch", 8)}`);
-  const row = (name: string, norm: string, ms: number, min: number, ratio: string) => {
+  console.log(`\nms/step: median wall time of all steps (min); cpu: median process CPU ms per step (all threads; robust to load).`);
+  console.log(`GFLOP/s and % of peak at the median wall time; x torch = wall-time ratio to PyTorch, same norm, ${threads} threads.`);
+  console.log(`  ${pad("engine", 10)} ${pad("norm", 10)} ${lpad("ms/step", 9)} ${lpad("(min)", 9)} ${lpad("cpu ms", 8)} ${lpad("GFLOP/s", 8)} ${lpad("%peak", 6)} ${lpad("x torch", 8)}`);
+  const row = (name: string, norm: string, ms: number, min: number, cpu: number, ratio: string) => {
     const gf = flops / (ms * 1e6);
-    console.log(`  ${pad(name, 10)} ${pad(norm, 10)} ${lpad(fmt(ms), 9)} ${lpad(`(${fmt(min)})`, 8)} ${lpad(fmt(gf, 1), 8)} ${lpad(fmt((100 * gf) / peak.gflops, 1), 6)} ${lpad(ratio, 8)}`);
+    console.log(
+      `  ${pad(name, 10)} ${pad(norm, 10)} ${lpad(fmt(ms), 9)} ${lpad(`(${fmt(min)})`, 9)} ${lpad(fmt(cpu), 8)} ${lpad(fmt(gf, 1), 8)} ${lpad(fmt((100 * gf) / peak.gflops, 1), 6)} ${lpad(ratio, 8)}`,
+    );
   };
   for (const r of results) {
     const t = torch[r.norm];
-    row(r.engine, r.norm, r.msPerStep, Math.min(...r.stepsMs), t ? fmt(r.msPerStep / t.msPerStep, 2) : "-");
+    row(r.engine, r.norm, r.msPerStep, Math.min(...r.stepsMs), median(r.cpuMs), t ? fmt(r.msPerStep / t.msPerStep, 2) : "-");
   }
-  for (const [norm, t] of Object.entries(torch)) row("pytorch", norm, t.msPerStep, Math.min(...t.stepsMs), "1.00");
+  for (const [norm, t] of Object.entries(torch)) row("pytorch", norm, t.msPerStep, Math.min(...t.stepsMs), median(t.cpuMs), "1.00");
   if (Object.keys(torch).length)
     console.log(`  (pytorch: OMP_WAIT_POLICY ${Object.entries(torch).map(([n, t]) => `${n} ${t.ompWait}`).join(", ")} was faster; ${Object.entries(torch).map(([n, t]) => Object.entries(t.byPolicy).map(([w, st]) => `${n}/${w} ${fmt(median(st))}`).join(", ")).join(", ")} ms)`);
 
   if (a.profile) {
-    for (const r of results) if (r.profile) printProfile(`per-kernel profile, ${r.engine}/${r.norm}`, r.profile);
+    for (const r of results) if (r.profile) printProfile(`per-kernel profile, ${r.engine}/${r.norm}`, r.profile, a.profileClock);
     const tp = torch[a.norms[0]!]?.profile;
     if (tp) {
       console.log(`\nPyTorch ops, ${a.norms[0]} (torch.profiler self CPU time, one step)`);

@@ -26,8 +26,12 @@ import * as fs from "fs";
 import * as path from "path";
 import type { EngineProvider } from "./index";
 
+/** native/dyt_native.cc's "abi" export this file was written against. */
+const NATIVE_ABI = 3;
+
 /** The addon's JS surface (see native/dyt_native.cc). */
 export interface NativeAddon {
+  abi: number;
   info(): { corename: string; config: string; threads: number; poolThreads: number; coretypeEnv: string | null };
   setThreads(n: number): void;
   sgemm(
@@ -78,13 +82,20 @@ export function addonPath(): string {
 export function loadAddon(): NativeAddon | undefined {
   if (addon || loadError) return addon;
   const p = addonPath();
+  const rel = path.relative(process.cwd(), p);
+  const shown = rel && !rel.startsWith("..") ? rel : p;
   if (!fs.existsSync(p)) {
-    loadError = `addon not built (${path.relative(process.cwd(), p) || p} missing; npm run setup builds it with g++ and libopenblas-dev)`;
+    loadError = `addon not built (${shown} missing; npm run setup builds it with g++ and libopenblas-dev)`;
     return undefined;
   }
   try {
-    addon = require(p) as NativeAddon;
-    addon.info();
+    const m = require(p) as NativeAddon;
+    if (m.abi !== NATIVE_ABI) {
+      loadError = `addon ${shown} is stale (abi ${m.abi}, need ${NATIVE_ABI}; rebuild with: bash native/build.sh)`;
+      return undefined;
+    }
+    m.info();
+    addon = m;
   } catch (e) {
     addon = undefined;
     loadError = `addon failed to load: ${String((e as Error).message).split("\n")[0]}`;
