@@ -18,3 +18,6 @@ export * from "./invariance";
 export * from "./invariance-numeric";
 export * from "./invariance-figures";
 export * from "./alpha0";
+export * from "./grid-figures";
+export * from "./alpha0-figures";
+export * from "./quantization";

@@ -138,8 +138,11 @@ function shapeBatch(ds: ImageDataset, x: Float32Array, n: number): tf.Tensor {
   return tf.tensor4d(x, [n, ds.height, ds.width, ds.channels]);
 }
 
-/** Mean loss and accuracy of `model` on the first `limit` examples of ds. */
-export function evaluate(model: Model, ds: ImageDataset, limit = 0, batchSize = 250): { loss: number; acc: number } {
+/**
+ * Mean loss and accuracy of `model` on the first `limit` examples of ds.
+ * `forward` options reach every forward pass (e.g. fake-quantisation hooks).
+ */
+export function evaluate(model: Model, ds: ImageDataset, limit = 0, batchSize = 250, forward?: ForwardOptions): { loss: number; acc: number } {
   const n = limit > 0 ? Math.min(limit, ds.n) : ds.n;
   let lossSum = 0;
   let correct = 0;
@@ -149,7 +152,7 @@ export function evaluate(model: Model, ds: ImageDataset, limit = 0, batchSize = 
     const [l, c] = tf.tidy(() => {
       const x = shapeBatch(ds, gatherImages(ds, idx), m);
       const y = tf.tensor1d(gatherLabels(ds, idx), "int32");
-      const logits = model.forward(x);
+      const logits = model.forward(x, forward);
       const loss = tf.losses.softmaxCrossEntropy(tf.oneHot(y, ds.numClasses), logits, undefined, undefined, tf.Reduction.SUM);
       const acc = tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), y), "float32"));
       return [loss.dataSync()[0]!, acc.dataSync()[0]!];
