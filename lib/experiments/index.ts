@@ -21,3 +21,5 @@ export * from "./alpha0";
 export * from "./grid-figures";
 export * from "./alpha0-figures";
 export * from "./quantization";
+export * from "./grid-figures";
+export * from "./alpha0-figures";
