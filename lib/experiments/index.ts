@@ -21,5 +21,4 @@ export * from "./alpha0";
 export * from "./grid-figures";
 export * from "./alpha0-figures";
 export * from "./quantization";
-export * from "./grid-figures";
-export * from "./alpha0-figures";
+export * from "./norm-free-figures";
