@@ -79,7 +79,7 @@ export const ALPHA0_SCALES: Record<Scale, Alpha0Config> = {
     },
     sizes: SIZES,
     alpha0s: [0.1, 0.5, 2],
-    lrs: [2e-3, 8e-3],
+    lrs: [2e-3],
     gridSeeds: [1],
     focusSeeds: [2],
     earlyFrac: 0.2,
