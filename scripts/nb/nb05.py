@@ -24,9 +24,10 @@ gradient clipping at 1). A run whose loss becomes non-finite or exceeds 3·ln 10
 recorded as diverged, with its step.
 
 Scale from `DYT_SCALE`; committed `full` results (3 seeds × 14 variants, 400 steps)
-are loaded from `results/squash/full/`, not re-run. At 400 steps the models are far
-from converged (about 35-55 % test accuracy), so this measures the ranking early in
-training, not at convergence.
+are loaded from `results/squash/full/`, not re-run. At 400 steps (under one epoch)
+the models are far from converged (see the table), so this measures the ranking
+early in training, not at convergence; ImageNet-scale differences of 0.3-0.9 points
+are not resolvable here.
 """),
 ("code", """
 import { initEngine, notebookScale, runSquash, variantBars, variantCurves, variantTable, ALPHA_MODE_LABEL, showFigure, showTable, resultPath } from "dyt-lab";
