@@ -21,7 +21,8 @@ import type { ForwardOptions } from "../models/transformer";
 import { assertNormKind } from "../norms/factory";
 import type { NormKind } from "../norms/types";
 import { evaluate, train, type RunStatus, type TrainConfig } from "../train/trainer";
-import { cachedRun, saveSummary, type ExperimentContext, type RunRecord } from "./runner";
+import { NORM_FREE, NORM_FREE_SCALES } from "./norm-free";
+import { cachedRun, runDirFor, saveSummary, type ExperimentContext, type RunRecord } from "./runner";
 import type { Scale } from "./scale";
 import { meanStd } from "./stats-lite";
 
@@ -53,6 +54,12 @@ export interface QuantizationConfig {
   captureImages: number;
 }
 
+/**
+ * quick/full train exactly the LN and DyT models of the norm-free experiment
+ * at the same scale (same model, recipe, data, seeds), so the run directory
+ * is shared: whichever experiment runs first trains, the other resumes from
+ * the final checkpoint and spends no extra compute.
+ */
 export const QUANTIZATION_SCALES: Record<Scale, QuantizationConfig> = {
   smoke: {
     model: { dim: 32, depth: 2, heads: 2, patchSize: 7 },
@@ -64,24 +71,31 @@ export const QUANTIZATION_SCALES: Record<Scale, QuantizationConfig> = {
     captureImages: 32,
   },
   quick: {
-    model: { dim: 32, depth: 4, heads: 4, patchSize: 7 },
-    train: { steps: 300, batchSize: 64, warmupSteps: 30, evalEvery: 100, evalLimit: 1000, logEvery: 10, checkpointEvery: 100, lr: 1e-3 },
+    model: NORM_FREE_SCALES.quick.model,
+    train: NORM_FREE_SCALES.quick.train,
     norms: ["layernorm", "dyt"],
     seeds: [1, 2],
-    trainLimit: 0,
+    trainLimit: NORM_FREE_SCALES.quick.trainLimit,
     testLimit: 2000,
     captureImages: 128,
   },
   full: {
-    model: { dim: 32, depth: 4, heads: 4, patchSize: 7 },
-    train: { steps: 600, batchSize: 64, warmupSteps: 60, evalEvery: 150, evalLimit: 1000, logEvery: 10, checkpointEvery: 150, lr: 1e-3 },
+    model: NORM_FREE_SCALES.full.model,
+    train: NORM_FREE_SCALES.full.train,
     norms: ["layernorm", "dyt"],
     seeds: [1, 2, 3],
-    trainLimit: 0,
+    trainLimit: NORM_FREE_SCALES.full.trainLimit,
     testLimit: 5000,
     captureImages: 256,
   },
 };
+
+/** The norm-free run directory holding the same training run, when the training setup is identical. */
+export function sharedTrainingDir(scale: Scale, cfg: QuantizationConfig, norm: NormKind, seed: number): string | undefined {
+  const nf = NORM_FREE_SCALES[scale];
+  const same = JSON.stringify([cfg.model, cfg.train, cfg.trainLimit]) === JSON.stringify([nf.model, nf.train, nf.trainLimit]);
+  return same && (norm === "layernorm" || norm === "dyt" || norm === "rmsnorm") ? runDirFor(NORM_FREE, scale, `${norm}-s${seed}`) : undefined;
+}
 
 export interface TensorStats {
   layer: number;
@@ -228,7 +242,8 @@ export async function runQuantization(
     for (const norm of cfg.norms) {
       const run = `${norm}-s${seed}`;
       const runCfg = { ...cfg, norms: [norm], seeds: [seed] };
-      records.push(await cachedRun(QUANTIZATION, ctx, run, seed, runCfg, (dir) => runQuantizationOne(runCfg, norm, seed, dir, `${QUANTIZATION}/${ctx.scale}/${run}`)));
+      const shared = sharedTrainingDir(ctx.scale, runCfg, norm, seed);
+      records.push(await cachedRun(QUANTIZATION, ctx, run, seed, runCfg, (dir) => runQuantizationOne(runCfg, norm, seed, shared ?? dir, `${QUANTIZATION}/${ctx.scale}/${run}`)));
     }
   const summary = summarizeQuantization(ctx.scale, records);
   saveSummary(QUANTIZATION, ctx.scale, summary);

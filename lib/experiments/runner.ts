@@ -54,6 +54,8 @@ export async function cachedRun<C, R>(
     const rec = readJson<RunRecord<C, R>>(file);
     if (JSON.stringify(rec.config) === JSON.stringify(config)) return rec;
     if (ctx.verbose !== false) console.log(`[${experiment}] ${run}: config changed, re-running`);
+    // The old run's checkpoint belongs to the old config: resuming from it would be wrong.
+    fs.rmSync(runDirFor(experiment, ctx.scale, run), { recursive: true, force: true });
   }
   await initEngine();
   const started = new Date();
