@@ -22,3 +22,4 @@ export * from "./grid-figures";
 export * from "./alpha0-figures";
 export * from "./quantization";
 export * from "./norm-free-figures";
+export * from "./quantization-figures";
