@@ -23,3 +23,5 @@ export * from "./alpha0-figures";
 export * from "./quantization";
 export * from "./norm-free-figures";
 export * from "./quantization-figures";
+export * from "./lr-stability";
+export * from "./lr-stability-figures";
