@@ -352,39 +352,56 @@ interface LayerRow {
   norm: string;
   rows: number;
   channels: number;
+  /** Median wall ms. */
   fwdMs: number;
   fwdBwdMs: number;
+  /** Median process CPU ms (robust to other load). */
+  fwdCpu: number;
+  fwdBwdCpu: number;
 }
 
+/**
+ * One norm layer on x [rows, C]: forward, and forward + backward (gradients
+ * for x and every parameter, one backward pass), each result read back.
+ */
 async function runLayerTask(t: LayerTask): Promise<{ engine: string; detail: string; rows: LayerRow[] }> {
   const info = await initEngine({ engine: t.engine, quiet: true });
   const out: LayerRow[] = [];
+  const time = (f: () => void) => {
+    f();
+    const wall: number[] = [];
+    const cpu: number[] = [];
+    for (let i = 0; i < t.reps; i++) {
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      f();
+      wall.push(performance.now() - t0);
+      const c = process.cpuUsage(c0);
+      cpu.push((c.user + c.system) / 1000);
+    }
+    return [median(wall), median(cpu)] as const;
+  };
   for (const [rows, ch] of t.shapes) {
-    const x = tf.randomNormal([rows, ch], 0, 1, "float32", 7);
+    const x = tf.variable(tf.randomNormal([rows, ch], 0, 1, "float32", 7));
     const dy = tf.randomNormal([rows, ch], 0, 1, "float32", 8);
     for (const kind of ["layernorm", "rmsnorm", "dyt"] as const) {
       const n = makeNorm(kind, ch);
-      const vars = n.params.map((p) => p.variable);
-      const fwd = () => tf.tidy(() => n.apply(x).dataSync());
-      const fb = () =>
+      const vars = [x, ...n.params.map((p) => p.variable)];
+      const fwd = () => {
+        tf.tidy(() => {
+          n.apply(x).dataSync();
+        });
+      };
+      const fb = () => {
         tf.tidy(() => {
           const { grads } = tf.variableGrads(() => tf.sum(tf.mul(n.apply(x), dy)) as tf.Scalar, vars);
-          const gx = tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(n.apply(xx), dy)))(x);
-          gx.dataSync();
           for (const g of Object.values(grads)) g.dataSync();
         });
-      const time = (f: () => unknown) => {
-        f();
-        const ts: number[] = [];
-        for (let i = 0; i < t.reps; i++) {
-          const t0 = performance.now();
-          f();
-          ts.push(performance.now() - t0);
-        }
-        return median(ts);
       };
-      out.push({ norm: kind, rows, channels: ch, fwdMs: time(fwd), fwdBwdMs: time(fb) });
-      tf.dispose(vars);
+      const [fwdMs, fwdCpu] = time(fwd);
+      const [fwdBwdMs, fwdBwdCpu] = time(fb);
+      out.push({ norm: kind, rows, channels: ch, fwdMs, fwdBwdMs, fwdCpu, fwdBwdCpu });
+      tf.dispose(n.params.map((p) => p.variable));
     }
     tf.dispose([x, dy]);
   }
@@ -542,22 +559,30 @@ async function main(): Promise<void> {
       [1024, 1024],
       [4096, 1024],
     ];
+    const norms = ["layernorm", "rmsnorm", "dyt"];
+    const layerOut: Record<string, unknown> = {};
     for (const engine of a.engines) {
-      const r = runChild<Awaited<ReturnType<typeof runLayerTask>>>({ kind: "layers", engine, shapes, reps: engine === "cpu" ? 3 : 10 });
+      const r = runChild<Awaited<ReturnType<typeof runLayerTask>>>({ kind: "layers", engine, shapes: engine === "cpu" ? shapes.slice(0, 3) : shapes, reps: engine === "cpu" ? 3 : 7 });
       if ("error" in r) {
         console.log(`\n${engine}: unavailable (${r.error})`);
         continue;
       }
-      console.log(`\nnorm layer speed on ${r.engine} (${r.detail}); median ms`);
-      console.log(`  ${pad("shape", 12)} ${["layernorm", "rmsnorm", "dyt"].map((n) => lpad(n + " f", 12) + lpad("f+b", 9)).join("")}`);
+      layerOut[engine] = r;
+      console.log(`\nnorm layer speed on ${r.engine} (${r.detail}): median wall ms [CPU ms], forward (f) and forward+backward (f+b)`);
+      console.log(`  ${pad("shape", 10)} ${norms.map((n) => lpad(n + " f", 18) + lpad("f+b", 17)).join("")}`);
       for (const [rows, ch] of shapes) {
-        const cells = ["layernorm", "rmsnorm", "dyt"].map((n) => {
-          const row = r.rows.find((x) => x.norm === n && x.rows === rows && x.channels === ch)!;
-          return lpad(fmt(row.fwdMs, 2), 12) + lpad(fmt(row.fwdBwdMs, 2), 9);
+        const cells = norms.map((n) => {
+          const row = r.rows.find((x) => x.norm === n && x.rows === rows && x.channels === ch);
+          if (!row) return "";
+          return lpad(`${fmt(row.fwdMs, 2)} [${fmt(row.fwdCpu, 2)}]`, 18) + lpad(`${fmt(row.fwdBwdMs, 2)} [${fmt(row.fwdBwdCpu, 2)}]`, 17);
         });
-        console.log(`  ${pad(`${rows}x${ch}`, 12)} ${cells.join("")}`);
+        if (cells.some((c) => c)) console.log(`  ${pad(`${rows}x${ch}`, 10)} ${cells.join("")}`);
       }
     }
+    const out = a.json || path.join(REPO, "runs", "bench", `layers-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    fs.writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), load, peak, shapes, results: layerOut }, null, 1));
+    console.log(`\n[bench] results written to ${path.relative(process.cwd(), out)}`);
     return;
   }
 
