@@ -25,3 +25,5 @@ export * from "./norm-free-figures";
 export * from "./quantization-figures";
 export * from "./lr-stability";
 export * from "./lr-stability-figures";
+export * from "./placement";
+export * from "./placement-figures";

@@ -6,6 +6,7 @@ import { alpha0Entry } from "./alpha0-entry";
 import { normFreeEntry } from "./norm-free-entry";
 import { quantizationEntry } from "./quantization-entry";
 import { lrStabilityEntry } from "./lr-stability-entry";
+import { placementEntry } from "./placement-entry";
 import { scurvesEntry } from "./scurves-entry";
 import { alphaStdEntry } from "./alpha-std-entry";
 import { invarianceEntry } from "./invariance-entry";
@@ -16,7 +17,7 @@ export type { ExperimentEntry } from "./entry";
  * Every experiment, in report order. Each lives in its own module and exports
  * an ExperimentEntry; add new ones here.
  */
-export const EXPERIMENTS: ExperimentEntry[] = [vitFashionEntry, alpha0Entry, squashEntry, gainBiasEntry, normFreeEntry, quantizationEntry, lrStabilityEntry, scurvesEntry, alphaStdEntry, invarianceEntry];
+export const EXPERIMENTS: ExperimentEntry[] = [vitFashionEntry, alpha0Entry, squashEntry, gainBiasEntry, normFreeEntry, quantizationEntry, lrStabilityEntry, placementEntry, scurvesEntry, alphaStdEntry, invarianceEntry];
 
 export function findExperiment(name: string): ExperimentEntry {
   const e = EXPERIMENTS.find((x) => x.name === name);
