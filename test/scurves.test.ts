@@ -86,6 +86,9 @@ describe("scurves: fit summary", () => {
     assert.equal(scurvesVerdict(ed([[0.01, 0.05], [0.06, 0.03], [0.02, 0.04]]), [], 0).verdict, "not supported");
     assert.equal(scurvesVerdict(ed([[0.001, 0.005], [0.0, 0.003]]), [], 0).verdict, "not supported");
     assert.equal(scurvesVerdict(ed([[0.01, 0.05]]), [], 0).verdict, "not testable at this scale");
+    const reversed = scurvesVerdict(ed([[0.05, 0.01], [0.06, 0.03]]), [], 0);
+    assert.equal(reversed.verdict, "not supported");
+    assert.match(reversed.statement, /reversed/);
   });
 });
 

@@ -284,7 +284,12 @@ export function scurvesVerdict(
   const core = `S-shapedness (R^2 tanh - R^2 linear, pre-affine) at the end of training: deep blocks ${f(deepMean)}, early blocks ${f(earlyMean)} (mean of ${n} seeds); deep > early in ${deeper}/${n} seeds.`;
   if (deeper === n && deepMean >= S_SHAPE_MIN_DELTA)
     return { verdict: "supported", statement: `${core} Deep-layer LN maps are tanh-like beyond a line (>= ${S_SHAPE_MIN_DELTA}).${slotText}${div}` };
-  const why = deeper < n ? "the depth trend is not consistent over seeds" : `the deep maps are barely bent (deltaR2 < ${S_SHAPE_MIN_DELTA})`;
+  const why =
+    deeper === 0
+      ? "the trend is reversed: the early blocks' LN maps are more S-shaped than the deep blocks' in every seed"
+      : deeper < n
+        ? "the depth trend is not consistent over seeds"
+        : `the deep maps are barely bent (deltaR2 < ${S_SHAPE_MIN_DELTA})`;
   return { verdict: "not supported", statement: `${core} Not supported here: ${why}.${slotText}${div}` };
 }
 
