@@ -6,6 +6,8 @@ import type { LayerFit } from "./scurves-fit";
 import type { ScurvesConfig, ScurvesRunResult, ScurvesSummary } from "./scurves";
 
 type Rec = RunRecord<ScurvesConfig, ScurvesRunResult>;
+/** Token colours: palette entries that are not red (red marks the top channels). */
+const TOKEN_COLORS = [paletteColor(0), paletteColor(2), paletteColor(4), paletteColor(9)];
 
 /** The record that carries scatter samples (the first seed). */
 export function sampledRecord(records: Rec[]): Rec | undefined {
@@ -15,8 +17,8 @@ export function sampledRecord(records: Rec[]): Rec | undefined {
 /**
  * One scatter panel per LN layer (rows = blocks, columns = norm1 / norm2),
  * output vs input at one capture step: grey = sampled tokens, a few tokens in
- * colour (each a straight line for LN: slope 1/sigma_t), red = the 4 channels
- * with the largest |x|, black = the fitted k tanh(s x).
+ * colour (each a straight line for LN: slope 1/sigma_t), faint red = the 4
+ * channels with the largest |x| (all sampled tokens), black = the fitted k tanh(s x).
  */
 export function scurveGridFigure(rec: Rec, step: number, opts: { output?: "pre" | "post"; colorTokens?: number } = {}): Figure {
   const cap = rec.result.captures.find((c) => c.step === step);
@@ -52,10 +54,11 @@ export function scurveGridFigure(rec: Rec, step: number, opts: { output?: "pre" 
     };
     const common = { type: "scatter", mode: "markers" as const, xaxis: xa, yaxis: ya, showlegend: k === 1 };
     data.push({ ...common, name: "tokens", legendgroup: "all", ...pick((i) => !top.has(s.channel[i]!)), marker: { color: "#bbbbbb", size: 3, opacity: 0.6 } });
+    // Top channels first (faint), single tokens on top, so each token's straight line stays visible.
+    data.push({ ...common, name: "top-4 |x| channels", legendgroup: "top", ...pick((i) => top.has(s.channel[i]!)), marker: { color: "#d62728", size: 3, opacity: 0.35 } });
     [...colorTok].forEach((t, j) =>
-      data.push({ ...common, name: `token ${j + 1}`, legendgroup: `t${j}`, ...pick((i) => s.token[i] === t), marker: { color: paletteColor(j + 2), size: 4 } }),
+      data.push({ ...common, name: `token ${j + 1}`, legendgroup: `t${j}`, ...pick((i) => s.token[i] === t), marker: { color: TOKEN_COLORS[j % TOKEN_COLORS.length], size: 5 } }),
     );
-    data.push({ ...common, name: "top-4 |x| channels", legendgroup: "top", ...pick((i) => top.has(s.channel[i]!)), marker: { color: "#d62728", size: 4, opacity: 0.8 } });
     const fs = output === "pre" ? f.pre : f.post;
     const lo = Math.min(...s.x);
     const hi = Math.max(...s.x);

@@ -42,7 +42,7 @@ for (const r of records)
 ("md", """
 ## Output (before the affine) vs input, per layer: at init and at the end of training
 Rows are blocks (input side at the top), columns are `norm1` (before attention) and `norm2` (before the MLP).
-Grey: sampled tokens; coloured: four single tokens (each a straight line); red: the 4 channels with the
+Grey: sampled tokens; coloured: four single tokens (each a straight line); faint red: the 4 channels with the
 largest |x|; black: the fitted `k·tanh(s·x)`. First seed only (the scatter samples are kept for one seed).
 """),
 ("code", """
