@@ -6,8 +6,8 @@
 // is made in either direction. All matrices are float32, row-major.
 //
 // Exports:
-//   info()                      -> { corename, config, threads, poolThreads, coretypeEnv }
-//   setThreads(n)               -> sets OpenBLAS and pool thread counts (n >= 1)
+//   info()                      -> { corename, config, threads, blasThreads, coretypeEnv }
+//   setThreads(n)               -> sets the pool's thread count (n >= 1)
 //   sgemm(buf, aOff, bOff, cOff, batch, M, N, K, transA, transB,
 //         strideA, strideB[, aIndex, bIndex])
 //       C[i] = op(A[ia]) * op(B[ib]) for i < batch, C is contiguous [batch, M, N];
@@ -30,6 +30,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -46,14 +47,27 @@ namespace {
 
 // ---------------------------------------------------------------------------
 // A minimal persistent worker pool: run(n, f) calls f(0..n-1) across the
-// calling thread and the workers, and returns when all are done.
+// calling thread and the workers, and returns when all n calls are done.
+// Idle workers block on a condition variable (no spinning: on a 2-core
+// machine shared with other processes a spinning worker steals the core the
+// JS thread needs). The caller waits only for tasks actually running, never
+// for a worker that has not woken up yet: a late worker finds no task left.
 class Pool {
+  struct Job {
+    const std::function<void(int)>* f = nullptr;
+    int n = 0;
+    std::atomic<int> next{0};
+    std::atomic<int> done{0};
+    std::mutex m;
+    std::condition_variable cv;
+  };
+
  public:
   void resize(int total) {
     stop();
     total_ = std::max(1, total);
     quit_ = false;
-    for (int i = 1; i < total_; ++i) workers_.emplace_back([this, i] { loop(i); });
+    for (int i = 1; i < total_; ++i) workers_.emplace_back([this] { loop(); });
   }
   int size() const { return total_; }
   ~Pool() { stop(); }
@@ -63,43 +77,48 @@ class Pool {
       for (int i = 0; i < n; ++i) f(i);
       return;
     }
+    auto job = std::make_shared<Job>();
+    job->f = &f;
+    job->n = n;
     {
       std::lock_guard<std::mutex> lk(mu_);
-      job_ = &f;
-      n_ = n;
-      next_.store(0);
-      pending_ = total_ - 1;
+      current_ = job;
       ++gen_;
     }
     cv_.notify_all();
-    work();
-    std::unique_lock<std::mutex> lk(mu_);
-    done_cv_.wait(lk, [this] { return pending_ == 0; });
-    job_ = nullptr;
+    execute(*job);
+    {
+      std::unique_lock<std::mutex> lk(job->m);
+      job->cv.wait(lk, [&] { return job->done.load() == n; });
+    }
+    std::lock_guard<std::mutex> lk(mu_);
+    if (current_ == job) current_.reset();
   }
 
  private:
-  void work() {
+  static void execute(Job& job) {
     for (;;) {
-      int i = next_.fetch_add(1);
-      if (i >= n_) break;
-      (*job_)(i);
+      const int i = job.next.fetch_add(1);
+      if (i >= job.n) return;
+      (*job.f)(i);
+      if (job.done.fetch_add(1) + 1 == job.n) {
+        std::lock_guard<std::mutex> lk(job.m);
+        job.cv.notify_all();
+      }
     }
   }
-  void loop(int) {
+  void loop() {
     uint64_t seen = 0;
     for (;;) {
+      std::shared_ptr<Job> job;
       {
         std::unique_lock<std::mutex> lk(mu_);
         cv_.wait(lk, [&] { return quit_ || gen_ != seen; });
         if (quit_) return;
         seen = gen_;
+        job = current_;
       }
-      work();
-      {
-        std::lock_guard<std::mutex> lk(mu_);
-        if (--pending_ == 0) done_cv_.notify_one();
-      }
+      if (job) execute(*job);
     }
   }
   void stop() {
@@ -114,20 +133,22 @@ class Pool {
 
   std::vector<std::thread> workers_;
   std::mutex mu_;
-  std::condition_variable cv_, done_cv_;
-  const std::function<void(int)>* job_ = nullptr;
-  std::atomic<int> next_{0};
-  int n_ = 0, pending_ = 0, total_ = 1;
+  std::condition_variable cv_;
+  std::shared_ptr<Job> current_;
+  int total_ = 1;
   uint64_t gen_ = 0;
   bool quit_ = false;
 };
 
+// Threading model: OpenBLAS itself runs single-threaded (its workers
+// busy-wait between calls); parallelism comes from the pool above, which
+// splits a batch of products, or one large product into row or column bands,
+// each band one single-threaded sgemm. Pool size: OPENBLAS_NUM_THREADS (or
+// OpenBLAS's own default, the core count), changeable with setThreads(n).
 Pool g_pool;
-int g_threads = 1;
 
-// OpenBLAS runs an sgemm single-threaded below m*n*k = 65536 * 4 (interface/gemm.c,
-// GEMM_MULTITHREAD_THRESHOLD); for batches of such products we split the batch
-// over our own pool instead, one product per task.
+// Below this many multiply-adds a product is not worth splitting (OpenBLAS's
+// own threshold is the same: interface/gemm.c, 65536 * GEMM_MULTITHREAD_THRESHOLD).
 constexpr double kSmallGemm = 262144.0;
 
 float* heapF32(const Napi::Env& env, const Napi::Value& v, size_t byteOff, size_t count) {
@@ -176,8 +197,8 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   auto o = Napi::Object::New(env);
   o.Set("corename", std::string(openblas_get_corename()));
   o.Set("config", std::string(openblas_get_config()));
-  o.Set("threads", openblas_get_num_threads());
-  o.Set("poolThreads", g_pool.size());
+  o.Set("threads", g_pool.size());
+  o.Set("blasThreads", openblas_get_num_threads());
   const char* ct = std::getenv("OPENBLAS_CORETYPE");
   o.Set("coretypeEnv", ct ? Napi::Value(Napi::String::New(env, ct)) : env.Null());
   return o;
@@ -186,8 +207,6 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   int n = info[0].As<Napi::Number>().Int32Value();
   if (n < 1) n = 1;
-  openblas_set_num_threads(n);
-  g_threads = n;
   g_pool.resize(n);
   return info.Env().Undefined();
 }
@@ -222,13 +241,45 @@ Napi::Value Sgemm(const Napi::CallbackInfo& info) {
                 C + i * M * N, ldc);
   };
   const double work = double(M) * double(N) * double(K);
-  if (batch > 1 && g_pool.size() > 1 && work < kSmallGemm) {
-    // Contiguous chunks, a few per thread, so each task still amortises the wake-up.
-    const int64_t tasks = std::min<int64_t>(batch, g_pool.size() * 4);
+  const int P = g_pool.size();
+  if (P > 1 && batch >= P && (work < kSmallGemm * 4 || batch >= 4 * P)) {
+    // Many products: contiguous chunks of the batch, a few per thread.
+    const int64_t tasks = std::min<int64_t>(batch, P * 4);
     g_pool.run(static_cast<int>(tasks), [&](int t) {
       const int64_t lo = batch * t / tasks, hi = batch * (t + 1) / tasks;
       for (int64_t i = lo; i < hi; ++i) one(i);
     });
+  } else if (P > 1 && work >= kSmallGemm) {
+    // Few large products: split each into bands of C, rows if M >= N else
+    // columns (16-aligned). Every element of C is computed by the same
+    // single-threaded kernel with the same K order as without the split.
+    const bool rows = M >= N;
+    const int64_t len = rows ? M : N;
+    const int64_t tasks = std::min<int64_t>(P * 2, std::max<int64_t>(1, len / 16));
+    for (int64_t i = 0; i < batch; ++i) {
+      const int64_t ia = ai ? ai[i] : i, ib = bi ? bi[i] : i;
+      const float* Ai = A + ia * sA;
+      const float* Bi = B + ib * sB;
+      float* Ci = C + i * M * N;
+      g_pool.run(static_cast<int>(tasks), [&](int t) {
+        int64_t lo = len * t / tasks, hi = len * (t + 1) / tasks;
+        if (!rows) {
+          lo = t == 0 ? 0 : (lo + 15) & ~int64_t(15);
+          hi = t == tasks - 1 ? len : (hi + 15) & ~int64_t(15);
+          hi = std::min(hi, len);
+        }
+        if (hi <= lo) return;
+        if (rows) {
+          // Rows lo..hi of op(A): A[lo, 0] (no trans) or A[0, lo] (trans).
+          const float* Ab = tA ? Ai + lo : Ai + lo * lda;
+          cblas_sgemm(CblasRowMajor, ta, tb, hi - lo, N, K, 1.0f, Ab, lda, Bi, ldb, 0.0f, Ci + lo * ldc, ldc);
+        } else {
+          // Columns lo..hi of op(B): B[0, lo] (no trans) or B[lo, 0] (trans).
+          const float* Bb = tB ? Bi + lo * ldb : Bi + lo;
+          cblas_sgemm(CblasRowMajor, ta, tb, M, hi - lo, K, 1.0f, Ai, lda, Bb, ldb, 0.0f, Ci + lo, ldc);
+        }
+      });
+    }
   } else {
     for (int64_t i = 0; i < batch; ++i) one(i);
   }
@@ -571,11 +622,13 @@ Napi::Value Transpose(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  g_threads = std::max(1, openblas_get_num_threads());
-  g_pool.resize(g_threads);
+  // OpenBLAS reads OPENBLAS_NUM_THREADS (default: the core count) at load;
+  // that becomes the pool size, and OpenBLAS itself goes single-threaded.
+  g_pool.resize(std::max(1, openblas_get_num_threads()));
+  openblas_set_num_threads(1);
   // Bump when the exported functions change: lib/engine/native.ts refuses a
   // stale build (one left behind when a rebuild failed) instead of crashing.
-  exports.Set("abi", Napi::Number::New(env, 3));
+  exports.Set("abi", Napi::Number::New(env, 4));
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("sgemm", Napi::Function::New(env, Sgemm));

@@ -111,6 +111,8 @@ test("native matMul: all transpose combos, odd and edge sizes", { skip }, async 
     [50, 16, 50],
     [128, 64, 192],
     [3, 300, 2],
+    [301, 129, 37], // large enough to be split into row bands
+    [37, 129, 1001], // split into 16-aligned column bands
   ];
   for (const [m, k, n] of sizes)
     for (const [tA, tB] of combos) {

@@ -27,12 +27,13 @@ import * as path from "path";
 import type { EngineProvider } from "./index";
 
 /** native/dyt_native.cc's "abi" export this file was written against. */
-const NATIVE_ABI = 3;
+const NATIVE_ABI = 4;
 
 /** The addon's JS surface (see native/dyt_native.cc). */
 export interface NativeAddon {
   abi: number;
-  info(): { corename: string; config: string; threads: number; poolThreads: number; coretypeEnv: string | null };
+  /** threads: the addon's pool (OPENBLAS_NUM_THREADS or the core count); blasThreads: OpenBLAS's own (1). */
+  info(): { corename: string; config: string; threads: number; blasThreads: number; coretypeEnv: string | null };
   setThreads(n: number): void;
   sgemm(
     heap: ArrayBuffer,
