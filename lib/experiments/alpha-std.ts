@@ -253,7 +253,15 @@ export function summarizeAlphaStd(scale: Scale, records: RunRecord<AlphaStdConfi
   const lnInit = layers.map((layer, i) => ({ layer, invStd: meanStd(ok.map((r) => 1 / r.result.lnInit.std[i]!)).mean, alpha0 }));
   const testAcc = meanStd(ok.filter((r) => r.result.test).map((r) => 100 * r.result.test!.acc));
   const diverged = records.filter((r) => r.result.status === "diverged").length;
-  const { verdict, statement } = alphaStdVerdict(checkpoints, temporal, lnInit, diverged);
+  const { verdict, statement: core } = alphaStdVerdict(checkpoints, temporal, lnInit, diverged);
+  // How far alpha and 1/std spread across layers at the end: a small alpha range next to a wide
+  // 1/std range means alpha has not (yet) followed the input scale, whatever r says.
+  const finals = ok.map((r) => r.result.points.at(-1)!).filter((p) => p.step > 0);
+  const perLayer = (f: (p: AlphaStdPoint, i: number) => number) => layers.map((_, i) => meanStd(finals.map((p) => f(p, i))).mean);
+  const alphaEnd = perLayer((p, i) => p.alpha[i]!);
+  const invEnd = perLayer((p, i) => 1 / p.std[i]!);
+  const range = (v: number[]) => `${Math.min(...v).toFixed(2)}-${Math.max(...v).toFixed(2)}`;
+  const statement = finals.length && layers.length ? `${core} At the end, alpha spans ${range(alphaEnd)} across layers while 1/std spans ${range(invEnd)} (means over seeds).` : core;
   return { experiment: ALPHA_STD, scale, seeds: records.map((r) => r.seed), alpha0, checkpoints, temporal, lnInit, testAcc, diverged, verdict, statement };
 }
 
