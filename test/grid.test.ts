@@ -176,10 +176,24 @@ describe("alpha0 verdicts", () => {
     assert.equal(w64.bestAlpha0, 0.5);
     // w32 is flat at its best lr, w64 is not (6 points, beyond noise): claim 7 not supported overall
     assert.equal(s.insensitive.verdict, "not supported");
-    assert.match(s.insensitive.statement, /w32 at lr 0.001: range 0.10/);
+    assert.match(s.insensitive.statement, /w32 at lr 0.001, 300 steps: range 0.10/);
     assert.ok(s.divergedCells.some((c) => c.includes("w32") && c.includes("3/3")));
     // best alpha0: w32 2 (80.1 vs 80, a tie), w64 0.5: smaller for the larger model, and beyond noise on w64
     assert.equal(s.width.verdict, "supported");
+    assert.equal(s.long, undefined);
+
+    // Long-budget runs (tags.budget) decide claim 7 when present, and never enter the grid or the lr choice.
+    const long = { size: "w64", steps: 500, warmupSteps: 5, evalEvery: 100, alpha0s: [0.5, 2], seeds: [1, 2, 3] };
+    const longRecs = [0.5, 2].flatMap((a) => {
+      const v = alpha0Variant({ name: "w64", model: {} }, 8e-3, a, long);
+      return [1, 2, 3].map((seed, i) => rec(v.name, seed, 90 + 0.2 * (i - 1) + (a === 2 ? 0.05 : 0), { tags: v.tags, steps: 500 }));
+    });
+    const s2 = summarizeAlpha0("full", [...rs, ...longRecs], { ...cfg, long });
+    assert.equal(bestLr([...rs, ...longRecs], "w64", cfg.lrs, cfg.alpha0s), 1e-3);
+    assert.equal(s2.long?.steps, 500);
+    assert.equal(s2.insensitiveShort.verdict, "not supported");
+    assert.equal(s2.insensitive.verdict, "supported");
+    assert.deepEqual(s2.bySize.find((b) => b.size === "w64")!.runs, [[3, 3], [3, 3]]);
   });
 });
 

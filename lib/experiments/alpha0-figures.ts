@@ -1,4 +1,4 @@
-import { curvesFigure, heatmapFigure, scatterFigure } from "../plot/figures";
+import { barFigure, curvesFigure, heatmapFigure, scatterFigure } from "../plot/figures";
 import type { Figure } from "../plot/types";
 import type { Row } from "../tables";
 import type { GridRecord } from "./grid";
@@ -35,7 +35,7 @@ export function alpha0Heatmaps(s: Alpha0Summary): { size: string; final: Figure;
 export function alpha0Curves(records: GridRecord[], s: Alpha0Summary, size: string): Figure {
   const b = s.bySize.find((x) => x.size === size);
   if (!b) throw new Error(`alpha0Curves: no results for size "${size}"; sizes: ${s.sizes.join(", ")}`);
-  const rs = records.filter((r) => r.config.tags.size === size && r.config.tags.lr === b.bestLr);
+  const rs = records.filter((r) => r.config.tags.size === size && r.config.tags.lr === b.bestLr && r.config.tags.budget === undefined);
   return curvesFigure(
     rs.map((r) => ({ label: `α₀ ${r.config.tags.alpha0}`, points: r.result.evals.map((e) => ({ x: e.step, y: 100 * e.acc })) })),
     { metric: "validation accuracy (%)", title: `${size}, lr ${b.bestLr}: validation accuracy by α₀`, band: "std" },
@@ -67,4 +67,23 @@ export function alpha0Table(s: Alpha0Summary): Row[] {
     diverged: v.diverged ? `${v.diverged}/${v.seeds.length}` : 0,
     "final α": v.meanFinalAlpha ?? "—",
   }));
+}
+
+/** The long-budget runs: test accuracy per alpha0 (mean ± std over seeds) and validation curves; undefined when not run. */
+export function alpha0LongFigures(records: GridRecord[], s: Alpha0Summary): { bars: Figure; curves: Figure } | undefined {
+  const l = s.long;
+  if (!l) return undefined;
+  const bars = barFigure(
+    {
+      categories: l.variants.map((v) => `α₀ ${v.tags.alpha0}`),
+      series: [{ name: "test accuracy", values: l.variants.map((v) => (v.testAcc.n ? v.testAcc.mean : NaN)), errors: l.variants.map((v) => v.testAcc.std) }],
+    },
+    { title: `${l.size}, lr ${l.lr}, ${l.steps} steps: test accuracy by α₀`, yLabel: "test accuracy (%), mean ± std over seeds" },
+  );
+  const rs = records.filter((r) => r.config.tags.budget === l.steps);
+  const curves = curvesFigure(
+    rs.map((r) => ({ label: `α₀ ${r.config.tags.alpha0}`, points: r.result.evals.map((e) => ({ x: e.step, y: 100 * e.acc })) })),
+    { metric: "validation accuracy (%)", title: `${l.size}, lr ${l.lr}, ${l.steps} steps: validation accuracy by α₀`, band: "std" },
+  );
+  return { bars, curves };
 }

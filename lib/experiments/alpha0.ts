@@ -26,6 +26,12 @@ import {
  * from those runs and every alpha0 at that lr gets `focusSeeds` too, so the
  * comparisons at the best lr have >= 3 seeds without paying for 3 seeds
  * everywhere.
+ *
+ * The grid budget is short (under one epoch), and the paper's claim is about
+ * accuracy after full training; so a `long` phase trains one size at its best
+ * lr for several times the steps, every alpha0, all seeds. Claim 7's verdict
+ * uses the long runs when they exist; the grid answers the early-convergence
+ * and width questions.
  */
 export const ALPHA0 = "alpha0";
 
@@ -48,6 +54,17 @@ export interface Alpha0Config {
   focusSeeds: number[];
   /** Fraction of the steps at which early accuracy is read. */
   earlyFrac: number;
+  /** Longer training of one size at its best lr (claim 7 at a larger budget); none = skip. */
+  long?: Alpha0Long;
+}
+
+export interface Alpha0Long {
+  size: string;
+  steps: number;
+  warmupSteps: number;
+  evalEvery: number;
+  alpha0s: number[];
+  seeds: number[];
 }
 
 const SIZES: Alpha0Size[] = [
@@ -98,6 +115,7 @@ export const ALPHA0_SCALES: Record<Scale, Alpha0Config> = {
     gridSeeds: [1],
     focusSeeds: [2, 3],
     earlyFrac: 0.2,
+    long: { size: "w32", steps: 1500, warmupSteps: 75, evalEvery: 150, alpha0s: [0.1, 0.5, 1, 2, 4], seeds: [1, 2, 3] },
   },
 };
 
@@ -105,8 +123,8 @@ export function alpha0VariantName(size: string, lr: number, alpha0: number): str
   return `${size}-lr${lr.toExponential(0).replace("+", "")}-a${alpha0}`;
 }
 
-export function alpha0Variant(size: Alpha0Size, lr: number, alpha0: number): GridVariant {
-  return {
+export function alpha0Variant(size: Alpha0Size, lr: number, alpha0: number, long?: Alpha0Long): GridVariant {
+  const v: GridVariant = {
     name: alpha0VariantName(size.name, lr, alpha0),
     label: `${size.name}, lr ${lr}, α₀ ${alpha0}`,
     norm: "dyt",
@@ -115,7 +133,16 @@ export function alpha0Variant(size: Alpha0Size, lr: number, alpha0: number): Gri
     train: { lr },
     tags: { size: size.name, lr, alpha0 },
   };
+  if (long) {
+    v.name += `-long${long.steps}`;
+    v.label += `, ${long.steps} steps`;
+    v.train = { lr, steps: long.steps, warmupSteps: long.warmupSteps, evalEvery: long.evalEvery };
+    v.tags = { ...v.tags, budget: long.steps };
+  }
+  return v;
 }
+
+const isLong = (r: GridRecord) => r.config.tags.budget !== undefined;
 
 export interface Alpha0SizeResult {
   size: string;
@@ -141,6 +168,18 @@ export interface Alpha0SizeResult {
   divergedAtBestLr: number;
 }
 
+export interface Alpha0LongResult {
+  size: string;
+  lr: number;
+  steps: number;
+  variants: GridVariantSummary[];
+  bestAlpha0?: number;
+  worstAlpha0?: number;
+  range?: number;
+  bestVsWorst?: GridComparison;
+  diverged: number;
+}
+
 export interface Alpha0Summary {
   experiment: string;
   scale: Scale;
@@ -150,8 +189,12 @@ export interface Alpha0Summary {
   earlyStep: number;
   variants: GridVariantSummary[];
   bySize: Alpha0SizeResult[];
-  /** Claim 7 (vision part): accuracy at the best lr is insensitive to alpha0. */
+  /** Claim 7 (vision part): accuracy is insensitive to alpha0 — from the long runs when present, else the grid. */
   insensitive: VerdictPart;
+  /** The same test on the short-budget grid at each size's best lr. */
+  insensitiveShort: VerdictPart;
+  /** The long-budget runs (one size, its best lr), when run. */
+  long?: Alpha0LongResult;
   /** alpha0 affects early convergence (val accuracy at earlyFrac of training). */
   early: VerdictPart;
   /** The larger model prefers a smaller alpha0. */
@@ -176,6 +219,13 @@ export async function runAlpha0(ctx: ExperimentContext, override: Partial<Alpha0
     });
     records.push(...(await runGrid(ALPHA0, ctx, cfg.base, focus, focusSeeds)));
   }
+  const long = cfg.long;
+  if (long && !ctx.seeds) {
+    const size = cfg.sizes.find((s) => s.name === long.size);
+    if (!size) throw new Error(`alpha0: long.size "${long.size}" is not one of the sizes ${cfg.sizes.map((s) => s.name).join(", ")}`);
+    const lr = bestLr(records, size.name, cfg.lrs, cfg.alpha0s);
+    records.push(...(await runGrid(ALPHA0, ctx, cfg.base, long.alpha0s.map((a) => alpha0Variant(size, lr, a, long)), long.seeds)));
+  }
   const summary = summarizeAlpha0(ctx.scale, records, cfg);
   saveSummary(ALPHA0, ctx.scale, summary);
   return { records, summary };
@@ -185,14 +235,14 @@ const acc = (r: GridRecord) => (r.result.test ? 100 * r.result.test.acc : CHANCE
 
 function lrScores(records: GridRecord[], size: string, lrs: number[], alpha0s: number[], seeds?: number[]): number[] {
   return lrs.map((lr) => {
-    const rs = records.filter((r) => r.config.tags.size === size && r.config.tags.lr === lr && alpha0s.includes(r.config.tags.alpha0 as number) && (!seeds || seeds.includes(r.seed)));
+    const rs = records.filter((r) => !isLong(r) && r.config.tags.size === size && r.config.tags.lr === lr && alpha0s.includes(r.config.tags.alpha0 as number) && (!seeds || seeds.includes(r.seed)));
     return rs.length ? rs.reduce((a, r) => a + acc(r), 0) / rs.length : NaN;
   });
 }
 
 /** The lr with the best mean test accuracy over alpha0 (diverged = chance), using the lowest seed's runs. */
 export function bestLr(records: GridRecord[], size: string, lrs: number[], alpha0s: number[]): number {
-  const mine = records.filter((r) => r.config.tags.size === size);
+  const mine = records.filter((r) => !isLong(r) && r.config.tags.size === size);
   if (!mine.length) throw new Error(`alpha0: no runs for size ${size}`);
   const seed = Math.min(...mine.map((r) => r.seed));
   const scores = lrScores(records, size, lrs, alpha0s, [seed]);
@@ -203,7 +253,9 @@ export function bestLr(records: GridRecord[], size: string, lrs: number[], alpha
   return lrs[best]!;
 }
 
-export function summarizeAlpha0(scale: Scale, records: GridRecord[], cfg: Alpha0Config): Alpha0Summary {
+export function summarizeAlpha0(scale: Scale, allRecords: GridRecord[], cfg: Alpha0Config): Alpha0Summary {
+  const records = allRecords.filter((r) => !isLong(r));
+  const longRecords = allRecords.filter(isLong);
   const variants = summarizeVariants(records, { earlyFrac: cfg.earlyFrac });
   const earlyStep = Math.max(1, Math.round(cfg.earlyFrac * cfg.base.train.steps));
   const sizes = cfg.sizes.map((s) => s.name).filter((s) => records.some((r) => r.config.tags.size === s));
@@ -246,20 +298,32 @@ export function summarizeAlpha0(scale: Scale, records: GridRecord[], cfg: Alpha0
   });
 
   // Claim 7 (vision): at each size's best lr, every alpha0 trains and best - worst is within noise or <= ALPHA0_FLAT_POINTS.
-  const flatParts = bySize.map((s): { verdict: VerdictPart["verdict"]; text: string } => {
-    const head = `${s.size} at lr ${s.bestLr}`;
-    if (s.range === undefined || !s.bestVsWorst) return { verdict: "not testable at this scale", text: `${head}: fewer than two alpha0 values completed` };
-    const c = s.bestVsWorst;
-    const spread = `best α₀ ${s.bestAlpha0} vs worst α₀ ${s.worstAlpha0}: ${describeComparison(c)}`;
-    if (s.divergedAtBestLr > 0) return { verdict: "not supported", text: `${head}: ${s.divergedAtBestLr} run(s) diverged; ${spread}` };
-    if (s.range <= ALPHA0_FLAT_POINTS || c.outcome === "tie") return { verdict: "supported", text: `${head}: range ${s.range.toFixed(2)} pts; ${spread}` };
-    if (c.outcome === "untestable") return { verdict: "not testable at this scale", text: `${head}: range ${s.range.toFixed(2)} pts > ${ALPHA0_FLAT_POINTS} and no noise estimate; ${spread}` };
-    return { verdict: "not supported", text: `${head}: range ${s.range.toFixed(2)} pts; ${spread}` };
-  });
-  const insensitive: VerdictPart = {
+  const flatParts = bySize.map((s) => flatness(`${s.size} at lr ${s.bestLr}, ${cfg.base.train.steps} steps`, s));
+  const rule = `insensitive = no divergence and best − worst within seed noise (2 SE) or ≤ ${ALPHA0_FLAT_POINTS} pt`;
+  const insensitiveShort: VerdictPart = {
     verdict: combine(flatParts.map((p) => p.verdict)),
-    statement: `Final test accuracy vs α₀ (${cfg.alpha0s.join(", ")}) at each size's best lr; insensitive = no divergence and best − worst within seed noise (2 SE) or ≤ ${ALPHA0_FLAT_POINTS} pt. ${flatParts.map((p) => p.text).join("; ")}.`,
+    statement: `Short budget (${cfg.base.train.steps} steps): test accuracy vs α₀ (${cfg.alpha0s.join(", ")}) at each size's best lr; ${rule}. ${flatParts.map((p) => p.text).join("; ")}.`,
   };
+  let long: Alpha0LongResult | undefined;
+  let insensitive = insensitiveShort;
+  if (longRecords.length) {
+    const lv = summarizeVariants(longRecords, { earlyFrac: cfg.earlyFrac });
+    const first = longRecords[0]!;
+    long = { size: String(first.config.tags.size), lr: Number(first.config.tags.lr), steps: first.config.train.steps, variants: lv, diverged: lv.reduce((n, v) => n + v.diverged, 0) };
+    const done = lv.filter((v) => v.testAcc.n > 0).sort((a, b) => b.testAcc.mean - a.testAcc.mean);
+    if (done.length >= 2) {
+      long.bestAlpha0 = done[0]!.tags.alpha0 as number;
+      long.worstAlpha0 = done[done.length - 1]!.tags.alpha0 as number;
+      long.range = done[0]!.testAcc.mean - done[done.length - 1]!.testAcc.mean;
+      long.bestVsWorst = compareVariants(lv, done[0]!.name, done[done.length - 1]!.name);
+    }
+    for (const v of lv) if (v.diverged) divergedCells.push(`${v.label}: ${v.diverged}/${v.seeds.length} diverged (steps ${v.divergedSteps.join(", ")})`);
+    const p = flatness(`${long.size} at lr ${long.lr}, ${long.steps} steps`, { ...long, divergedAtBestLr: long.diverged });
+    insensitive = {
+      verdict: p.verdict,
+      statement: `Longer budget (${long.steps} steps, ${long.size}, lr ${long.lr}, α₀ ${lv.map((v) => v.tags.alpha0).join(", ")}): ${p.text}; ${rule}. (${insensitiveShort.statement})`,
+    };
+  }
 
   const earlyParts = bySize.map((s): { verdict: VerdictPart["verdict"]; text: string } => {
     const c = s.earlyBestVsWorst;
@@ -301,12 +365,25 @@ export function summarizeAlpha0(scale: Scale, records: GridRecord[], cfg: Alpha0
     variants,
     bySize,
     insensitive,
+    insensitiveShort,
+    ...(long ? { long } : {}),
     early,
     width,
     divergedCells,
     verdict: insensitive.verdict,
     statement: `${insensitive.statement} ${early.statement} ${width.statement}${divergedCells.length ? ` Diverged: ${divergedCells.join("; ")}.` : " No run diverged."}`,
   };
+}
+
+/** Claim 7's flatness rule for one set of alpha0 cells. */
+function flatness(head: string, s: { range?: number; bestVsWorst?: GridComparison; bestAlpha0?: number; worstAlpha0?: number; divergedAtBestLr: number }): { verdict: VerdictPart["verdict"]; text: string } {
+  if (s.range === undefined || !s.bestVsWorst) return { verdict: "not testable at this scale", text: `${head}: fewer than two α₀ values completed` };
+  const c = s.bestVsWorst;
+  const spread = `best α₀ ${s.bestAlpha0} vs worst α₀ ${s.worstAlpha0}: ${describeComparison(c)}`;
+  if (s.divergedAtBestLr > 0) return { verdict: "not supported", text: `${head}: ${s.divergedAtBestLr} run(s) diverged; ${spread}` };
+  if (s.range <= ALPHA0_FLAT_POINTS || c.outcome === "tie") return { verdict: "supported", text: `${head}: range ${s.range.toFixed(2)} pts; ${spread}` };
+  if (c.outcome === "untestable") return { verdict: "not testable at this scale", text: `${head}: range ${s.range.toFixed(2)} pts > ${ALPHA0_FLAT_POINTS} and no noise estimate; ${spread}` };
+  return { verdict: "not supported", text: `${head}: range ${s.range.toFixed(2)} pts; ${spread}` };
 }
 
 /** "all": supported only if every part is; "any": supported if any part is. Untestable parts make the whole untestable unless decided otherwise. */
