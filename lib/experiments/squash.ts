@@ -119,7 +119,8 @@ export function summarizeSquash(scale: Scale, records: GridRecord[]): SquashSumm
     verdict: pairs.some(untestable) ? "not testable at this scale" : pairs.every((c) => c.outcome === "a>b") ? "supported" : "not supported",
     statement: `tanh > hardtanh > sigmoid (α learned), each step beyond seed noise? ${pairs.map((c) => describeComparison(c)).join("; ")}.`,
   };
-  if (ordering.verdict === "not supported" && pairs.every((c) => c.outcome !== "a<b")) ordering.statement += " The differences are not separable from seed noise at this scale.";
+  const ties = pairs.filter((c) => c.outcome === "tie");
+  if (ties.length) ordering.statement += ` Not separable from seed noise at this scale: ${ties.map((c) => `${c.a} vs ${c.b}`).join(", ")}.`;
 
   // Claim 5, identity diverges: every identity run (alpha learned and frozen at 1) must diverge.
   const ids = [v("identity", "learned"), v("identity", "fixed1")].filter((x): x is GridVariantSummary => !!x);
