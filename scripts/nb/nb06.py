@@ -44,9 +44,10 @@ for (const r of records)
 """),
 ("md", "## Test accuracy\nMean over seeds, error bar ±1 std."),
 ("code", """
+const NORM_LABEL: Record<string, string> = { dyt: "DyT", layernorm: "LayerNorm", "tanh-estimator": "tanh-estimator (all fixed)", "dyt-fixed": "DyT, α = 1/σ fixed" };
 const bars = variantBars(summary.variants, {
-  category: (s) => String(s.tags.norm),
-  series: (s) => (s.tags.gamma ? "γ" : "no γ") + ", " + (s.tags.beta ? "β" : "no β"),
+  category: (s) => NORM_LABEL[String(s.tags.norm)] ?? String(s.tags.norm),
+  series: (s) => (s.tags.gamma ? "learned γ" : "no learned γ") + ", " + (s.tags.beta ? "learned β" : "no learned β"),
   title: `γ / β ablation and fixed tanh schemes (${scale})`,
 });
 await showFigure(bars, { savePath: resultPath("gain-bias", scale, "figures/accuracy-bars") });
