@@ -13,7 +13,7 @@ export const gainBiasEntry: ExperimentEntry = {
     const s = raw as GainBiasSummary;
     const acc = (name: string) => accCell(findVariant(s.variants, name));
     const n = Math.min(...s.variants.map((v) => v.seeds.length));
-    const row = (id: string, claim: string, ours: string, verdict: string) => ({ id, claim, paper: "reviewer question (the paper keeps γ and β and does not ablate them)", ours, verdict, notebook: NOTEBOOK, scale: s.scale });
+    const row = (id: string, claim: string, ours: string, verdict: string) => ({ id, claim, paper: "reviewer question (the paper keeps γ and β and does not ablate them)", ours: `${s.setup}: ${ours}`, verdict, notebook: NOTEBOOK, scale: s.scale });
     return [
       row("R-gain-bias.gamma", "DyT's per-channel gain γ contributes (removing it hurts)", `test % (n=${n}): DyT ${acc("dyt-gamma-beta")}, no γ ${acc("dyt-beta")}; ${s.dytGamma.statement}`, s.dytGamma.verdict),
       row("R-gain-bias.beta", "DyT's per-channel bias β contributes (removing it hurts)", `test %: DyT ${acc("dyt-gamma-beta")}, no β ${acc("dyt-gamma")}, neither ${acc("dyt-none")}; ${s.dytBeta.statement}`, s.dytBeta.verdict),

@@ -5,7 +5,7 @@ import type { Norm } from "../norms/types";
 import { saveSummary, type ExperimentContext } from "./runner";
 import type { Scale } from "./scale";
 import { SQUASH_SCALES, type VerdictPart } from "./squash";
-import { compareVariants, describeComparison, runGrid, summarizeVariants, type GridComparison, type GridBase, type GridPrepare, type GridRecord, type GridVariant, type GridVariantSummary } from "./grid";
+import { gridSetup, compareVariants, describeComparison, runGrid, summarizeVariants, type GridComparison, type GridBase, type GridPrepare, type GridRecord, type GridVariant, type GridVariantSummary } from "./grid";
 
 /**
  * What each part of DyT (and of LayerNorm) contributes: the per-channel gain
@@ -107,6 +107,8 @@ export const GAIN_BIAS_PREPARES: Record<string, GridPrepare> = {
 export interface GainBiasSummary {
   experiment: string;
   scale: Scale;
+  /** Model and budget the verdicts hold for. */
+  setup: string;
   variants: GridVariantSummary[];
   comparisons: GridComparison[];
   /** Removing gamma hurts DyT. */
@@ -163,6 +165,7 @@ export function summarizeGainBias(scale: Scale, records: GridRecord[]): GainBias
   return {
     experiment: GAIN_BIAS,
     scale,
+    setup: gridSetup(records),
     variants,
     comparisons,
     dytGamma,

@@ -316,3 +316,11 @@ export function accCell(s: GridVariantSummary | undefined): string {
   const base = s.testAcc.n ? `${s.testAcc.mean.toFixed(2)} ± ${s.testAcc.std.toFixed(2)}` : "—";
   return s.diverged ? `${base} (${s.diverged}/${s.seeds.length} diverged)` : base;
 }
+
+/** "ViT width 32, depth 2, 400 steps (batch 64)": the setup a grid's verdicts hold for, from its first record. */
+export function gridSetup(records: GridRecord[]): string {
+  const r = records[0];
+  if (!r) return "no runs";
+  const m = r.config.model;
+  return `ViT width ${m.dim ?? "?"}, depth ${m.depth ?? "?"}, ${r.config.train.steps} steps (batch ${r.config.train.batchSize ?? "?"}, lr ${r.config.train.lr ?? "?"})`;
+}

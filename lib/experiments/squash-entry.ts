@@ -13,7 +13,7 @@ export const squashEntry: ExperimentEntry = {
     const s = raw as SquashSummary;
     const acc = (name: string) => accCell(findVariant(s.variants, name));
     const n = Math.min(...s.variants.map((v) => v.seeds.length));
-    const row = (id: string, claim: string, paper: string, ours: string, verdict: string) => ({ id, claim, paper, ours, verdict, notebook: NOTEBOOK, scale: s.scale });
+    const row = (id: string, claim: string, paper: string, ours: string, verdict: string) => ({ id, claim, paper, ours: `${s.setup}: ${ours}`, verdict, notebook: NOTEBOOK, scale: s.scale });
     return [
       row(
         "5",

@@ -1,7 +1,7 @@
 import type { Squasher } from "../norms/types";
 import { saveSummary, type ExperimentContext } from "./runner";
 import type { Scale } from "./scale";
-import { compareVariants, describeComparison, findVariant, runGrid, summarizeVariants, type GridComparison, type GridBase, type GridRecord, type GridVariant, type GridVariantSummary } from "./grid";
+import { gridSetup, compareVariants, describeComparison, findVariant, runGrid, summarizeVariants, type GridComparison, type GridBase, type GridRecord, type GridVariant, type GridVariantSummary } from "./grid";
 
 /**
  * Paper ablation (Table 7): DyT with other squashing functions, with alpha
@@ -77,6 +77,8 @@ export interface VerdictPart {
 export interface SquashSummary {
   experiment: string;
   scale: Scale;
+  /** Model and budget the verdicts hold for. */
+  setup: string;
   variants: GridVariantSummary[];
   comparisons: GridComparison[];
   /** Claim 5: tanh > hardtanh > sigmoid (alpha learned), each step beyond seed noise. */
@@ -158,6 +160,7 @@ export function summarizeSquash(scale: Scale, records: GridRecord[]): SquashSumm
   return {
     experiment: SQUASH,
     scale,
+    setup: gridSetup(records),
     variants,
     comparisons,
     ordering,
