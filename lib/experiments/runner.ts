@@ -26,6 +26,19 @@ export interface ExperimentContext {
   verbose?: boolean;
   /** Only these seeds (default: the scale's seeds). */
   seeds?: number[];
+  /** Load saved results only; a missing one throws MissingResultError instead of training. */
+  cachedOnly?: boolean;
+}
+
+/** A result that `cachedOnly` asked for has not been produced at this scale. */
+export class MissingResultError extends Error {
+  constructor(
+    readonly experiment: string,
+    readonly scale: Scale,
+    readonly run: string,
+  ) {
+    super(`${experiment}: no saved ${scale} result for run ${run} (run \`npm run exp -- ${experiment} --scale ${scale}\`)`);
+  }
 }
 
 export function resultPath(experiment: string, scale: Scale, file: string): string {

@@ -45,7 +45,8 @@ export function consoleProgress(opts: { lines?: number; stream?: NodeJS.WriteStr
         const fill = Math.round((width * done) / total);
         stream.write(`\r[${"#".repeat(fill)}${".".repeat(width - fill)}] ${text}\x1b[K`);
       } else {
-        const lines = opts.lines ?? 10;
+        // Notebook cells keep every line: fewer there.
+        const lines = opts.lines ?? (process.env.JPY_PARENT_PID ? 4 : 10);
         const bucket = Math.floor((done * lines) / total);
         if (bucket !== lastLine || done === total) {
           lastLine = bucket;
