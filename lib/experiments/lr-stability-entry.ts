@@ -17,7 +17,7 @@ export const lrStabilityEntry: ExperimentEntry = {
         id: "R-lr",
         claim: "DyT is as robust to the learning rate as LayerNorm (same stable range, no narrower near-optimal interval)",
         paper: "reviewer question; the paper notes large α0 with large lr can diverge (LLMs)",
-        ours: s.statement,
+        ours: `${s.setup}: ${s.statement}`,
         verdict: s.verdict,
         notebook: "notebooks/09-lr-stability.ipynb",
         scale: s.scale,

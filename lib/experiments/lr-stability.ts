@@ -11,7 +11,7 @@ import { lrSensitivity, summarizeRun, type LrRun, type LrSensitivity } from "../
 import { detectSpikes } from "../analysis/spikes";
 import type { ViTConfig } from "../models/vit";
 import type { TrainConfig } from "../train/trainer";
-import { assertVariant, NORM_FREE_VARIANTS } from "./norm-free";
+import { assertVariant, NORM_FREE_VARIANTS, vitRunSetup } from "./norm-free";
 import { cachedRun, saveSummary, type ExperimentContext, type RunRecord } from "./runner";
 import type { Scale } from "./scale";
 import { runVitFashionOne, type VitFashionConfig, type VitRunResult } from "./vit-fashion";
@@ -91,6 +91,8 @@ export interface LrVariantSummary {
 export interface LrStabilitySummary {
   experiment: string;
   scale: Scale;
+  /** The model and budget the verdict holds for (lr is the swept variable). */
+  setup: string;
   runs: LrRunSummary[];
   byVariant: LrVariantSummary[];
   verdict: string;
@@ -163,7 +165,7 @@ export function summarizeLrStability(scale: Scale, records: RunRecord<VitFashion
       runs: rs.length,
     };
   });
-  return { experiment: LR_STABILITY, scale, runs, byVariant, ...lrVerdict(byVariant) };
+  return { experiment: LR_STABILITY, scale, setup: vitRunSetup(records[0]?.config).replace(/, lr [^)]*\)/, ")"), runs, byVariant, ...lrVerdict(byVariant) };
 }
 
 /**

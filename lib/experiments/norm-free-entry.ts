@@ -23,7 +23,7 @@ export const normFreeEntry: ExperimentEntry = {
         id: "8",
         claim: "DyT beats Fixup/SkipInit and matches sigma-Reparam",
         paper: "ViT-B ImageNet top-1: LN 82.3, Fixup 77.2, SkipInit 74.1, σ-Reparam 82.5, DyT 82.8",
-        ours: `Fashion-MNIST test %, same ViT and budget (n=${n} seeds): LN ${fmt("layernorm")}, Fixup ${fmt("fixup")}, SkipInit ${fmt("skipinit")}, σ-Reparam ${fmt("sigma-reparam")}, DyT ${fmt("dyt")}; ${s.statement}`,
+        ours: `${s.setup}: Fashion-MNIST test %, same ViT and budget (n=${n} seeds): LN ${fmt("layernorm")}, Fixup ${fmt("fixup")}, SkipInit ${fmt("skipinit")}, σ-Reparam ${fmt("sigma-reparam")}, DyT ${fmt("dyt")}; ${s.statement}`,
         verdict: s.verdict,
         notebook: "notebooks/08-norm-free-head-to-head.ipynb",
         scale: s.scale,

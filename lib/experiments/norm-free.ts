@@ -115,6 +115,8 @@ export interface NormFreeComparison {
 export interface NormFreeSummary {
   experiment: string;
   scale: Scale;
+  /** The model and budget the verdict holds for. */
+  setup: string;
   byVariant: NormFreeVariantSummary[];
   comparisons: NormFreeComparison[];
   verdict: string;
@@ -151,6 +153,14 @@ export async function runNormFree(
   const summary = summarizeNormFree(ctx.scale, records);
   saveSummary(NORM_FREE, ctx.scale, summary);
   return { records, summary };
+}
+
+/** "ViT width 32, depth 3, 400 steps (batch 64, lr 0.001), 3 seeds": what a verdict holds for. */
+export function vitRunSetup(c: { model: Partial<ViTConfig>; train: Partial<TrainConfig>; seeds?: number[] } | undefined, seeds?: number): string {
+  if (!c) return "no runs";
+  const m = c.model;
+  const base = `ViT width ${m.dim ?? "?"}, depth ${m.depth ?? "?"}, ${c.train.steps ?? "?"} steps (batch ${c.train.batchSize ?? "?"}, lr ${c.train.lr ?? "?"})`;
+  return seeds ? `${base}, ${seeds} seeds` : base;
 }
 
 /** The variant id of a saved run (method + norm). */
@@ -193,7 +203,7 @@ export function summarizeNormFree(scale: Scale, records: RunRecord<VitFashionCon
     comparisons.push({ other, diff, band, outcome: diff > band ? "DyT better" : diff < -band ? "DyT worse" : "within noise" });
   }
   const { verdict, statement } = claim8Verdict(dyt, comparisons);
-  return { experiment: NORM_FREE, scale, byVariant, comparisons, verdict, statement };
+  return { experiment: NORM_FREE, scale, setup: vitRunSetup(records[0]?.config), byVariant, comparisons, verdict, statement };
 }
 
 /**

@@ -18,7 +18,7 @@ export const placementEntry: ExperimentEntry = {
         id: "R-placement",
         claim: "DyT replaces LayerNorm in pre-, post- and res-post-norm blocks at every depth tested",
         paper: "reviewer question; the paper uses each model's own (mostly pre-norm) placement",
-        ours: s.statement,
+        ours: `${s.setup}: ${s.statement}`,
         verdict: s.verdict,
         notebook: "notebooks/11-placement.ipynb",
         scale: s.scale,

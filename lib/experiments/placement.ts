@@ -13,6 +13,7 @@ import type { TrainConfig } from "../train/trainer";
 import { cachedRun, saveSummary, type ExperimentContext, type RunRecord } from "./runner";
 import type { Scale } from "./scale";
 import { meanStd } from "./stats-lite";
+import { vitRunSetup } from "./norm-free";
 import { runVitFashionOne, type VitFashionConfig, type VitRunResult } from "./vit-fashion";
 
 export const PLACEMENT = "placement";
@@ -74,6 +75,8 @@ export interface PlacementCell {
 export interface PlacementSummary {
   experiment: string;
   scale: Scale;
+  /** The model and budget the verdict holds for (depth is varied). */
+  setup: string;
   cells: PlacementCell[];
   verdict: string;
   statement: string;
@@ -113,7 +116,7 @@ export function summarizePlacement(scale: Scale, records: RunRecord<VitFashionCo
       diverged: rs.filter((r) => r.result.status === "diverged").length,
     };
   });
-  return { experiment: PLACEMENT, scale, cells, ...placementVerdict(cells) };
+  return { experiment: PLACEMENT, scale, setup: vitRunSetup(records[0]?.config).replace(/depth \d+/, `depth ${[...new Set(cells.map((c) => c.depth))].join("/")}`), cells, ...placementVerdict(cells) };
 }
 
 /**

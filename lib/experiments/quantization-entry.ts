@@ -17,8 +17,8 @@ export const quantizationEntry: ExperimentEntry = {
     const s = raw as QuantizationSummary;
     const paper = "reviewer question (the paper does not study outliers or quantisation)";
     return [
-      { id: "R-outliers", claim: "DyT models have fewer activation outliers (lower kurtosis) at the quantised Linear inputs than LN models", paper, ours: s.outliers.statement, verdict: s.outliers.verdict, notebook: NOTEBOOK, scale: s.scale },
-      { id: "R-quant", claim: "DyT models lose no more accuracy than LN models under post-training W8A8 int8 / FP8 quantisation", paper, ours: s.quantization.statement, verdict: s.quantization.verdict, notebook: NOTEBOOK, scale: s.scale },
+      { id: "R-outliers", claim: "DyT models have fewer activation outliers (lower kurtosis) at the quantised Linear inputs than LN models", paper, ours: `${s.setup}: ${s.outliers.statement}`, verdict: s.outliers.verdict, notebook: NOTEBOOK, scale: s.scale },
+      { id: "R-quant", claim: "DyT models lose no more accuracy than LN models under post-training W8A8 int8 / FP8 quantisation", paper, ours: `${s.setup}: ${s.quantization.statement}`, verdict: s.quantization.verdict, notebook: NOTEBOOK, scale: s.scale },
     ];
   },
 };

@@ -21,7 +21,7 @@ import type { ForwardOptions } from "../models/transformer";
 import { assertNormKind } from "../norms/factory";
 import type { NormKind } from "../norms/types";
 import { evaluate, train, type RunStatus, type TrainConfig } from "../train/trainer";
-import { NORM_FREE, NORM_FREE_SCALES } from "./norm-free";
+import { NORM_FREE, NORM_FREE_SCALES, vitRunSetup } from "./norm-free";
 import { cachedRun, runDirFor, saveSummary, type ExperimentContext, type RunRecord } from "./runner";
 import type { Scale } from "./scale";
 import { meanStd } from "./stats-lite";
@@ -222,6 +222,8 @@ export interface QuantVerdict {
 export interface QuantizationSummary {
   experiment: string;
   scale: Scale;
+  /** The models and budget the verdicts hold for. */
+  setup: string;
   byNorm: QuantNormSummary[];
   outliers: QuantVerdict;
   quantization: QuantVerdict;
@@ -276,6 +278,7 @@ export function summarizeQuantization(scale: Scale, records: RunRecord<Quantizat
   return {
     experiment: QUANTIZATION,
     scale,
+    setup: vitRunSetup(records[0]?.config),
     byNorm,
     outliers,
     quantization,
