@@ -47,7 +47,7 @@ showTable(lrStabilityTable(summary), { title: `LR sensitivity (${scale})`, digit
 """),
 ("md", "## Verdict (computed from the runs above)"),
 ("code", """
-console.log(`DyT is as robust to the learning rate as LayerNorm: ${summary.verdict.toUpperCase()}`);
+console.log(`DyT is as robust to the learning rate as LayerNorm: ${summary.verdict.toUpperCase()} (${summary.setup}, ${scale} scale)`);
 console.log(summary.statement);
 """),
 ])

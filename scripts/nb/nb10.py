@@ -56,6 +56,7 @@ await showFigure(figs.drop, { savePath: resultPath("quantization", scale, "figur
 console.log(`Outliers, DyT has lighter-tailed Linear inputs than LN: ${summary.outliers.verdict.toUpperCase()}`);
 console.log(summary.outliers.statement);
 console.log(`\\nQuantisation, DyT loses no more accuracy than LN: ${summary.quantization.verdict.toUpperCase()}`);
+console.log(`(setup: ${summary.setup}, ${scale} scale)`);
 console.log(summary.quantization.statement);
 """),
 ])

@@ -41,7 +41,7 @@ showTable(placementTable(summary), { title: `placement (${scale})`, digits: 2 })
 """),
 ("md", "## Verdict (computed from the runs above)"),
 ("code", """
-console.log(`DyT replaces LayerNorm in every placement and depth: ${summary.verdict.toUpperCase()}`);
+console.log(`DyT replaces LayerNorm in every placement and depth: ${summary.verdict.toUpperCase()} (${summary.setup}, ${scale} scale)`);
 console.log(summary.statement);
 """),
 ])
