@@ -318,7 +318,8 @@ export function quantVerdict(ln: QuantNormSummary | undefined, dy: QuantNormSumm
     const diff = b.mean - a.mean;
     return { s, diff, band, worse: diff > band, text: `${s}: drop LN ${a.mean.toFixed(2)}, DyT ${b.mean.toFixed(2)} pts (band ${band.toFixed(2)})` };
   });
-  const facts = parts.map((p) => p.text).join("; ");
+  // The fp32 accuracies frame the drops: a weaker model can lose less simply because it has less to lose.
+  const facts = `fp32 test acc LN ${ln.fp32Acc.mean.toFixed(2)}%, DyT ${dy.fp32Acc.mean.toFixed(2)}%; ` + parts.map((p) => p.text).join("; ");
   if (n < 2) return { verdict: "not testable at this scale", statement: `One seed cannot separate the norms from seed noise; ${facts}.` };
   const worse = parts.filter((p) => p.worse).map((p) => p.s);
   return worse.length === 0
