@@ -166,6 +166,8 @@ export interface Alpha0SizeResult {
   earlyBestVsWorst?: GridComparison;
   earlyRange?: number;
   divergedAtBestLr: number;
+  /** At the best lr: alpha0 values within seed noise (or ALPHA0_FLAT_POINTS) of the best. */
+  nearBest: number[];
 }
 
 export interface Alpha0LongResult {
@@ -177,6 +179,8 @@ export interface Alpha0LongResult {
   worstAlpha0?: number;
   range?: number;
   bestVsWorst?: GridComparison;
+  /** alpha0 values whose accuracy is within seed noise (or ALPHA0_FLAT_POINTS) of the best one. */
+  nearBest: number[];
   diverged: number;
 }
 
@@ -275,6 +279,7 @@ export function summarizeAlpha0(scale: Scale, allRecords: GridRecord[], cfg: Alp
       lrScore: lrScores(records, size, cfg.lrs, cfg.alpha0s, [Math.min(...records.filter((r) => r.config.tags.size === size).map((r) => r.seed))]),
       bestLr: lr,
       divergedAtBestLr: atBest.reduce((n, v) => n + v.diverged, 0),
+      nearBest: [],
     };
     const done = atBest.filter((v) => v.testAcc.n > 0).sort((a, b) => b.testAcc.mean - a.testAcc.mean);
     if (done.length >= 2) {
@@ -284,6 +289,7 @@ export function summarizeAlpha0(scale: Scale, allRecords: GridRecord[], cfg: Alp
       res.worstAlpha0 = worst.tags.alpha0 as number;
       res.range = best.testAcc.mean - worst.testAcc.mean;
       res.bestVsWorst = compareVariants(variants, best.name, worst.name);
+      res.nearBest = nearBest(atBest, best);
     } else if (done.length === 1) {
       res.bestAlpha0 = done[0]!.tags.alpha0 as number;
     }
@@ -298,7 +304,10 @@ export function summarizeAlpha0(scale: Scale, allRecords: GridRecord[], cfg: Alp
   });
 
   // Claim 7 (vision): at each size's best lr, every alpha0 trains and best - worst is within noise or <= ALPHA0_FLAT_POINTS.
-  const flatParts = bySize.map((s) => flatness(`${s.size} at lr ${s.bestLr}, ${cfg.base.train.steps} steps`, s));
+  const flatParts = bySize.map((s) => {
+    const p = flatness(`${s.size} at lr ${s.bestLr}, ${cfg.base.train.steps} steps`, s);
+    return { ...p, text: `${p.text}; α₀ within noise of the best: ${s.nearBest.join(", ") || "-"}` };
+  });
   const rule = `insensitive = no divergence and best − worst within seed noise (2 SE) or ≤ ${ALPHA0_FLAT_POINTS} pt`;
   const insensitiveShort: VerdictPart = {
     verdict: combine(flatParts.map((p) => p.verdict)),
@@ -309,19 +318,20 @@ export function summarizeAlpha0(scale: Scale, allRecords: GridRecord[], cfg: Alp
   if (longRecords.length) {
     const lv = summarizeVariants(longRecords, { earlyFrac: cfg.earlyFrac });
     const first = longRecords[0]!;
-    long = { size: String(first.config.tags.size), lr: Number(first.config.tags.lr), steps: first.config.train.steps, variants: lv, diverged: lv.reduce((n, v) => n + v.diverged, 0) };
+    long = { size: String(first.config.tags.size), lr: Number(first.config.tags.lr), steps: first.config.train.steps, variants: lv, nearBest: [], diverged: lv.reduce((n, v) => n + v.diverged, 0) };
     const done = lv.filter((v) => v.testAcc.n > 0).sort((a, b) => b.testAcc.mean - a.testAcc.mean);
     if (done.length >= 2) {
       long.bestAlpha0 = done[0]!.tags.alpha0 as number;
       long.worstAlpha0 = done[done.length - 1]!.tags.alpha0 as number;
       long.range = done[0]!.testAcc.mean - done[done.length - 1]!.testAcc.mean;
       long.bestVsWorst = compareVariants(lv, done[0]!.name, done[done.length - 1]!.name);
+      long.nearBest = nearBest(lv, done[0]!);
     }
     for (const v of lv) if (v.diverged) divergedCells.push(`${v.label}: ${v.diverged}/${v.seeds.length} diverged (steps ${v.divergedSteps.join(", ")})`);
     const p = flatness(`${long.size} at lr ${long.lr}, ${long.steps} steps`, { ...long, divergedAtBestLr: long.diverged });
     insensitive = {
       verdict: p.verdict,
-      statement: `Longer budget (${long.steps} steps, ${long.size}, lr ${long.lr}, α₀ ${lv.map((v) => v.tags.alpha0).join(", ")}): ${p.text}; ${rule}. (${insensitiveShort.statement})`,
+      statement: `Longer budget (${long.steps} steps, ${long.size}, lr ${long.lr}, α₀ ${lv.map((v) => v.tags.alpha0).join(", ")}): ${p.text}; ${rule}. α₀ within noise of the best: ${long.nearBest.join(", ") || "-"}. (${insensitiveShort.statement})`,
     };
   }
 
@@ -373,6 +383,15 @@ export function summarizeAlpha0(scale: Scale, allRecords: GridRecord[], cfg: Alp
     verdict: insensitive.verdict,
     statement: `${insensitive.statement} ${early.statement} ${width.statement}${divergedCells.length ? ` Diverged: ${divergedCells.join("; ")}.` : " No run diverged."}`,
   };
+}
+
+/** The alpha0 values (sorted) whose test accuracy is within seed noise of, or at most ALPHA0_FLAT_POINTS below, the best variant. */
+function nearBest(vs: GridVariantSummary[], best: GridVariantSummary): number[] {
+  return vs
+    .filter((v) => v.testAcc.n > 0)
+    .filter((v) => v === best || best.testAcc.mean - v.testAcc.mean <= ALPHA0_FLAT_POINTS || compareVariants(vs, best.name, v.name).outcome === "tie")
+    .map((v) => v.tags.alpha0 as number)
+    .sort((a, b) => a - b);
 }
 
 /** Claim 7's flatness rule for one set of alpha0 cells. */
