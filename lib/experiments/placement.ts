@@ -50,12 +50,13 @@ export const PLACEMENT_SCALES: Record<Scale, PlacementConfig> = {
     trainLimit: 0,
     testLimit: 2000,
   },
+  // full: sized for the shared 2-core machine (36 runs).
   full: {
     model: { dim: 32, heads: 4, patchSize: 7 },
-    train: { steps: 400, batchSize: 64, warmupSteps: 40, evalEvery: 200, evalLimit: 1000, logEvery: 10, checkpointEvery: 200, lr: 1e-3 },
+    train: { steps: 300, batchSize: 64, warmupSteps: 30, evalEvery: 150, evalLimit: 1000, logEvery: 10, checkpointEvery: 150, lr: 1e-3 },
     norms: ["layernorm", "dyt"],
     placements: [...PLACEMENTS],
-    depths: [2, 4, 8],
+    depths: [2, 6],
     seeds: [1, 2, 3],
     trainLimit: 0,
     testLimit: 5000,
