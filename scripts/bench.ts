@@ -240,7 +240,7 @@ interface StepResult {
   /** Process CPU time (all threads) of each timed step. */
   cpuMs: number[];
   loss: number;
-  profile?: { stepMs: number; kernelMs: number; nestedMs: number; kernels: KernelRow[] };
+  profile?: { stepMs: number; kernelMs: number; nestedMs: number; kernels: KernelRow[]; shapes: KernelRow[] };
   /** Median of each round (parent only). */
   roundMs?: number[];
   stats?: Record<string, number>;
@@ -306,19 +306,27 @@ async function runStepTask(t: ChildTask): Promise<StepResult> {
     });
     const stepMs = performance.now() - t0;
     const by = new Map<string, KernelRow>();
+    const byShape = new Map<string, KernelRow>();
     for (const k of p.kernels) {
       const ms = typeof k.kernelTimeMs === "number" ? k.kernelTimeMs : 0;
       const r = by.get(k.name) ?? { name: k.name, ms: 0, calls: 0 };
       r.ms += ms;
       r.calls++;
       by.set(k.name, r);
+      if (k.name === NESTED) continue;
+      const key = `${k.name} ${k.inputShapes.map((sh) => `[${sh}]`).join(" x ")}`;
+      const q = byShape.get(key) ?? { name: key, ms: 0, calls: 0 };
+      q.ms += ms;
+      q.calls++;
+      byShape.set(key, q);
     }
     // "unnamed scope" records are tf.customGrad wrappers: their time contains
     // the kernels run inside them, which are recorded too. Kept out of the sum.
     const nested = by.get(NESTED)?.ms ?? 0;
     by.delete(NESTED);
     const kernels = [...by.values()].sort((a, b) => b.ms - a.ms);
-    res.profile = { stepMs, kernelMs: kernels.reduce((a, k) => a + k.ms, 0), nestedMs: nested, kernels };
+    const shapes = [...byShape.values()].sort((a, b) => b.ms - a.ms).slice(0, 10);
+    res.profile = { stepMs, kernelMs: kernels.reduce((a, k) => a + k.ms, 0), nestedMs: nested, kernels, shapes };
   }
   if (info.name === "native") {
     const { nativeStats } = require("../lib/engine/native") as typeof import("../lib/engine/native");
@@ -534,6 +542,8 @@ function printProfile(title: string, p: NonNullable<StepResult["profile"]>, cloc
   }
   if (clock === "wall") console.log(`  ${pad("(outside kernels)", 22)} ${lpad(fmt(p.stepMs - p.kernelMs), 8)} ${lpad(fmt((100 * (p.stepMs - p.kernelMs)) / p.stepMs, 1), 6)}`);
   if (p.nestedMs) console.log(`  (custom-gradient scopes, ${fmt(p.nestedMs)} ms, contain kernels listed above)`);
+  console.log(`  heaviest kernel calls by input shape:`);
+  for (const k of p.shapes) console.log(`    ${lpad(fmt(k.ms), 7)} ${lpad(String(k.calls), 4)}x  ${k.name}`);
 }
 
 async function main(): Promise<void> {
