@@ -144,7 +144,8 @@ export function summarizeVitFashion(scale: Scale, records: RunRecord<VitFashionC
       seeds: rs.map((r) => r.seed),
       testAcc: meanStd(accs),
       diverged: rs.filter((r) => r.result.status === "diverged").length,
-      wallTimeSec: rs.reduce((a, r) => a + r.wallTimeSec, 0),
+      // Training time including work done before a resume (the record only times its own process).
+      wallTimeSec: rs.reduce((a, r) => a + r.result.trainWallTimeSec, 0),
     };
   });
   const ln = byNorm.find((b) => b.norm === "layernorm");

@@ -22,13 +22,23 @@ function git(args: string[]): string {
   }
 }
 
+// The commit is read once per process, at the first call: a long process runs
+// the code it loaded, even if HEAD moves while it trains.
+let codeVersion: { gitCommit: string; gitDirty: boolean } | undefined;
+function processCodeVersion(): { gitCommit: string; gitDirty: boolean } {
+  codeVersion ??= {
+    gitCommit: git(["rev-parse", "HEAD"]) || "unknown",
+    gitDirty: git(["status", "--porcelain", "--untracked-files=no"]).length > 0,
+  };
+  return codeVersion;
+}
+
 /** What produced a result: code version, engine, machine. Saved next to every result. */
 export function provenance(startedAt = new Date()): Provenance {
   const eng = engineInfo();
   const cpus = os.cpus();
   return {
-    gitCommit: git(["rev-parse", "HEAD"]) || "unknown",
-    gitDirty: git(["status", "--porcelain", "--untracked-files=no"]).length > 0,
+    ...processCodeVersion(),
     engine: eng?.name ?? "uninitialised",
     backend: eng?.backend ?? "",
     tfjs: eng?.tfjsVersion ?? "",
