@@ -20,6 +20,12 @@ describe("lr-stability and placement experiments: computed verdicts", () => {
     assert.equal(lrVerdict([variant("layernorm", 4), variant("dyt", 4)]).verdict, "supported");
     assert.equal(lrVerdict([variant("layernorm", 5), variant("dyt", 2)]).verdict, "not supported");
     assert.equal(lrVerdict([variant("layernorm", 4)]).verdict, "not testable at this scale");
+    // Nothing diverged and the best lr is the grid's top: the stable range is not bracketed.
+    const rising = (id: string): LrVariantSummary => {
+      const runs: LrRun[] = lrs.map((lr, i) => ({ lr, loss: 2 - 0.3 * i, diverged: false }));
+      return { variant: id, label: id, sensitivity: lrSensitivity(runs, L0), spikes: 0, runs: runs.length };
+    };
+    assert.equal(lrVerdict([rising("layernorm"), rising("dyt")]).verdict, "not testable at this scale");
   });
 
   it("placement: DyT must keep up with LN in every cell beyond seed noise", () => {

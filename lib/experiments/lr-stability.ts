@@ -52,14 +52,14 @@ export const LR_STABILITY_SCALES: Record<Scale, LrStabilityConfig> = {
     trainLimit: 0,
     testLimit: 1000,
   },
-  // full: the norm-free experiment's ViT (width 32, 3 blocks), 300 steps, six
-  // lr points x 3 seeds (36 runs: what the shared 2-core machine allows).
+  // full: the norm-free experiment's ViT (width 32, 3 blocks), 300 steps, lr
+  // 5e-4 .. 0.128 (nine points, up into divergence) x 3 seeds.
   full: {
     model: { dim: 32, depth: 3, heads: 4, patchSize: 7 },
     train: { steps: 300, batchSize: 64, warmupSteps: 30, evalEvery: 150, evalLimit: 1000, logEvery: 1, checkpointEvery: 150 },
     variants: ["layernorm", "dyt"],
     baseLr: 1e-3,
-    exponents: [-1, 0, 1, 2, 3, 4],
+    exponents: [-1, 0, 1, 2, 3, 4, 5, 6, 7],
     seeds: [1, 2, 3],
     trainLimit: 0,
     testLimit: 2000,
@@ -183,6 +183,12 @@ export function lrVerdict(byVariant: LrVariantSummary[]): { verdict: string; sta
     `widest near-optimal interval ${b.sensitivity.widest.decades.toFixed(2)} decades, sens ${b.sensitivity.sens.toFixed(3)}, ${b.spikes} loss spikes in ${b.runs} runs`;
   const facts = `${fmt(ln)}; ${fmt(dy)}`;
   if (points < 4) return { verdict: "not testable at this scale", statement: `${points} lr points are too few to measure a stable range. ${facts}.` };
+  // A grid that never reaches divergence and whose best lr sits at its top edge has not
+  // bracketed either arm's stable range: "max stable lr" is then just the grid's end.
+  const top = Math.max(...dy.sensitivity.grid.map((g) => g.lr), ...ln.sensitivity.grid.map((g) => g.lr));
+  const noDivergence = [ln, dy].every((b) => b.sensitivity.grid.every((g) => g.diverged === 0));
+  if (noDivergence && (ln.sensitivity.lrStar === top || dy.sensitivity.lrStar === top))
+    return { verdict: "not testable at this scale", statement: `No run diverged and the best lr is the grid's largest, so the grid does not bracket the stable range (extend it upward). ${facts}.` };
   const stable = (dy.sensitivity.maxStableLr ?? 0) >= (ln.sensitivity.maxStableLr ?? 0);
   const wide = dy.sensitivity.widest.decades >= ln.sensitivity.widest.decades - Math.log10(2) - 1e-9;
   const verdict = stable && wide ? "supported" : "not supported";
