@@ -58,7 +58,7 @@ export function alpha0Lines(s: Alpha0Summary): Figure {
 export function alpha0Table(s: Alpha0Summary): Row[] {
   return s.variants.map((v) => ({
     size: String(v.tags.size),
-    lr: Number(v.tags.lr),
+    lr: String(v.tags.lr),
     "α₀": Number(v.tags.alpha0),
     seeds: v.seeds.join(","),
     "test acc %": v.testAcc.n ? v.testAcc.mean : "—",
