@@ -1,14 +1,10 @@
-import * as tf from "@tensorflow/tfjs";
-import { loadFashionMnist } from "../data/fashion-mnist";
-import { gatherImages, type ImageDataset } from "../data/dataset";
-import { alphaTraceHook, readAlphas } from "../hooks/alpha";
-import { ViT, type ViTConfig } from "../models/vit";
+import type { ViTConfig } from "../models/vit";
 import type { NormKind, NormOptions } from "../norms/types";
-import { evaluate, train, type TrainConfig } from "../train/trainer";
+import type { TrainConfig } from "../train/trainer";
 import { withinNoise, type NoiseTest } from "../analysis/stats";
 import { cachedRun, type ExperimentContext, type RunRecord } from "./runner";
 import { meanStd } from "./stats-lite";
-import type { VitRunResult } from "./vit-fashion";
+import { runVitFashionOne, type PrepareModel, type VitRunResult } from "./vit-fashion";
 
 /**
  * Grids of ViT variants on Fashion-MNIST (the ablation studies): a list of
@@ -55,12 +51,8 @@ export interface GridRunConfig {
   tags: Record<string, string | number | boolean>;
 }
 
-export interface GridRunResult extends VitRunResult {
-  /** Final alpha per DyT layer (absent for runs without DyT or that diverged). */
-  finalAlpha?: Record<string, number>;
-  /** What the prepare step set, e.g. calibrated alphas. */
-  prepared?: Record<string, unknown>;
-}
+/** A grid run's result: the ViT run result (with finalAlpha and prepared). */
+export type GridRunResult = VitRunResult;
 
 export type GridRecord = RunRecord<GridRunConfig, GridRunResult>;
 
@@ -70,24 +62,7 @@ export type GridRecord = RunRecord<GridRunConfig, GridRunResult>;
  * (saved with the run). Used for non-learned schemes whose constants come from
  * data statistics (the tanh-estimator).
  */
-export type GridPrepare = (model: ViT, calib: tf.Tensor) => Record<string, unknown>;
-
-let dataCache: { train: ImageDataset; val: ImageDataset; test: ImageDataset; key: string } | undefined;
-function gridData(trainLimit: number, testLimit: number) {
-  const key = `${trainLimit}/${testLimit}`;
-  if (dataCache?.key !== key) {
-    dataCache = {
-      key,
-      train: loadFashionMnist({ split: "train", limit: trainLimit || undefined }),
-      val: loadFashionMnist({ split: "val" }),
-      test: loadFashionMnist({ split: "test", limit: testLimit || undefined }),
-    };
-  }
-  return dataCache;
-}
-
-/** Number of training images in the calibration batch given to prepare steps. */
-export const CALIBRATION_BATCH = 256;
+export type GridPrepare = PrepareModel;
 
 export function resolveRunConfig(base: GridBase, v: GridVariant): GridRunConfig {
   if (!/^[A-Za-z0-9._-]+$/.test(v.name)) throw new Error(`grid variant name "${v.name}" must be file-safe (letters, digits, . _ -)`);
@@ -110,39 +85,7 @@ export function resolveRunConfig(base: GridBase, v: GridVariant): GridRunConfig 
 export async function runGridOne(cfg: GridRunConfig, seed: number, runDir: string | undefined, label: string, prepares: Record<string, GridPrepare> = {}): Promise<GridRunResult> {
   const prep = cfg.prepare ? prepares[cfg.prepare] : undefined;
   if (cfg.prepare && !prep) throw new Error(`grid variant "${cfg.variant}" needs prepare step "${cfg.prepare}", but only [${Object.keys(prepares).join(", ")}] were given`);
-  const d = gridData(cfg.trainLimit, cfg.testLimit);
-  const model = new ViT({ ...cfg.model, norm: cfg.norm, seed });
-  try {
-    let prepared: Record<string, unknown> | undefined;
-    if (prep) {
-      const n = Math.min(CALIBRATION_BATCH, d.train.n);
-      const idx = Int32Array.from({ length: n }, (_, i) => i);
-      const x = tf.tensor4d(gatherImages(d.train, idx), [n, d.train.height, d.train.width, d.train.channels]);
-      try {
-        prepared = prep(model, x);
-      } finally {
-        x.dispose();
-      }
-    }
-    const r = await train(model, { train: d.train, eval: d.val }, { ...cfg.train, seed }, { runDir, hooks: [alphaTraceHook()], label });
-    const test = r.status === "completed" ? evaluate(model, d.test, 0, 250) : undefined;
-    const alphas = r.status === "completed" ? readAlphas(model) : {};
-    const out: GridRunResult = {
-      status: r.status,
-      diverged: r.diverged,
-      log: r.log,
-      evals: r.evals,
-      test,
-      params: model.parameterCount(),
-      msPerStep: r.msPerStep,
-      trainWallTimeSec: r.wallTimeSec,
-    };
-    if (Object.keys(alphas).length) out.finalAlpha = alphas;
-    if (prepared) out.prepared = prepared;
-    return out;
-  } finally {
-    model.dispose();
-  }
+  return runVitFashionOne(cfg, cfg.norm, seed, runDir, label, prep);
 }
 
 /** Run every variant x seed (seed-major, so a partial grid already has every variant once), each cached. */

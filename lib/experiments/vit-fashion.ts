@@ -1,6 +1,7 @@
 import { loadFashionMnist } from "../data/fashion-mnist";
-import type { ImageDataset } from "../data/dataset";
-import { alphaTraceHook } from "../hooks/alpha";
+import { gatherImages, type ImageDataset } from "../data/dataset";
+import * as tf from "@tensorflow/tfjs";
+import { alphaTraceHook, readAlphas } from "../hooks/alpha";
 import { ViT, type ViTConfig } from "../models/vit";
 import type { NormKind } from "../norms/types";
 import { evaluate, train, type EvalPoint, type LogLine, type RunStatus, type TrainConfig } from "../train/trainer";
@@ -51,6 +52,10 @@ export const VIT_FASHION_SCALES: Record<Scale, VitFashionConfig> = {
 
 export interface VitRunResult {
   status: RunStatus;
+  /** DyT alpha per layer at the end of training (DyT models only). */
+  finalAlpha?: Record<string, number>;
+  /** What the run's prepare step recorded, if it had one. */
+  prepared?: Record<string, unknown>;
   diverged?: { step: number; reason: string };
   log: LogLine[];
   evals: EvalPoint[];
@@ -79,7 +84,8 @@ export interface VitFashionSummary {
 }
 
 let dataCache: { train: ImageDataset; val: ImageDataset; test: ImageDataset; key: string } | undefined;
-function data(trainLimit: number, testLimit: number) {
+/** Fashion-MNIST train/val/test for a run, kept in memory across the runs of one process. */
+export function fashionSplits(trainLimit: number, testLimit: number): { train: ImageDataset; val: ImageDataset; test: ImageDataset } {
   const key = `${trainLimit}/${testLimit}`;
   if (dataCache?.key !== key) {
     dataCache = {
@@ -92,22 +98,48 @@ function data(trainLimit: number, testLimit: number) {
   return dataCache;
 }
 
-/** Train one ViT on Fashion-MNIST and evaluate on the test split. */
-export async function runVitFashionOne(cfg: VitFashionConfig, norm: NormKind, seed: number, runDir: string | undefined, label: string): Promise<VitRunResult> {
-  const d = data(cfg.trainLimit, cfg.testLimit);
+/** Number of training images given to a run's prepare step (calibration before training). */
+export const CALIBRATION_BATCH = 256;
+
+/** Adjusts a freshly built model before training (e.g. calibrates fixed parameters); may return facts to record. */
+export type PrepareModel = (model: ViT, calibration: tf.Tensor) => Record<string, unknown> | undefined;
+
+/** Train one ViT on Fashion-MNIST and evaluate on the test split; `prepare` runs on the new model first. */
+export async function runVitFashionOne(
+  cfg: Pick<VitFashionConfig, "model" | "train" | "trainLimit" | "testLimit">,
+  norm: NormKind,
+  seed: number,
+  runDir: string | undefined,
+  label: string,
+  prepare?: PrepareModel,
+): Promise<VitRunResult> {
+  const d = fashionSplits(cfg.trainLimit, cfg.testLimit);
   const model = new ViT({ ...cfg.model, norm, seed });
   try {
+    let prepared: Record<string, unknown> | undefined;
+    if (prepare) {
+      const n = Math.min(CALIBRATION_BATCH, d.train.n);
+      const x = tf.tensor4d(gatherImages(d.train, Int32Array.from({ length: n }, (_, i) => i)), [n, d.train.height, d.train.width, d.train.channels]);
+      try {
+        prepared = prepare(model, x);
+      } finally {
+        x.dispose();
+      }
+    }
     const r = await train(model, { train: d.train, eval: d.val }, { ...cfg.train, seed }, { runDir, hooks: [alphaTraceHook()], label });
-    const test = r.status === "completed" ? evaluate(model, d.test, 0, 250) : undefined;
+    const completed = r.status === "completed";
+    const alphas = completed ? readAlphas(model) : {};
     return {
       status: r.status,
       diverged: r.diverged,
       log: r.log,
       evals: r.evals,
-      test,
+      test: completed ? evaluate(model, d.test, 0, 250) : undefined,
       params: model.parameterCount(),
       msPerStep: r.msPerStep,
       trainWallTimeSec: r.wallTimeSec,
+      ...(Object.keys(alphas).length ? { finalAlpha: alphas } : {}),
+      ...(prepared ? { prepared } : {}),
     };
   } finally {
     model.dispose();
