@@ -168,6 +168,11 @@ export function summarizeLrStability(scale: Scale, records: RunRecord<VitFashion
   return { experiment: LR_STABILITY, scale, setup: vitRunSetup(records[0]?.config).replace(/, lr [^)]*\)/, ")"), runs, byVariant, ...lrVerdict(byVariant) };
 }
 
+/** Largest grid lr whose mean (capped) final loss is below 0.9 l0: where the model still learns. */
+function learningEdge(b: LrVariantSummary): number | undefined {
+  return b.sensitivity.grid.filter((g) => g.loss < 0.9 * b.sensitivity.l0).at(-1)?.lr;
+}
+
 /**
  * Reviewer question: is DyT as robust to the learning rate as LN? Supported
  * when DyT's largest stable lr is at least LN's AND its widest near-optimal
@@ -180,7 +185,9 @@ export function lrVerdict(byVariant: LrVariantSummary[]): { verdict: string; sta
   const points = dy.sensitivity.grid.length;
   const fmt = (b: LrVariantSummary) =>
     `${b.label}: best lr ${b.sensitivity.lrStar.toExponential(1)} (loss ${b.sensitivity.lStar.toFixed(3)}), max stable lr ${b.sensitivity.maxStableLr?.toExponential(1) ?? "none"}, ` +
-    `widest near-optimal interval ${b.sensitivity.widest.decades.toFixed(2)} decades, sens ${b.sensitivity.sens.toFixed(3)}, ${b.spikes} loss spikes in ${b.runs} runs`;
+    `widest near-optimal interval ${b.sensitivity.widest.decades.toFixed(2)} decades, sens ${b.sensitivity.sens.toFixed(3)}, ${b.spikes} loss spikes in ${b.runs} runs, ` +
+    // The divergence rule only flags loss >= l0; a run stuck just under chance is "stable" by it, so say where learning stops.
+    `largest lr still learning (mean loss < 0.9 ln 10) ${learningEdge(b)?.toExponential(1) ?? "none"}`;
   const facts = `${fmt(ln)}; ${fmt(dy)}`;
   if (points < 4) return { verdict: "not testable at this scale", statement: `${points} lr points are too few to measure a stable range. ${facts}.` };
   // A grid that never reaches divergence and whose best lr sits at its top edge has not
