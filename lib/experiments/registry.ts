@@ -17,7 +17,20 @@ export type { ExperimentEntry } from "./entry";
  * Every experiment, in report order. Each lives in its own module and exports
  * an ExperimentEntry; add new ones here.
  */
-export const EXPERIMENTS: ExperimentEntry[] = [vitFashionEntry, alpha0Entry, squashEntry, gainBiasEntry, normFreeEntry, quantizationEntry, lrStabilityEntry, placementEntry, scurvesEntry, alphaStdEntry, invarianceEntry];
+export const EXPERIMENTS: ExperimentEntry[] = [
+  // The paper's claims in their order (paper.md), then the reviewers' studies.
+  vitFashionEntry, // 1
+  scurvesEntry, // 3
+  alphaStdEntry, // 4
+  squashEntry, // 5, 6
+  alpha0Entry, // 7
+  normFreeEntry, // 8
+  gainBiasEntry,
+  invarianceEntry,
+  quantizationEntry,
+  lrStabilityEntry,
+  placementEntry,
+];
 
 export function findExperiment(name: string): ExperimentEntry {
   const e = EXPERIMENTS.find((x) => x.name === name);
