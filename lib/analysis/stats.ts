@@ -96,22 +96,28 @@ export interface PearsonResult {
   level: number;
 }
 
-/** Pearson correlation; CI by the Fisher z transform: tanh(atanh(r) +- z_(1-a/2) / sqrt(n-3)) (as scipy.stats.pearsonr). */
-export function pearson(x: Numbers, y: Numbers, level = 0.95): PearsonResult {
-  const n = x.length;
-  if (y.length !== n) throw new Error(`pearson: x has ${n} values, y has ${y.length}`);
+/** Means and centred sums of squares / cross-products (shared by pearson and linearFit). */
+function centeredSums(x: Numbers, y: Numbers): { mx: number; my: number; sxy: number; sxx: number; syy: number } {
   const mx = mean(x);
   const my = mean(y);
   let sxy = 0;
   let sxx = 0;
   let syy = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < x.length; i++) {
     const dx = x[i]! - mx;
     const dy = y[i]! - my;
     sxy += dx * dy;
     sxx += dx * dx;
     syy += dy * dy;
   }
+  return { mx, my, sxy, sxx, syy };
+}
+
+/** Pearson correlation; CI by the Fisher z transform: tanh(atanh(r) +- z_(1-a/2) / sqrt(n-3)) (as scipy.stats.pearsonr). */
+export function pearson(x: Numbers, y: Numbers, level = 0.95): PearsonResult {
+  const n = x.length;
+  if (y.length !== n) throw new Error(`pearson: x has ${n} values, y has ${y.length}`);
+  const { sxy, sxx, syy } = centeredSums(x, y);
   let r = sxy / Math.sqrt(sxx * syy);
   if (r > 1) r = 1; // rounding can push |r| a hair past 1
   if (r < -1) r = -1;
@@ -281,18 +287,7 @@ export interface LinearFit {
 export function linearFit(x: Numbers, y: Numbers): LinearFit {
   const n = x.length;
   if (y.length !== n) throw new Error(`linearFit: x has ${n} values, y has ${y.length}`);
-  const mx = mean(x);
-  const my = mean(y);
-  let sxy = 0;
-  let sxx = 0;
-  let syy = 0;
-  for (let i = 0; i < n; i++) {
-    const dx = x[i]! - mx;
-    const dy = y[i]! - my;
-    sxy += dx * dy;
-    sxx += dx * dx;
-    syy += dy * dy;
-  }
+  const { mx, my, sxy, sxx, syy } = centeredSums(x, y);
   const slope = sxy / sxx;
   const intercept = my - slope * mx;
   const r2 = syy === 0 ? 1 : (sxy * sxy) / (sxx * syy);

@@ -15,6 +15,7 @@ import { cachedRun, saveSummary, type ExperimentContext, type RunRecord } from "
 import type { Scale } from "./scale";
 import { probeImages, type ProbeConfig } from "./scurves";
 import { meanStd } from "./stats-lite";
+import { VIT_SMALL, VIT_MAIN } from "./sizes";
 
 export const ALPHA_STD = "alpha-std";
 
@@ -29,12 +30,10 @@ export interface AlphaStdConfig {
   every: number;
 }
 
-const SMALL = { dim: 32, depth: 2, heads: 2, patchSize: 7 };
-const MAIN = { dim: 64, depth: 4, heads: 4, patchSize: 7 };
 
 export const ALPHA_STD_SCALES: Record<Scale, AlphaStdConfig> = {
   smoke: {
-    model: { ...SMALL, norm: "dyt" },
+    model: { ...VIT_SMALL, norm: "dyt" },
     train: { steps: 20, batchSize: 32, warmupSteps: 4, evalEvery: 20, evalLimit: 256, logEvery: 5, checkpointEvery: 0, lr: 1e-3 },
     seeds: [1, 2],
     trainLimit: 2000,
@@ -43,7 +42,7 @@ export const ALPHA_STD_SCALES: Record<Scale, AlphaStdConfig> = {
     every: 5,
   },
   quick: {
-    model: { ...MAIN, norm: "dyt" },
+    model: { ...VIT_MAIN, norm: "dyt" },
     train: { steps: 300, batchSize: 64, warmupSteps: 30, evalEvery: 100, evalLimit: 2000, logEvery: 10, checkpointEvery: 100, lr: 1e-3 },
     seeds: [1, 2],
     trainLimit: 0,
@@ -52,7 +51,7 @@ export const ALPHA_STD_SCALES: Record<Scale, AlphaStdConfig> = {
     every: 30,
   },
   full: {
-    model: { ...MAIN, norm: "dyt" },
+    model: { ...VIT_MAIN, norm: "dyt" },
     train: { steps: 600, batchSize: 64, warmupSteps: 50, evalEvery: 200, evalLimit: 2000, logEvery: 10, checkpointEvery: 200, lr: 1e-3 },
     seeds: [1, 2, 3],
     trainLimit: 0,

@@ -16,6 +16,7 @@ import { cachedRun, saveSummary, type ExperimentContext, type RunRecord } from "
 import type { Scale } from "./scale";
 import { meanStd } from "./stats-lite";
 import { invarianceTable, type InvarianceOptions, type InvarianceRow } from "./invariance-numeric";
+import { VIT_SMALL } from "./sizes";
 
 export const INVARIANCE = "invariance";
 
@@ -31,11 +32,10 @@ export interface InvarianceConfig {
   numeric: InvarianceOptions;
 }
 
-const SMALL = { dim: 32, depth: 2, heads: 2, patchSize: 7 };
 
 export const INVARIANCE_SCALES: Record<Scale, InvarianceConfig> = {
   smoke: {
-    model: SMALL,
+    model: VIT_SMALL,
     train: { steps: 15, batchSize: 32, warmupSteps: 3, evalEvery: 15, evalLimit: 256, logEvery: 5, checkpointEvery: 0, lr: 1e-3 },
     norms: ["layernorm", "dyt"],
     inputScales: [0.1, 1, 10],
@@ -45,7 +45,7 @@ export const INVARIANCE_SCALES: Record<Scale, InvarianceConfig> = {
     numeric: { rows: 64, dim: 64, inDim: 64, seed: 0 },
   },
   quick: {
-    model: SMALL,
+    model: VIT_SMALL,
     train: { steps: 200, batchSize: 64, warmupSteps: 20, evalEvery: 50, evalLimit: 1000, logEvery: 10, checkpointEvery: 100, lr: 1e-3 },
     norms: ["layernorm", "dyt"],
     inputScales: [0.1, 1, 10],
@@ -55,7 +55,7 @@ export const INVARIANCE_SCALES: Record<Scale, InvarianceConfig> = {
     numeric: { rows: 64, dim: 64, inDim: 64, seed: 0 },
   },
   full: {
-    model: SMALL,
+    model: VIT_SMALL,
     train: { steps: 500, batchSize: 64, warmupSteps: 40, evalEvery: 100, evalLimit: 2000, logEvery: 10, checkpointEvery: 250, lr: 1e-3 },
     norms: ["layernorm", "dyt"],
     inputScales: [0.1, 1, 10],

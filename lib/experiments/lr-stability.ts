@@ -15,6 +15,7 @@ import { assertVariant, NORM_FREE_VARIANTS, vitRunSetup } from "./norm-free";
 import { cachedRun, saveSummary, type ExperimentContext, type RunRecord } from "./runner";
 import type { Scale } from "./scale";
 import { runVitFashionOne, type VitFashionConfig, type VitRunResult } from "./vit-fashion";
+import { VIT_SMALL } from "./sizes";
 
 export const LR_STABILITY = "lr-stability";
 
@@ -33,7 +34,7 @@ export interface LrStabilityConfig {
 
 export const LR_STABILITY_SCALES: Record<Scale, LrStabilityConfig> = {
   smoke: {
-    model: { dim: 32, depth: 2, heads: 2, patchSize: 7 },
+    model: { ...VIT_SMALL },
     train: { steps: 10, batchSize: 32, warmupSteps: 2, evalEvery: 10, evalLimit: 128, logEvery: 1, checkpointEvery: 0 },
     variants: ["layernorm", "dyt"],
     baseLr: 1e-3,

@@ -14,6 +14,7 @@ import { cachedRun, saveSummary, type ExperimentContext, type RunRecord } from "
 import type { Scale } from "./scale";
 import { meanStd } from "./stats-lite";
 import { runVitFashionOne, type VitFashionConfig, type VitRunResult } from "./vit-fashion";
+import { VIT_SMALL } from "./sizes";
 
 export const NORM_FREE = "norm-free";
 
@@ -60,7 +61,7 @@ export interface NormFreeConfig {
  */
 export const NORM_FREE_SCALES: Record<Scale, NormFreeConfig> = {
   smoke: {
-    model: { dim: 32, depth: 2, heads: 2, patchSize: 7 },
+    model: { ...VIT_SMALL },
     train: { steps: 12, batchSize: 32, warmupSteps: 3, evalEvery: 12, evalLimit: 128, logEvery: 4, checkpointEvery: 0, lr: 1e-3 },
     variants: NORM_FREE_VARIANT_IDS,
     seeds: [1],

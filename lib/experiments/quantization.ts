@@ -25,6 +25,7 @@ import { NORM_FREE, NORM_FREE_SCALES, vitRunSetup } from "./norm-free";
 import { cachedRun, runDirFor, saveSummary, type ExperimentContext, type RunRecord } from "./runner";
 import type { Scale } from "./scale";
 import { meanStd } from "./stats-lite";
+import { VIT_SMALL } from "./sizes";
 
 export const QUANTIZATION = "quantization";
 
@@ -62,7 +63,7 @@ export interface QuantizationConfig {
  */
 export const QUANTIZATION_SCALES: Record<Scale, QuantizationConfig> = {
   smoke: {
-    model: { dim: 32, depth: 2, heads: 2, patchSize: 7 },
+    model: { ...VIT_SMALL },
     train: { steps: 12, batchSize: 32, warmupSteps: 3, evalEvery: 12, evalLimit: 128, logEvery: 4, checkpointEvery: 0, lr: 1e-3 },
     norms: ["layernorm", "dyt"],
     seeds: [1],

@@ -17,6 +17,7 @@ import { cachedRun, saveSummary, type ExperimentContext, type RunRecord } from "
 import type { Scale } from "./scale";
 import { earlyVsDeep, fitCapture, meanOver, type LayerFit } from "./scurves-fit";
 import { meanStd } from "./stats-lite";
+import { VIT_SMALL, VIT_MAIN } from "./sizes";
 
 export const SCURVES = "scurves";
 
@@ -44,12 +45,10 @@ export interface ScurvesConfig {
   plotTokens: number;
 }
 
-const SMALL = { dim: 32, depth: 2, heads: 2, patchSize: 7 };
-const MAIN = { dim: 64, depth: 4, heads: 4, patchSize: 7 };
 
 export const SCURVES_SCALES: Record<Scale, ScurvesConfig> = {
   smoke: {
-    model: { ...SMALL, norm: "layernorm" },
+    model: { ...VIT_SMALL, norm: "layernorm" },
     train: { steps: 20, batchSize: 32, warmupSteps: 4, evalEvery: 20, evalLimit: 256, logEvery: 5, checkpointEvery: 0, lr: 1e-3 },
     seeds: [1],
     trainLimit: 2000,
@@ -59,7 +58,7 @@ export const SCURVES_SCALES: Record<Scale, ScurvesConfig> = {
     plotTokens: 8,
   },
   quick: {
-    model: { ...MAIN, norm: "layernorm" },
+    model: { ...VIT_MAIN, norm: "layernorm" },
     train: { steps: 300, batchSize: 64, warmupSteps: 30, evalEvery: 100, evalLimit: 2000, logEvery: 10, checkpointEvery: 100, lr: 1e-3 },
     seeds: [1, 2],
     trainLimit: 0,
@@ -69,7 +68,7 @@ export const SCURVES_SCALES: Record<Scale, ScurvesConfig> = {
     plotTokens: 16,
   },
   full: {
-    model: { ...MAIN, norm: "layernorm" },
+    model: { ...VIT_MAIN, norm: "layernorm" },
     train: { steps: 600, batchSize: 64, warmupSteps: 50, evalEvery: 200, evalLimit: 2000, logEvery: 10, checkpointEvery: 200, lr: 1e-3 },
     seeds: [1, 2, 3],
     trainLimit: 0,

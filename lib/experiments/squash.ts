@@ -2,6 +2,7 @@ import type { Squasher } from "../norms/types";
 import { saveSummary, type ExperimentContext } from "./runner";
 import type { Scale } from "./scale";
 import { gridSetup, compareVariants, describeComparison, findVariant, runGrid, summarizeVariants, type GridComparison, type GridBase, type GridRecord, type GridVariant, type GridVariantSummary } from "./grid";
+import { VIT_SMALL } from "./sizes";
 
 /**
  * Paper ablation (Table 7): DyT with other squashing functions, with alpha
@@ -43,7 +44,7 @@ export const SQUASH_SCALES: Record<Scale, SquashConfig> = {
   },
   quick: {
     base: {
-      model: { dim: 32, depth: 2, heads: 2, patchSize: 7 },
+      model: { ...VIT_SMALL },
       train: { steps: 200, batchSize: 64, warmupSteps: 20, evalEvery: 50, evalLimit: 1000, logEvery: 10, checkpointEvery: 0, lr: 2e-3 },
       trainLimit: 0,
       testLimit: 5000,
@@ -54,7 +55,7 @@ export const SQUASH_SCALES: Record<Scale, SquashConfig> = {
   },
   full: {
     base: {
-      model: { dim: 32, depth: 2, heads: 2, patchSize: 7 },
+      model: { ...VIT_SMALL },
       train: { steps: 400, batchSize: 64, warmupSteps: 40, evalEvery: 50, evalLimit: 1000, logEvery: 10, checkpointEvery: 0, lr: 2e-3 },
       trainLimit: 0,
       testLimit: 0,

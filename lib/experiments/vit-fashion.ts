@@ -8,6 +8,7 @@ import { evaluate, train, type EvalPoint, type LogLine, type RunStatus, type Tra
 import { cachedRun, saveSummary, type ExperimentContext, type RunRecord } from "./runner";
 import type { Scale } from "./scale";
 import { meanStd } from "./stats-lite";
+import { VIT_SMALL, VIT_MAIN } from "./sizes";
 
 export const VIT_FASHION = "vit-fashion";
 
@@ -25,7 +26,7 @@ export interface VitFashionConfig {
 /** Sizes per scale. quick/full: 4-layer, width-64 ViT with 7x7 patches (16 tokens + class token). */
 export const VIT_FASHION_SCALES: Record<Scale, VitFashionConfig> = {
   smoke: {
-    model: { dim: 32, depth: 2, heads: 2, patchSize: 7 },
+    model: { ...VIT_SMALL },
     train: { steps: 30, batchSize: 32, warmupSteps: 5, evalEvery: 15, evalLimit: 256, logEvery: 5, checkpointEvery: 15, lr: 1e-3 },
     norms: ["layernorm", "dyt"],
     seeds: [1],
@@ -33,7 +34,7 @@ export const VIT_FASHION_SCALES: Record<Scale, VitFashionConfig> = {
     testLimit: 500,
   },
   quick: {
-    model: { dim: 64, depth: 4, heads: 4, patchSize: 7 },
+    model: { ...VIT_MAIN },
     train: { steps: 500, batchSize: 64, warmupSteps: 50, evalEvery: 100, evalLimit: 2000, logEvery: 10, checkpointEvery: 100, lr: 1e-3 },
     norms: ["layernorm", "dyt"],
     seeds: [1, 2],
@@ -41,7 +42,7 @@ export const VIT_FASHION_SCALES: Record<Scale, VitFashionConfig> = {
     testLimit: 0,
   },
   full: {
-    model: { dim: 64, depth: 4, heads: 4, patchSize: 7 },
+    model: { ...VIT_MAIN },
     train: { steps: 3000, batchSize: 64, warmupSteps: 150, evalEvery: 250, evalLimit: 5000, logEvery: 10, checkpointEvery: 250, lr: 1e-3 },
     norms: ["layernorm", "dyt"],
     seeds: [1, 2, 3],
