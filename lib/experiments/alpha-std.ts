@@ -10,12 +10,13 @@ import { loadFashionMnist } from "../data/fashion-mnist";
 import { captureNorms } from "../hooks/capture";
 import { ViT, type ViTConfig } from "../models/vit";
 import { pearson, pearsonOverSeeds, logLogSlope, type PearsonOverSeeds } from "../analysis/stats";
-import { evaluate, train, type EvalPoint, type LogLine, type Model, type RunStatus, type TrainConfig, type TrainHook } from "../train/trainer";
+import { evaluate, train, type Model, type TrainConfig, type TrainHook } from "../train/trainer";
 import { cachedRun, saveSummary, type ExperimentContext, type RunRecord } from "./runner";
 import type { Scale } from "./scale";
 import { probeImages, type ProbeConfig } from "./scurves";
 import { meanStd } from "./stats-lite";
 import { VIT_SMALL, VIT_MAIN } from "./sizes";
+import type { TrainedRunResult } from "./vit-fashion";
 
 export const ALPHA_STD = "alpha-std";
 
@@ -102,18 +103,11 @@ export function meanTokenStd(x: ArrayLike<number>, rows: number, C: number): num
   return acc / rows;
 }
 
-export interface AlphaStdRunResult {
-  status: RunStatus;
-  diverged?: { step: number; reason: string };
-  log: LogLine[];
-  evals: EvalPoint[];
-  test?: { loss: number; acc: number };
+export interface AlphaStdRunResult extends TrainedRunResult {
   /** alpha / std readings, init first. */
   points: AlphaStdPoint[];
   /** 1/std of the inputs of the same-seed LayerNorm ViT at init (to compare with alpha0). */
   lnInit: AlphaStdPoint;
-  msPerStep: number;
-  trainWallTimeSec: number;
 }
 
 export async function runAlphaStdOne(cfg: AlphaStdConfig, seed: number, runDir: string | undefined, label: string): Promise<AlphaStdRunResult> {

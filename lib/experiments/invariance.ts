@@ -11,12 +11,13 @@ import type { ImageDataset } from "../data/dataset";
 import { withinNoise } from "../analysis/stats";
 import { ViT, type ViTConfig } from "../models/vit";
 import type { NormKind } from "../norms/types";
-import { evaluate, train, type EvalPoint, type LogLine, type RunStatus, type TrainConfig } from "../train/trainer";
+import { evaluate, train, type LogLine, type TrainConfig } from "../train/trainer";
 import { cachedRun, saveSummary, type ExperimentContext, type RunRecord } from "./runner";
 import type { Scale } from "./scale";
 import { meanStd } from "./stats-lite";
 import { invarianceTable, type InvarianceOptions, type InvarianceRow } from "./invariance-numeric";
 import { VIT_SMALL } from "./sizes";
+import type { TrainedRunResult } from "./vit-fashion";
 
 export const INVARIANCE = "invariance";
 
@@ -75,15 +76,7 @@ export function scaleImages(ds: ImageDataset, c: number): ImageDataset {
   return { ...ds, images, normalization: { ...ds.normalization, kind: `${ds.normalization.kind} x${c}` } };
 }
 
-export interface ScaledRunResult {
-  status: RunStatus;
-  diverged?: { step: number; reason: string };
-  log: LogLine[];
-  evals: EvalPoint[];
-  test?: { loss: number; acc: number };
-  msPerStep: number;
-  trainWallTimeSec: number;
-}
+export type ScaledRunResult = TrainedRunResult;
 
 /** Train one ViT with `norm` on images multiplied by `inputScale`; test on equally scaled test images. */
 export async function runScaledOne(cfg: InvarianceConfig, norm: NormKind, inputScale: number, seed: number, runDir: string | undefined, label: string): Promise<ScaledRunResult> {

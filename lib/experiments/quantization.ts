@@ -16,16 +16,17 @@ import { loadFashionMnist } from "../data/fashion-mnist";
 import { gatherImages, type ImageDataset } from "../data/dataset";
 import { outlierFeatures, type FeatureMatrix } from "../analysis/outliers";
 import { fakeQuantFp8, fakeQuantInt8 } from "../analysis/quant";
-import { ViT, type ViTConfig } from "../models/vit";
+import { ViT } from "../models/vit";
 import type { ForwardOptions } from "../models/transformer";
 import { assertNormKind } from "../norms/factory";
 import type { NormKind } from "../norms/types";
-import { evaluate, train, type RunStatus, type TrainConfig } from "../train/trainer";
+import { evaluate, train, type RunStatus } from "../train/trainer";
 import { NORM_FREE, NORM_FREE_SCALES, vitRunSetup } from "./norm-free";
 import { cachedRun, runDirFor, saveSummary, type ExperimentContext, type RunRecord } from "./runner";
 import type { Scale } from "./scale";
 import { meanStd } from "./stats-lite";
 import { VIT_SMALL } from "./sizes";
+import type { VitFashionConfig } from "./vit-fashion";
 
 export const QUANTIZATION = "quantization";
 
@@ -43,14 +44,8 @@ export const QUANT_SCHEME_INFO: Record<QuantScheme, string> = {
 /** The tracked Linears of a block (LLM.int8 protocol: skip fc2's input and the attention internals). */
 export const TRACKED = ["attn.qkv", "attn.proj", "mlp.fc1"] as const;
 
-export interface QuantizationConfig {
-  model: Partial<ViTConfig>;
-  train: Partial<TrainConfig>;
-  norms: NormKind[];
-  seeds: number[];
-  trainLimit: number;
-  /** Test images for fp32 and quantised accuracy. */
-  testLimit: number;
+/** A vit-fashion config (testLimit: test images for fp32 and quantised accuracy) plus the capture size. */
+export interface QuantizationConfig extends VitFashionConfig {
   /** Test images in the activation-capture batch. */
   captureImages: number;
 }

@@ -11,13 +11,14 @@ import { gatherImages, type ImageDataset } from "../data/dataset";
 import { captureNorms } from "../hooks/capture";
 import { ViT, type ViTConfig } from "../models/vit";
 import { NORM_DEFAULTS } from "../norms/factory";
-import { evaluate, train, type EvalPoint, type LogLine, type Model, type RunStatus, type TrainConfig, type TrainHook } from "../train/trainer";
+import { evaluate, train, type Model, type TrainConfig, type TrainHook } from "../train/trainer";
 import { Rng } from "../util/rng";
 import { cachedRun, saveSummary, type ExperimentContext, type RunRecord } from "./runner";
 import type { Scale } from "./scale";
 import { earlyVsDeep, fitCapture, meanOver, type LayerFit } from "./scurves-fit";
 import { meanStd } from "./stats-lite";
 import { VIT_SMALL, VIT_MAIN } from "./sizes";
+import type { TrainedRunResult } from "./vit-fashion";
 
 export const SCURVES = "scurves";
 
@@ -92,15 +93,8 @@ export interface ScurvesCapture {
   fits: LayerFit[];
 }
 
-export interface ScurvesRunResult {
-  status: RunStatus;
-  diverged?: { step: number; reason: string };
-  log: LogLine[];
-  evals: EvalPoint[];
-  test?: { loss: number; acc: number };
+export interface ScurvesRunResult extends TrainedRunResult {
   captures: ScurvesCapture[];
-  msPerStep: number;
-  trainWallTimeSec: number;
 }
 
 /** Capture and fit every LN layer of `model` on the probe batch. */

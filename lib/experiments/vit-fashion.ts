@@ -51,19 +51,23 @@ export const VIT_FASHION_SCALES: Record<Scale, VitFashionConfig> = {
   },
 };
 
-export interface VitRunResult {
+/** What every experiment saves of one training run (its own extras come on top). */
+export interface TrainedRunResult {
   status: RunStatus;
-  /** DyT alpha per layer at the end of training (DyT models only). */
-  finalAlpha?: Record<string, number>;
-  /** What the run's prepare step recorded, if it had one. */
-  prepared?: Record<string, unknown>;
   diverged?: { step: number; reason: string };
   log: LogLine[];
   evals: EvalPoint[];
   test?: { loss: number; acc: number };
-  params: number;
   msPerStep: number;
   trainWallTimeSec: number;
+}
+
+export interface VitRunResult extends TrainedRunResult {
+  /** DyT alpha per layer at the end of training (DyT models only). */
+  finalAlpha?: Record<string, number>;
+  /** What the run's prepare step recorded, if it had one. */
+  prepared?: Record<string, unknown>;
+  params: number;
 }
 
 export interface NormSummary {
