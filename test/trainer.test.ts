@@ -59,6 +59,18 @@ describe("trainer", () => {
     assert.deepEqual(losses(c.log), losses(a.log), "same seed, same engine: same losses");
   });
 
+  it("AGC is plumbed in exactly: a huge lambda clips nothing (same losses as no AGC), a small one changes the run", async () => {
+    const run = async (agc: number) => {
+      const m = new ViT({ ...TOY_VIT, norm: "identity", method: "nf", seed: 6 });
+      const r = await train(m, data, { ...cfg, checkpointEvery: 0, agc }, { progress: false });
+      m.dispose();
+      return losses(r.log);
+    };
+    const none = await run(0);
+    assert.deepEqual(await run(1e6), none);
+    assert.notDeepEqual(await run(1e-3), none);
+  });
+
   it("records divergence with its step instead of crashing", async () => {
     const dir = tmp();
     const m = new ViT({ ...TOY_VIT, norm: "identity", seed: 1 });

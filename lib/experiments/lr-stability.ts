@@ -11,7 +11,7 @@ import { lrSensitivity, summarizeRun, type LrRun, type LrSensitivity } from "../
 import { detectSpikes } from "../analysis/spikes";
 import type { ViTConfig } from "../models/vit";
 import type { TrainConfig } from "../train/trainer";
-import { assertVariant, NORM_FREE_VARIANTS, vitRunSetup } from "./norm-free";
+import { assertVariant, NORM_FREE_VARIANTS, variantOf, vitRunSetup } from "./norm-free";
 import { cachedRun, saveSummary, type ExperimentContext, type RunRecord } from "./runner";
 import type { Scale } from "./scale";
 import { runVitFashionOne, type VitFashionConfig, type VitRunResult } from "./vit-fashion";
@@ -117,7 +117,7 @@ export async function runLrStability(
         const run = `${id}-lr${lr.toExponential(2)}-s${seed}`;
         const runCfg: VitFashionConfig = {
           model: { ...cfg.model, method: v.method },
-          train: { ...cfg.train, lr },
+          train: { ...cfg.train, ...v.train, lr },
           norms: [v.norm],
           seeds: [seed],
           trainLimit: cfg.trainLimit,
@@ -130,11 +130,6 @@ export async function runLrStability(
   return { records, summary };
 }
 
-function variantId(r: RunRecord<VitFashionConfig, VitRunResult>): string {
-  const method = r.config.model.method ?? "norm";
-  return Object.keys(NORM_FREE_VARIANTS).find((k) => NORM_FREE_VARIANTS[k]!.method === method && (method !== "norm" || NORM_FREE_VARIANTS[k]!.norm === r.config.norms[0])) ?? method;
-}
-
 export function summarizeLrStability(scale: Scale, records: RunRecord<VitFashionConfig, VitRunResult>[]): LrStabilitySummary {
   const l0 = chanceLoss(records[0]?.config.model.numClasses ?? 10);
   const runs: LrRunSummary[] = records.map((r) => {
@@ -143,7 +138,7 @@ export function summarizeLrStability(scale: Scale, records: RunRecord<VitFashion
     const s: LrRun = summarizeRun(r.config.train.lr!, losses, l0, {}, r.seed);
     const spikes = detectSpikes(losses.filter(Number.isFinite));
     return {
-      variant: variantId(r),
+      variant: variantOf(r),
       lr: r.config.train.lr!,
       seed: r.seed,
       status: r.result.status,

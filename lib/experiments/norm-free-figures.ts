@@ -1,7 +1,7 @@
-import { barFigure, curvesFigure } from "../plot/figures";
+import { barFigure, curvesFigure, scatterFigure } from "../plot/figures";
 import type { Figure } from "../plot/types";
 import type { Row } from "../tables";
-import { NORM_FREE_VARIANTS, variantOf, type NormFreeSummary } from "./norm-free";
+import { NORM_FREE_VARIANTS, variantOf, type NormFreeSummary, type NormFreeTunedSummary } from "./norm-free";
 import type { RunRecord } from "./runner";
 import type { VitFashionConfig, VitRunResult } from "./vit-fashion";
 
@@ -49,4 +49,32 @@ export function normFreeComparisonTable(summary: NormFreeSummary): Row[] {
     "2 SE band": c.band,
     outcome: c.outcome,
   }));
+}
+
+/** Validation accuracy vs learning rate for each method's tuning grid (tuning seed; diverged runs left out). */
+export function lrTuningFigure(tuned: NormFreeTunedSummary, scale: string): Figure {
+  return scatterFigure(
+    tuned.tuning.map((t) => {
+      const pts = t.grid.flatMap((g) => (g.valAcc === null ? [] : [{ lr: g.lr, acc: g.valAcc }]));
+      return { name: NORM_FREE_VARIANTS[t.variant]?.label ?? t.variant, x: pts.map((g) => g.lr), y: pts.map((g) => g.acc), mode: "lines+markers" as const };
+    }),
+    { title: `Per-method lr tuning (${scale}, seed ${tuned.tuningSeed}): final validation accuracy`, xLabel: "learning rate", yLabel: "validation accuracy (%)", logX: true },
+  );
+}
+
+/** Shared-lr vs tuned-lr test accuracy per method, side by side. */
+export function tunedTable(shared: NormFreeSummary, tuned: NormFreeTunedSummary): Row[] {
+  return tuned.byVariant.map((b) => {
+    const s = shared.byVariant.find((x) => x.variant === b.variant);
+    const t = tuned.tuning.find((x) => x.variant === b.variant);
+    return {
+      method: b.label,
+      "tuned lr": t ? t.bestLr : "-",
+      "test acc % at tuned lr": b.scoredAcc.mean,
+      "std (tuned)": b.scoredAcc.std,
+      "diverged (tuned)": b.diverged,
+      "test acc % at shared lr": s ? s.scoredAcc.mean : "-",
+      "paper ViT-B top-1 %": b.paperViTB ?? "-",
+    };
+  });
 }

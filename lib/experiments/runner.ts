@@ -96,13 +96,13 @@ export function loadRecords<C = unknown, R = unknown>(experiment: string, scale:
   if (!fs.existsSync(dir)) return [];
   return fs
     .readdirSync(dir)
-    .filter((f) => f.endsWith(".json") && f !== "summary.json")
+    .filter((f) => f.endsWith(".json") && !f.startsWith("summary"))
     .sort()
     .map((f) => readJson<RunRecord<C, R>>(path.join(dir, f)));
 }
 
-export function saveSummary(experiment: string, scale: Scale, summary: unknown): string {
-  const file = resultPath(experiment, scale, "summary.json");
+export function saveSummary(experiment: string, scale: Scale, summary: unknown, name = "summary.json"): string {
+  const file = resultPath(experiment, scale, name);
   writeJsonAtomic(file, summary);
   return file;
 }
