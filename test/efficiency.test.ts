@@ -8,6 +8,7 @@ import {
   loadStepBench,
   layerSpeedRows,
   layerSpeedFigure,
+  layerLiveVsCommittedRows,
   dytVsLnAtLargest,
   stepVsTorchRows,
   stepGoals,
@@ -68,6 +69,16 @@ describe("efficiency results", () => {
     assert.equal(fig.layout.xaxis?.type, "log");
     assert.equal(fig.layout.yaxis?.type, "log");
     assert.notEqual(fig.data[0]!.line?.dash, fig.data[1]!.line?.dash);
+  });
+
+  it("live vs committed: ratio for matching shapes, NaN where nothing was committed", () => {
+    const live: NormLayerBench = { engine: "native", detail: "t", rows: [
+      { norm: "dyt", rows: 64, channels: 64, fwdMs: 1, fwdBwdMs: 6, fwdCpu: 1, fwdBwdCpu: 6 },
+      { norm: "dyt", rows: 8, channels: 8, fwdMs: 1, fwdBwdMs: 1, fwdCpu: 1, fwdBwdCpu: 1 },
+    ] };
+    const rows = layerLiveVsCommittedRows(live, layers);
+    assert.equal(rows[0]!["live / committed"], 2);
+    assert.ok(Number.isNaN(rows[1]!["live / committed"]));
   });
 
   it("PyTorch reference: shipped = OMP_WAIT_POLICY default, best = the faster policy", () => {

@@ -175,7 +175,8 @@ const NORM_DASH: Record<string, "solid" | "dot" | "dash"> = { layernorm: "solid"
 /** fwd+bwd ms vs tensor size (elements), one trace per engine x norm, log-log. */
 export function layerSpeedFigure(results: Record<string, NormLayerBench>, opts: { title?: string; cpu?: boolean } = {}): Figure {
   const series: ScatterSeries[] = [];
-  for (const [engine, r] of Object.entries(results))
+  const style: { color: string; dash: "solid" | "dot" | "dash" }[] = [];
+  Object.entries(results).forEach(([engine, r], e) => {
     for (const norm of [...new Set(r.rows.map((x) => x.norm))]) {
       const rows: NormLayerRow[] = r.rows.filter((x) => x.norm === norm).sort((a, b) => a.rows * a.channels - b.rows * b.channels);
       series.push({
@@ -185,7 +186,10 @@ export function layerSpeedFigure(results: Record<string, NormLayerBench>, opts: 
         text: rows.map((x) => shapeName(x)),
         mode: "lines+markers",
       });
+      // One colour per engine, one dash style per norm.
+      style.push({ color: ENGINE_COLORS[e % ENGINE_COLORS.length]!, dash: NORM_DASH[norm] ?? "solid" });
     }
+  });
   const fig = scatterFigure(series, {
     title: opts.title ?? "Norm layer forward+backward time vs tensor size",
     xLabel: "elements (rows x channels)",
@@ -193,14 +197,32 @@ export function layerSpeedFigure(results: Record<string, NormLayerBench>, opts: 
     logX: true,
     logY: true,
   });
-  // One colour per engine, one dash style per norm.
-  const engines = Object.keys(results);
   fig.data.forEach((t, i) => {
-    const [engine, norm] = (series[i]!.name).split(" ") as [string, string];
-    t.line = { ...(t.line ?? {}), color: ENGINE_COLORS[engines.indexOf(engine) % ENGINE_COLORS.length]!, dash: NORM_DASH[norm] ?? "solid" };
-    if (t.marker) t.marker = { ...t.marker, color: t.line.color };
+    t.line = { ...(t.line ?? {}), ...style[i]! };
+    if (t.marker) t.marker = { ...t.marker, color: style[i]!.color };
   });
   return fig;
+}
+
+/**
+ * A live measurement next to the committed one for the same engine, norm and
+ * shape: fwd+bwd ms of each and live / committed (> 1: slower now, e.g. a
+ * busy machine).
+ */
+export function layerLiveVsCommittedRows(live: NormLayerBench, committed: Record<string, NormLayerBench>): Row[] {
+  const ref = committed[live.engine];
+  return live.rows.map((x) => {
+    const c = ref?.rows.find((y) => y.norm === x.norm && y.rows === x.rows && y.channels === x.channels);
+    return {
+      engine: live.engine,
+      norm: x.norm,
+      shape: shapeName(x),
+      "live fwd ms": x.fwdMs,
+      "live fwd+bwd ms": x.fwdBwdMs,
+      "committed fwd+bwd ms": c ? c.fwdBwdMs : NaN,
+      "live / committed": c ? x.fwdBwdMs / c.fwdBwdMs : NaN,
+    };
+  });
 }
 const ENGINE_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"];
 
