@@ -16,3 +16,4 @@ export * from "./plot";
 export { toDataFrame, fromDataFrame, showTable, tableToMarkdown, tableToHtml, tableToText, type Row, type Cell, type TableOptions } from "./tables";
 export * from "./notebook";
 export * from "./analysis";
+export * from "./bench";

@@ -14,8 +14,12 @@
  *
  *   npm run bench -- [--engines native,wasm,cpu] [--norms layernorm,dyt]
  *                    [--steps 10] [--warmup 3] [--cpu-steps 2] [--rounds 1] [--model lab|plain]
- *                    [--no-torch] [--no-profile] [--profile-clock cpu|wall] [--json out.json]
- *   npm run bench -- --layers [--engines ...]   (norm layer speed, see layerBench)
+ *                    [--no-torch] [--no-profile] [--profile-clock cpu|wall] [--json out.json] [--save DIR]
+ *   npm run bench -- --layers [--engines ...] [--save DIR]   (norm layer speed, lib/bench/layers.ts)
+ *
+ * --save DIR writes DIR/step.json (or DIR/layers.json with --layers), with
+ * provenance (commit, dirty flag, engines, tfjs, node, CPU, load, date),
+ * atomically; e.g. --save results/efficiency/full (read by lib/bench/efficiency.ts).
  *
  * Timings on a shared machine are noisy: the load average at start is printed
  * with the results.
@@ -28,8 +32,10 @@ import * as tf from "@tensorflow/tfjs";
 import { initEngine, type EngineName } from "../lib/engine";
 import { ViT } from "../lib/models/vit";
 import { AdamW } from "../lib/train/adamw";
-import { makeNorm } from "../lib/norms/factory";
 import type { NormKind } from "../lib/norms/types";
+import { benchNormLayers, medianOf, NORM_LAYER_SHAPES, NORM_LAYER_KINDS, type NormLayerBench } from "../lib/bench/layers";
+import { torchReference, type BenchProvenance } from "../lib/bench/efficiency";
+import { writeJsonAtomic } from "../lib/util/atomic";
 
 // ---------------------------------------------------------------------------
 // The model under test.
@@ -340,11 +346,7 @@ async function runStepTask(t: ChildTask): Promise<StepResult> {
 
 const NESTED = "unnamed scope";
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const n = s.length;
-  return n === 0 ? NaN : n % 2 ? s[(n - 1) / 2]! : (s[n / 2 - 1]! + s[n / 2]!) / 2;
-}
+const median = medianOf;
 
 // ---------------------------------------------------------------------------
 // Norm layer speed (issue 4, step 5): forward and forward+backward of one
@@ -356,64 +358,11 @@ interface LayerTask {
   shapes: [number, number][];
   reps: number;
 }
-interface LayerRow {
-  norm: string;
-  rows: number;
-  channels: number;
-  /** Median wall ms. */
-  fwdMs: number;
-  fwdBwdMs: number;
-  /** Median process CPU ms (robust to other load). */
-  fwdCpu: number;
-  fwdBwdCpu: number;
-}
 
-/**
- * One norm layer on x [rows, C]: forward, and forward + backward (gradients
- * for x and every parameter, one backward pass), each result read back.
- */
-async function runLayerTask(t: LayerTask): Promise<{ engine: string; detail: string; rows: LayerRow[] }> {
-  const info = await initEngine({ engine: t.engine, quiet: true });
-  const out: LayerRow[] = [];
-  const time = (f: () => void) => {
-    f();
-    const wall: number[] = [];
-    const cpu: number[] = [];
-    for (let i = 0; i < t.reps; i++) {
-      const c0 = process.cpuUsage();
-      const t0 = performance.now();
-      f();
-      wall.push(performance.now() - t0);
-      const c = process.cpuUsage(c0);
-      cpu.push((c.user + c.system) / 1000);
-    }
-    return [median(wall), median(cpu)] as const;
-  };
-  for (const [rows, ch] of t.shapes) {
-    const x = tf.variable(tf.randomNormal([rows, ch], 0, 1, "float32", 7));
-    const dy = tf.randomNormal([rows, ch], 0, 1, "float32", 8);
-    for (const kind of ["layernorm", "rmsnorm", "dyt"] as const) {
-      const n = makeNorm(kind, ch);
-      const vars = [x, ...n.params.map((p) => p.variable)];
-      const fwd = () => {
-        tf.tidy(() => {
-          n.apply(x).dataSync();
-        });
-      };
-      const fb = () => {
-        tf.tidy(() => {
-          const { grads } = tf.variableGrads(() => tf.sum(tf.mul(n.apply(x), dy)) as tf.Scalar, vars);
-          for (const g of Object.values(grads)) g.dataSync();
-        });
-      };
-      const [fwdMs, fwdCpu] = time(fwd);
-      const [fwdBwdMs, fwdBwdCpu] = time(fb);
-      out.push({ norm: kind, rows, channels: ch, fwdMs, fwdBwdMs, fwdCpu, fwdBwdCpu });
-      tf.dispose(n.params.map((p) => p.variable));
-    }
-    tf.dispose([x, dy]);
-  }
-  return { engine: info.name, detail: info.detail, rows: out };
+/** One engine's norm layer timings (lib/bench/layers.ts), in a fresh process. */
+async function runLayerTask(t: LayerTask): Promise<NormLayerBench> {
+  await initEngine({ engine: t.engine, quiet: true });
+  return benchNormLayers({ shapes: t.shapes, reps: t.reps, norms: NORM_LAYER_KINDS });
 }
 
 // ---------------------------------------------------------------------------
@@ -490,6 +439,7 @@ function parseArgs(argv: string[]) {
     profile: true,
     layers: false,
     json: "",
+    save: "",
   };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]!;
@@ -517,6 +467,7 @@ function parseArgs(argv: string[]) {
     else if (k === "--no-profile") a.profile = false;
     else if (k === "--layers") a.layers = true;
     else if (k === "--json") a.json = v();
+    else if (k === "--save") a.save = v();
     else throw new Error(`unknown option ${k} (see the header of scripts/bench.ts)`);
   }
   return a;
@@ -546,6 +497,30 @@ function printProfile(title: string, p: NonNullable<StepResult["profile"]>, cloc
   for (const k of p.shapes) console.log(`    ${lpad(fmt(k.ms), 7)} ${lpad(String(k.calls), 4)}x  ${k.name}`);
 }
 
+/** DIR/name with provenance in front of the raw results, written atomically (temp + rename). */
+function saveResults(dir: string, name: string, json: Record<string, unknown>, engines: Record<string, string>, load: number[], cpuModel: string): void {
+  const git = (args: string[]) => {
+    try {
+      return execFileSync("git", args, { cwd: REPO, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    } catch {
+      return "";
+    }
+  };
+  const provenance: BenchProvenance = {
+    gitCommit: git(["rev-parse", "HEAD"]) || "unknown",
+    gitDirty: git(["status", "--porcelain", "--untracked-files=no"]).length > 0,
+    engines,
+    tfjs: tf.version.tfjs,
+    node: process.version,
+    cpuModel,
+    load,
+    date: String(json.date),
+  };
+  const file = path.resolve(dir, name);
+  writeJsonAtomic(file, { provenance, ...json });
+  console.log(`[bench] saved to ${path.relative(process.cwd(), file)}`);
+}
+
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv[0] === "--child") {
@@ -562,17 +537,11 @@ async function main(): Promise<void> {
   console.log(`[bench] load average at start: ${load.map((l) => l.toFixed(2)).join(" ")} (${load[0]! > 0.5 ? "others are using the CPU: timings are noisy" : "machine idle"})`);
 
   if (a.layers) {
-    const shapes: [number, number][] = [
-      [64, 64],
-      [256, 256],
-      [3200, 64],
-      [1024, 1024],
-      [4096, 1024],
-    ];
-    const norms = ["layernorm", "rmsnorm", "dyt"];
-    const layerOut: Record<string, unknown> = {};
+    const shapes = NORM_LAYER_SHAPES;
+    const norms = NORM_LAYER_KINDS;
+    const layerOut: Record<string, NormLayerBench> = {};
     for (const engine of a.engines) {
-      const r = runChild<Awaited<ReturnType<typeof runLayerTask>>>({ kind: "layers", engine, shapes: engine === "cpu" ? shapes.slice(0, 3) : shapes, reps: engine === "cpu" ? 3 : 7 });
+      const r = runChild<NormLayerBench>({ kind: "layers", engine, shapes: engine === "cpu" ? shapes.slice(0, 3) : shapes, reps: engine === "cpu" ? 3 : 7 });
       if ("error" in r) {
         console.log(`\n${engine}: unavailable (${r.error})`);
         continue;
@@ -589,10 +558,12 @@ async function main(): Promise<void> {
         if (cells.some((c) => c)) console.log(`  ${pad(`${rows}x${ch}`, 10)} ${cells.join("")}`);
       }
     }
+    const layerJson = { date: new Date().toISOString(), load, peak, shapes, results: layerOut };
     const out = a.json || path.join(REPO, "runs", "bench", `layers-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
     fs.mkdirSync(path.dirname(out), { recursive: true });
-    fs.writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), load, peak, shapes, results: layerOut }, null, 1));
+    fs.writeFileSync(out, JSON.stringify(layerJson, null, 1));
     console.log(`\n[bench] results written to ${path.relative(process.cwd(), out)}`);
+    if (a.save) saveResults(a.save, "layers.json", layerJson, Object.fromEntries(Object.entries(layerOut).map(([k, r]) => [k, r.detail])), load, os.cpus()[0]?.model ?? peak.model);
     return;
   }
 
@@ -675,23 +646,42 @@ async function main(): Promise<void> {
   // Summary table.
   console.log(`\nms/step: median wall time of all steps (min); cpu ms: median process CPU time per step (all threads; robust to load).`);
   console.log(`GFLOP/s and %peak: matmul work / median wall time, vs the whole machine's peak. GF/cpu-s and %core: work / CPU time, vs one core's peak.`);
-  console.log(`x torch: ratio to PyTorch (same norm, ${threads} threads), by wall time and by CPU time.`);
+  console.log(`x shipped: ratio to PyTorch as Debian ships it (OMP_WAIT_POLICY unset); x best: to PyTorch's best setting (faster of default/PASSIVE);`);
+  console.log(`  same norm, ${threads} threads; each by wall time and (cpu) by CPU time. < 1 = faster than PyTorch.`);
   console.log(
-    `  ${pad("engine", 10)} ${pad("norm", 10)} ${lpad("ms/step", 9)} ${lpad("(min)", 9)} ${lpad("cpu ms", 8)} ${lpad("GFLOP/s", 8)} ${lpad("%peak", 6)} ${lpad("GF/cpu-s", 9)} ${lpad("%core", 6)} ${lpad("x torch", 8)} ${lpad("(cpu)", 6)}`,
+    `  ${pad("engine", 10)} ${pad("norm", 10)} ${lpad("ms/step", 9)} ${lpad("(min)", 9)} ${lpad("cpu ms", 8)} ${lpad("GFLOP/s", 8)} ${lpad("%peak", 6)} ${lpad("GF/cpu-s", 9)} ${lpad("%core", 6)} ${lpad("x shipped", 10)} ${lpad("(cpu)", 6)} ${lpad("x best", 7)} ${lpad("(cpu)", 6)}`,
   );
   const corePeak = peak.gflops / peak.cores;
-  const row = (name: string, norm: string, ms: number, min: number, cpu: number, ratio: string, cpuRatio: string) => {
+  const row = (name: string, norm: string, ms: number, min: number, cpu: number, ratios: [number, number, number, number] | undefined) => {
     const gf = flops / (ms * 1e6);
     const gfc = flops / (cpu * 1e6);
+    const [s, sc, b, bc] = (ratios ?? [NaN, NaN, NaN, NaN]).map((x) => fmt(x, 2));
     console.log(
-      `  ${pad(name, 10)} ${pad(norm, 10)} ${lpad(fmt(ms), 9)} ${lpad(`(${fmt(min)})`, 9)} ${lpad(fmt(cpu), 8)} ${lpad(fmt(gf, 1), 8)} ${lpad(fmt((100 * gf) / peak.gflops, 1), 6)} ${lpad(fmt(gfc, 1), 9)} ${lpad(fmt((100 * gfc) / corePeak, 1), 6)} ${lpad(ratio, 8)} ${lpad(cpuRatio, 6)}`,
+      `  ${pad(name, 10)} ${pad(norm, 10)} ${lpad(fmt(ms), 9)} ${lpad(`(${fmt(min)})`, 9)} ${lpad(fmt(cpu), 8)} ${lpad(fmt(gf, 1), 8)} ${lpad(fmt((100 * gf) / peak.gflops, 1), 6)} ${lpad(fmt(gfc, 1), 9)} ${lpad(fmt((100 * gfc) / corePeak, 1), 6)} ${lpad(s!, 10)} ${lpad(sc!, 6)} ${lpad(b!, 7)} ${lpad(bc!, 6)}`,
     );
   };
+  const refs = Object.fromEntries(Object.entries(torch).filter(([, t]) => (t.byPolicy.default ?? []).length > 0).map(([n, t]) => [n, torchReference(t)]));
+  const worst: Record<string, [number, number]> = {};
   for (const r of results) {
-    const t = torch[r.norm];
-    row(r.engine, r.norm, r.msPerStep, Math.min(...r.stepsMs), median(r.cpuMs), t ? fmt(r.msPerStep / t.msPerStep, 2) : "-", t ? fmt(median(r.cpuMs) / median(t.cpuMs), 2) : "-");
+    const ref = refs[r.norm];
+    const cpu = median(r.cpuMs);
+    const ratios: [number, number, number, number] | undefined = ref ? [r.msPerStep / ref.shippedMs, cpu / ref.shippedCpu, r.msPerStep / ref.bestMs, cpu / ref.bestCpu] : undefined;
+    if (ratios) {
+      const w = (worst[r.engine] ??= [0, 0]);
+      worst[r.engine] = [Math.max(w[0], ratios[0]), Math.max(w[1], ratios[2])];
+    }
+    row(r.engine, r.norm, r.msPerStep, Math.min(...r.stepsMs), cpu, ratios);
   }
-  for (const [norm, t] of Object.entries(torch)) row("pytorch", norm, t.msPerStep, Math.min(...t.stepsMs), median(t.cpuMs), "1.00", "1.00");
+  for (const [norm, ref] of Object.entries(refs)) {
+    const t = torch[norm]!;
+    row("pt-shipped", norm, ref.shippedMs, Math.min(...t.byPolicy.default!), ref.shippedCpu, [1, 1, ref.shippedMs / ref.bestMs, ref.shippedCpu / ref.bestCpu]);
+    row("pt-best", norm, ref.bestMs, Math.min(...t.byPolicy[ref.bestPolicy]!), ref.bestCpu, [ref.bestMs / ref.shippedMs, ref.bestCpu / ref.shippedCpu, 1, 1]);
+  }
+  for (const [engine, [s, b]] of Object.entries(worst))
+    console.log(
+      `  ${engine}: goal (<= 1.0 x PyTorch as shipped, wall, every norm) ${s <= 1 ? "MET" : "NOT met"} (worst ${fmt(s, 2)}); stretch (<= 1.0 x PyTorch best setting) ${b <= 1 ? "MET" : "NOT met"} (worst ${fmt(b, 2)})`,
+    );
+  if (Object.keys(torch).length && Object.keys(refs).length === 0) console.log(`  (no PyTorch run with OMP_WAIT_POLICY unset succeeded: no ratios)`);
   if (Object.keys(torch).length)
     console.log(`  (pytorch: OMP_WAIT_POLICY ${Object.entries(torch).map(([n, t]) => `${n} ${t.ompWait}`).join(", ")} was faster; ${Object.entries(torch).map(([n, t]) => Object.entries(t.byPolicy).map(([w, st]) => `${n}/${w} ${fmt(median(st))}`).join(", ")).join(", ")} ms)`);
 
@@ -712,8 +702,10 @@ async function main(): Promise<void> {
   } catch {
     /* not a checkout */
   }
-  fs.writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), commit, load, peak, config: BENCH_CONFIG, flopsPerStep: flops, args: a, results, torch, torchSkip, failures }, null, 1));
+  const stepJson = { date: new Date().toISOString(), commit, load, peak, config: BENCH_CONFIG, flopsPerStep: flops, args: a, results, torch, torchSkip, failures };
+  fs.writeFileSync(out, JSON.stringify(stepJson, null, 1));
   console.log(`\n[bench] results written to ${path.relative(process.cwd(), out)}`);
+  if (a.save) saveResults(a.save, "step.json", stepJson, Object.fromEntries(results.map((r) => [r.engine, r.detail])), load, os.cpus()[0]?.model ?? peak.model);
 }
 
 main().catch((e) => {

@@ -1,0 +1,2 @@
+export * from "./layers";
+export * from "./efficiency";
