@@ -30,9 +30,9 @@ export function depthDivergenceFigure(s: DepthStabilitySummary): Figure {
   );
 }
 
-/** Max |h| of the residual stream (max over blocks, mean over seeds) vs step, one figure per depth. */
+/** Max |h| of the residual stream (max over blocks, mean over seeds) vs step, one figure per depth that has runs. */
 export function depthActivationFigures(s: DepthStabilitySummary): { depth: number; figure: Figure }[] {
-  return s.depths.map((depth) => ({
+  return s.depths.filter((d) => s.cells.some((c) => c.depth === d)).map((depth) => ({
     depth,
     figure: curvesFigure(
       s.cells.filter((c) => c.depth === depth).map((c) => ({ label: c.label, points: c.actTrace.map((p) => ({ x: p.step, y: p.maxAct })) })),
