@@ -133,6 +133,7 @@ const cell = (arm: string, depth: number, mean: number, diverged = 0, std = 0.5,
   scoredAcc: { mean, std, n },
   diverged,
   divergences: [],
+  noLearn: 0,
   spikes: 0,
   maxGradNorm: 1,
   maxAct: 1,
@@ -142,12 +143,14 @@ const cell = (arm: string, depth: number, mean: number, diverged = 0, std = 0.5,
 
 describe("depth-stability summary and verdict", () => {
   it("scores a diverged run at chance, records its step, and lists missing cells", () => {
-    const records = [rec("ln-pre", 4, 1, 0.8), rec("ln-pre", 4, 2, 0.82), rec("dyt-pre", 4, 1, 0.81), rec("dyt-pre", 4, 2, 0.5, 17)];
+    const records = [rec("ln-pre", 4, 1, 0.8), rec("ln-pre", 4, 2, 0.12), rec("dyt-pre", 4, 1, 0.81), rec("dyt-pre", 4, 2, 0.5, 17)];
     const s = summarizeDepthStability("smoke", records, { arms: ["ln-pre", "dyt-pre", "fixup"], depths: [4, 12], seeds: [1, 2] });
     const dy = s.cells.find((c) => c.arm === "dyt-pre" && c.depth === 4)!;
     assertClose(dy.scored, [81, 10], 1e-9, 1e-9, "scored");
     assert.equal(dy.diverged, 1);
     assert.deepEqual(dy.divergences.map((d) => [d.seed, d.step]), [[2, 17]]);
+    assert.equal(dy.noLearn, 0, "a diverged run is not also counted as not learning");
+    assert.equal(s.cells.find((c) => c.arm === "ln-pre")!.noLearn, 1, "12 % < chance + 5");
     assertClose([dy.maxAct, dy.finalEntropy], [6, 2], 1e-9, 1e-9, "act/entropy");
     assert.equal(s.cells.length, 2);
     assert.deepEqual(s.missing, ["LN pre d12: no runs", "DyT pre d12: no runs", "Fixup d4: no runs", "Fixup d12: no runs"]);

@@ -59,6 +59,7 @@ export function depthStabilityTable(s: DepthStabilitySummary): Row[] {
     "std over seeds": c.scoredAcc.std,
     diverged: c.diverged,
     "diverged at": c.divergences.map((d) => `s${d.seed}@${d.step ?? "tail"}`).join(" ") || "-",
+    "did not learn": c.noLearn,
     "loss spikes": c.spikes,
     "max grad norm": c.maxGradNorm,
     "max |h|": c.maxAct,

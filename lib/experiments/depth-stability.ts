@@ -137,6 +137,8 @@ export interface DepthCell {
   /** Runs that diverged (trainer blow-up or the divergence rule), with the step the trainer stopped at (null: tail-mean rule). */
   diverged: number;
   divergences: { seed: number; step: number | null; reason: string }[];
+  /** Runs that neither diverged nor learned: test accuracy within 5 points of chance (the divergence rule misses a loss stuck just under ln 10). */
+  noLearn: number;
   /** Loss-spike events summed over seeds (baselines.md rule on per-step losses). */
   spikes: number;
   /** Largest gradient norm (before clipping) over seeds and steps. */
@@ -246,6 +248,7 @@ export function summarizeDepthStability(
         scoredAcc: meanStd(scored),
         diverged: divergences.length,
         divergences,
+        noLearn: scored.filter((a, i) => a < chance + 5 && !divergences.some((d) => d.seed === rs[i]!.seed)).length,
         spikes: rs.reduce((a, r) => a + detectSpikes(r.result.log.map((l) => l.loss).filter(Number.isFinite)).count, 0),
         maxGradNorm: finiteMax(rs.flatMap((r) => r.result.log.map((l) => l.gradNorm))),
         maxAct: finiteMax(traces.flatMap((t) => t.flatMap((p) => p.actMax))),
