@@ -27,3 +27,5 @@ export * from "./lr-stability";
 export * from "./lr-stability-figures";
 export * from "./placement";
 export * from "./placement-figures";
+export * from "./depth-stability";
+export * from "./depth-stability-figures";

@@ -7,6 +7,7 @@ import { normFreeEntry } from "./norm-free-entry";
 import { quantizationEntry } from "./quantization-entry";
 import { lrStabilityEntry } from "./lr-stability-entry";
 import { placementEntry } from "./placement-entry";
+import { depthStabilityEntry } from "./depth-stability-entry";
 import { scurvesEntry } from "./scurves-entry";
 import { alphaStdEntry } from "./alpha-std-entry";
 import { invarianceEntry } from "./invariance-entry";
@@ -30,6 +31,7 @@ export const EXPERIMENTS: ExperimentEntry[] = [
   quantizationEntry,
   lrStabilityEntry,
   placementEntry,
+  depthStabilityEntry,
 ];
 
 export function findExperiment(name: string): ExperimentEntry {

@@ -4,7 +4,7 @@ import * as tf from "@tensorflow/tfjs";
 import { alphaTraceHook, readAlphas } from "../hooks/alpha";
 import { ViT, type ViTConfig } from "../models/vit";
 import type { NormKind } from "../norms/types";
-import { evaluate, train, type EvalPoint, type LogLine, type RunStatus, type TrainConfig } from "../train/trainer";
+import { evaluate, train, type EvalPoint, type LogLine, type RunStatus, type TrainConfig, type TrainHook } from "../train/trainer";
 import { cachedRun, saveSummary, type ExperimentContext, type RunRecord } from "./runner";
 import type { Scale } from "./scale";
 import { meanStd } from "./stats-lite";
@@ -109,7 +109,10 @@ export const CALIBRATION_BATCH = 256;
 /** Adjusts a freshly built model before training (e.g. calibrates fixed parameters); may return facts to record. */
 export type PrepareModel = (model: ViT, calibration: tf.Tensor) => Record<string, unknown> | undefined;
 
-/** Train one ViT on Fashion-MNIST and evaluate on the test split; `prepare` runs on the new model first. */
+/**
+ * Train one ViT on Fashion-MNIST and evaluate on the test split; `prepare`
+ * runs on the new model first; `hooks` observe training next to the alpha trace.
+ */
 export async function runVitFashionOne(
   cfg: Pick<VitFashionConfig, "model" | "train" | "trainLimit" | "testLimit">,
   norm: NormKind,
@@ -117,6 +120,7 @@ export async function runVitFashionOne(
   runDir: string | undefined,
   label: string,
   prepare?: PrepareModel,
+  hooks: TrainHook[] = [],
 ): Promise<VitRunResult> {
   const d = fashionSplits(cfg.trainLimit, cfg.testLimit);
   const model = new ViT({ ...cfg.model, norm, seed });
@@ -131,7 +135,7 @@ export async function runVitFashionOne(
         x.dispose();
       }
     }
-    const r = await train(model, { train: d.train, eval: d.val }, { ...cfg.train, seed }, { runDir, hooks: [alphaTraceHook()], label });
+    const r = await train(model, { train: d.train, eval: d.val }, { ...cfg.train, seed }, { runDir, hooks: [alphaTraceHook(), ...hooks], label });
     const completed = r.status === "completed";
     const alphas = completed ? readAlphas(model) : {};
     return {

@@ -1,2 +1,3 @@
 export * from "./alpha";
 export * from "./capture";
+export * from "./activations";

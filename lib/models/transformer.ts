@@ -33,8 +33,18 @@ export interface BlockConfig {
 /** Called with every norm's input and output during a forward pass (see lib/hooks). */
 export type NormObserver = (name: string, input: tf.Tensor, output: tf.Tensor) => void;
 
+/**
+ * Read-only observers of a forward pass (lib/hooks/activations.ts): they see
+ * tensors the pass computes anyway and must not change them.
+ * onAttention: each block's softmax probabilities [B, heads, T, T];
+ * onBlock: the residual stream [B, T, C] after each block.
+ */
+export type BlockObserver = (block: number, t: tf.Tensor) => void;
+
 export interface ForwardOptions extends LinearHooks {
   onNorm?: NormObserver;
+  onAttention?: BlockObserver;
+  onBlock?: BlockObserver;
 }
 
 export function applyNorm(n: Norm, x: tf.Tensor, opts?: ForwardOptions): tf.Tensor {
@@ -153,6 +163,7 @@ export class TransformerBlock {
     const kT = heads(k5, [0, 2, 3, 1]);
     const scores = tf.mul(bmm(q, kT), 1 / Math.sqrt(dh));
     const attn = tf.softmax(scores, -1);
+    opts?.onAttention?.(this.cfg.index ?? 0, attn);
     const out = tf.transpose(bmm(attn, v), [0, 2, 1, 3]).reshape([B, T, D]);
     return this.proj.apply(out, opts);
   }

@@ -167,7 +167,10 @@ export class ViT {
       let x = this.patchEmbed.apply(patches, opts);
       x = tf.concat([tf.tile(this.cls, [B, 1, 1]), x], 1);
       x = tf.add(x, this.pos);
-      for (const b of this.blocks) x = b.forward(x, opts);
+      for (const [i, b] of this.blocks.entries()) {
+        x = b.forward(x, opts);
+        opts?.onBlock?.(i, x);
+      }
       let clsOut = tf.squeeze(tf.slice(x, [0, 0, 0], [B, 1, c.dim]), [1]);
       if (this.finalNorm) clsOut = applyNorm(this.finalNorm, clsOut, opts);
       return this.head.apply(clsOut, opts);
