@@ -53,7 +53,7 @@ section = vit + f"""
 Every verdict is computed from the runs by the rule in its experiment module (seeds ≥ 3,
 differences judged against two standard errors of the seed spread). What we measured for each
 row is in [`results/report-full.md`](results/report-full.md). All `full` runs are small and short
-(widths 32–64, depths 2–6, 300–3000 steps on 2 CPU cores), so a "not supported" says what holds
+(widths 32–64, depths 2–24, 150–3000 steps on 2 CPU cores), so a "not supported" says what holds
 at this budget, not that the paper is wrong at its scale.
 
 """ + "\n".join(claims) + "\n"

@@ -15,8 +15,8 @@ export const normFreeEntry: ExperimentEntry = {
   },
   claims: (raw) => {
     const s = raw as NormFreeSummary & { tuned?: NormFreeTunedSummary };
-    const rows = [claim8Row(s, "8", "same lr for every method (the LN recipe)")];
-    if (s.tuned) rows.push(claim8Row(s.tuned, "8-tuned", `each method at its own lr (grid ${s.tuned.tuning[0]?.grid.map((g) => g.lr).join(", ")}, picked on validation with seed ${s.tuned.tuningSeed})`));
+    const rows = [claim8Row(s, "8", "every method at the LN recipe's lr")];
+    if (s.tuned) rows.push(claim8Row(s.tuned, "8-tuned", `each method at its own lr: grid ${s.tuned.tuning[0]?.grid.map((g) => g.lr).join(", ")}, picked on validation with seed ${s.tuned.tuningSeed}`));
     return rows;
   },
 };
@@ -31,7 +31,7 @@ function claim8Row(s: NormFreeSummary | NormFreeTunedSummary, id: string, how: s
   const n = Math.min(...s.byVariant.map((b) => b.scoredAcc.n));
   return {
     id,
-    claim: `DyT beats Fixup/SkipInit and matches sigma-Reparam (${how})`,
+    claim: `DyT beats Fixup/SkipInit and matches sigma-Reparam, ${how}`,
     paper: "ViT-B ImageNet top-1: LN 82.3, Fixup 77.2, SkipInit 74.1, σ-Reparam 82.5, DyT 82.8",
     ours: `${s.setup}: Fashion-MNIST test % (n=${n} seeds): LN ${fmt("layernorm")}, Fixup ${fmt("fixup")}, SkipInit ${fmt("skipinit")}, σ-Reparam ${fmt("sigma-reparam")}, DyT ${fmt("dyt")}; ${s.statement}`,
     verdict: s.verdict,
