@@ -1,7 +1,6 @@
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
 import { activationStats, activationStatsHook, activationTraces, attentionEntropy } from "../lib/hooks/activations";
@@ -18,7 +17,7 @@ import { depthAccuracyFigure, depthActivationFigures, depthDivergenceFigure, dep
 import type { RunRecord } from "../lib/experiments/runner";
 import type { VitRunResult } from "../lib/experiments/vit-fashion";
 import { TOY_VIT, toyImages } from "./fixtures";
-import { assertClose, useEngine } from "./helpers";
+import { assertClose, useEngine, useTempResultsDirs } from "./helpers";
 
 const data = { train: toyImages(256, 1), eval: toyImages(64, 2, "val") };
 const probe = toyImages(8, 3, "val");
@@ -182,21 +181,8 @@ describe("depth-stability summary and verdict", () => {
 });
 
 describe("depth-stability at smoke scale", () => {
-  let tmp: string;
-  const saved = { r: process.env.DYT_RESULTS_DIR, y: process.env.DYT_RUNS_DIR };
-  before(async () => {
-    await useEngine("cpu");
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), "depth-"));
-    process.env.DYT_RESULTS_DIR = path.join(tmp, "results");
-    process.env.DYT_RUNS_DIR = path.join(tmp, "runs");
-  });
-  after(() => {
-    if (saved.r === undefined) delete process.env.DYT_RESULTS_DIR;
-    else process.env.DYT_RESULTS_DIR = saved.r;
-    if (saved.y === undefined) delete process.env.DYT_RUNS_DIR;
-    else process.env.DYT_RUNS_DIR = saved.y;
-    fs.rmSync(tmp, { recursive: true, force: true });
-  });
+  before(() => useEngine("cpu"));
+  useTempResultsDirs("depth-");
 
   it("trains every (arm, depth) cell, probes activations, and writes a summary with a computed verdict", async () => {
     const { records, summary } = await runDepthStability({ scale: "smoke", verbose: false }, { arms: ["dyt-post", "fixup"], depths: [2, 3] });
@@ -210,7 +196,7 @@ describe("depth-stability at smoke scale", () => {
     assert.deepEqual(summary.missing, []);
     assert.ok(summary.cells.every((c) => Number.isFinite(c.maxAct) && Number.isFinite(c.finalEntropy)));
     assert.equal(summary.verdict, "not testable at this scale");
-    assert.ok(fs.existsSync(path.join(tmp, "results", "depth-stability", "smoke", "summary.json")));
+    assert.ok(fs.existsSync(path.join(process.env.DYT_RESULTS_DIR!, "depth-stability", "smoke", "summary.json")));
     await assert.rejects(() => runDepthStability({ scale: "smoke", verbose: false }, { arms: ["batchnorm"] }), /unknown arm "batchnorm"; valid: ln-pre, dyt-pre/);
   });
 });

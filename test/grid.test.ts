@@ -1,8 +1,5 @@
-import { describe, it, before, after } from "node:test";
+import { describe, it, before } from "node:test";
 import * as assert from "node:assert/strict";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
 import {
   compareValues,
@@ -20,7 +17,7 @@ import { captureNorms } from "../lib/hooks/capture";
 import { ViT } from "../lib/models/vit";
 import type { Squasher } from "../lib/norms/types";
 import { Rng } from "../lib/util/rng";
-import { assertClose, useEngine } from "./helpers";
+import { assertClose, useEngine, useTempResultsDirs } from "./helpers";
 
 /** A fake run record: test accuracy `acc` (%), or diverged at `divergedAt`; evals at every `every` steps rising linearly to acc. */
 function rec(variant: string, seed: number, acc: number | undefined, opts: { steps?: number; tags?: GridRunConfig["tags"]; learnAlpha?: boolean; norm?: "dyt" | "layernorm"; divergedAt?: number; lr?: number } = {}): GridRecord {
@@ -228,21 +225,8 @@ describe("gain-bias calibration (tanh-estimator) on a real model", () => {
 });
 
 describe("runGrid end to end (tiny)", () => {
-  let tmp: string;
-  const saved = { r: process.env.DYT_RESULTS_DIR, y: process.env.DYT_RUNS_DIR };
-  before(async () => {
-    await useEngine("cpu");
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), "grid-"));
-    process.env.DYT_RESULTS_DIR = path.join(tmp, "results");
-    process.env.DYT_RUNS_DIR = path.join(tmp, "runs");
-  });
-  after(() => {
-    if (saved.r === undefined) delete process.env.DYT_RESULTS_DIR;
-    else process.env.DYT_RESULTS_DIR = saved.r;
-    if (saved.y === undefined) delete process.env.DYT_RUNS_DIR;
-    else process.env.DYT_RUNS_DIR = saved.y;
-    fs.rmSync(tmp, { recursive: true, force: true });
-  });
+  before(() => useEngine("cpu"));
+  useTempResultsDirs("grid-");
 
   it("trains each variant x seed once, caches by config, and records a diverged run with its step", async () => {
     const base = { model: { dim: 16, depth: 1, heads: 2, patchSize: 7 }, train: { steps: 6, batchSize: 16, warmupSteps: 1, evalEvery: 3, evalLimit: 50, logEvery: 2, checkpointEvery: 0, lr: 1e-3 }, trainLimit: 200, testLimit: 50 };

@@ -1,4 +1,8 @@
 import * as assert from "node:assert/strict";
+import { after, before } from "node:test";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
 import { initEngine, type EngineName } from "../lib/engine";
 
@@ -47,4 +51,25 @@ export function gradCheck(f: (xs: tf.Tensor[]) => tf.Scalar, inputs: { data: num
     }
   });
   tf.dispose(ts);
+}
+
+/**
+ * Call inside a describe(): its tests write results and runs to a fresh temp
+ * directory (DYT_RESULTS_DIR / DYT_RUNS_DIR), restored and removed after.
+ */
+export function useTempResultsDirs(prefix: string): void {
+  let tmp = "";
+  const saved = { r: process.env.DYT_RESULTS_DIR, y: process.env.DYT_RUNS_DIR };
+  before(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+    process.env.DYT_RESULTS_DIR = path.join(tmp, "results");
+    process.env.DYT_RUNS_DIR = path.join(tmp, "runs");
+  });
+  after(() => {
+    if (saved.r === undefined) delete process.env.DYT_RESULTS_DIR;
+    else process.env.DYT_RESULTS_DIR = saved.r;
+    if (saved.y === undefined) delete process.env.DYT_RUNS_DIR;
+    else process.env.DYT_RUNS_DIR = saved.y;
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
 }
