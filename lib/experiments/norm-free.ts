@@ -190,10 +190,10 @@ export async function runNormFree(
   const cfg: NormFreeConfig = { ...NORM_FREE_SCALES[ctx.scale], ...override };
   cfg.variants.forEach(assertVariant);
   const seeds = ctx.seeds ?? cfg.seeds;
-  const t0 = cfg.tuning;
+  const t = cfg.tuning;
   // Checked before any training so a bad tuning config costs nothing.
-  if (t0 && (t0.lrs.length === 0 || t0.lrs.some((lr) => !(lr > 0)))) throw new Error(`norm-free: tuning.lrs must be positive learning rates, got [${t0.lrs.join(", ")}]`);
-  if (t0 && seeds.includes(t0.seed)) throw new Error(`norm-free: tuning.seed ${t0.seed} is also an evaluation seed; pick a seed outside [${seeds.join(", ")}]`);
+  if (t && (t.lrs.length === 0 || t.lrs.some((lr) => !(lr > 0)))) throw new Error(`norm-free: tuning.lrs must be positive learning rates, got [${t.lrs.join(", ")}]`);
+  if (t && seeds.includes(t.seed)) throw new Error(`norm-free: tuning.seed ${t.seed} is also an evaluation seed; pick a seed outside [${seeds.join(", ")}]`);
   const records: Rec[] = [];
   const order = [...cfg.variants.filter((v) => CLAIM8_VARIANTS.includes(v)), ...cfg.variants.filter((v) => !CLAIM8_VARIANTS.includes(v))];
   const plan = [
@@ -208,9 +208,8 @@ export async function runNormFree(
   }
   const summary = summarizeNormFree(ctx.scale, records);
   saveSummary(NORM_FREE, ctx.scale, summary);
-  if (!cfg.tuning) return { records, summary, tunedRecords: [] };
+  if (!t) return { records, summary, tunedRecords: [] };
 
-  const t = cfg.tuning;
   const tuning: LrTuningResult[] = [];
   for (const id of order) {
     const v = assertVariant(id);
