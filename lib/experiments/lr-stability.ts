@@ -11,7 +11,7 @@ import { lrSensitivity, summarizeRun, type LrRun, type LrSensitivity } from "../
 import { detectSpikes } from "../analysis/spikes";
 import type { ViTConfig } from "../models/vit";
 import type { TrainConfig } from "../train/trainer";
-import { assertVariant, NORM_FREE_VARIANTS, variantOf, vitRunSetup } from "./norm-free";
+import { assertVariant, NORM_FREE_VARIANTS, variantOf, variantRunConfig, vitRunSetup } from "./norm-free";
 import { cachedRun, saveSummary, type ExperimentContext, type RunRecord } from "./runner";
 import type { Scale } from "./scale";
 import { runVitFashionOne, type VitFashionConfig, type VitRunResult } from "./vit-fashion";
@@ -115,14 +115,7 @@ export async function runLrStability(
         const v = assertVariant(id);
         const lr = cfg.baseLr * 2 ** k;
         const run = `${id}-lr${lr.toExponential(2)}-s${seed}`;
-        const runCfg: VitFashionConfig = {
-          model: { ...cfg.model, method: v.method },
-          train: { ...cfg.train, ...v.train, lr },
-          norms: [v.norm],
-          seeds: [seed],
-          trainLimit: cfg.trainLimit,
-          testLimit: cfg.testLimit,
-        };
+        const runCfg = variantRunConfig(cfg, v, seed, lr);
         records.push(await cachedRun(LR_STABILITY, ctx, run, seed, runCfg, (dir) => runVitFashionOne(runCfg, v.norm, seed, dir, `${LR_STABILITY}/${ctx.scale}/${run}`)));
       }
   const summary = summarizeLrStability(ctx.scale, records);

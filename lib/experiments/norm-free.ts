@@ -166,7 +166,12 @@ export interface NormFreeTunedSummary extends NormFreeSummary {
 type Rec = RunRecord<VitFashionConfig, VitRunResult>;
 
 /** The run config of one method at one lr and seed (the method's own training settings on top). */
-function variantRunConfig(cfg: NormFreeConfig, v: NormFreeVariant, seed: number, lr?: number): VitFashionConfig {
+export function variantRunConfig(
+  cfg: Pick<NormFreeConfig, "model" | "train" | "trainLimit" | "testLimit">,
+  v: NormFreeVariant,
+  seed: number,
+  lr?: number,
+): VitFashionConfig {
   const train = { ...cfg.train, ...v.train };
   return {
     model: { ...cfg.model, method: v.method },
