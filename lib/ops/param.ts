@@ -34,7 +34,7 @@ export class ParamStore {
     return variable;
   }
 
-  /** Truncated normal (std, +-2 std), drawn from the seeded Rng so every engine starts identical. */
+  /** Truncated normal N(0, std^2) cut at the absolute values +-2 (timm), drawn from the seeded Rng so every engine starts identical. */
   truncNormal(name: string, shape: number[], std: number, decay = true): tf.Variable {
     const n = shape.reduce((a, b) => a * b, 1);
     const v = new Float32Array(n);

@@ -46,11 +46,17 @@ export class Rng {
     while (u === 0) u = this.next();
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * this.next());
   }
-  /** Normal truncated to [-2 std, 2 std] (timm's trunc_normal_ default bounds). */
-  truncNormal(std: number): number {
+  /**
+   * N(0, std^2) truncated to the absolute interval [a, b], as timm's and
+   * PyTorch's trunc_normal_(std, a=-2, b=2): the bounds are values, not
+   * multiples of std, so at std 0.02 they never bite and the sampled std is
+   * std itself (cutting at +-2 std instead would give 0.88 std).
+   */
+  truncNormal(std: number, a = -2, b = 2): number {
+    if (!(a < b)) throw new Error(`truncNormal: empty interval [${a}, ${b}]; pass a < b`);
     for (;;) {
-      const z = this.normal();
-      if (z >= -2 && z <= 2) return z * std;
+      const x = this.normal() * std;
+      if (x >= a && x <= b) return x;
     }
   }
   /** Integer in [0, n). */
