@@ -8,9 +8,9 @@ import { initEngine, type EngineName } from "../lib/engine";
 import { parseArgs } from "../lib/util/args";
 
 async function main(): Promise<void> {
-  const { flags, positional } = parseArgs(process.argv.slice(2), ["scale", "seed", "norm", "force", "engine", "list", "help"]);
+  const { flags, positional } = parseArgs(process.argv.slice(2), ["scale", "seed", "norm", "force", "engine", "list", "help", "workers", "allow-dirty", "cached-only"]);
   if (flags.list || flags.help || positional.length === 0) {
-    console.log("usage: npm run exp -- <experiment> [--scale smoke|quick|full] [--seed N[,N]] [--engine NAME] [--force] [experiment flags]\n");
+    console.log("usage: npm run exp -- <experiment> [--scale smoke|quick|full] [--seed N[,N]] [--engine NAME] [--workers N] [--force] [--allow-dirty] [--cached-only] [experiment flags]\n");
     for (const e of EXPERIMENTS) console.log(`  ${e.name.padEnd(16)} ${e.description}\n  ${"".padEnd(16)} flags: ${e.flags}`);
     if (!flags.list && !flags.help) process.exitCode = 2;
     return;
@@ -25,7 +25,12 @@ async function main(): Promise<void> {
   });
   await initEngine({ engine: flags.engine as EngineName | undefined });
   const t0 = Date.now();
-  const { summary } = await exp.run({ scale, seeds, force: flags.force === "true" }, flags);
+  const workers = flags.workers !== undefined ? Number(flags.workers) : undefined;
+  if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1)) throw new Error(`--workers must be a positive integer, got "${flags.workers}"`);
+  const { summary } = await exp.run(
+    { scale, seeds, force: flags.force === "true", allowDirty: flags["allow-dirty"] === "true", cachedOnly: flags["cached-only"] === "true", ...(workers ? { workers } : {}) },
+    flags,
+  );
   console.log(`\n${exp.name} (${scale}) finished in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   if (summary.verdict) console.log(`verdict: ${summary.verdict}\n${summary.statement ?? ""}`);
 }

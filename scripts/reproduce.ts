@@ -21,7 +21,7 @@ import { resultsDir, repoRoot } from "../lib/util/paths";
 import { provenance } from "../lib/util/provenance";
 
 async function main(): Promise<void> {
-  const { flags } = parseArgs(process.argv.slice(2), ["scale", "engine", "no-notebooks", "only", "cached-only"]);
+  const { flags } = parseArgs(process.argv.slice(2), ["scale", "engine", "no-notebooks", "only", "cached-only", "workers", "allow-dirty"]);
   const scale = flags.scale ?? process.env.DYT_SCALE ?? "quick";
   assertScale(scale);
   const engine = await initEngine({ engine: flags.engine as EngineName | undefined });
@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   for (const exp of EXPERIMENTS.filter((e) => !only || only.includes(e.name))) {
     console.log(`\n== ${exp.name} (${scale}): ${exp.description}`);
     try {
-      const { summary } = await exp.run({ scale, cachedOnly: flags["cached-only"] === "true" }, {});
+      const { summary } = await exp.run({ scale, cachedOnly: flags["cached-only"] === "true", allowDirty: flags["allow-dirty"] === "true", ...(flags.workers ? { workers: Number(flags.workers) } : {}) }, {});
       claims.push(...exp.claims(summary));
     } catch (e) {
       if (!(e instanceof MissingResultError)) throw e;

@@ -15,7 +15,7 @@ import {
 } from "../lib/experiments/depth-stability";
 import { depthAccuracyFigure, depthActivationFigures, depthDivergenceFigure, depthEntropyFigure, depthStabilityTable } from "../lib/experiments/depth-stability-figures";
 import type { RunRecord } from "../lib/experiments/runner";
-import type { VitRunResult } from "../lib/experiments/vit-fashion";
+import type { VitRunResult } from "../lib/experiments/protocol/legacy";
 import { TOY_VIT, toyImages } from "./fixtures";
 import { assertClose, useEngine, useTempResultsDirs } from "./helpers";
 

@@ -4,7 +4,7 @@ import * as tf from "@tensorflow/tfjs";
 import { claim8Verdict, type NormFreeComparison, type NormFreeVariantSummary } from "../lib/experiments/norm-free";
 import { assertVariant, pickLr, runNormFree, variantOf } from "../lib/experiments/norm-free";
 import type { RunRecord } from "../lib/experiments/runner";
-import type { VitFashionConfig, VitRunResult } from "../lib/experiments/vit-fashion";
+import type { VitFashionConfig, VitRunResult } from "../lib/experiments/protocol/legacy";
 import { captureLinearInputs, outlierVerdict, quantHooks, quantVerdict, QUANT_SCHEMES, type QuantNormSummary } from "../lib/experiments/quantization";
 import { ViT } from "../lib/models";
 import { TOY_VIT } from "./fixtures";

@@ -9,3 +9,4 @@ export * from "./divergence";
 export * from "./lrsens";
 export * from "./reparam";
 export * from "./tanhfit";
+export * from "./paired";

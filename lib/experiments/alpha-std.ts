@@ -16,7 +16,7 @@ import type { Scale } from "./scale";
 import { probeImages, type ProbeConfig } from "./scurves";
 import { meanStd } from "./stats-lite";
 import { VIT_SMALL, VIT_MAIN } from "./sizes";
-import type { TrainedRunResult } from "./vit-fashion";
+import type { TrainedRunResult } from "./protocol/legacy";
 
 export const ALPHA_STD = "alpha-std";
 

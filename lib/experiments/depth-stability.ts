@@ -21,7 +21,7 @@ import { assertVariant, vitRunSetup } from "./norm-free";
 import { cachedRun, saveSummary, type ExperimentContext, type RunRecord } from "./runner";
 import type { Scale } from "./scale";
 import { meanStd } from "./stats-lite";
-import { fashionSplits, runVitFashionOne, type VitFashionConfig, type VitRunResult } from "./vit-fashion";
+import { fashionSplits, runVitFashionOne, type VitFashionConfig, type VitRunResult } from "./protocol/legacy";
 
 export const DEPTH_STABILITY = "depth-stability";
 

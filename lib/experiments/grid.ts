@@ -4,7 +4,7 @@ import type { TrainConfig } from "../train/trainer";
 import { withinNoise, type NoiseTest } from "../analysis/stats";
 import { cachedRun, type ExperimentContext, type RunRecord } from "./runner";
 import { meanStd } from "./stats-lite";
-import { runVitFashionOne, type PrepareModel, type VitRunResult } from "./vit-fashion";
+import { runVitFashionOne, type PrepareModel, type VitRunResult } from "./protocol/legacy";
 
 /**
  * Grids of ViT variants on Fashion-MNIST (the ablation studies): a list of

@@ -17,7 +17,7 @@ import type { Scale } from "./scale";
 import { meanStd } from "./stats-lite";
 import { invarianceTable, type InvarianceOptions, type InvarianceRow } from "./invariance-numeric";
 import { VIT_SMALL } from "./sizes";
-import type { TrainedRunResult } from "./vit-fashion";
+import type { TrainedRunResult } from "./protocol/legacy";
 
 export const INVARIANCE = "invariance";
 

@@ -14,7 +14,7 @@ import type { TrainConfig } from "../train/trainer";
 import { assertVariant, NORM_FREE_VARIANTS, variantOf, variantRunConfig, vitRunSetup } from "./norm-free";
 import { cachedRun, saveSummary, type ExperimentContext, type RunRecord } from "./runner";
 import type { Scale } from "./scale";
-import { runVitFashionOne, type VitFashionConfig, type VitRunResult } from "./vit-fashion";
+import { runVitFashionOne, type VitFashionConfig, type VitRunResult } from "./protocol/legacy";
 import { VIT_SMALL } from "./sizes";
 
 export const LR_STABILITY = "lr-stability";

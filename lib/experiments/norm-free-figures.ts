@@ -3,7 +3,7 @@ import type { Figure } from "../plot/types";
 import type { Row } from "../tables";
 import { NORM_FREE_VARIANTS, variantOf, type NormFreeSummary, type NormFreeTunedSummary } from "./norm-free";
 import type { RunRecord } from "./runner";
-import type { VitFashionConfig, VitRunResult } from "./vit-fashion";
+import type { VitFashionConfig, VitRunResult } from "./protocol/legacy";
 
 type Rec = RunRecord<VitFashionConfig, VitRunResult>;
 const label = (r: Rec) => NORM_FREE_VARIANTS[variantOf(r)]?.label ?? variantOf(r);

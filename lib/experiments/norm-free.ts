@@ -17,7 +17,7 @@ import type { TrainConfig } from "../train/trainer";
 import { cachedRun, saveSummary, type ExperimentContext, type RunRecord } from "./runner";
 import type { Scale } from "./scale";
 import { meanStd } from "./stats-lite";
-import { runVitFashionOne, type VitFashionConfig, type VitRunResult } from "./vit-fashion";
+import { runVitFashionOne, type VitFashionConfig, type VitRunResult } from "./protocol/legacy";
 import { VIT_SMALL } from "./sizes";
 
 export const NORM_FREE = "norm-free";

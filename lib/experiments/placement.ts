@@ -14,7 +14,7 @@ import { cachedRun, saveSummary, type ExperimentContext, type RunRecord } from "
 import type { Scale } from "./scale";
 import { meanStd } from "./stats-lite";
 import { vitRunSetup } from "./norm-free";
-import { runVitFashionOne, type VitFashionConfig, type VitRunResult } from "./vit-fashion";
+import { runVitFashionOne, type VitFashionConfig, type VitRunResult } from "./protocol/legacy";
 
 export const PLACEMENT = "placement";
 

@@ -26,7 +26,7 @@ import { cachedRun, runDirFor, saveSummary, type ExperimentContext, type RunReco
 import type { Scale } from "./scale";
 import { meanStd } from "./stats-lite";
 import { VIT_SMALL } from "./sizes";
-import type { VitFashionConfig } from "./vit-fashion";
+import type { VitFashionConfig } from "./protocol/legacy";
 
 export const QUANTIZATION = "quantization";
 

@@ -1,5 +1,5 @@
 import type { ExperimentEntry } from "./entry";
-import { vitFashionEntry } from "./vit-fashion-entry";
+import { vitFashionEntry } from "./vit-fashion";
 import { squashEntry } from "./squash-entry";
 import { gainBiasEntry } from "./gain-bias-entry";
 import { alpha0Entry } from "./alpha0-entry";

@@ -3,8 +3,15 @@ import * as path from "path";
 import { initEngine } from "../engine";
 import { readJson, writeJsonAtomic } from "../util/atomic";
 import { resultsDir, runsDir } from "../util/paths";
-import { provenance, type Provenance } from "../util/provenance";
+import { codeVersion, provenance, type Provenance } from "../util/provenance";
 import type { Scale } from "./scale";
+
+/**
+ * Bumped when a change invalidates every saved run; records of another epoch
+ * are never reused. 2: the truncated-normal init cut at +-2 absolute, as timm
+ * (2026-12-01); epoch-1 records (no field) used +-2 std.
+ */
+export const RECORD_EPOCH = 2;
 
 /** One training run's saved result, with the provenance that produced it. */
 export interface RunRecord<C = unknown, R = unknown> {
@@ -28,6 +35,10 @@ export interface ExperimentContext {
   seeds?: number[];
   /** Load saved results only; a missing one throws MissingResultError instead of training. */
   cachedOnly?: boolean;
+  /** Parallel worker processes for independent runs (default DYT_WORKERS or 1). */
+  workers?: number;
+  /** Allow a full-scale run from a dirty tree (the diff is saved beside each record). */
+  allowDirty?: boolean;
 }
 
 /** A result that `cachedOnly` asked for has not been produced at this scale. */
@@ -64,19 +75,25 @@ export async function cachedRun<C, R>(
 ): Promise<RunRecord<C, R>> {
   const file = resultPath(experiment, ctx.scale, `${run}.json`);
   if (!ctx.force && fs.existsSync(file)) {
-    const rec = readJson<RunRecord<C, R>>(file);
-    if (JSON.stringify(rec.config) === JSON.stringify(config)) return rec;
-    if (ctx.verbose !== false) console.log(`[${experiment}] ${run}: config changed, re-running`);
+    const rec = readJson<RunRecord<C, R> & { epoch?: number }>(file);
+    const current = rec.epoch === RECORD_EPOCH;
+    if (current && JSON.stringify(rec.config) === JSON.stringify(config)) return rec;
+    if (ctx.cachedOnly) throw new MissingResultError(experiment, ctx.scale, run);
+    if (ctx.verbose !== false) console.log(`[${experiment}] ${run}: ${current ? "config changed" : `saved in record epoch ${rec.epoch ?? 1}`}, re-running`);
     // The old run's checkpoint belongs to the old config: resuming from it would be wrong.
     fs.rmSync(runDirFor(experiment, ctx.scale, run), { recursive: true, force: true });
   }
+  if (ctx.cachedOnly) throw new MissingResultError(experiment, ctx.scale, run);
+  if (ctx.scale === "full" && !ctx.allowDirty && codeVersion().gitDirty)
+    throw new Error(`refusing a full-scale run from a dirty tree (uncommitted changes to tracked files): commit first, or pass --allow-dirty`);
   await initEngine();
   const started = new Date();
   const t0 = Date.now();
   const runDir = runDirFor(experiment, ctx.scale, run);
   if (ctx.force) fs.rmSync(runDir, { recursive: true, force: true });
   const result = await fn(runDir);
-  const rec: RunRecord<C, R> = {
+  const rec: RunRecord<C, R> & { epoch: number } = {
+    epoch: RECORD_EPOCH,
     experiment,
     scale: ctx.scale,
     run,

@@ -18,7 +18,7 @@ import type { Scale } from "./scale";
 import { earlyVsDeep, fitCapture, meanOver, type LayerFit } from "./scurves-fit";
 import { meanStd } from "./stats-lite";
 import { VIT_SMALL, VIT_MAIN } from "./sizes";
-import type { TrainedRunResult } from "./vit-fashion";
+import type { TrainedRunResult } from "./protocol/legacy";
 
 export const SCURVES = "scurves";
 

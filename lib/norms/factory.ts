@@ -4,16 +4,43 @@ import { Rng } from "../util/rng";
 import { dyt } from "./dyt";
 import { layerNorm } from "./layernorm";
 import { rmsNorm } from "./rmsnorm";
-import { NORM_KINDS, SQUASHERS, type Norm, type NormKind, type NormOptions } from "./types";
+import { NORM_KINDS, SQUASHERS, type Layout, type Norm, type NormKind, type NormOptions, type Squasher } from "./types";
 
-export const NORM_DEFAULTS = {
+/** Defaults of every norm option; `resolveNormOptions` writes them out so results record them. */
+export const NORM_DEFAULTS: { alpha0: number; learnAlpha: boolean; squash: Squasher; layernormEps: number; rmsnormEps: number; layout: Layout } = {
   alpha0: 0.5,
   learnAlpha: true,
   squash: "tanh",
   layernormEps: 1e-6,
   rmsnormEps: 1e-6,
   layout: "channels-last",
-} as const;
+};
+
+/**
+ * Every option a norm of `kind` uses, with the defaults filled in (options a
+ * kind does not use are dropped). Results are cached on this, so a changed
+ * default can never be mistaken for the configuration a saved run used.
+ */
+export function resolveNormOptions(kind: NormKind | string, options: NormOptions = {}): NormOptions {
+  assertNormKind(kind);
+  const layout = options.layout ?? NORM_DEFAULTS.layout;
+  if (kind === "identity") return { layout };
+  const out: NormOptions = {
+    layout,
+    gain: options.gain ?? true,
+    bias: options.bias ?? (kind === "layernorm" || kind === "dyt"),
+  };
+  // gain0's default depends on the slot (res-post blocks start at 0), so only an explicit one is recorded.
+  if (options.gain0 !== undefined) out.gain0 = options.gain0;
+  if (kind === "layernorm") out.eps = options.eps ?? NORM_DEFAULTS.layernormEps;
+  if (kind === "rmsnorm") out.eps = options.eps ?? NORM_DEFAULTS.rmsnormEps;
+  if (kind === "dyt") {
+    out.alpha0 = options.alpha0 ?? NORM_DEFAULTS.alpha0;
+    out.learnAlpha = options.learnAlpha ?? NORM_DEFAULTS.learnAlpha;
+    out.squash = options.squash ?? NORM_DEFAULTS.squash;
+  }
+  return out;
+}
 
 export function assertNormKind(kind: string): asserts kind is NormKind {
   if (!(NORM_KINDS as readonly string[]).includes(kind))

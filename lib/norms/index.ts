@@ -1,5 +1,5 @@
 export * from "./types";
-export { makeNorm, assertNormKind, NORM_DEFAULTS } from "./factory";
+export { makeNorm, assertNormKind, resolveNormOptions, NORM_DEFAULTS } from "./factory";
 export { layerNorm } from "./layernorm";
 export { rmsNorm } from "./rmsnorm";
 export { dyt, squash } from "./dyt";

@@ -1,0 +1,75 @@
+/**
+ * The one arm registry: every compared model variant (what fills the norm
+ * slots, the residual method, placement, the training settings it brings),
+ * with its label and the paper's number where there is one. Experiments name
+ * arms by id; derived arms (a squasher, a frozen alpha, another placement)
+ * are built with `deriveArm`, so labels are defined here and nowhere else.
+ */
+import type { ResidualMethod } from "../../models/residual";
+import type { Placement } from "../../models/transformer";
+import type { NormKind, NormOptions } from "../../norms/types";
+import type { TrainConfig } from "../../train/trainer";
+
+export interface Arm {
+  /** File-safe id, e.g. "dyt", "dyt-post", "tanh-frozen". */
+  id: string;
+  label: string;
+  norm: NormKind;
+  normOptions?: NormOptions;
+  method?: ResidualMethod;
+  placement?: Placement;
+  /** Training settings the method brings with it (e.g. NF's adaptive gradient clipping). */
+  train?: Partial<TrainConfig>;
+  /** The paper's ViT-B ImageNet top-1 for this arm (Tables 1 and 9), when it reports one. */
+  paperViTB?: number;
+}
+
+const BASE: Arm[] = [
+  { id: "layernorm", label: "LayerNorm", norm: "layernorm", paperViTB: 82.3 },
+  { id: "rmsnorm", label: "RMSNorm", norm: "rmsnorm" },
+  { id: "dyt", label: "DyT", norm: "dyt", paperViTB: 82.5 },
+  { id: "rezero", label: "ReZero", norm: "identity", method: "rezero" },
+  { id: "skipinit", label: "SkipInit", norm: "identity", method: "skipinit", paperViTB: 74.1 },
+  { id: "fixup", label: "Fixup", norm: "identity", method: "fixup", paperViTB: 77.2 },
+  { id: "tfixup", label: "T-Fixup", norm: "identity", method: "tfixup" },
+  { id: "sigma-reparam", label: "σ-Reparam", norm: "identity", method: "sigma-reparam", paperViTB: 82.5 },
+  { id: "nf", label: "NF-style", norm: "identity", method: "nf" },
+  // NF-nets pair scaled weight standardisation with adaptive gradient clipping (lambda 0.01, head skipped: baselines.md).
+  { id: "nf-agc", label: "NF-style + AGC", norm: "identity", method: "nf", train: { agc: 0.01 } },
+];
+
+export const ARMS: ReadonlyMap<string, Arm> = new Map(BASE.map((a) => [a.id, a]));
+export const ARM_IDS: readonly string[] = BASE.map((a) => a.id);
+
+export function arm(id: string): Arm {
+  const a = ARMS.get(id);
+  if (!a) throw new Error(`unknown arm "${id}"; valid: ${ARM_IDS.join(", ")} (derive others with deriveArm)`);
+  return a;
+}
+
+const PLACEMENT_LABEL: Record<Placement, string> = { pre: "pre", post: "post", "res-post": "res-post" };
+
+/**
+ * An arm derived from a registered one: `patch` overrides its fields, and
+ * normOptions/train are merged. Placement-derived arms get the standard
+ * "<id>-<placement>" id and "<label> <placement>" label when none is given.
+ */
+export function deriveArm(baseId: string, patch: Partial<Arm> & { id?: string; label?: string }): Arm {
+  const b = arm(baseId);
+  const placement = patch.placement;
+  const id = patch.id ?? (placement ? `${b.id}-${placement}` : undefined);
+  const label = patch.label ?? (placement ? `${b.label} ${PLACEMENT_LABEL[placement]}` : undefined);
+  if (!id || !label) throw new Error(`deriveArm("${baseId}"): give an id and a label for the derived arm`);
+  if (!/^[A-Za-z0-9._-]+$/.test(id)) throw new Error(`arm id "${id}" must be file-safe (letters, digits, . _ -)`);
+  const out: Arm = { ...b, ...patch, id, label };
+  if (b.normOptions || patch.normOptions) out.normOptions = { ...b.normOptions, ...patch.normOptions };
+  if (b.train || patch.train) out.train = { ...b.train, ...patch.train };
+  delete out.paperViTB;
+  return out;
+}
+
+/** An arm by id, or a derived arm given inline. */
+export type ArmRef = string | Arm;
+export function resolveArm(ref: ArmRef): Arm {
+  return typeof ref === "string" ? arm(ref) : ref;
+}

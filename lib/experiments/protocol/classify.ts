@@ -1,0 +1,36 @@
+/**
+ * One run classification for every experiment: diverged, did not learn, or
+ * learned. A verdict never rests on a run that diverged or stayed at chance:
+ * claims check "both arms learned" as a precondition.
+ */
+import { RULES, type ProtocolRules } from "./rules";
+
+export type RunClass = "diverged" | "did not learn" | "learned";
+
+export interface ClassifiableRun {
+  status: string;
+  /** Final accuracy in [0, 1] (test, or validation where no test was run). */
+  acc?: number;
+  numClasses: number;
+}
+
+/** The accuracy (0..1) at or above which a run counts as having learned. */
+export function learnedThreshold(numClasses: number, rules: ProtocolRules = RULES): number {
+  const chance = 1 / numClasses;
+  return chance + rules.learnedFraction * (1 - chance);
+}
+
+export function classifyRun(r: ClassifiableRun, rules: ProtocolRules = RULES): RunClass {
+  if (r.status === "diverged" || r.acc === undefined || !Number.isFinite(r.acc)) return r.status === "diverged" ? "diverged" : "did not learn";
+  return r.acc >= learnedThreshold(r.numClasses, rules) ? "learned" : "did not learn";
+}
+
+/** Validation-accuracy curve of a run: has it plateaued by the protocol's rule? */
+export function plateaued(evals: readonly { step: number; acc: number }[], rules: ProtocolRules = RULES): { plateaued: boolean; gainPoints: number } {
+  if (evals.length < 2) return { plateaued: false, gainPoints: NaN };
+  const last = evals[evals.length - 1]!;
+  const at = (2 / 3) * last.step;
+  const ref = evals.find((e) => e.step >= at) ?? last;
+  const gainPoints = 100 * (last.acc - ref.acc);
+  return { plateaued: ref !== last && gainPoints < rules.plateauPoints, gainPoints };
+}

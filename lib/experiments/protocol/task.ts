@@ -1,0 +1,185 @@
+/**
+ * The one training path of the ViT experiments: build the model from a fully
+ * resolved config, train on Fashion-MNIST, evaluate on the test split. Every
+ * experiment's runs go through `runVitTask`; named prepare steps and hooks
+ * (registered by the experiments that need them) keep jobs serialisable, so a
+ * worker process can run any job.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { gatherImages, type ImageDataset } from "../../data/dataset";
+import { loadFashionMnist } from "../../data/fashion-mnist";
+import { alphaTraceHook, readAlphas } from "../../hooks/alpha";
+import { resolveViTConfig, ViT, type ViTConfig } from "../../models/vit";
+import { resolveNormOptions } from "../../norms/factory";
+import type { NormOptions } from "../../norms/types";
+import { evaluate, train, TRAIN_DEFAULTS, validateTrainConfig, type EvalPoint, type LogLine, type RunStatus, type TrainConfig, type TrainHook } from "../../train/trainer";
+import type { Arm } from "./arms";
+
+/** What every experiment saves of one training run (its own extras come on top). */
+export interface TrainedRunResult {
+  status: RunStatus;
+  diverged?: { step: number; reason: string };
+  log: LogLine[];
+  evals: EvalPoint[];
+  test?: { loss: number; acc: number };
+  msPerStep: number;
+  trainWallTimeSec: number;
+}
+
+export interface VitRunResult extends TrainedRunResult {
+  /** DyT alpha per layer at the end of training (DyT models only). */
+  finalAlpha?: Record<string, number>;
+  /** What the run's prepare step recorded, if it had one. */
+  prepared?: Record<string, unknown>;
+  params: number;
+}
+
+export interface DataConfig {
+  dataset: "fashion-mnist";
+  /** Training examples used: the first N of the 55,000-image train split (0 = all). */
+  trainLimit: number;
+  /** Test examples for the final accuracy (0 = all 10,000). */
+  testLimit: number;
+}
+
+/** Everything that determines a run's result, every default written out: the cache key and the saved config. */
+export interface ResolvedRun {
+  task: "vit-fashion";
+  arm: string;
+  data: DataConfig;
+  model: ViTConfig;
+  /** The norm options in effect, defaults filled (part of the key, so a changed default re-runs). */
+  normResolved: NormOptions;
+  train: TrainConfig;
+  prepare?: string;
+  hooks: string[];
+}
+
+/** The shared part of a run's config at one scale, before an arm and a seed are applied. */
+export interface RunBase {
+  model: Partial<ViTConfig>;
+  train: Partial<TrainConfig>;
+  data: Omit<DataConfig, "dataset">;
+  prepare?: string;
+  hooks?: string[];
+}
+
+export function resolveRun(base: RunBase, a: Arm, seed: number, overrides: { lr?: number; model?: Partial<ViTConfig>; train?: Partial<TrainConfig> } = {}): ResolvedRun {
+  const model = resolveViTConfig({
+    ...base.model,
+    ...overrides.model,
+    norm: a.norm,
+    normOptions: { ...base.model.normOptions, ...overrides.model?.normOptions, ...a.normOptions },
+    ...(a.method ? { method: a.method } : {}),
+    ...(a.placement ? { placement: a.placement } : {}),
+    seed,
+  });
+  const trainCfg: TrainConfig = { ...TRAIN_DEFAULTS, ...base.train, ...a.train, ...overrides.train, seed };
+  if (overrides.lr !== undefined) trainCfg.lr = overrides.lr;
+  validateTrainConfig(trainCfg);
+  const r: ResolvedRun = {
+    task: "vit-fashion",
+    arm: a.id,
+    data: { dataset: "fashion-mnist", ...base.data },
+    model,
+    normResolved: resolveNormOptions(model.norm, model.normOptions),
+    train: trainCfg,
+    hooks: [...(base.hooks ?? [])],
+  };
+  if (base.prepare) r.prepare = base.prepare;
+  return r;
+}
+
+/** Training images of a data config (for epochs -> steps). */
+export const FASHION_TRAIN_SIZE = 55_000;
+export function trainSize(d: Pick<DataConfig, "trainLimit">): number {
+  return d.trainLimit > 0 ? Math.min(d.trainLimit, FASHION_TRAIN_SIZE) : FASHION_TRAIN_SIZE;
+}
+
+/** Optimizer steps for a budget in epochs (rounded up). */
+export function stepsForEpochs(epochs: number, d: Pick<DataConfig, "trainLimit">, batchSize: number): number {
+  if (!(epochs > 0)) throw new Error(`budget must be a positive number of epochs, got ${epochs}`);
+  return Math.ceil((epochs * trainSize(d)) / batchSize);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Data, prepare steps and hooks
+
+let dataCache: { train: ImageDataset; val: ImageDataset; test: ImageDataset; key: string } | undefined;
+/** Fashion-MNIST train/val/test for a run, kept in memory across the runs of one process. */
+export function fashionSplits(trainLimit: number, testLimit: number): { train: ImageDataset; val: ImageDataset; test: ImageDataset } {
+  const key = `${trainLimit}/${testLimit}`;
+  if (dataCache?.key !== key) {
+    dataCache = {
+      key,
+      train: loadFashionMnist({ split: "train", limit: trainLimit || undefined }),
+      val: loadFashionMnist({ split: "val" }),
+      test: loadFashionMnist({ split: "test", limit: testLimit || undefined }),
+    };
+  }
+  return dataCache;
+}
+
+/** Number of training images given to a run's prepare step (calibration before training). */
+export const CALIBRATION_BATCH = 256;
+
+/** Adjusts a freshly built model before training (e.g. calibrates fixed parameters); may return facts to record. */
+export type PrepareModel = (model: ViT, calibration: tf.Tensor) => Record<string, unknown> | undefined;
+
+const PREPARES = new Map<string, PrepareModel>();
+const HOOKS = new Map<string, (r: ResolvedRun) => TrainHook>();
+
+/** Make a prepare step available to runs by name (experiments register theirs when loaded). */
+export function registerPrepare(name: string, fn: PrepareModel): void {
+  PREPARES.set(name, fn);
+}
+/** Make a training hook available to runs by name; the factory sees the run's resolved config. */
+export function registerHook(name: string, make: (r: ResolvedRun) => TrainHook): void {
+  HOOKS.set(name, make);
+}
+
+/**
+ * Train one ViT on Fashion-MNIST and evaluate it on the test split. `prepare`
+ * (default: the config's named step) runs on the new model first; `hooks`
+ * observe training next to the alpha trace.
+ */
+export async function runVitTask(r: ResolvedRun, runDir: string | undefined, label: string, extra: { prepare?: PrepareModel; hooks?: TrainHook[] } = {}): Promise<VitRunResult> {
+  const prep = extra.prepare ?? (r.prepare ? PREPARES.get(r.prepare) : undefined);
+  if (r.prepare && !prep) throw new Error(`run ${label} needs prepare step "${r.prepare}", but only [${[...PREPARES.keys()].join(", ")}] are registered (import the experiment that defines it)`);
+  const named = r.hooks.map((h) => {
+    const make = HOOKS.get(h);
+    if (!make) throw new Error(`run ${label} needs hook "${h}", but only [${[...HOOKS.keys()].join(", ")}] are registered (import the experiment that defines it)`);
+    return make(r);
+  });
+  const d = fashionSplits(r.data.trainLimit, r.data.testLimit);
+  const model = new ViT(r.model);
+  try {
+    let prepared: Record<string, unknown> | undefined;
+    if (prep) {
+      const n = Math.min(CALIBRATION_BATCH, d.train.n);
+      const x = tf.tensor4d(gatherImages(d.train, Int32Array.from({ length: n }, (_, i) => i)), [n, d.train.height, d.train.width, d.train.channels]);
+      try {
+        prepared = prep(model, x);
+      } finally {
+        x.dispose();
+      }
+    }
+    const res = await train(model, { train: d.train, eval: d.val }, r.train, { runDir, hooks: [alphaTraceHook(), ...named, ...(extra.hooks ?? [])], label });
+    const completed = res.status === "completed";
+    const alphas = completed ? readAlphas(model) : {};
+    return {
+      status: res.status,
+      diverged: res.diverged,
+      log: res.log,
+      evals: res.evals,
+      test: completed ? evaluate(model, d.test, 0, 250) : undefined,
+      params: model.parameterCount(),
+      msPerStep: res.msPerStep,
+      trainWallTimeSec: res.wallTimeSec,
+      ...(Object.keys(alphas).length ? { finalAlpha: alphas } : {}),
+      ...(prepared ? { prepared } : {}),
+    };
+  } finally {
+    model.dispose();
+  }
+}
