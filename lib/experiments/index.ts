@@ -36,3 +36,4 @@ export * from "./placement";
 export * from "./placement-figures";
 export * from "./depth-stability";
 export * from "./depth-stability-figures";
+export * from "./report";

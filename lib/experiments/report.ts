@@ -1,0 +1,47 @@
+/**
+ * The claims table of a report: every experiment's rows, with the paired
+ * rows' verdicts corrected together (Holm over all their one-sided tests).
+ */
+import { tableToMarkdown } from "../tables";
+import type { ClaimRow } from "./claims";
+import { RULES, type ProtocolRules } from "./protocol/rules";
+import { adjustTable, describeEffect, OUTCOMES, type ClaimVerdict, type Outcome } from "./protocol/verdict";
+
+export interface TableRow extends ClaimRow {
+  /** The verdict before the table-wide correction (protocol rows). */
+  verdictUnadjusted?: string;
+}
+
+/** Apply Holm across the table's paired rows; other rows pass through unchanged. */
+export function adjustClaims(rows: readonly ClaimRow[], rules: ProtocolRules = RULES): TableRow[] {
+  const isProtocol = (r: ClaimRow) => (OUTCOMES as readonly string[]).includes(r.verdict);
+  const verdicts: ClaimVerdict[] = rows.map((r) => ({ outcome: (isProtocol(r) ? r.verdict : "not testable") as Outcome, reason: r.reason ?? "", ...(isProtocol(r) && r.evidence ? { evidence: r.evidence } : {}) }));
+  const adj = adjustTable(verdicts, rules);
+  return rows.map((r, i) => {
+    if (!isProtocol(r) || !r.evidence) return { ...r };
+    return { ...r, verdict: adj[i]!.outcome, reason: adj[i]!.reason, verdictUnadjusted: r.verdict };
+  });
+}
+
+/** The claims table in the design's columns. */
+export function claimsMarkdown(rows: readonly TableRow[]): string {
+  return tableToMarkdown(
+    rows.map((c) => ({
+      "#": c.id,
+      claim: c.claim,
+      paper: c.paper,
+      "ours (effect, 95 % CI, n)": c.evidence ? `${describeEffect(c.evidence)}. ${c.ours}` : c.ours,
+      "detectable effect": c.detectable ?? "—",
+      verdict: c.verdict,
+      reason: c.reason ?? "",
+      notebook: c.notebook,
+    })),
+  );
+}
+
+/** Counts of each verdict, e.g. "2 supported, 1 not supported, 3 not testable". */
+export function verdictCounts(rows: readonly TableRow[]): string {
+  const counts = new Map<string, number>();
+  for (const r of rows) counts.set(r.verdict, (counts.get(r.verdict) ?? 0) + 1);
+  return [...counts].map(([v, n]) => `${n} ${v}`).join(", ");
+}
