@@ -10,8 +10,8 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { EXPERIMENTS, MissingResultError, RULES, assertScale, type ClaimRow } from "../lib/experiments";
-import { adjustClaims, claimsMarkdown, verdictCounts } from "../lib/experiments/report";
+import { EXPERIMENTS, RULES, assertScale } from "../lib/experiments";
+import { claimsMarkdown, collectClaims, verdictCounts } from "../lib/experiments/report";
 import { initEngine, type EngineName } from "../lib/engine";
 import { runNotebooks, formatFailure } from "../lib/notebook/runner";
 import { closeRenderer } from "../lib/plot/render";
@@ -28,19 +28,7 @@ async function main(): Promise<void> {
   const engine = await initEngine({ engine: flags.engine as EngineName | undefined });
   const t0 = Date.now();
   const only = flags.only?.split(",");
-  const claims: ClaimRow[] = [];
-  for (const exp of EXPERIMENTS.filter((e) => !only || only.includes(e.name))) {
-    console.log(`\n== ${exp.name} (${scale}): ${exp.description}`);
-    try {
-      const { summary } = await exp.run({ scale, cachedOnly: flags["cached-only"] === "true", allowDirty: flags["allow-dirty"] === "true", ...(flags.workers ? { workers: Number(flags.workers) } : {}) }, {});
-      claims.push(...exp.claims(summary));
-    } catch (e) {
-      if (!(e instanceof MissingResultError)) throw e;
-      console.log(`   not run at ${scale} scale: ${e.message}`);
-      const v1 = scale === "full" ? " The previous protocol's outcomes are kept in results/report-full-v1.md." : "";
-      claims.push({ id: exp.name, claim: exp.description, paper: "", ours: `not run at ${scale} scale under the current protocol`, verdict: "not testable", reason: `${e.message}.${v1}`, notebook: "", scale });
-    }
-  }
+  const table = await collectClaims(scale, { cachedOnly: flags["cached-only"] === "true", allowDirty: flags["allow-dirty"] === "true", ...(flags.workers ? { workers: Number(flags.workers) } : {}) }, only);
   let notebookLine = "notebooks: not run (--no-notebooks)";
   if (!flags["no-notebooks"]) {
     console.log(`\n== notebooks (${scale})`);
@@ -52,8 +40,6 @@ async function main(): Promise<void> {
     }
   }
   const prov = provenance(new Date(t0));
-  // Rows of experiments not yet on the protocol keep their own rule; say so rather than mix rules silently.
-  const table = adjustClaims(claims.map((c) => (c.evidence || c.reason ? c : { ...c, reason: "legacy rule (unpaired, |diff| < 2 SE; not yet on the protocol)" })));
   const figures = fs.existsSync(resultsDir())
     ? EXPERIMENTS.flatMap((e) => {
         const dir = path.join(resultsDir(), e.name, scale, "figures");

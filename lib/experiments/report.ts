@@ -4,6 +4,9 @@
  */
 import { tableToMarkdown } from "../tables";
 import type { ClaimRow } from "./claims";
+import { EXPERIMENTS } from "./registry";
+import { MissingResultError, type ExperimentContext } from "./runner";
+import type { Scale } from "./scale";
 import { RULES, type ProtocolRules } from "./protocol/rules";
 import { adjustTable, describeEffect, OUTCOMES, type ClaimVerdict, type Outcome } from "./protocol/verdict";
 
@@ -44,4 +47,27 @@ export function verdictCounts(rows: readonly TableRow[]): string {
   const counts = new Map<string, number>();
   for (const r of rows) counts.set(r.verdict, (counts.get(r.verdict) ?? 0) + 1);
   return [...counts].map(([v, n]) => `${n} ${v}`).join(", ");
+}
+
+/**
+ * Run (or, with cachedOnly, load) every experiment at a scale and collect its
+ * claims rows; an experiment with no current results at this scale becomes a
+ * "not testable" row naming the command that produces them.
+ */
+export async function collectClaims(scale: Scale, ctx: Omit<ExperimentContext, "scale"> = {}, only?: readonly string[], log: (line: string) => void = console.log): Promise<TableRow[]> {
+  const claims: ClaimRow[] = [];
+  for (const exp of EXPERIMENTS.filter((e) => !only || only.includes(e.name))) {
+    log(`\n== ${exp.name} (${scale}): ${exp.description}`);
+    try {
+      const { summary } = await exp.run({ ...ctx, scale }, {});
+      claims.push(...exp.claims(summary));
+    } catch (e) {
+      if (!(e instanceof MissingResultError)) throw e;
+      log(`   not run at ${scale} scale: ${e.message}`);
+      const v1 = scale === "full" ? " The previous protocol's outcomes are kept in results/report-full-v1.md." : "";
+      claims.push({ id: exp.name, claim: exp.description, paper: "", ours: `not run at ${scale} scale under the current protocol`, verdict: "not testable", reason: `${e.message}.${v1}`, notebook: "", scale });
+    }
+  }
+  // Rows of experiments not yet on the protocol keep their own rule; say so rather than mix rules silently.
+  return adjustClaims(claims.map((c) => (c.evidence || c.reason ? c : { ...c, reason: "legacy rule (unpaired, |diff| < 2 SE; not yet on the protocol)" })));
 }

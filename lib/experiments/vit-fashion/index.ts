@@ -1,5 +1,8 @@
 import type { ExperimentEntry } from "../entry";
 import { describeEffect } from "../protocol/verdict";
+import { saveFigures } from "../protocol/figures";
+import { RULES } from "../protocol/rules";
+import { ladderFigure, rungCurvesFigure, tuningFigure } from "./figures";
 import { runVitFashion, VIT_FASHION, type VitFashionSummary } from "./spec";
 
 export * from "./spec";
@@ -9,7 +12,17 @@ export const vitFashionEntry: ExperimentEntry = {
   name: VIT_FASHION,
   description: "ViT on Fashion-MNIST, LayerNorm vs DyT at each one's tuned lr over a budget ladder (paper Table 1 in miniature)",
   flags: "(none)",
-  run: (ctx) => runVitFashion(ctx),
+  run: async (ctx) => {
+    const out = await runVitFashion(ctx);
+    const s = out.summary;
+    const rung = s.claimEpochs ?? s.rungs.at(-1)?.epochs;
+    await saveFigures(VIT_FASHION, ctx.scale, {
+      ladder: s.rungs.some((r) => r.evidence) ? ladderFigure(s, RULES.matchMarginPoints) : undefined,
+      curves: rung !== undefined ? rungCurvesFigure(out.records, s, rung) : undefined,
+      tuning: tuningFigure(s),
+    });
+    return out;
+  },
   claims: (raw) => {
     const s = raw as VitFashionSummary;
     const claimRung = s.rungs.find((r) => r.epochs === s.claimEpochs);
