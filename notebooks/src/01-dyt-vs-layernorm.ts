@@ -65,12 +65,21 @@ console.log(summary.statement);
 
 // %% [markdown]
 // ## Reference result (`full` scale, committed)
-// Quoted by the notebook generator from `results/vit-fashion/full/summary.json`; the per-run records
-// beside it carry each run's config, seed and provenance. Run this notebook with `DYT_SCALE=full` to load them.
-//
-// | norm | test acc % (mean) | std over seeds | seeds | diverged | wall time (min) |
-// | --- | --- | --- | --- | --- | --- |
-// | layernorm | 86.64 | 0.10 | 1, 2, 3 | 0 | 55.5 |
-// | dyt | 81.06 | 0.42 | 1, 2, 3 | 0 | 48.5 |
-//
-// **Verdict: not supported.** DyT fell short of LayerNorm: DyT - LN = -5.58 points, beyond seed noise (2 SE = 0.49) over 3 seeds.
+// Read from `results/vit-fashion/full/summary.json` in the repository when this cell runs (no result is
+// copied into this text); the per-run records beside it carry each run's config, seed and provenance.
+// Run this notebook with `DYT_SCALE=full` to load them and draw their curves.
+
+// %%
+import * as fs from "fs";
+import * as path from "path";
+import { readJson, repoRoot, VIT_FASHION, type VitFashionSummary } from "dyt-lab";
+
+// The repository's committed copy, also when DYT_RESULTS_DIR points elsewhere.
+const committedFull = path.join(repoRoot(), "results", VIT_FASHION, "full", "summary.json");
+if (fs.existsSync(committedFull)) {
+  const ref = readJson<VitFashionSummary>(committedFull);
+  showTable(vitFashionTable(ref), { title: "vit-fashion (full, committed)", digits: 2 });
+  console.log(`Verdict: ${ref.verdict.toUpperCase()}. ${ref.statement}`);
+} else {
+  console.log(`No full-scale result is committed (${path.relative(repoRoot(), committedFull)} is absent): run \`npm run exp -- vit-fashion --scale full\` to make one.`);
+}

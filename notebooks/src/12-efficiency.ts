@@ -12,9 +12,10 @@
 //   in Debian's PyTorch 1.13. Two references: PyTorch **as Debian ships it** (OMP_WAIT_POLICY unset,
 //   the goal: ratio <= 1.0) and PyTorch's **best setting** (OMP_WAIT_POLICY=PASSIVE, the stretch goal).
 //
-// The committed numbers (results/efficiency/full) were measured on an idle 2-core AMD EPYC; this notebook
-// shows them and reruns a small layer bench live on the current engine. Timings on a shared machine are
-// noisy: compare the live numbers with the committed ones, not across machines.
+// The committed numbers (results/efficiency/full) were measured on an idle machine (its CPU, date and load
+// are printed below); this notebook reads and shows them when it runs, and reruns a small layer bench live
+// on the current engine. Timings on a shared machine are noisy: compare the live numbers with the
+// committed ones, not across machines.
 
 // %%
 import { initEngine, notebookScale, loadLayerBench, loadStepBench, layerSpeedRows, layerSpeedFigure, dytVsLnAtLargest, stepVsTorchRows, stepGoals, kernelRows, torchOpRows, benchNormLayers, layerLiveVsCommittedRows, NORM_LAYER_SHAPES, showFigure, showTable, resultPath, writeJsonAtomic } from "dyt-lab";
@@ -33,11 +34,11 @@ for (const [what, p] of [["layers", layers.provenance], ["step", step.provenance
 // ## Committed: norm layer speed on every engine
 //
 // `fwd+bwd vs LN` is the norm's forward+backward time over LayerNorm's on the same engine and shape
-// (< 1: faster than LayerNorm). DyT-vs-LN speed is a **measured** result, not an assumption: on `native`,
-// DyT's forward+backward is ~14 % faster than LayerNorm's at 4096x1024 (one elementwise tanh pass and no
-// row statistics); on `wasm`, DyT is ~1.5x *slower*, because tanh is slow in wasm (it costs more than
-// LayerNorm's mean/variance arithmetic), and forward alone is ~4x slower. The pure-JS `cpu` engine
-// (only up to 3200x64) favours DyT.
+// (< 1: faster than LayerNorm). DyT-vs-LN speed is a **measured** result, not an assumption, and it depends
+// on the engine: DyT needs one elementwise tanh pass and no row statistics, so it can win where tanh is
+// cheap, and lose where tanh costs more than LayerNorm's mean/variance arithmetic (tanh is slow in wasm).
+// The line under the table gives DyT / LayerNorm at the largest shape of each engine (the pure-JS `cpu`
+// engine is measured on smaller shapes only).
 
 // %%
 showTable(layerSpeedRows(layers.results), { title: "Norm layer speed (committed, median of 7)", digits: 3 });
@@ -68,9 +69,9 @@ await showFigure(layerSpeedFigure(both, { title: "Norm layer fwd+bwd: committed 
 // ## Committed: the training step vs PyTorch
 //
 // `x shipped`: tfjs / PyTorch as Debian ships it (OMP_WAIT_POLICY unset); `x best`: tfjs / PyTorch with its
-// faster setting (OMP_WAIT_POLICY=PASSIVE here; OpenMP's default spin-wait loses badly on 2 shared cores).
-// Each by wall time and by CPU time (all threads). < 1 means faster than PyTorch. The goal is met on
-// `native` (0.65x for LayerNorm, 0.76x for DyT); the stretch is not (1.8x by wall time, 1.2x by CPU time).
+// faster setting (OMP_WAIT_POLICY=PASSIVE here; OpenMP's default spin-wait can lose badly on a few shared cores).
+// Each by wall time and by CPU time (all threads). < 1 means faster than PyTorch. The lines under the table
+// say, per engine, whether the goal and the stretch are met, with the worst ratio over the norms.
 
 // %%
 showTable(stepVsTorchRows(step), { title: "Training step, ms/step and ratio tfjs / PyTorch (committed)", digits: 2 });
@@ -81,14 +82,13 @@ for (const g of stepGoals(step))
 // ## Where the time goes (per kernel)
 //
 // One profiled step per engine, each kernel's process CPU time (all threads), share of the kernel total;
-// timing each kernel adds ~0.05 ms per call, which inflates the many small ops. On `native`, the largest
-// item is BatchMatMul (25-29 % of the kernel total: the OpenBLAS addon), followed by ~1900 calls of small
-// elementwise and layout kernels (Multiply, Add, Transpose, Identity, Reshape, ~40 % together), i.e.
-// per-kernel dispatch and JS overhead rather than arithmetic. (SplitV's 25 % in the native/LayerNorm
-// profile is a one-off of that profiled step: 91 ms in 5 calls, vs 5 ms in the DyT profile; the CPU clock
-// caught unrelated work, e.g. garbage collection.) On `wasm`, BatchMatMul takes 65 %. PyTorch spends most
-// of its time in a few large GEMMs (bmm, mm, addmm), and OpenMP
-// threads every op across both cores, which is why it wins on wall time and much less on CPU time.
+// timing each kernel adds a small fixed cost per call, which inflates the many small ops. What to look for:
+// how much of the step is BatchMatMul (on `native`, the OpenBLAS addon) against the many calls of small
+// elementwise and layout kernels (Multiply, Add, Transpose, Identity, Reshape), whose time is per-kernel
+// dispatch and JS overhead rather than arithmetic. A kernel with a large share from a few calls in one
+// profile only is a one-off of that profiled step (the CPU clock also catches unrelated work, e.g.
+// garbage collection). PyTorch spends its time in a few large GEMMs (bmm, mm, addmm), and OpenMP threads
+// every op across all cores, which helps its wall time more than its CPU time.
 
 // %%
 for (const r of step.results.filter((x) => x.profile))
