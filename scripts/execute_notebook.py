@@ -16,6 +16,8 @@ becomes a cell of the saved notebook), the driver
 
 Writes the executed notebook to --out atomically (also on failure, so the
 failing cell's output can be inspected) and a JSON summary to --result.
+With --light, figure outputs keep only their PNG and text: the interactive
+text/html (plotly div + figure spec + the PNG again) is dropped (see light_outputs).
 Exit status: 0 ok, 1 notebook failed, 2 driver error.
 """
 import argparse
@@ -210,6 +212,21 @@ def clean_for_save(nb):
                 o["execution_count"] = n
 
 
+def light_outputs(nb):
+    """Drop text/html from every output that also has image/png (a showFigure bundle): the PNG and
+    text/plain stay, so the copy is small and renders anywhere. Outputs without a PNG (tables,
+    figures rendered without Chromium) keep their HTML: it is their only rich view."""
+    dropped = 0
+    for cell in nb.cells:
+        for o in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            data = o.get("data")
+            if data and "image/png" in data and "text/html" in data:
+                del data["text/html"]
+                o.get("metadata", {}).pop("text/html", None)
+                dropped += 1
+    return dropped
+
+
 def write_atomic(path, text):
     d = os.path.dirname(os.path.abspath(path))
     os.makedirs(d, exist_ok=True)
@@ -230,6 +247,7 @@ def main():
     ap.add_argument("--startup-timeout", type=float, default=120)
     ap.add_argument("--kernel", default="", help="kernel name (default: notebook metadata, else tslab)")
     ap.add_argument("--scale", default="")
+    ap.add_argument("--light", action="store_true", help="figure outputs: PNG + text only (no interactive HTML)")
     args = ap.parse_args()
 
     nb_path = os.path.abspath(args.notebook)
@@ -302,11 +320,14 @@ def main():
     seconds = time.time() - t0
 
     clean_for_save(nb)
+    if args.light:
+        light_outputs(nb)
     nb.metadata["dyt_run"] = {
         "ok": failure is None,
         "scale": args.scale or os.environ.get("DYT_SCALE", ""),
         "seconds": round(seconds, 2),
         "executed_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "light": bool(args.light),
         "note": "executed headlessly by npm run notebooks; an unhandled-rejection guard ran between cells (not saved as cells)",
     }
     write_atomic(args.out, nbformat.writes(nb) + "\n")

@@ -1,32 +1,34 @@
 /**
- * npm run notebooks [-- --scale smoke|quick|full] [--cell-timeout S] [--out-dir DIR] [--bail] [--no-plotly] [notebook.ipynb ...]
+ * npm run notebooks [-- --scale smoke|quick|full] [--cell-timeout S] [--out DIR] [--bail] [--light] [notebook.ipynb ...]
  *
  * Executes notebooks headlessly (default: notebooks/*.ipynb, sorted) in fresh tslab kernels,
- * never allowing errors; writes executed copies to notebooks/executed/. Exit status 1 if any
+ * never allowing errors; writes executed copies to notebooks/executed/ (or --out DIR), with
+ * --light as PNG + text only (small enough to commit, e.g. --scale full --light --out notebooks/executed-full). Exit status 1 if any
  * notebook failed (the failing cell, its first line and the error are printed), 2 on bad usage.
  */
 import * as path from "path";
 import { DEFAULT_CELL_TIMEOUT_S, runNotebooks } from "../lib/notebook/runner";
 import { NOTEBOOK_SCALES, NotebookScale, notebookScale, parseNotebookScale } from "../lib/notebook/scale";
 
-const USAGE = `usage: npm run notebooks -- [--scale ${NOTEBOOK_SCALES.join("|")}] [--cell-timeout SECONDS] [--out-dir DIR] [--bail] [--no-plotly] [notebook.ipynb ...]
+const USAGE = `usage: npm run notebooks -- [--scale ${NOTEBOOK_SCALES.join("|")}] [--cell-timeout SECONDS] [--out DIR] [--bail] [--light] [notebook.ipynb ...]
   --scale          passed to the notebooks as DYT_SCALE (default: $DYT_SCALE or quick)
   --cell-timeout   per-cell timeout in seconds (default ${DEFAULT_CELL_TIMEOUT_S})
-  --out-dir        where executed copies go (default notebooks/executed)
+  --out DIR        where executed copies go (default notebooks/executed; --out-dir is the same)
   --bail           stop at the first failing notebook
-  --no-plotly      do not inline plotly.js (~4.8 MB) in executed copies; figures show as PNG`;
+  --light          light executed copies: figures as PNG + text only, no plotly.js (~4.8 MB) and no
+                   interactive HTML; tables and printed text stay (--no-plotly is the same)`;
 
 interface Cli {
   scale: NotebookScale;
   cellTimeoutS: number;
   outDir?: string;
   bail: boolean;
-  inlinePlotly: boolean;
+  light: boolean;
   notebooks: string[];
 }
 
 function parseArgs(argv: string[]): Cli {
-  const cli: Cli = { scale: notebookScale(), cellTimeoutS: DEFAULT_CELL_TIMEOUT_S, bail: false, inlinePlotly: true, notebooks: [] };
+  const cli: Cli = { scale: notebookScale(), cellTimeoutS: DEFAULT_CELL_TIMEOUT_S, bail: false, light: false, notebooks: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const eq = a.indexOf("=");
@@ -48,14 +50,16 @@ function parseArgs(argv: string[]): Cli {
         cli.cellTimeoutS = n;
         break;
       }
+      case "--out":
       case "--out-dir":
         cli.outDir = value();
         break;
       case "--bail":
         cli.bail = true;
         break;
+      case "--light":
       case "--no-plotly":
-        cli.inlinePlotly = false;
+        cli.light = true;
         break;
       case "-h":
       case "--help":
@@ -85,7 +89,7 @@ async function main(): Promise<number> {
     scale: cli.scale,
     cellTimeoutS: cli.cellTimeoutS,
     bail: cli.bail,
-    inlinePlotly: cli.inlinePlotly,
+    light: cli.light,
     ...(cli.outDir ? { outDir: path.resolve(base, cli.outDir) } : {}),
   });
   if (res.results.length === 0) console.log("[notebooks] no notebooks found");

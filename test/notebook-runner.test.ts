@@ -76,6 +76,25 @@ test("a passing notebook imports dyt-lab and shows a figure as one HTML + PNG bu
   }
 });
 
+test("light copies keep each figure as PNG + text only, and go to the asked folder", async () => {
+  const lightDir = path.join(outDir, "light");
+  const res = await runNotebooks({ notebooks: [path.join(fixtures, "nb-ok.ipynb")], outDir: lightDir, scale: "smoke", cellTimeoutS: 120, log: null, light: true });
+  const r = res.results[0]!;
+  assert.equal(r.ok, true, r.failure ? formatFailure(r) : "");
+  assert.equal(path.dirname(r.outPath), lightDir);
+  const raw = fs.readFileSync(r.outPath, "utf8");
+  assert.ok(!raw.includes("window.Plotly") && raw.length < 200_000, `no plotly.js, no figure HTML (${raw.length} bytes)`);
+  const nb = JSON.parse(raw) as Notebook;
+  assert.equal((nb.metadata.dyt_run as { light: boolean }).light, true);
+  const bundles = nb.cells.flatMap((c) => (c.outputs ?? []).filter((o) => o.output_type === "display_data"));
+  assert.equal(bundles.length, 2, "one output per figure");
+  for (const b of bundles) {
+    if (chromiumPath()) assert.deepEqual(Object.keys(b.data!).sort(), ["image/png", "text/plain"]);
+    assert.match(text(b.data!["text/plain"] as string | string[]), /^<Figure "fixture"/);
+  }
+  assert.match(nb.cells[1]!.outputs!.map((o) => text(o.text)).join(""), /scale smoke function/, "printed text stays");
+});
+
 test("a throwing cell fails the run and names the cell", async () => {
   const res = await run("nb-error.ipynb");
   const r = res.results[0]!;

@@ -3,7 +3,8 @@
  * (scripts/execute_notebook.py, Debian's /usr/bin/python3), with the project-local kernelspec
  * (JUPYTER_PATH=<repo>/jupyter), cwd = the notebook's directory, DYT_SCALE = the scale, an
  * explicit per-cell timeout, errors never allowed, and errors from un-awaited promises or
- * callbacks caught between cells. Executed copies go to notebooks/executed/<name>.ipynb.
+ * callbacks caught between cells. Executed copies go to notebooks/executed/<name>.ipynb (or outDir);
+ * `light` copies carry PNG + text only (no plotly.js, no interactive figure HTML), e.g. to commit.
  */
 import { spawn } from "child_process";
 import * as fs from "fs";
@@ -30,8 +31,12 @@ export interface RunNotebooksOptions {
   /** Stop after the first failing notebook (default false: run all, report all). */
   bail?: boolean;
   /** Inline plotly.js in each executed notebook's first figure (default true; false sets
-   *  DYT_PLOTLY=none: executed copies stay small and show the PNGs). */
+   *  DYT_PLOTLY=none: no plotly.js, but each figure still carries its interactive HTML). */
   inlinePlotly?: boolean;
+  /** Light executed copies (default false): no plotly.js, and every figure output keeps only its
+   *  PNG and text (the interactive HTML, which repeats the PNG and the figure spec, is dropped);
+   *  tables and printed text stay. Implies inlinePlotly false. */
+  light?: boolean;
   /** Extra environment for the kernels. */
   env?: Record<string, string>;
   /** Progress lines (default console.log; null for silence). */
@@ -184,9 +189,11 @@ export async function runNotebook(
     "--scale", opts.scale,
   ];
   if (opts.kernel) args.push("--kernel", opts.kernel);
+  if (opts.light) args.push("--light");
   const t0 = Date.now();
   try {
-    const env = notebookEnv(opts.scale, { ...(opts.inlinePlotly === false ? { DYT_PLOTLY: "none" } : {}), ...opts.env });
+    const noPlotly = opts.inlinePlotly === false || opts.light === true;
+    const env = notebookEnv(opts.scale, { ...(noPlotly ? { DYT_PLOTLY: "none" } : {}), ...opts.env });
     const { code, signal, stderr } = await runDriver(python, args, env);
     const seconds = (Date.now() - t0) / 1000;
     let res: DriverResult | null = null;
@@ -236,7 +243,7 @@ export async function runNotebooks(opts: RunNotebooksOptions = {}): Promise<RunN
   }
   const t0 = Date.now();
   const results: NotebookRunResult[] = [];
-  log?.(`[notebooks] ${notebooks.length} notebook(s), scale ${scale}, cell timeout ${opts.cellTimeoutS ?? DEFAULT_CELL_TIMEOUT_S} s`);
+  log?.(`[notebooks] ${notebooks.length} notebook(s), scale ${scale}, cell timeout ${opts.cellTimeoutS ?? DEFAULT_CELL_TIMEOUT_S} s${opts.light ? ", light copies (PNG + text)" : ""}`);
   for (const nb of notebooks) {
     const name = path.basename(nb);
     log?.(`[notebooks] ${name} ...`);
