@@ -261,7 +261,7 @@ function ladderStatement(rungs: Rung[], claim: Rung | undefined, within: Rung | 
   let out = `${la} − ${lb} test accuracy by budget, each at its tuned lr: ${parts.join("; ")}.`;
   const tested = rungs.filter((r) => r.evidence);
   out += within
-    ? ` The smallest budget at which the gap is within noise (95 % CI contains 0) is ${within.epochs} epochs.`
+    ? ` The smallest budget at which the gap is within noise (95 % CI contains 0) is ${within.epochs} epoch${within.epochs === 1 ? "" : "s"}, where the test could detect only effects of ${within.evidence!.test.detectable.toFixed(2)} points or more.`
     : tested.length
       ? ` At no tested budget (${tested.map((r) => r.epochs).join(", ")} epochs) is the gap within noise (the 95 % CI excludes 0).`
       : " No budget gives paired evidence (see each rung's reason).";
