@@ -85,19 +85,21 @@ test("fused AdamW: the same numbers as the cpu backend's AdamW", { skip }, async
   got.values.forEach((a, i) => assertClose(a, ref.values[i]!, 1e-5, 1e-7, `param ${i}`));
 });
 
-test("fused AdamW: a parameter sharing its buffer gets a fresh one; the alias keeps the old values", { skip }, async () => {
+test("fused AdamW: a parameter sharing its buffer (reshape, clone) gets a fresh one; the aliases keep the old values", { skip }, async () => {
   await initEngine({ engine: "native", quiet: true });
   const variable = tf.variable(tf.tensor([1, 2, 3, 4], [2, 2]));
   const alias = variable.reshape([4]); // the wasm Reshape shares the buffer
+  const copy = tf.clone(variable); // so does the native engine's Identity
   const opt = new AdamW([{ name: "w", variable, decay: true }]);
   const n0 = tf.memory().numTensors;
   const g = tf.tensor([0.1, -0.2, 0.3, -0.4], [2, 2]);
   opt.apply([g], 0.1);
   assert.deepEqual(Array.from(alias.dataSync()), [1, 2, 3, 4]);
+  assert.deepEqual(Array.from(copy.dataSync()), [1, 2, 3, 4]);
   const w = Array.from(variable.dataSync());
   assert.ok(w[0]! < 1 && w[1]! > 2, `moved against the gradient: ${w}`);
   assert.equal(tf.memory().numTensors, n0 + 1, "only the gradient tensor was added");
-  tf.dispose([g, alias, variable]);
+  tf.dispose([g, alias, copy, variable]);
   opt.dispose();
 });
 
