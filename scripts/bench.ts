@@ -12,10 +12,17 @@
  * --warmup steps, the matmul GFLOP/s that implies, and the share of the
  * machine's peak (see cpuPeak()).
  *
- *   npm run bench -- [--engines native,wasm,cpu] [--norms layernorm,dyt]
+ *   npm run bench -- [--engines native,native-unfused,wasm,cpu] [--norms layernorm,dyt]
  *                    [--steps 10] [--warmup 3] [--cpu-steps 2] [--rounds 1] [--model lab|plain]
  *                    [--no-torch] [--no-profile] [--profile-clock cpu|wall] [--json out.json] [--save DIR]
  *   npm run bench -- --layers [--engines ...] [--save DIR]   (norm layer speed, lib/bench/layers.ts)
+ *
+ * native-unfused: the native engine with DYT_FUSED=0 (no fused AdamW / norm
+ * kernels), for before/after ratios taken in one run.
+ * Memory: rss MB is the child's peak resident set (whole process, all
+ * steps); tensors is tf.memory().numTensors after each timed step (max; flat
+ * when nothing leaks); MB/step the wasm heap's or cpu backend's bytes held
+ * by live tensors at the end of a step (tf.memory().numBytes).
  *
  * --save DIR writes DIR/step.json (or DIR/layers.json with --layers), with
  * provenance (commit, dirty flag, engines, tfjs, node, CPU, load, date),
@@ -246,6 +253,10 @@ interface StepResult {
   /** Process CPU time (all threads) of each timed step. */
   cpuMs: number[];
   loss: number;
+  /** Peak resident set of the child (MB), live tensors after a step (max over steps), bytes held by them (MB). */
+  rssMB?: number;
+  tensors?: number;
+  tensorMB?: number;
   profile?: { stepMs: number; kernelMs: number; nestedMs: number; kernels: KernelRow[]; shapes: KernelRow[] };
   /** Median of each round (parent only). */
   roundMs?: number[];
@@ -285,15 +296,19 @@ async function runStepTask(t: ChildTask): Promise<StepResult> {
   for (let i = 0; i < t.warmup; i++) step();
   const stepsMs: number[] = [];
   const cpuMs: number[] = [];
+  let tensors = 0;
+  let tensorMB = 0;
   for (let i = 0; i < t.steps; i++) {
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     step();
     stepsMs.push(performance.now() - t0);
+    tensors = Math.max(tensors, tf.memory().numTensors);
+    tensorMB = Math.max(tensorMB, tf.memory().numBytes / 2 ** 20);
     const c = process.cpuUsage(c0);
     cpuMs.push((c.user + c.system) / 1000);
   }
-  const res: StepResult = { engine: info.name, detail: info.detail, norm: t.norm, model: t.model, msPerStep: median(stepsMs), stepsMs, cpuMs, loss };
+  const res: StepResult = { engine: info.name, detail: info.detail, norm: t.norm, model: t.model, msPerStep: median(stepsMs), stepsMs, cpuMs, loss, tensors, tensorMB };
   if (t.profile) {
     if (t.profileClock === "cpu") {
       // Per-kernel process CPU time (all threads) instead of wall time: robust
@@ -341,6 +356,7 @@ async function runStepTask(t: ChildTask): Promise<StepResult> {
   model.dispose();
   opt.dispose();
   tf.dispose([x, y]);
+  res.rssMB = process.resourceUsage().maxRSS / 1024;
   return res;
 }
 
@@ -367,6 +383,10 @@ async function runLayerTask(t: LayerTask): Promise<NormLayerBench> {
 
 // ---------------------------------------------------------------------------
 // Parent: run the children, PyTorch, print the report.
+
+/** The native engine with its fused kernels off (DYT_FUSED=0): the "before" of a before/after in one run. */
+const UNFUSED = "native-unfused";
+type BenchEngine = EngineName | typeof UNFUSED;
 
 function runChild<T>(task: ChildTask | LayerTask, env: NodeJS.ProcessEnv = process.env): T | { error: string } {
   const r = spawnSync(process.execPath, [__filename, "--child", JSON.stringify(task)], { encoding: "utf8", env, maxBuffer: 64 << 20 });
@@ -427,7 +447,7 @@ function runTorch(norm: NormKind, threads: number, steps: number, warmup: number
 
 function parseArgs(argv: string[]) {
   const a = {
-    engines: ["native", "wasm", "cpu"] as EngineName[],
+    engines: ["native", "wasm", "cpu"] as BenchEngine[],
     norms: ["layernorm", "dyt"] as NormKind[],
     steps: 10,
     warmup: 3,
@@ -448,7 +468,7 @@ function parseArgs(argv: string[]) {
       if (x === undefined) throw new Error(`${k} needs a value`);
       return x;
     };
-    if (k === "--engines") a.engines = v().split(",") as EngineName[];
+    if (k === "--engines") a.engines = v().split(",") as BenchEngine[];
     else if (k === "--norms") a.norms = v().split(",") as NormKind[];
     else if (k === "--steps") a.steps = Number(v());
     else if (k === "--warmup") a.warmup = Number(v());
@@ -541,7 +561,12 @@ async function main(): Promise<void> {
     const norms = NORM_LAYER_KINDS;
     const layerOut: Record<string, NormLayerBench> = {};
     for (const engine of a.engines) {
-      const r = runChild<NormLayerBench>({ kind: "layers", engine, shapes: engine === "cpu" ? shapes.slice(0, 3) : shapes, reps: engine === "cpu" ? 3 : 7 });
+      const unfused = engine === UNFUSED;
+      const r = runChild<NormLayerBench>(
+        { kind: "layers", engine: unfused ? "native" : engine, shapes: engine === "cpu" ? shapes.slice(0, 3) : shapes, reps: engine === "cpu" ? 3 : 7 },
+        unfused ? { ...process.env, DYT_FUSED: "0" } : process.env,
+      );
+      if (!("error" in r) && unfused) r.engine = UNFUSED;
       if ("error" in r) {
         console.log(`\n${engine}: unavailable (${r.error})`);
         continue;
@@ -586,16 +611,18 @@ async function main(): Promise<void> {
       for (const norm of a.norms) {
         const slow = engine === "cpu";
         if (slow && round > 0) continue; // one round of the slow reference is plenty
+        const unfused = engine === UNFUSED;
         const r = runChild<StepResult>({
           kind: "step",
-          engine,
+          engine: unfused ? "native" : engine,
           norm,
           model: a.model,
           steps: slow ? a.cpuSteps : a.steps,
           warmup: slow ? 1 : a.warmup,
-          profile: round === 0 && a.profile && !slow && (engine === "native" || engine === "wasm"),
+          profile: round === 0 && a.profile && !slow && (engine === "native" || engine === UNFUSED || engine === "wasm"),
           profileClock: a.profileClock,
-        });
+        }, unfused ? { ...process.env, DYT_FUSED: "0" } : process.env);
+        if (!("error" in r) && unfused) r.engine = UNFUSED;
         if ("error" in r) {
           failures[engine] = r.error;
           console.log(`[bench] ${engine}/${norm}: unavailable (${r.error})`);
@@ -607,6 +634,9 @@ async function main(): Promise<void> {
           prev.stepsMs.push(...r.stepsMs);
           prev.cpuMs.push(...r.cpuMs);
           prev.roundMs!.push(r.msPerStep);
+          prev.rssMB = Math.max(prev.rssMB ?? 0, r.rssMB ?? 0);
+          prev.tensors = Math.max(prev.tensors ?? 0, r.tensors ?? 0);
+          prev.tensorMB = Math.max(prev.tensorMB ?? 0, r.tensorMB ?? 0);
         } else results.push({ ...r, roundMs: [r.msPerStep] });
       }
     }
@@ -646,18 +676,19 @@ async function main(): Promise<void> {
   // Summary table.
   console.log(`\nms/step: median wall time of all steps (min); cpu ms: median process CPU time per step (all threads; robust to load).`);
   console.log(`GFLOP/s and %peak: matmul work / median wall time, vs the whole machine's peak. GF/cpu-s and %core: work / CPU time, vs one core's peak.`);
+  console.log(`rss MB: peak resident set of the engine's child process; tensors / MB: live tensors and their bytes after a step (max over steps).`);
   console.log(`x shipped: ratio to PyTorch as Debian ships it (OMP_WAIT_POLICY unset); x best: to PyTorch's best setting (faster of default/PASSIVE);`);
   console.log(`  same norm, ${threads} threads; each by wall time and (cpu) by CPU time. < 1 = faster than PyTorch.`);
   console.log(
-    `  ${pad("engine", 10)} ${pad("norm", 10)} ${lpad("ms/step", 9)} ${lpad("(min)", 9)} ${lpad("cpu ms", 8)} ${lpad("GFLOP/s", 8)} ${lpad("%peak", 6)} ${lpad("GF/cpu-s", 9)} ${lpad("%core", 6)} ${lpad("x shipped", 10)} ${lpad("(cpu)", 6)} ${lpad("x best", 7)} ${lpad("(cpu)", 6)}`,
+    `  ${pad("engine", 14)} ${pad("norm", 10)} ${lpad("ms/step", 9)} ${lpad("(min)", 9)} ${lpad("cpu ms", 8)} ${lpad("GFLOP/s", 8)} ${lpad("%peak", 6)} ${lpad("GF/cpu-s", 9)} ${lpad("%core", 6)} ${lpad("x shipped", 10)} ${lpad("(cpu)", 6)} ${lpad("x best", 7)} ${lpad("(cpu)", 6)} ${lpad("rss MB", 7)} ${lpad("tensors", 8)} ${lpad("MB", 6)}`,
   );
   const corePeak = peak.gflops / peak.cores;
-  const row = (name: string, norm: string, ms: number, min: number, cpu: number, ratios: [number, number, number, number] | undefined) => {
+  const row = (name: string, norm: string, ms: number, min: number, cpu: number, ratios: [number, number, number, number] | undefined, mem?: StepResult) => {
     const gf = flops / (ms * 1e6);
     const gfc = flops / (cpu * 1e6);
     const [s, sc, b, bc] = (ratios ?? [NaN, NaN, NaN, NaN]).map((x) => fmt(x, 2));
     console.log(
-      `  ${pad(name, 10)} ${pad(norm, 10)} ${lpad(fmt(ms), 9)} ${lpad(`(${fmt(min)})`, 9)} ${lpad(fmt(cpu), 8)} ${lpad(fmt(gf, 1), 8)} ${lpad(fmt((100 * gf) / peak.gflops, 1), 6)} ${lpad(fmt(gfc, 1), 9)} ${lpad(fmt((100 * gfc) / corePeak, 1), 6)} ${lpad(s!, 10)} ${lpad(sc!, 6)} ${lpad(b!, 7)} ${lpad(bc!, 6)}`,
+      `  ${pad(name, 14)} ${pad(norm, 10)} ${lpad(fmt(ms), 9)} ${lpad(`(${fmt(min)})`, 9)} ${lpad(fmt(cpu), 8)} ${lpad(fmt(gf, 1), 8)} ${lpad(fmt((100 * gf) / peak.gflops, 1), 6)} ${lpad(fmt(gfc, 1), 9)} ${lpad(fmt((100 * gfc) / corePeak, 1), 6)} ${lpad(s!, 10)} ${lpad(sc!, 6)} ${lpad(b!, 7)} ${lpad(bc!, 6)} ${lpad(mem?.rssMB ? fmt(mem.rssMB, 0) : "-", 7)} ${lpad(mem?.tensors ? String(mem.tensors) : "-", 8)} ${lpad(mem?.tensorMB ? fmt(mem.tensorMB, 1) : "-", 6)}`,
     );
   };
   const refs = Object.fromEntries(Object.entries(torch).filter(([, t]) => (t.byPolicy.default ?? []).length > 0).map(([n, t]) => [n, torchReference(t)]));
@@ -670,7 +701,7 @@ async function main(): Promise<void> {
       const w = (worst[r.engine] ??= [0, 0]);
       worst[r.engine] = [Math.max(w[0], ratios[0]), Math.max(w[1], ratios[2])];
     }
-    row(r.engine, r.norm, r.msPerStep, Math.min(...r.stepsMs), cpu, ratios);
+    row(r.engine, r.norm, r.msPerStep, Math.min(...r.stepsMs), cpu, ratios, r);
   }
   for (const [norm, ref] of Object.entries(refs)) {
     const t = torch[norm]!;
