@@ -25,6 +25,8 @@
 //       one AdamW update of every parameter (see AdamW below).
 //   normFwd / normBwd (LayerNorm, RMSNorm), dytFwd / dytBwd (DyT, tanh)
 //       fused channels-last norm layers, forward and backward in one pass.
+//   attnFwd / attnBwd
+//       fused attention core softmax(scale Q K^T [+ causal mask]) V and its gradient.
 #include <napi.h>
 #include <cblas.h>
 
@@ -955,6 +957,111 @@ Napi::Value DytBwd(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// ---------------------------------------------------------------------------
+// Fused attention core (lib/ops/fused-attention.ts), per (batch*head) slice:
+//   S = scale * Q K^T (+ causal mask: S[i, j] = -inf for j > i), P = softmax_rows(S), O = P V
+// Q [Tq, dh], K [Tk, dh], V [Tk, dv], all contiguous per slice. Backward:
+//   dP = dO V^T, dS = P * (dP - rowsum(dP * P)), dQ = scale dS K, dK = scale dS^T Q, dV = P^T dO.
+// Slices are spread over the pool; each product is one single-threaded sgemm.
+
+// attnFwd(heap, q, k, v, o, p, BH, Tq, Tk, dh, dv, scale, causal)
+Napi::Value AttnFwd(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  if (info.Length() < 13) throw Napi::TypeError::New(env, "attnFwd: 13 arguments expected");
+  auto num = [&](size_t i) { return info[i].As<Napi::Number>().Int64Value(); };
+  const int64_t BH = num(6), Tq = num(7), Tk = num(8), dh = num(9), dv = num(10);
+  const float scale = static_cast<float>(info[11].As<Napi::Number>().DoubleValue());
+  const bool causal = info[12].ToBoolean();
+  if (BH < 0 || Tq <= 0 || Tk <= 0 || dh <= 0 || dv <= 0) throw Napi::RangeError::New(env, "attnFwd: bad size");
+  if (BH == 0) return env.Undefined();
+  const float* Q = optF32(env, info[0], info[1], BH * Tq * dh);
+  const float* K = optF32(env, info[0], info[2], BH * Tk * dh);
+  const float* V = optF32(env, info[0], info[3], BH * Tk * dv);
+  float* O = optF32(env, info[0], info[4], BH * Tq * dv);
+  float* P = optF32(env, info[0], info[5], BH * Tq * Tk);
+  if (!Q || !K || !V || !O || !P) throw Napi::RangeError::New(env, "attnFwd: missing buffer");
+  auto one = [&](int64_t i) {
+    float* Pi = P + i * Tq * Tk;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Tq, Tk, dh, scale, Q + i * Tq * dh, dh, K + i * Tk * dh, dh, 0.0f, Pi, Tk);
+    for (int64_t r = 0; r < Tq; ++r) {
+      float* row = Pi + r * Tk;
+      // Causal: query r sees keys 0..r + (Tk - Tq) (aligned at the end when Tk > Tq).
+      const int64_t n = causal ? std::min<int64_t>(Tk, std::max<int64_t>(0, r + (Tk - Tq) + 1)) : Tk;
+      float mx = -__builtin_inff();
+      for (int64_t j = 0; j < n; ++j) mx = std::max(mx, row[j]);
+      double sum = 0;
+      for (int64_t j = 0; j < n; ++j) {
+        row[j] = expF(row[j] - mx);
+        sum += row[j];
+      }
+      const float s = static_cast<float>(sum);
+      for (int64_t j = 0; j < n; ++j) row[j] = row[j] / s;
+      for (int64_t j = n; j < Tk; ++j) row[j] = 0.0f;
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Tq, dv, Tk, 1.0f, Pi, Tk, V + i * Tk * dv, dv, 0.0f, O + i * Tq * dv, dv);
+  };
+  const int P_ = g_pool.size();
+  if (P_ > 1 && BH > 1 && BH * Tq * Tk * (dh + dv) >= (1 << 16)) {
+    const int64_t tasks = std::min<int64_t>(BH, P_ * 4);
+    g_pool.run(static_cast<int>(tasks), [&](int t) {
+      for (int64_t i = BH * t / tasks; i < BH * (t + 1) / tasks; ++i) one(i);
+    });
+  } else {
+    for (int64_t i = 0; i < BH; ++i) one(i);
+  }
+  return env.Undefined();
+}
+
+// attnBwd(heap, dO, q, k, v, p, dq, dk, dv, BH, Tq, Tk, dh, dv, scale)
+Napi::Value AttnBwd(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  if (info.Length() < 15) throw Napi::TypeError::New(env, "attnBwd: 15 arguments expected");
+  auto num = [&](size_t i) { return info[i].As<Napi::Number>().Int64Value(); };
+  const int64_t BH = num(9), Tq = num(10), Tk = num(11), dh = num(12), dvv = num(13);
+  const float scale = static_cast<float>(info[14].As<Napi::Number>().DoubleValue());
+  if (BH < 0 || Tq <= 0 || Tk <= 0 || dh <= 0 || dvv <= 0) throw Napi::RangeError::New(env, "attnBwd: bad size");
+  if (BH == 0) return env.Undefined();
+  const float* dO = optF32(env, info[0], info[1], BH * Tq * dvv);
+  const float* Q = optF32(env, info[0], info[2], BH * Tq * dh);
+  const float* K = optF32(env, info[0], info[3], BH * Tk * dh);
+  const float* V = optF32(env, info[0], info[4], BH * Tk * dvv);
+  const float* P = optF32(env, info[0], info[5], BH * Tq * Tk);
+  float* dQ = optF32(env, info[0], info[6], BH * Tq * dh);
+  float* dK = optF32(env, info[0], info[7], BH * Tk * dh);
+  float* dV = optF32(env, info[0], info[8], BH * Tk * dvv);
+  if (!dO || !Q || !K || !V || !P || !dQ || !dK || !dV) throw Napi::RangeError::New(env, "attnBwd: missing buffer");
+  auto range = [&](int64_t lo, int64_t hi) {
+    std::vector<float> dS(Tq * Tk);
+    for (int64_t i = lo; i < hi; ++i) {
+      const float* Pi = P + i * Tq * Tk;
+      const float* dOi = dO + i * Tq * dvv;
+      // dV = P^T dO
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Tk, dvv, Tq, 1.0f, Pi, Tk, dOi, dvv, 0.0f, dV + i * Tk * dvv, dvv);
+      // dP = dO V^T, then dS = P * (dP - rowsum(dP * P)) in place
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Tq, Tk, dvv, 1.0f, dOi, dvv, V + i * Tk * dvv, dvv, 0.0f, dS.data(), Tk);
+      for (int64_t r = 0; r < Tq; ++r) {
+        float* row = dS.data() + r * Tk;
+        const float* pr = Pi + r * Tk;
+        double dot = 0;
+        for (int64_t j = 0; j < Tk; ++j) dot += static_cast<double>(row[j]) * pr[j];
+        const float d = static_cast<float>(dot);
+        for (int64_t j = 0; j < Tk; ++j) row[j] = pr[j] * (row[j] - d);
+      }
+      // dQ = scale dS K, dK = scale dS^T Q
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Tq, dh, Tk, scale, dS.data(), Tk, K + i * Tk * dh, dh, 0.0f, dQ + i * Tq * dh, dh);
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Tk, dh, Tq, scale, dS.data(), Tk, Q + i * Tq * dh, dh, 0.0f, dK + i * Tk * dh, dh);
+    }
+  };
+  const int P_ = g_pool.size();
+  if (P_ > 1 && BH > 1 && BH * Tq * Tk * (dh + dvv) >= (1 << 16)) {
+    const int64_t tasks = std::min<int64_t>(BH, P_ * 4);
+    g_pool.run(static_cast<int>(tasks), [&](int t) { range(BH * t / tasks, BH * (t + 1) / tasks); });
+  } else {
+    range(0, BH);
+  }
+  return env.Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   // OpenBLAS reads OPENBLAS_NUM_THREADS (default: the core count) at load;
   // that becomes the pool size, and OpenBLAS itself goes single-threaded.
@@ -962,7 +1069,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   openblas_set_num_threads(1);
   // Bump when the exported functions change: lib/engine/native.ts refuses a
   // stale build (one left behind when a rebuild failed) instead of crashing.
-  exports.Set("abi", Napi::Number::New(env, 5));
+  exports.Set("abi", Napi::Number::New(env, 6));
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("sgemm", Napi::Function::New(env, Sgemm));
@@ -975,6 +1082,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("normBwd", Napi::Function::New(env, NormBwd));
   exports.Set("dytFwd", Napi::Function::New(env, DytFwd));
   exports.Set("dytBwd", Napi::Function::New(env, DytBwd));
+  exports.Set("attnFwd", Napi::Function::New(env, AttnFwd));
+  exports.Set("attnBwd", Napi::Function::New(env, AttnBwd));
   return exports;
 }
 

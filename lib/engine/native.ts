@@ -27,7 +27,7 @@ import * as path from "path";
 import type { EngineProvider } from "./index";
 
 /** native/dyt_native.cc's "abi" export this file was written against. */
-const NATIVE_ABI = 5;
+const NATIVE_ABI = 6;
 
 /** The addon's JS surface (see native/dyt_native.cc). */
 export interface NativeAddon {
@@ -65,6 +65,9 @@ export interface NativeAddon {
   normBwd(heap: ArrayBuffer, kind: number, dy: number, x: number, mean: number, rstd: number, g: number, dx: number, dg: number, db: number, R: number, C: number): void;
   dytFwd(heap: ArrayBuffer, x: number, alpha: number, g: number, b: number, y: number, R: number, C: number): void;
   dytBwd(heap: ArrayBuffer, dy: number, x: number, alpha: number, g: number, dx: number, da: number, dg: number, db: number, R: number, C: number): void;
+  /** Attention core per slice: P = softmax(scale q k^T [causal]), o = P v; BH slices of q [Tq, dh], k [Tk, dh], v [Tk, dv]. */
+  attnFwd(heap: ArrayBuffer, q: number, k: number, v: number, o: number, p: number, BH: number, Tq: number, Tk: number, dh: number, dv: number, scale: number, causal: boolean): void;
+  attnBwd(heap: ArrayBuffer, dO: number, q: number, k: number, v: number, p: number, dq: number, dk: number, dv: number, BH: number, Tq: number, Tk: number, dh: number, dvDim: number, scale: number): void;
 }
 
 let addon: NativeAddon | undefined;
@@ -140,7 +143,7 @@ const offsetOf = (backend: WasmBackendLike, t: tf.TensorInfo) => backend.dataIdM
 const heapOf = (backend: WasmBackendLike) => backend.wasm.HEAPU8.buffer as ArrayBuffer;
 
 /** Counts of kernel calls served natively vs delegated (for tests and the bench). */
-export const nativeStats = { matmul: 0, fusedMatmul: 0, transpose: 0, unary: 0, sum: 0, unpack: 0, delegated: 0, adamw: 0, norm: 0 };
+export const nativeStats = { matmul: 0, fusedMatmul: 0, transpose: 0, unary: 0, sum: 0, unpack: 0, delegated: 0, adamw: 0, norm: 0, attention: 0 };
 
 /**
  * out = op(a) @ op(b) for float32 tensors on the wasm heap, with numpy-style
@@ -426,7 +429,8 @@ const unpackKernel: KernelFn = (args) => {
  */
 const identityKernel: KernelFn = (args) => {
   const { x } = args.inputs as { x: tf.TensorInfo };
-  if (x.dtype === "string") return delegate("Identity", args);
+  // DYT_FUSED=0 also restores the copying Identity: the bench's "native-unfused" is the engine as before.
+  if (x.dtype === "string" || process.env.DYT_FUSED === "0") return delegate("Identity", args);
   args.backend.incRef(x.dataId);
   return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
 };
@@ -453,7 +457,14 @@ const overrides: Record<string, KernelFn> = {
 // viewed as [R, C] with C its last dim. Absent optional inputs pass offset -1.
 
 /** Names of the fused kernels registered on "wasm" while the native engine is active. */
-export const FUSED_KERNELS = { normFwd: "DytLabNormFwd", normBwd: "DytLabNormBwd", dytFwd: "DytLabDytFwd", dytBwd: "DytLabDytBwd" } as const;
+export const FUSED_KERNELS = {
+  normFwd: "DytLabNormFwd",
+  normBwd: "DytLabNormBwd",
+  dytFwd: "DytLabDytFwd",
+  dytBwd: "DytLabDytBwd",
+  attnFwd: "DytLabAttnFwd",
+  attnBwd: "DytLabAttnBwd",
+} as const;
 
 const optOff = (backend: WasmBackendLike, t: tf.TensorInfo | undefined) => (t ? offsetOf(backend, t) : -1);
 const rowsCols = (shape: number[]): [number, number] => {
@@ -511,7 +522,41 @@ const dytBwdKernel: KernelFn = ({ inputs, backend, attrs }) => {
   return [dx, da, ...(dg ? [dg] : []), ...(db ? [db] : [])];
 };
 
+/** Slices, query/key lengths and head dims of q [..., Tq, dh], k [..., Tk, dh], v [..., Tk, dv]. */
+function attnGeometry(q: tf.TensorInfo, k: tf.TensorInfo, v: tf.TensorInfo) {
+  const r = q.shape.length;
+  return { BH: sizeOf(q.shape.slice(0, -2)), Tq: q.shape[r - 2]!, Tk: k.shape[r - 2]!, dh: q.shape[r - 1]!, dv: v.shape[r - 1]! };
+}
+
+/** inputs q, k, v; attrs scale, causal. Outputs [o [..., Tq, dv], p [..., Tq, Tk]]. */
+const attnFwdKernel: KernelFn = ({ inputs, backend, attrs }) => {
+  const { q, k, v } = inputs as Record<string, tf.TensorInfo>;
+  const { scale, causal } = attrs as { scale: number; causal: boolean };
+  const g = attnGeometry(q!, k!, v!);
+  const lead = q!.shape.slice(0, -2);
+  const o = backend.makeOutput([...lead, g.Tq, g.dv], "float32");
+  const p = backend.makeOutput([...lead, g.Tq, g.Tk], "float32");
+  nativeStats.attention++;
+  addon!.attnFwd(heapOf(backend), offsetOf(backend, q!), offsetOf(backend, k!), offsetOf(backend, v!), offsetOf(backend, o), offsetOf(backend, p), g.BH, g.Tq, g.Tk, g.dh, g.dv, scale, !!causal);
+  return [o, p];
+};
+
+/** inputs dy, q, k, v, p; attrs scale. Outputs [dq, dk, dv]. */
+const attnBwdKernel: KernelFn = ({ inputs, backend, attrs }) => {
+  const { dy, q, k, v, p } = inputs as Record<string, tf.TensorInfo>;
+  const { scale } = attrs as { scale: number };
+  const g = attnGeometry(q!, k!, v!);
+  const dq = backend.makeOutput(q!.shape, "float32");
+  const dk = backend.makeOutput(k!.shape, "float32");
+  const dv = backend.makeOutput(v!.shape, "float32");
+  nativeStats.attention++;
+  addon!.attnBwd(heapOf(backend), offsetOf(backend, dy!), offsetOf(backend, q!), offsetOf(backend, k!), offsetOf(backend, v!), offsetOf(backend, p!), offsetOf(backend, dq), offsetOf(backend, dk), offsetOf(backend, dv), g.BH, g.Tq, g.Tk, g.dh, g.dv, scale);
+  return [dq, dk, dv];
+};
+
 const fusedKernels: Record<string, KernelFn> = {
+  [FUSED_KERNELS.attnFwd]: attnFwdKernel,
+  [FUSED_KERNELS.attnBwd]: attnBwdKernel,
   [FUSED_KERNELS.normFwd]: normFwdKernel,
   [FUSED_KERNELS.normBwd]: normBwdKernel,
   [FUSED_KERNELS.dytFwd]: dytFwdKernel,
