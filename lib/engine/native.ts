@@ -1,6 +1,6 @@
 /**
  * The "native" engine: the tfjs wasm backend with its heaviest kernels
- * (BatchMatMul, _FusedMatMul, Transpose, Sum, Unpack, and the transcendental
+ * (BatchMatMul, _FusedMatMul, Transpose, Sum, Unpack, Identity, and the transcendental
  * elementwise ops Exp, Erf, Tanh) replaced by calls into a small
  * N-API addon over the system OpenBLAS (native/dyt_native.cc, built by
  * native/build.sh into native/build/dyt_native.node).
