@@ -16,6 +16,7 @@
  *                    [--steps 10] [--warmup 3] [--cpu-steps 2] [--rounds 1] [--model lab|plain]
  *                    [--no-torch] [--no-profile] [--profile-clock cpu|wall] [--json out.json] [--save DIR]
  *   npm run bench -- --layers [--engines ...] [--save DIR]   (norm layer speed, lib/bench/layers.ts)
+ *   npm run bench -- --ab [--norms ...] [--steps 6]   (native fused vs unfused, alternating steps in one process)
  *
  * native-unfused: the native engine with DYT_FUSED=0 (no fused AdamW / norm
  * kernels), for before/after ratios taken in one run.
@@ -375,6 +376,77 @@ interface LayerTask {
   reps: number;
 }
 
+interface AbTask {
+  kind: "ab";
+  norm: NormKind;
+  steps: number;
+}
+interface AbSide {
+  wallMs: number;
+  cpuMs: number;
+  minWallMs: number;
+  kernelsPerStep: number;
+}
+interface AbResult {
+  norm: string;
+  detail: string;
+  fused: AbSide;
+  unfused: AbSide;
+}
+
+/**
+ * Before/after robust to a loaded machine: one process on the native engine
+ * alternates fused (default) and unfused (DYT_FUSED=0) steps of the same
+ * model, so load drift hits both alike; the order flips every pair.
+ */
+async function runAbTask(t: AbTask): Promise<AbResult> {
+  const info = await initEngine({ engine: "native", quiet: true });
+  const c = BENCH_CONFIG;
+  const model = MODELS.lab(c, t.norm);
+  const opt = model.optimizer();
+  const { x, y } = randomImages(c);
+  const step = () =>
+    tf.tidy(() => {
+      const { grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, model.forward(x)) as tf.Scalar, model.vars);
+      opt.apply(
+        model.vars.map((v) => grads[v.name]),
+        1e-3,
+      );
+    });
+  const prev = process.env.DYT_FUSED;
+  const mode = (fused: boolean) => {
+    if (fused) delete process.env.DYT_FUSED;
+    else process.env.DYT_FUSED = "0";
+  };
+  const side = { fused: { wall: [] as number[], cpu: [] as number[], kernels: 0 }, unfused: { wall: [] as number[], cpu: [] as number[], kernels: 0 } };
+  for (const fused of [true, false]) {
+    mode(fused);
+    step();
+    const p = await tf.profile(() => {
+      step();
+    });
+    side[fused ? "fused" : "unfused"].kernels = p.kernels.filter((k) => k.name !== NESTED).length;
+  }
+  for (let i = 0; i < t.steps; i++)
+    for (const fused of i % 2 ? [false, true] : [true, false]) {
+      mode(fused);
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      step();
+      const s = side[fused ? "fused" : "unfused"];
+      s.wall.push(performance.now() - t0);
+      const cu = process.cpuUsage(c0);
+      s.cpu.push((cu.user + cu.system) / 1000);
+    }
+  if (prev === undefined) delete process.env.DYT_FUSED;
+  else process.env.DYT_FUSED = prev;
+  model.dispose();
+  opt.dispose();
+  tf.dispose([x, y]);
+  const out = (s: typeof side.fused): AbSide => ({ wallMs: median(s.wall), cpuMs: median(s.cpu), minWallMs: Math.min(...s.wall), kernelsPerStep: s.kernels });
+  return { norm: t.norm, detail: info.detail, fused: out(side.fused), unfused: out(side.unfused) };
+}
+
 /** One engine's norm layer timings (lib/bench/layers.ts), in a fresh process. */
 async function runLayerTask(t: LayerTask): Promise<NormLayerBench> {
   await initEngine({ engine: t.engine, quiet: true });
@@ -388,7 +460,7 @@ async function runLayerTask(t: LayerTask): Promise<NormLayerBench> {
 const UNFUSED = "native-unfused";
 type BenchEngine = EngineName | typeof UNFUSED;
 
-function runChild<T>(task: ChildTask | LayerTask, env: NodeJS.ProcessEnv = process.env): T | { error: string } {
+function runChild<T>(task: ChildTask | LayerTask | AbTask, env: NodeJS.ProcessEnv = process.env): T | { error: string } {
   const r = spawnSync(process.execPath, [__filename, "--child", JSON.stringify(task)], { encoding: "utf8", env, maxBuffer: 64 << 20 });
   const line = r.stdout.split("\n").find((l) => l.startsWith("BENCH_RESULT "));
   if (r.status === 0 && line) return JSON.parse(line.slice("BENCH_RESULT ".length)) as T;
@@ -458,6 +530,7 @@ function parseArgs(argv: string[]) {
     torch: true,
     profile: true,
     layers: false,
+    ab: false,
     json: "",
     save: "",
   };
@@ -486,6 +559,7 @@ function parseArgs(argv: string[]) {
     } else if (k === "--no-torch") a.torch = false;
     else if (k === "--no-profile") a.profile = false;
     else if (k === "--layers") a.layers = true;
+    else if (k === "--ab") a.ab = true;
     else if (k === "--json") a.json = v();
     else if (k === "--save") a.save = v();
     else throw new Error(`unknown option ${k} (see the header of scripts/bench.ts)`);
@@ -544,8 +618,8 @@ function saveResults(dir: string, name: string, json: Record<string, unknown>, e
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv[0] === "--child") {
-    const task = JSON.parse(argv[1]!) as ChildTask | LayerTask;
-    const res = task.kind === "layers" ? await runLayerTask(task) : await runStepTask(task);
+    const task = JSON.parse(argv[1]!) as ChildTask | LayerTask | AbTask;
+    const res = task.kind === "layers" ? await runLayerTask(task) : task.kind === "ab" ? await runAbTask(task) : await runStepTask(task);
     console.log("BENCH_RESULT " + JSON.stringify(res));
     return;
   }
@@ -555,6 +629,27 @@ async function main(): Promise<void> {
   const load = os.loadavg();
   console.log(`[bench] ${peak.model}, ${peak.cores} cores @ ${fmt(peak.ghz, 2)} GHz; peak fp32 ~${fmt(peak.gflops, 0)} GFLOP/s (${peak.lanes} lanes x ${peak.fmaUnits} FMA x 2 x cores x GHz${peak.note ? "; " + peak.note : ""})`);
   console.log(`[bench] load average at start: ${load.map((l) => l.toFixed(2)).join(" ")} (${load[0]! > 0.5 ? "others are using the CPU: timings are noisy" : "machine idle"})`);
+
+  if (a.ab) {
+    console.log(`[bench] native fused vs unfused (DYT_FUSED=0), alternating steps in one process; median of ${a.steps} steps each`);
+    console.log(`  ${pad("norm", 10)} ${lpad("fused ms", 9)} ${lpad("unfused", 9)} ${lpad("x", 6)} ${lpad("fused cpu", 10)} ${lpad("unfused", 9)} ${lpad("x", 6)} ${lpad("kernels", 8)} ${lpad("unfused", 8)}`);
+    const abOut: AbResult[] = [];
+    for (const norm of a.norms) {
+      const r = runChild<AbResult>({ kind: "ab", norm, steps: a.steps });
+      if ("error" in r) {
+        console.log(`  ${norm}: unavailable (${r.error})`);
+        continue;
+      }
+      abOut.push(r);
+      const f = r.fused;
+      const u = r.unfused;
+      console.log(
+        `  ${pad(norm, 10)} ${lpad(fmt(f.wallMs), 9)} ${lpad(fmt(u.wallMs), 9)} ${lpad(fmt(f.wallMs / u.wallMs, 2), 6)} ${lpad(fmt(f.cpuMs), 10)} ${lpad(fmt(u.cpuMs), 9)} ${lpad(fmt(f.cpuMs / u.cpuMs, 2), 6)} ${lpad(String(f.kernelsPerStep), 8)} ${lpad(String(u.kernelsPerStep), 8)}`,
+      );
+    }
+    if (a.json) fs.writeFileSync(a.json, JSON.stringify({ date: new Date().toISOString(), load, peak, results: abOut }, null, 1));
+    return;
+  }
 
   if (a.layers) {
     const shapes = NORM_LAYER_SHAPES;
