@@ -21,6 +21,12 @@
 //       y[a, b] = sum_r x[a, r, b] (double accumulation).
 //   copyRows(buf, xOff, yOff, rows, cols, srcStride, dstStride)
 //       strided row copy (slices, unstack).
+//   adamw(buf, table, hyper)
+//       one AdamW update of every parameter (see AdamW below).
+//   normFwd / normBwd (LayerNorm, RMSNorm), dytFwd / dytBwd (DyT, tanh)
+//       fused channels-last norm layers, forward and backward in one pass.
+//   attnFwd / attnBwd
+//       fused attention core softmax(scale Q K^T [+ causal mask]) V and its gradient.
 #include <napi.h>
 #include <cblas.h>
 
@@ -621,6 +627,441 @@ Napi::Value Transpose(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// ---------------------------------------------------------------------------
+// Fused AdamW over every parameter in one call (lib/train/adamw.ts).
+//
+// table: Float64Array, 9 numbers per parameter:
+//   wIn, wOut, g, mIn, mOut, vIn, vOut (byte offsets into the heap), n, decay (0/1)
+// Out offsets equal the in offsets for an in-place update; the JS side gives a
+// fresh buffer when a tensor shares its data. hyper: Float64Array
+//   [beta1, beta2, eps, lr, weightDecay, bc1, bc2].
+// Every operation is done in float32 in the order of the unfused tfjs ops
+// (m*b1 + g*(1-b1); v*b2 + g^2*(1-b2); w*(1-lr*wd); (m/bc1)/(sqrt(v/bc2)+eps);
+// w - upd*lr), each constant rounded to float32 as a tfjs scalar is, and no
+// FMA contraction (ISO C++ mode), so the result is bit-identical to them.
+struct AdamWConst {
+  float b1, omb1, b2, omb2, eps, lr, decayMul, bc1, bc2;
+};
+
+DYT_CLONES void adamwSpan(const float* __restrict w, float* wo, const float* __restrict g, const float* m, float* mo, const float* v,
+                          float* vo, int64_t n, bool decay, const AdamWConst& c) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float gi = g[i];
+    const float mi = m[i] * c.b1 + gi * c.omb1;
+    const float vi = v[i] * c.b2 + (gi * gi) * c.omb2;
+    float wi = w[i];
+    if (decay) wi = wi * c.decayMul;
+    const float upd = (mi / c.bc1) / (__builtin_sqrtf(vi / c.bc2) + c.eps);
+    mo[i] = mi;
+    vo[i] = vi;
+    wo[i] = wi - upd * c.lr;
+  }
+}
+
+Napi::Value AdamW(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  if (info.Length() < 3 || !info[1].IsTypedArray() || !info[2].IsTypedArray())
+    throw Napi::TypeError::New(env, "adamw(heap, table: Float64Array, hyper: Float64Array) expected");
+  auto tab = info[1].As<Napi::Float64Array>();
+  auto hyp = info[2].As<Napi::Float64Array>();
+  if (tab.ElementLength() % 9 != 0 || hyp.ElementLength() < 7) throw Napi::RangeError::New(env, "adamw: table of 9 per param, 7 hyper");
+  const double* t = tab.Data();
+  const double* h = hyp.Data();
+  AdamWConst c;
+  c.b1 = static_cast<float>(h[0]);
+  c.omb1 = static_cast<float>(1.0 - h[0]);
+  c.b2 = static_cast<float>(h[1]);
+  c.omb2 = static_cast<float>(1.0 - h[1]);
+  c.eps = static_cast<float>(h[2]);
+  c.lr = static_cast<float>(h[3]);
+  c.decayMul = static_cast<float>(1.0 - h[3] * h[4]);
+  c.bc1 = static_cast<float>(h[5]);
+  c.bc2 = static_cast<float>(h[6]);
+  struct Span {
+    const float *w, *g, *m, *v;
+    float *wo, *mo, *vo;
+    int64_t n;
+    bool decay;
+  };
+  std::vector<Span> spans;
+  const size_t P = tab.ElementLength() / 9;
+  // Chunks of at most 16K floats so the pool balances a few big matrices and many small vectors.
+  constexpr int64_t kChunk = 16384;
+  int64_t total = 0;
+  for (size_t p = 0; p < P; ++p) {
+    const double* r = t + 9 * p;
+    const int64_t n = static_cast<int64_t>(r[7]);
+    if (n < 0) throw Napi::RangeError::New(env, "adamw: negative size");
+    if (n == 0) continue;
+    for (int k = 0; k < 7; ++k)
+      if (r[k] < 0) throw Napi::RangeError::New(env, "adamw: negative offset");
+    auto at = [&](int k) { return heapF32(env, info[0], static_cast<size_t>(r[k]), n); };
+    float *w = at(0), *wo = at(1), *g = at(2), *m = at(3), *mo = at(4), *v = at(5), *vo = at(6);
+    for (int64_t lo = 0; lo < n; lo += kChunk) {
+      const int64_t len = std::min(kChunk, n - lo);
+      spans.push_back({w + lo, g + lo, m + lo, v + lo, wo + lo, mo + lo, vo + lo, len, r[8] != 0});
+    }
+    total += n;
+  }
+  auto body = [&](size_t i) {
+    const Span& s = spans[i];
+    adamwSpan(s.w, s.wo, s.g, s.m, s.mo, s.v, s.vo, s.n, s.decay, c);
+  };
+  if (g_pool.size() > 1 && total >= (1 << 17) && spans.size() > 1) {
+    g_pool.run(static_cast<int>(spans.size()), [&](int i) { body(static_cast<size_t>(i)); });
+  } else {
+    for (size_t i = 0; i < spans.size(); ++i) body(i);
+  }
+  return env.Undefined();
+}
+
+// ---------------------------------------------------------------------------
+// Fused channels-last norms over x viewed as [R, C] (lib/ops/fused-norm.ts).
+// Forward: one pass per row (statistics in double, the output in float32 in
+// the order of the unfused ops). Backward: one pass per row giving dx, with
+// the parameter gradients (dgamma, dbeta, dalpha) accumulated in double per
+// block of kRowBlock rows and summed over blocks in a fixed order, so results
+// do not depend on the thread count.
+constexpr int64_t kRowBlock = 64;
+
+// Optional heap pointer: a negative offset means "absent".
+float* optF32(const Napi::Env& env, const Napi::Value& heap, const Napi::Value& off, size_t count) {
+  const double o = off.As<Napi::Number>().DoubleValue();
+  if (o < 0) return nullptr;
+  return heapF32(env, heap, static_cast<size_t>(o), count);
+}
+
+// Run body(block) over ceil(R / kRowBlock) blocks on the pool when the tensor is big enough.
+template <class F>
+void overRowBlocks(int64_t R, int64_t C, F&& body) {
+  const int64_t blocks = (R + kRowBlock - 1) / kRowBlock;
+  if (g_pool.size() > 1 && R * C >= (1 << 15) && blocks > 1) {
+    g_pool.run(static_cast<int>(blocks), [&](int b) { body(static_cast<int64_t>(b)); });
+  } else {
+    for (int64_t b = 0; b < blocks; ++b) body(b);
+  }
+}
+
+// Parameter gradients: per-block double partials, summed in block order.
+struct ParamAcc {
+  int64_t blocks, C;
+  std::vector<double> dg, db, da;
+  ParamAcc(int64_t R, int64_t C_, bool g, bool b, bool a)
+      : blocks((R + kRowBlock - 1) / kRowBlock), C(C_), dg(g ? blocks * C_ : 0, 0.0), db(b ? blocks * C_ : 0, 0.0), da(a ? blocks : 0, 0.0) {}
+  void finish(float* dgOut, float* dbOut, float* daOut) const {
+    if (dgOut)
+      for (int64_t c = 0; c < C; ++c) {
+        double s = 0;
+        for (int64_t k = 0; k < blocks; ++k) s += dg[k * C + c];
+        dgOut[c] = static_cast<float>(s);
+      }
+    if (dbOut)
+      for (int64_t c = 0; c < C; ++c) {
+        double s = 0;
+        for (int64_t k = 0; k < blocks; ++k) s += db[k * C + c];
+        dbOut[c] = static_cast<float>(s);
+      }
+    if (daOut) {
+      double s = 0;
+      for (int64_t k = 0; k < blocks; ++k) s += da[k];
+      daOut[0] = static_cast<float>(s);
+    }
+  }
+};
+
+// kind: 0 layernorm, 1 rmsnorm.
+// normFwd(heap, kind, x, gamma|-1, beta|-1, y, mean|-1, rstd, R, C, eps)
+Napi::Value NormFwd(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  if (info.Length() < 11) throw Napi::TypeError::New(env, "normFwd: 11 arguments expected");
+  const int kind = info[1].As<Napi::Number>().Int32Value();
+  const int64_t R = info[8].As<Napi::Number>().Int64Value(), C = info[9].As<Napi::Number>().Int64Value();
+  const double eps = info[10].As<Napi::Number>().DoubleValue();
+  if (R < 0 || C <= 0 || (kind != 0 && kind != 1)) throw Napi::RangeError::New(env, "normFwd: bad kind or size");
+  if (R == 0) return env.Undefined();
+  const float* x = optF32(env, info[0], info[2], R * C);
+  const float* g = optF32(env, info[0], info[3], C);
+  const float* b = optF32(env, info[0], info[4], C);
+  float* y = optF32(env, info[0], info[5], R * C);
+  float* mean = optF32(env, info[0], info[6], R);
+  float* rstd = optF32(env, info[0], info[7], R);
+  if (!x || !y || !rstd || (kind == 0 && !mean)) throw Napi::RangeError::New(env, "normFwd: missing buffer");
+  const float epsF = static_cast<float>(eps);
+  overRowBlocks(R, C, [&](int64_t blk) {
+    const int64_t r1 = std::min(R, (blk + 1) * kRowBlock);
+    for (int64_t r = blk * kRowBlock; r < r1; ++r) {
+      const float* xr = x + r * C;
+      float* yr = y + r * C;
+      float mu = 0.0f;
+      if (kind == 0) {
+        double s = 0;
+        for (int64_t c = 0; c < C; ++c) s += xr[c];
+        mu = static_cast<float>(s / C);
+        mean[r] = mu;
+      }
+      double q = 0;
+      for (int64_t c = 0; c < C; ++c) {
+        const float d = xr[c] - mu;
+        q += static_cast<double>(d) * d;
+      }
+      const float rs = 1.0f / __builtin_sqrtf(static_cast<float>(q / C) + epsF);
+      rstd[r] = rs;
+      for (int64_t c = 0; c < C; ++c) {
+        float v = (xr[c] - mu) * rs;
+        if (g) v = v * g[c];
+        if (b) v = v + b[c];
+        yr[c] = v;
+      }
+    }
+  });
+  return env.Undefined();
+}
+
+// normBwd(heap, kind, dy, x, mean|-1, rstd, gamma|-1, dx, dgamma|-1, dbeta|-1, R, C)
+//   layernorm: dx = rstd * (dxh - mean(dxh) - xhat * mean(dxh * xhat)), dxh = dy * gamma
+//   rmsnorm:   dx = rstd * (dxh - xhat * mean(dxh * xhat))
+Napi::Value NormBwd(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  if (info.Length() < 12) throw Napi::TypeError::New(env, "normBwd: 12 arguments expected");
+  const int kind = info[1].As<Napi::Number>().Int32Value();
+  const int64_t R = info[10].As<Napi::Number>().Int64Value(), C = info[11].As<Napi::Number>().Int64Value();
+  if (R < 0 || C <= 0 || (kind != 0 && kind != 1)) throw Napi::RangeError::New(env, "normBwd: bad kind or size");
+  float* dg = optF32(env, info[0], info[8], C);
+  float* db = optF32(env, info[0], info[9], C);
+  if (R == 0) {
+    if (dg) std::fill(dg, dg + C, 0.0f);
+    if (db) std::fill(db, db + C, 0.0f);
+    return env.Undefined();
+  }
+  const float* dy = optF32(env, info[0], info[2], R * C);
+  const float* x = optF32(env, info[0], info[3], R * C);
+  const float* mean = optF32(env, info[0], info[4], R);
+  const float* rstd = optF32(env, info[0], info[5], R);
+  const float* g = optF32(env, info[0], info[6], C);
+  float* dx = optF32(env, info[0], info[7], R * C);
+  if (!dy || !x || !rstd || !dx || (kind == 0 && !mean)) throw Napi::RangeError::New(env, "normBwd: missing buffer");
+  ParamAcc acc(R, C, dg != nullptr, db != nullptr, false);
+  overRowBlocks(R, C, [&](int64_t blk) {
+    std::vector<float> xh(C), dh(C);
+    double* pg = dg ? acc.dg.data() + blk * C : nullptr;
+    double* pb = db ? acc.db.data() + blk * C : nullptr;
+    const int64_t r1 = std::min(R, (blk + 1) * kRowBlock);
+    for (int64_t r = blk * kRowBlock; r < r1; ++r) {
+      const float* xr = x + r * C;
+      const float* dyr = dy + r * C;
+      const float mu = kind == 0 ? mean[r] : 0.0f;
+      const float rs = rstd[r];
+      double s1 = 0, s2 = 0;
+      for (int64_t c = 0; c < C; ++c) {
+        xh[c] = (xr[c] - mu) * rs;
+        dh[c] = g ? dyr[c] * g[c] : dyr[c];
+        s1 += dh[c];
+        s2 += static_cast<double>(dh[c]) * xh[c];
+        if (pg) pg[c] += static_cast<double>(dyr[c]) * xh[c];
+        if (pb) pb[c] += dyr[c];
+      }
+      const float m1 = kind == 0 ? static_cast<float>(s1 / C) : 0.0f;
+      const float m2 = static_cast<float>(s2 / C);
+      float* dxr = dx + r * C;
+      for (int64_t c = 0; c < C; ++c) dxr[c] = rs * ((dh[c] - m1) - xh[c] * m2);
+    }
+  });
+  acc.finish(dg, db, nullptr);
+  return env.Undefined();
+}
+
+DYT_CLONES void tanhScaled(const float* __restrict x, float a, float* __restrict t, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) t[i] = tanhF(x[i] * a);
+}
+
+// dytFwd(heap, x, alpha, gamma|-1, beta|-1, y, R, C): y = tanh(alpha * x) * gamma + beta
+Napi::Value DytFwd(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  if (info.Length() < 8) throw Napi::TypeError::New(env, "dytFwd: 8 arguments expected");
+  const int64_t R = info[6].As<Napi::Number>().Int64Value(), C = info[7].As<Napi::Number>().Int64Value();
+  if (R < 0 || C <= 0) throw Napi::RangeError::New(env, "dytFwd: bad size");
+  if (R == 0) return env.Undefined();
+  const float* x = optF32(env, info[0], info[1], R * C);
+  const float* al = optF32(env, info[0], info[2], 1);
+  const float* g = optF32(env, info[0], info[3], C);
+  const float* b = optF32(env, info[0], info[4], C);
+  float* y = optF32(env, info[0], info[5], R * C);
+  if (!x || !al || !y) throw Napi::RangeError::New(env, "dytFwd: missing buffer");
+  const float a = al[0];
+  overRowBlocks(R, C, [&](int64_t blk) {
+    const int64_t r0 = blk * kRowBlock, r1 = std::min(R, r0 + kRowBlock);
+    float* yb = y + r0 * C;
+    tanhScaled(x + r0 * C, a, yb, (r1 - r0) * C);
+    if (g || b)
+      for (int64_t r = r0; r < r1; ++r) {
+        float* yr = y + r * C;
+        if (g)
+          for (int64_t c = 0; c < C; ++c) yr[c] = yr[c] * g[c];
+        if (b)
+          for (int64_t c = 0; c < C; ++c) yr[c] = yr[c] + b[c];
+      }
+  });
+  return env.Undefined();
+}
+
+// dytBwd(heap, dy, x, alpha, gamma|-1, dx, dalpha, dgamma|-1, dbeta|-1, R, C)
+//   t = tanh(alpha x), dz = dy * gamma * (1 - t^2): dx = alpha dz, dalpha = sum(dz x),
+//   dgamma = sum(dy t), dbeta = sum(dy).
+Napi::Value DytBwd(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  if (info.Length() < 11) throw Napi::TypeError::New(env, "dytBwd: 11 arguments expected");
+  const int64_t R = info[9].As<Napi::Number>().Int64Value(), C = info[10].As<Napi::Number>().Int64Value();
+  if (R < 0 || C <= 0) throw Napi::RangeError::New(env, "dytBwd: bad size");
+  float* da = optF32(env, info[0], info[6], 1);
+  float* dg = optF32(env, info[0], info[7], C);
+  float* db = optF32(env, info[0], info[8], C);
+  if (!da) throw Napi::RangeError::New(env, "dytBwd: missing dalpha");
+  if (R == 0) {
+    da[0] = 0.0f;
+    if (dg) std::fill(dg, dg + C, 0.0f);
+    if (db) std::fill(db, db + C, 0.0f);
+    return env.Undefined();
+  }
+  const float* dy = optF32(env, info[0], info[1], R * C);
+  const float* x = optF32(env, info[0], info[2], R * C);
+  const float* al = optF32(env, info[0], info[3], 1);
+  const float* g = optF32(env, info[0], info[4], C);
+  float* dx = optF32(env, info[0], info[5], R * C);
+  if (!dy || !x || !al || !dx) throw Napi::RangeError::New(env, "dytBwd: missing buffer");
+  const float a = al[0];
+  ParamAcc acc(R, C, dg != nullptr, db != nullptr, true);
+  overRowBlocks(R, C, [&](int64_t blk) {
+    const int64_t r0 = blk * kRowBlock, r1 = std::min(R, r0 + kRowBlock);
+    std::vector<float> t((r1 - r0) * C);
+    tanhScaled(x + r0 * C, a, t.data(), (r1 - r0) * C);
+    double* pg = dg ? acc.dg.data() + blk * C : nullptr;
+    double* pb = db ? acc.db.data() + blk * C : nullptr;
+    double sa = 0;
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* tr = t.data() + (r - r0) * C;
+      const float* dyr = dy + r * C;
+      const float* xr = x + r * C;
+      float* dxr = dx + r * C;
+      for (int64_t c = 0; c < C; ++c) {
+        const float dt = g ? dyr[c] * g[c] : dyr[c];
+        const float dz = dt * (1.0f - tr[c] * tr[c]);
+        dxr[c] = dz * a;
+        sa += static_cast<double>(dz) * xr[c];
+        if (pg) pg[c] += static_cast<double>(dyr[c]) * tr[c];
+        if (pb) pb[c] += dyr[c];
+      }
+    }
+    acc.da[blk] = sa;
+  });
+  acc.finish(dg, db, da);
+  return env.Undefined();
+}
+
+// ---------------------------------------------------------------------------
+// Fused attention core (lib/ops/fused-attention.ts), per (batch*head) slice:
+//   S = scale * Q K^T (+ causal mask: S[i, j] = -inf for j > i), P = softmax_rows(S), O = P V
+// Q [Tq, dh], K [Tk, dh], V [Tk, dv], all contiguous per slice. Backward:
+//   dP = dO V^T, dS = P * (dP - rowsum(dP * P)), dQ = scale dS K, dK = scale dS^T Q, dV = P^T dO.
+// Slices are spread over the pool; each product is one single-threaded sgemm.
+
+// attnFwd(heap, q, k, v, o, p, BH, Tq, Tk, dh, dv, scale, causal)
+Napi::Value AttnFwd(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  if (info.Length() < 13) throw Napi::TypeError::New(env, "attnFwd: 13 arguments expected");
+  auto num = [&](size_t i) { return info[i].As<Napi::Number>().Int64Value(); };
+  const int64_t BH = num(6), Tq = num(7), Tk = num(8), dh = num(9), dv = num(10);
+  const float scale = static_cast<float>(info[11].As<Napi::Number>().DoubleValue());
+  const bool causal = info[12].ToBoolean();
+  if (BH < 0 || Tq <= 0 || Tk <= 0 || dh <= 0 || dv <= 0) throw Napi::RangeError::New(env, "attnFwd: bad size");
+  if (BH == 0) return env.Undefined();
+  const float* Q = optF32(env, info[0], info[1], BH * Tq * dh);
+  const float* K = optF32(env, info[0], info[2], BH * Tk * dh);
+  const float* V = optF32(env, info[0], info[3], BH * Tk * dv);
+  float* O = optF32(env, info[0], info[4], BH * Tq * dv);
+  float* P = optF32(env, info[0], info[5], BH * Tq * Tk);
+  if (!Q || !K || !V || !O || !P) throw Napi::RangeError::New(env, "attnFwd: missing buffer");
+  auto one = [&](int64_t i) {
+    float* Pi = P + i * Tq * Tk;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Tq, Tk, dh, scale, Q + i * Tq * dh, dh, K + i * Tk * dh, dh, 0.0f, Pi, Tk);
+    for (int64_t r = 0; r < Tq; ++r) {
+      float* row = Pi + r * Tk;
+      // Causal: query r sees keys 0..r + (Tk - Tq) (aligned at the end when Tk > Tq).
+      const int64_t n = causal ? std::min<int64_t>(Tk, std::max<int64_t>(0, r + (Tk - Tq) + 1)) : Tk;
+      float mx = -__builtin_inff();
+      for (int64_t j = 0; j < n; ++j) mx = std::max(mx, row[j]);
+      double sum = 0;
+      for (int64_t j = 0; j < n; ++j) {
+        row[j] = expF(row[j] - mx);
+        sum += row[j];
+      }
+      const float s = static_cast<float>(sum);
+      for (int64_t j = 0; j < n; ++j) row[j] = row[j] / s;
+      for (int64_t j = n; j < Tk; ++j) row[j] = 0.0f;
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Tq, dv, Tk, 1.0f, Pi, Tk, V + i * Tk * dv, dv, 0.0f, O + i * Tq * dv, dv);
+  };
+  const int P_ = g_pool.size();
+  if (P_ > 1 && BH > 1 && BH * Tq * Tk * (dh + dv) >= (1 << 16)) {
+    const int64_t tasks = std::min<int64_t>(BH, P_ * 4);
+    g_pool.run(static_cast<int>(tasks), [&](int t) {
+      for (int64_t i = BH * t / tasks; i < BH * (t + 1) / tasks; ++i) one(i);
+    });
+  } else {
+    for (int64_t i = 0; i < BH; ++i) one(i);
+  }
+  return env.Undefined();
+}
+
+// attnBwd(heap, dO, q, k, v, p, dq, dk, dv, BH, Tq, Tk, dh, dv, scale)
+Napi::Value AttnBwd(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  if (info.Length() < 15) throw Napi::TypeError::New(env, "attnBwd: 15 arguments expected");
+  auto num = [&](size_t i) { return info[i].As<Napi::Number>().Int64Value(); };
+  const int64_t BH = num(9), Tq = num(10), Tk = num(11), dh = num(12), dvv = num(13);
+  const float scale = static_cast<float>(info[14].As<Napi::Number>().DoubleValue());
+  if (BH < 0 || Tq <= 0 || Tk <= 0 || dh <= 0 || dvv <= 0) throw Napi::RangeError::New(env, "attnBwd: bad size");
+  if (BH == 0) return env.Undefined();
+  const float* dO = optF32(env, info[0], info[1], BH * Tq * dvv);
+  const float* Q = optF32(env, info[0], info[2], BH * Tq * dh);
+  const float* K = optF32(env, info[0], info[3], BH * Tk * dh);
+  const float* V = optF32(env, info[0], info[4], BH * Tk * dvv);
+  const float* P = optF32(env, info[0], info[5], BH * Tq * Tk);
+  float* dQ = optF32(env, info[0], info[6], BH * Tq * dh);
+  float* dK = optF32(env, info[0], info[7], BH * Tk * dh);
+  float* dV = optF32(env, info[0], info[8], BH * Tk * dvv);
+  if (!dO || !Q || !K || !V || !P || !dQ || !dK || !dV) throw Napi::RangeError::New(env, "attnBwd: missing buffer");
+  auto range = [&](int64_t lo, int64_t hi) {
+    std::vector<float> dS(Tq * Tk);
+    for (int64_t i = lo; i < hi; ++i) {
+      const float* Pi = P + i * Tq * Tk;
+      const float* dOi = dO + i * Tq * dvv;
+      // dV = P^T dO
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Tk, dvv, Tq, 1.0f, Pi, Tk, dOi, dvv, 0.0f, dV + i * Tk * dvv, dvv);
+      // dP = dO V^T, then dS = P * (dP - rowsum(dP * P)) in place
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Tq, Tk, dvv, 1.0f, dOi, dvv, V + i * Tk * dvv, dvv, 0.0f, dS.data(), Tk);
+      for (int64_t r = 0; r < Tq; ++r) {
+        float* row = dS.data() + r * Tk;
+        const float* pr = Pi + r * Tk;
+        double dot = 0;
+        for (int64_t j = 0; j < Tk; ++j) dot += static_cast<double>(row[j]) * pr[j];
+        const float d = static_cast<float>(dot);
+        for (int64_t j = 0; j < Tk; ++j) row[j] = pr[j] * (row[j] - d);
+      }
+      // dQ = scale dS K, dK = scale dS^T Q
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Tq, dh, Tk, scale, dS.data(), Tk, K + i * Tk * dh, dh, 0.0f, dQ + i * Tq * dh, dh);
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Tk, dh, Tq, scale, dS.data(), Tk, Q + i * Tq * dh, dh, 0.0f, dK + i * Tk * dh, dh);
+    }
+  };
+  const int P_ = g_pool.size();
+  if (P_ > 1 && BH > 1 && BH * Tq * Tk * (dh + dvv) >= (1 << 16)) {
+    const int64_t tasks = std::min<int64_t>(BH, P_ * 4);
+    g_pool.run(static_cast<int>(tasks), [&](int t) { range(BH * t / tasks, BH * (t + 1) / tasks); });
+  } else {
+    range(0, BH);
+  }
+  return env.Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   // OpenBLAS reads OPENBLAS_NUM_THREADS (default: the core count) at load;
   // that becomes the pool size, and OpenBLAS itself goes single-threaded.
@@ -628,7 +1069,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   openblas_set_num_threads(1);
   // Bump when the exported functions change: lib/engine/native.ts refuses a
   // stale build (one left behind when a rebuild failed) instead of crashing.
-  exports.Set("abi", Napi::Number::New(env, 4));
+  exports.Set("abi", Napi::Number::New(env, 6));
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("sgemm", Napi::Function::New(env, Sgemm));
@@ -636,6 +1077,13 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("unary", Napi::Function::New(env, Unary));
   exports.Set("sum", Napi::Function::New(env, SumReduce));
   exports.Set("copyRows", Napi::Function::New(env, CopyRows));
+  exports.Set("adamw", Napi::Function::New(env, AdamW));
+  exports.Set("normFwd", Napi::Function::New(env, NormFwd));
+  exports.Set("normBwd", Napi::Function::New(env, NormBwd));
+  exports.Set("dytFwd", Napi::Function::New(env, DytFwd));
+  exports.Set("dytBwd", Napi::Function::New(env, DytBwd));
+  exports.Set("attnFwd", Napi::Function::New(env, AttnFwd));
+  exports.Set("attnBwd", Napi::Function::New(env, AttnBwd));
   return exports;
 }
 

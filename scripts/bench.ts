@@ -12,10 +12,18 @@
  * --warmup steps, the matmul GFLOP/s that implies, and the share of the
  * machine's peak (see cpuPeak()).
  *
- *   npm run bench -- [--engines native,wasm,cpu] [--norms layernorm,dyt]
+ *   npm run bench -- [--engines native,native-unfused,wasm,cpu] [--norms layernorm,dyt]
  *                    [--steps 10] [--warmup 3] [--cpu-steps 2] [--rounds 1] [--model lab|plain]
  *                    [--no-torch] [--no-profile] [--profile-clock cpu|wall] [--json out.json] [--save DIR]
  *   npm run bench -- --layers [--engines ...] [--save DIR]   (norm layer speed, lib/bench/layers.ts)
+ *   npm run bench -- --ab [--norms ...] [--steps 6]   (native fused vs unfused, alternating steps in one process)
+ *
+ * native-unfused: the native engine with DYT_FUSED=0 (no fused AdamW / norm
+ * kernels), for before/after ratios taken in one run.
+ * Memory: rss MB is the child's peak resident set (whole process, all
+ * steps); tensors is tf.memory().numTensors after each timed step (max; flat
+ * when nothing leaks); MB/step the wasm heap's or cpu backend's bytes held
+ * by live tensors at the end of a step (tf.memory().numBytes).
  *
  * --save DIR writes DIR/step.json (or DIR/layers.json with --layers), with
  * provenance (commit, dirty flag, engines, tfjs, node, CPU, load, date),
@@ -246,6 +254,10 @@ interface StepResult {
   /** Process CPU time (all threads) of each timed step. */
   cpuMs: number[];
   loss: number;
+  /** Peak resident set of the child (MB), live tensors after a step (max over steps), bytes held by them (MB). */
+  rssMB?: number;
+  tensors?: number;
+  tensorMB?: number;
   profile?: { stepMs: number; kernelMs: number; nestedMs: number; kernels: KernelRow[]; shapes: KernelRow[] };
   /** Median of each round (parent only). */
   roundMs?: number[];
@@ -285,15 +297,19 @@ async function runStepTask(t: ChildTask): Promise<StepResult> {
   for (let i = 0; i < t.warmup; i++) step();
   const stepsMs: number[] = [];
   const cpuMs: number[] = [];
+  let tensors = 0;
+  let tensorMB = 0;
   for (let i = 0; i < t.steps; i++) {
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     step();
     stepsMs.push(performance.now() - t0);
+    tensors = Math.max(tensors, tf.memory().numTensors);
+    tensorMB = Math.max(tensorMB, tf.memory().numBytes / 2 ** 20);
     const c = process.cpuUsage(c0);
     cpuMs.push((c.user + c.system) / 1000);
   }
-  const res: StepResult = { engine: info.name, detail: info.detail, norm: t.norm, model: t.model, msPerStep: median(stepsMs), stepsMs, cpuMs, loss };
+  const res: StepResult = { engine: info.name, detail: info.detail, norm: t.norm, model: t.model, msPerStep: median(stepsMs), stepsMs, cpuMs, loss, tensors, tensorMB };
   if (t.profile) {
     if (t.profileClock === "cpu") {
       // Per-kernel process CPU time (all threads) instead of wall time: robust
@@ -341,6 +357,7 @@ async function runStepTask(t: ChildTask): Promise<StepResult> {
   model.dispose();
   opt.dispose();
   tf.dispose([x, y]);
+  res.rssMB = process.resourceUsage().maxRSS / 1024;
   return res;
 }
 
@@ -359,6 +376,77 @@ interface LayerTask {
   reps: number;
 }
 
+interface AbTask {
+  kind: "ab";
+  norm: NormKind;
+  steps: number;
+}
+interface AbSide {
+  wallMs: number;
+  cpuMs: number;
+  minWallMs: number;
+  kernelsPerStep: number;
+}
+interface AbResult {
+  norm: string;
+  detail: string;
+  fused: AbSide;
+  unfused: AbSide;
+}
+
+/**
+ * Before/after robust to a loaded machine: one process on the native engine
+ * alternates fused (default) and unfused (DYT_FUSED=0) steps of the same
+ * model, so load drift hits both alike; the order flips every pair.
+ */
+async function runAbTask(t: AbTask): Promise<AbResult> {
+  const info = await initEngine({ engine: "native", quiet: true });
+  const c = BENCH_CONFIG;
+  const model = MODELS.lab(c, t.norm);
+  const opt = model.optimizer();
+  const { x, y } = randomImages(c);
+  const step = () =>
+    tf.tidy(() => {
+      const { grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, model.forward(x)) as tf.Scalar, model.vars);
+      opt.apply(
+        model.vars.map((v) => grads[v.name]),
+        1e-3,
+      );
+    });
+  const prev = process.env.DYT_FUSED;
+  const mode = (fused: boolean) => {
+    if (fused) delete process.env.DYT_FUSED;
+    else process.env.DYT_FUSED = "0";
+  };
+  const side = { fused: { wall: [] as number[], cpu: [] as number[], kernels: 0 }, unfused: { wall: [] as number[], cpu: [] as number[], kernels: 0 } };
+  for (const fused of [true, false]) {
+    mode(fused);
+    step();
+    const p = await tf.profile(() => {
+      step();
+    });
+    side[fused ? "fused" : "unfused"].kernels = p.kernels.filter((k) => k.name !== NESTED).length;
+  }
+  for (let i = 0; i < t.steps; i++)
+    for (const fused of i % 2 ? [false, true] : [true, false]) {
+      mode(fused);
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      step();
+      const s = side[fused ? "fused" : "unfused"];
+      s.wall.push(performance.now() - t0);
+      const cu = process.cpuUsage(c0);
+      s.cpu.push((cu.user + cu.system) / 1000);
+    }
+  if (prev === undefined) delete process.env.DYT_FUSED;
+  else process.env.DYT_FUSED = prev;
+  model.dispose();
+  opt.dispose();
+  tf.dispose([x, y]);
+  const out = (s: typeof side.fused): AbSide => ({ wallMs: median(s.wall), cpuMs: median(s.cpu), minWallMs: Math.min(...s.wall), kernelsPerStep: s.kernels });
+  return { norm: t.norm, detail: info.detail, fused: out(side.fused), unfused: out(side.unfused) };
+}
+
 /** One engine's norm layer timings (lib/bench/layers.ts), in a fresh process. */
 async function runLayerTask(t: LayerTask): Promise<NormLayerBench> {
   await initEngine({ engine: t.engine, quiet: true });
@@ -368,7 +456,11 @@ async function runLayerTask(t: LayerTask): Promise<NormLayerBench> {
 // ---------------------------------------------------------------------------
 // Parent: run the children, PyTorch, print the report.
 
-function runChild<T>(task: ChildTask | LayerTask, env: NodeJS.ProcessEnv = process.env): T | { error: string } {
+/** The native engine with its fused kernels off (DYT_FUSED=0): the "before" of a before/after in one run. */
+const UNFUSED = "native-unfused";
+type BenchEngine = EngineName | typeof UNFUSED;
+
+function runChild<T>(task: ChildTask | LayerTask | AbTask, env: NodeJS.ProcessEnv = process.env): T | { error: string } {
   const r = spawnSync(process.execPath, [__filename, "--child", JSON.stringify(task)], { encoding: "utf8", env, maxBuffer: 64 << 20 });
   const line = r.stdout.split("\n").find((l) => l.startsWith("BENCH_RESULT "));
   if (r.status === 0 && line) return JSON.parse(line.slice("BENCH_RESULT ".length)) as T;
@@ -427,7 +519,7 @@ function runTorch(norm: NormKind, threads: number, steps: number, warmup: number
 
 function parseArgs(argv: string[]) {
   const a = {
-    engines: ["native", "wasm", "cpu"] as EngineName[],
+    engines: ["native", "wasm", "cpu"] as BenchEngine[],
     norms: ["layernorm", "dyt"] as NormKind[],
     steps: 10,
     warmup: 3,
@@ -438,6 +530,7 @@ function parseArgs(argv: string[]) {
     torch: true,
     profile: true,
     layers: false,
+    ab: false,
     json: "",
     save: "",
   };
@@ -448,7 +541,7 @@ function parseArgs(argv: string[]) {
       if (x === undefined) throw new Error(`${k} needs a value`);
       return x;
     };
-    if (k === "--engines") a.engines = v().split(",") as EngineName[];
+    if (k === "--engines") a.engines = v().split(",") as BenchEngine[];
     else if (k === "--norms") a.norms = v().split(",") as NormKind[];
     else if (k === "--steps") a.steps = Number(v());
     else if (k === "--warmup") a.warmup = Number(v());
@@ -466,6 +559,7 @@ function parseArgs(argv: string[]) {
     } else if (k === "--no-torch") a.torch = false;
     else if (k === "--no-profile") a.profile = false;
     else if (k === "--layers") a.layers = true;
+    else if (k === "--ab") a.ab = true;
     else if (k === "--json") a.json = v();
     else if (k === "--save") a.save = v();
     else throw new Error(`unknown option ${k} (see the header of scripts/bench.ts)`);
@@ -524,8 +618,8 @@ function saveResults(dir: string, name: string, json: Record<string, unknown>, e
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv[0] === "--child") {
-    const task = JSON.parse(argv[1]!) as ChildTask | LayerTask;
-    const res = task.kind === "layers" ? await runLayerTask(task) : await runStepTask(task);
+    const task = JSON.parse(argv[1]!) as ChildTask | LayerTask | AbTask;
+    const res = task.kind === "layers" ? await runLayerTask(task) : task.kind === "ab" ? await runAbTask(task) : await runStepTask(task);
     console.log("BENCH_RESULT " + JSON.stringify(res));
     return;
   }
@@ -536,12 +630,38 @@ async function main(): Promise<void> {
   console.log(`[bench] ${peak.model}, ${peak.cores} cores @ ${fmt(peak.ghz, 2)} GHz; peak fp32 ~${fmt(peak.gflops, 0)} GFLOP/s (${peak.lanes} lanes x ${peak.fmaUnits} FMA x 2 x cores x GHz${peak.note ? "; " + peak.note : ""})`);
   console.log(`[bench] load average at start: ${load.map((l) => l.toFixed(2)).join(" ")} (${load[0]! > 0.5 ? "others are using the CPU: timings are noisy" : "machine idle"})`);
 
+  if (a.ab) {
+    console.log(`[bench] native fused vs unfused (DYT_FUSED=0), alternating steps in one process; median of ${a.steps} steps each`);
+    console.log(`  ${pad("norm", 10)} ${lpad("fused ms", 9)} ${lpad("unfused", 9)} ${lpad("x", 6)} ${lpad("fused cpu", 10)} ${lpad("unfused", 9)} ${lpad("x", 6)} ${lpad("kernels", 8)} ${lpad("unfused", 8)}`);
+    const abOut: AbResult[] = [];
+    for (const norm of a.norms) {
+      const r = runChild<AbResult>({ kind: "ab", norm, steps: a.steps });
+      if ("error" in r) {
+        console.log(`  ${norm}: unavailable (${r.error})`);
+        continue;
+      }
+      abOut.push(r);
+      const f = r.fused;
+      const u = r.unfused;
+      console.log(
+        `  ${pad(norm, 10)} ${lpad(fmt(f.wallMs), 9)} ${lpad(fmt(u.wallMs), 9)} ${lpad(fmt(f.wallMs / u.wallMs, 2), 6)} ${lpad(fmt(f.cpuMs), 10)} ${lpad(fmt(u.cpuMs), 9)} ${lpad(fmt(f.cpuMs / u.cpuMs, 2), 6)} ${lpad(String(f.kernelsPerStep), 8)} ${lpad(String(u.kernelsPerStep), 8)}`,
+      );
+    }
+    if (a.json) fs.writeFileSync(a.json, JSON.stringify({ date: new Date().toISOString(), load, peak, results: abOut }, null, 1));
+    return;
+  }
+
   if (a.layers) {
     const shapes = NORM_LAYER_SHAPES;
     const norms = NORM_LAYER_KINDS;
     const layerOut: Record<string, NormLayerBench> = {};
     for (const engine of a.engines) {
-      const r = runChild<NormLayerBench>({ kind: "layers", engine, shapes: engine === "cpu" ? shapes.slice(0, 3) : shapes, reps: engine === "cpu" ? 3 : 7 });
+      const unfused = engine === UNFUSED;
+      const r = runChild<NormLayerBench>(
+        { kind: "layers", engine: unfused ? "native" : engine, shapes: engine === "cpu" ? shapes.slice(0, 3) : shapes, reps: engine === "cpu" ? 3 : 7 },
+        unfused ? { ...process.env, DYT_FUSED: "0" } : process.env,
+      );
+      if (!("error" in r) && unfused) r.engine = UNFUSED;
       if ("error" in r) {
         console.log(`\n${engine}: unavailable (${r.error})`);
         continue;
@@ -586,16 +706,18 @@ async function main(): Promise<void> {
       for (const norm of a.norms) {
         const slow = engine === "cpu";
         if (slow && round > 0) continue; // one round of the slow reference is plenty
+        const unfused = engine === UNFUSED;
         const r = runChild<StepResult>({
           kind: "step",
-          engine,
+          engine: unfused ? "native" : engine,
           norm,
           model: a.model,
           steps: slow ? a.cpuSteps : a.steps,
           warmup: slow ? 1 : a.warmup,
-          profile: round === 0 && a.profile && !slow && (engine === "native" || engine === "wasm"),
+          profile: round === 0 && a.profile && !slow && (engine === "native" || engine === UNFUSED || engine === "wasm"),
           profileClock: a.profileClock,
-        });
+        }, unfused ? { ...process.env, DYT_FUSED: "0" } : process.env);
+        if (!("error" in r) && unfused) r.engine = UNFUSED;
         if ("error" in r) {
           failures[engine] = r.error;
           console.log(`[bench] ${engine}/${norm}: unavailable (${r.error})`);
@@ -607,6 +729,9 @@ async function main(): Promise<void> {
           prev.stepsMs.push(...r.stepsMs);
           prev.cpuMs.push(...r.cpuMs);
           prev.roundMs!.push(r.msPerStep);
+          prev.rssMB = Math.max(prev.rssMB ?? 0, r.rssMB ?? 0);
+          prev.tensors = Math.max(prev.tensors ?? 0, r.tensors ?? 0);
+          prev.tensorMB = Math.max(prev.tensorMB ?? 0, r.tensorMB ?? 0);
         } else results.push({ ...r, roundMs: [r.msPerStep] });
       }
     }
@@ -646,18 +771,19 @@ async function main(): Promise<void> {
   // Summary table.
   console.log(`\nms/step: median wall time of all steps (min); cpu ms: median process CPU time per step (all threads; robust to load).`);
   console.log(`GFLOP/s and %peak: matmul work / median wall time, vs the whole machine's peak. GF/cpu-s and %core: work / CPU time, vs one core's peak.`);
+  console.log(`rss MB: peak resident set of the engine's child process; tensors / MB: live tensors and their bytes after a step (max over steps).`);
   console.log(`x shipped: ratio to PyTorch as Debian ships it (OMP_WAIT_POLICY unset); x best: to PyTorch's best setting (faster of default/PASSIVE);`);
   console.log(`  same norm, ${threads} threads; each by wall time and (cpu) by CPU time. < 1 = faster than PyTorch.`);
   console.log(
-    `  ${pad("engine", 10)} ${pad("norm", 10)} ${lpad("ms/step", 9)} ${lpad("(min)", 9)} ${lpad("cpu ms", 8)} ${lpad("GFLOP/s", 8)} ${lpad("%peak", 6)} ${lpad("GF/cpu-s", 9)} ${lpad("%core", 6)} ${lpad("x shipped", 10)} ${lpad("(cpu)", 6)} ${lpad("x best", 7)} ${lpad("(cpu)", 6)}`,
+    `  ${pad("engine", 14)} ${pad("norm", 10)} ${lpad("ms/step", 9)} ${lpad("(min)", 9)} ${lpad("cpu ms", 8)} ${lpad("GFLOP/s", 8)} ${lpad("%peak", 6)} ${lpad("GF/cpu-s", 9)} ${lpad("%core", 6)} ${lpad("x shipped", 10)} ${lpad("(cpu)", 6)} ${lpad("x best", 7)} ${lpad("(cpu)", 6)} ${lpad("rss MB", 7)} ${lpad("tensors", 8)} ${lpad("MB", 6)}`,
   );
   const corePeak = peak.gflops / peak.cores;
-  const row = (name: string, norm: string, ms: number, min: number, cpu: number, ratios: [number, number, number, number] | undefined) => {
+  const row = (name: string, norm: string, ms: number, min: number, cpu: number, ratios: [number, number, number, number] | undefined, mem?: StepResult) => {
     const gf = flops / (ms * 1e6);
     const gfc = flops / (cpu * 1e6);
     const [s, sc, b, bc] = (ratios ?? [NaN, NaN, NaN, NaN]).map((x) => fmt(x, 2));
     console.log(
-      `  ${pad(name, 10)} ${pad(norm, 10)} ${lpad(fmt(ms), 9)} ${lpad(`(${fmt(min)})`, 9)} ${lpad(fmt(cpu), 8)} ${lpad(fmt(gf, 1), 8)} ${lpad(fmt((100 * gf) / peak.gflops, 1), 6)} ${lpad(fmt(gfc, 1), 9)} ${lpad(fmt((100 * gfc) / corePeak, 1), 6)} ${lpad(s!, 10)} ${lpad(sc!, 6)} ${lpad(b!, 7)} ${lpad(bc!, 6)}`,
+      `  ${pad(name, 14)} ${pad(norm, 10)} ${lpad(fmt(ms), 9)} ${lpad(`(${fmt(min)})`, 9)} ${lpad(fmt(cpu), 8)} ${lpad(fmt(gf, 1), 8)} ${lpad(fmt((100 * gf) / peak.gflops, 1), 6)} ${lpad(fmt(gfc, 1), 9)} ${lpad(fmt((100 * gfc) / corePeak, 1), 6)} ${lpad(s!, 10)} ${lpad(sc!, 6)} ${lpad(b!, 7)} ${lpad(bc!, 6)} ${lpad(mem?.rssMB ? fmt(mem.rssMB, 0) : "-", 7)} ${lpad(mem?.tensors ? String(mem.tensors) : "-", 8)} ${lpad(mem?.tensorMB ? fmt(mem.tensorMB, 1) : "-", 6)}`,
     );
   };
   const refs = Object.fromEntries(Object.entries(torch).filter(([, t]) => (t.byPolicy.default ?? []).length > 0).map(([n, t]) => [n, torchReference(t)]));
@@ -670,7 +796,7 @@ async function main(): Promise<void> {
       const w = (worst[r.engine] ??= [0, 0]);
       worst[r.engine] = [Math.max(w[0], ratios[0]), Math.max(w[1], ratios[2])];
     }
-    row(r.engine, r.norm, r.msPerStep, Math.min(...r.stepsMs), cpu, ratios);
+    row(r.engine, r.norm, r.msPerStep, Math.min(...r.stepsMs), cpu, ratios, r);
   }
   for (const [norm, ref] of Object.entries(refs)) {
     const t = torch[norm]!;

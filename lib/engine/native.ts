@@ -1,6 +1,6 @@
 /**
  * The "native" engine: the tfjs wasm backend with its heaviest kernels
- * (BatchMatMul, _FusedMatMul, Transpose, Sum, Unpack, and the transcendental
+ * (BatchMatMul, _FusedMatMul, Transpose, Sum, Unpack, Identity, and the transcendental
  * elementwise ops Exp, Erf, Tanh) replaced by calls into a small
  * N-API addon over the system OpenBLAS (native/dyt_native.cc, built by
  * native/build.sh into native/build/dyt_native.node).
@@ -27,7 +27,7 @@ import * as path from "path";
 import type { EngineProvider } from "./index";
 
 /** native/dyt_native.cc's "abi" export this file was written against. */
-const NATIVE_ABI = 4;
+const NATIVE_ABI = 6;
 
 /** The addon's JS surface (see native/dyt_native.cc). */
 export interface NativeAddon {
@@ -58,6 +58,16 @@ export interface NativeAddon {
   sum(heap: ArrayBuffer, xOff: number, yOff: number, a: number, r: number, b: number): void;
   /** y[r * dstStride + c] = x[r * srcStride + c] for r < rows, c < cols (float offsets in strides). */
   copyRows(heap: ArrayBuffer, xOff: number, yOff: number, rows: number, cols: number, srcStride: number, dstStride: number): void;
+  /** One AdamW update of every parameter: table 9 per param (wIn, wOut, g, mIn, mOut, vIn, vOut, n, decay), hyper [b1, b2, eps, lr, wd, bc1, bc2]. */
+  adamw(heap: ArrayBuffer, table: Float64Array, hyper: Float64Array): void;
+  /** kind 0 LayerNorm, 1 RMSNorm; x as [R, C]; -1 for an absent buffer. */
+  normFwd(heap: ArrayBuffer, kind: number, x: number, g: number, b: number, y: number, mean: number, rstd: number, R: number, C: number, eps: number): void;
+  normBwd(heap: ArrayBuffer, kind: number, dy: number, x: number, mean: number, rstd: number, g: number, dx: number, dg: number, db: number, R: number, C: number): void;
+  dytFwd(heap: ArrayBuffer, x: number, alpha: number, g: number, b: number, y: number, R: number, C: number): void;
+  dytBwd(heap: ArrayBuffer, dy: number, x: number, alpha: number, g: number, dx: number, da: number, dg: number, db: number, R: number, C: number): void;
+  /** Attention core per slice: P = softmax(scale q k^T [causal]), o = P v; BH slices of q [Tq, dh], k [Tk, dh], v [Tk, dv]. */
+  attnFwd(heap: ArrayBuffer, q: number, k: number, v: number, o: number, p: number, BH: number, Tq: number, Tk: number, dh: number, dv: number, scale: number, causal: boolean): void;
+  attnBwd(heap: ArrayBuffer, dO: number, q: number, k: number, v: number, p: number, dq: number, dk: number, dv: number, BH: number, Tq: number, Tk: number, dh: number, dvDim: number, scale: number): void;
 }
 
 let addon: NativeAddon | undefined;
@@ -120,18 +130,20 @@ interface WasmData {
 }
 interface WasmBackendLike {
   wasm: { HEAPU8: Uint8Array };
-  dataIdMap: { get(id: object): WasmData };
+  dataIdMap: { get(id: object): WasmData | undefined; has(id: object): boolean };
+  refCount(id: object): number;
+  incRef(id: object): void;
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   disposeData(id: object, force?: boolean): boolean;
 }
 type KArgs = { inputs: tf.NamedTensorInfoMap; backend: WasmBackendLike; attrs?: tf.NamedAttrMap };
 
 const sizeOf = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
-const offsetOf = (backend: WasmBackendLike, t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset;
+const offsetOf = (backend: WasmBackendLike, t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId)!.memoryOffset;
 const heapOf = (backend: WasmBackendLike) => backend.wasm.HEAPU8.buffer as ArrayBuffer;
 
 /** Counts of kernel calls served natively vs delegated (for tests and the bench). */
-export const nativeStats = { matmul: 0, fusedMatmul: 0, transpose: 0, unary: 0, sum: 0, unpack: 0, delegated: 0 };
+export const nativeStats = { matmul: 0, fusedMatmul: 0, transpose: 0, unary: 0, sum: 0, unpack: 0, delegated: 0, adamw: 0, norm: 0, attention: 0 };
 
 /**
  * out = op(a) @ op(b) for float32 tensors on the wasm heap, with numpy-style
@@ -408,7 +420,23 @@ const unpackKernel: KernelFn = (args) => {
   return outs;
 };
 
+/**
+ * Identity (tf.clone, and the engine's copy of every tensor a gradient saves:
+ * 229 calls, ~10 % of the kernel time of a native ViT step): shares the
+ * buffer, as the cpu backend's Identity does, instead of the wasm kernel's
+ * full copy. tfjs tensors are immutable; the one in-place writer, the native
+ * AdamW, checks the buffer's refCount and writes a fresh buffer when shared.
+ */
+const identityKernel: KernelFn = (args) => {
+  const { x } = args.inputs as { x: tf.TensorInfo };
+  // DYT_FUSED=0 also restores the copying Identity: the bench's "native-unfused" is the engine as before.
+  if (x.dtype === "string" || process.env.DYT_FUSED === "0") return delegate("Identity", args);
+  args.backend.incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+};
+
 const overrides: Record<string, KernelFn> = {
+  Identity: identityKernel,
   BatchMatMul: batchMatMulKernel,
   _FusedMatMul: fusedMatMulKernel,
   Transpose: transposeKernel,
@@ -420,6 +448,180 @@ const overrides: Record<string, KernelFn> = {
   // Sigmoid (op 3) stays on wasm: its kernel is already SIMD there (measured
   // 0.9 ms for 819200 elements, the addon's 1.0 ms).
 };
+
+
+// ---------------------------------------------------------------------------
+// Fused kernels with no tfjs counterpart (lib/ops/fused-norm.ts calls them
+// through tf.engine().runKernel inside tf.customGrad, so they show up in the
+// profiler and in tidy scopes like any kernel). Channels-last, float32: x is
+// viewed as [R, C] with C its last dim. Absent optional inputs pass offset -1.
+
+/** Names of the fused kernels registered on "wasm" while the native engine is active. */
+export const FUSED_KERNELS = {
+  normFwd: "DytLabNormFwd",
+  normBwd: "DytLabNormBwd",
+  dytFwd: "DytLabDytFwd",
+  dytBwd: "DytLabDytBwd",
+  attnFwd: "DytLabAttnFwd",
+  attnBwd: "DytLabAttnBwd",
+} as const;
+
+const optOff = (backend: WasmBackendLike, t: tf.TensorInfo | undefined) => (t ? offsetOf(backend, t) : -1);
+const rowsCols = (shape: number[]): [number, number] => {
+  const C = shape[shape.length - 1]!;
+  return [sizeOf(shape) / C, C];
+};
+
+/** inputs x, gamma?, beta?; attrs kind (0 LN, 1 RMS), eps. Outputs [y, rstd[R]] (+ mean[R] after y for LN). */
+const normFwdKernel: KernelFn = ({ inputs, backend, attrs }) => {
+  const { x, gamma, beta } = inputs as Record<string, tf.TensorInfo | undefined>;
+  const { kind, eps } = attrs as { kind: number; eps: number };
+  const [R, C] = rowsCols(x!.shape);
+  const y = backend.makeOutput(x!.shape, "float32");
+  const mean = kind === 0 ? backend.makeOutput([R], "float32") : undefined;
+  const rstd = backend.makeOutput([R], "float32");
+  nativeStats.norm++;
+  addon!.normFwd(heapOf(backend), kind, offsetOf(backend, x!), optOff(backend, gamma), optOff(backend, beta), offsetOf(backend, y), optOff(backend, mean), offsetOf(backend, rstd), R, C, eps);
+  return mean ? [y, mean, rstd] : [y, rstd];
+};
+
+/** inputs dy, x, mean? (LN), rstd, gamma?; attrs kind, hasBeta. Outputs [dx, dgamma?, dbeta?]. */
+const normBwdKernel: KernelFn = ({ inputs, backend, attrs }) => {
+  const { dy, x, mean, rstd, gamma } = inputs as Record<string, tf.TensorInfo | undefined>;
+  const { kind, hasBeta } = attrs as { kind: number; hasBeta: boolean };
+  const [R, C] = rowsCols(x!.shape);
+  const dx = backend.makeOutput(x!.shape, "float32");
+  const dg = gamma ? backend.makeOutput([C], "float32") : undefined;
+  const db = hasBeta ? backend.makeOutput([C], "float32") : undefined;
+  nativeStats.norm++;
+  addon!.normBwd(heapOf(backend), kind, offsetOf(backend, dy!), offsetOf(backend, x!), optOff(backend, mean), offsetOf(backend, rstd!), optOff(backend, gamma), offsetOf(backend, dx), optOff(backend, dg), optOff(backend, db), R, C);
+  return [dx, ...(dg ? [dg] : []), ...(db ? [db] : [])];
+};
+
+/** inputs x, alpha [1], gamma?, beta?. Output y = tanh(alpha x) gamma + beta. */
+const dytFwdKernel: KernelFn = ({ inputs, backend }) => {
+  const { x, alpha, gamma, beta } = inputs as Record<string, tf.TensorInfo | undefined>;
+  const [R, C] = rowsCols(x!.shape);
+  const y = backend.makeOutput(x!.shape, "float32");
+  nativeStats.norm++;
+  addon!.dytFwd(heapOf(backend), offsetOf(backend, x!), offsetOf(backend, alpha!), optOff(backend, gamma), optOff(backend, beta), offsetOf(backend, y), R, C);
+  return y;
+};
+
+/** inputs dy, x, alpha, gamma?; attrs hasBeta. Outputs [dx, dalpha [1], dgamma?, dbeta?]. */
+const dytBwdKernel: KernelFn = ({ inputs, backend, attrs }) => {
+  const { dy, x, alpha, gamma } = inputs as Record<string, tf.TensorInfo | undefined>;
+  const { hasBeta } = attrs as { hasBeta: boolean };
+  const [R, C] = rowsCols(x!.shape);
+  const dx = backend.makeOutput(x!.shape, "float32");
+  const da = backend.makeOutput([1], "float32");
+  const dg = gamma ? backend.makeOutput([C], "float32") : undefined;
+  const db = hasBeta ? backend.makeOutput([C], "float32") : undefined;
+  nativeStats.norm++;
+  addon!.dytBwd(heapOf(backend), offsetOf(backend, dy!), offsetOf(backend, x!), offsetOf(backend, alpha!), optOff(backend, gamma), offsetOf(backend, dx), offsetOf(backend, da), optOff(backend, dg), optOff(backend, db), R, C);
+  return [dx, da, ...(dg ? [dg] : []), ...(db ? [db] : [])];
+};
+
+/** Slices, query/key lengths and head dims of q [..., Tq, dh], k [..., Tk, dh], v [..., Tk, dv]. */
+function attnGeometry(q: tf.TensorInfo, k: tf.TensorInfo, v: tf.TensorInfo) {
+  const r = q.shape.length;
+  return { BH: sizeOf(q.shape.slice(0, -2)), Tq: q.shape[r - 2]!, Tk: k.shape[r - 2]!, dh: q.shape[r - 1]!, dv: v.shape[r - 1]! };
+}
+
+/** inputs q, k, v; attrs scale, causal. Outputs [o [..., Tq, dv], p [..., Tq, Tk]]. */
+const attnFwdKernel: KernelFn = ({ inputs, backend, attrs }) => {
+  const { q, k, v } = inputs as Record<string, tf.TensorInfo>;
+  const { scale, causal } = attrs as { scale: number; causal: boolean };
+  const g = attnGeometry(q!, k!, v!);
+  const lead = q!.shape.slice(0, -2);
+  const o = backend.makeOutput([...lead, g.Tq, g.dv], "float32");
+  const p = backend.makeOutput([...lead, g.Tq, g.Tk], "float32");
+  nativeStats.attention++;
+  addon!.attnFwd(heapOf(backend), offsetOf(backend, q!), offsetOf(backend, k!), offsetOf(backend, v!), offsetOf(backend, o), offsetOf(backend, p), g.BH, g.Tq, g.Tk, g.dh, g.dv, scale, !!causal);
+  return [o, p];
+};
+
+/** inputs dy, q, k, v, p; attrs scale. Outputs [dq, dk, dv]. */
+const attnBwdKernel: KernelFn = ({ inputs, backend, attrs }) => {
+  const { dy, q, k, v, p } = inputs as Record<string, tf.TensorInfo>;
+  const { scale } = attrs as { scale: number };
+  const g = attnGeometry(q!, k!, v!);
+  const dq = backend.makeOutput(q!.shape, "float32");
+  const dk = backend.makeOutput(k!.shape, "float32");
+  const dv = backend.makeOutput(v!.shape, "float32");
+  nativeStats.attention++;
+  addon!.attnBwd(heapOf(backend), offsetOf(backend, dy!), offsetOf(backend, q!), offsetOf(backend, k!), offsetOf(backend, v!), offsetOf(backend, p!), offsetOf(backend, dq), offsetOf(backend, dk), offsetOf(backend, dv), g.BH, g.Tq, g.Tk, g.dh, g.dv, scale);
+  return [dq, dk, dv];
+};
+
+const fusedKernels: Record<string, KernelFn> = {
+  [FUSED_KERNELS.attnFwd]: attnFwdKernel,
+  [FUSED_KERNELS.attnBwd]: attnBwdKernel,
+  [FUSED_KERNELS.normFwd]: normFwdKernel,
+  [FUSED_KERNELS.normBwd]: normBwdKernel,
+  [FUSED_KERNELS.dytFwd]: dytFwdKernel,
+  [FUSED_KERNELS.dytBwd]: dytBwdKernel,
+};
+
+/**
+ * Whether the fused kernels can run on `tensors` now: the native engine is
+ * active (and the backend is still wasm), every tensor is float32, and
+ * DYT_FUSED is not "0" (the switch the bench uses for before/after rows).
+ */
+export function fusedKernelsUsable(...tensors: (tf.Tensor | undefined)[]): boolean {
+  if (!installed || process.env.DYT_FUSED === "0" || tf.getBackend() !== "wasm") return false;
+  return tensors.every((t) => !t || t.dtype === "float32");
+}
+
+/** One parameter's AdamW state for nativeAdamW. */
+export interface AdamWSlot {
+  w: tf.Variable;
+  g: tf.Tensor;
+  m: tf.Variable;
+  v: tf.Variable;
+  decay: boolean;
+}
+
+/**
+ * One AdamW step over every slot in a single addon call (no per-parameter
+ * tfjs ops). Updates in place, except where a tensor's data is shared with
+ * another tensor (backend refCount > 1, e.g. a clone on a backend that shares
+ * buffers): that one gets a fresh buffer, assigned to its variable afterwards.
+ * Returns false, having changed nothing, when the native path cannot run
+ * (another backend, a non-float32 tensor, DYT_FUSED=0): the caller then runs
+ * the tfjs ops.
+ */
+export function nativeAdamW(slots: AdamWSlot[], hyper: { beta1: number; beta2: number; eps: number; lr: number; weightDecay: number; bc1: number; bc2: number }): boolean {
+  if (!fusedKernelsUsable()) return false;
+  const backend = tf.backend() as unknown as WasmBackendLike;
+  for (const s of slots)
+    for (const t of [s.w, s.g, s.m, s.v]) if (t.dtype !== "float32" || t.isDisposed || !backend.dataIdMap.has(t.dataId)) return false;
+  const table = new Float64Array(9 * slots.length);
+  const fresh: [tf.Variable, tf.TensorInfo][] = [];
+  const outOf = (t: tf.Variable): tf.TensorInfo => {
+    if (backend.refCount(t.dataId) <= 1) return t;
+    const o = backend.makeOutput(t.shape, "float32");
+    fresh.push([t, o]);
+    return o;
+  };
+  const outs = slots.map((s) => [outOf(s.w), outOf(s.m), outOf(s.v)] as const);
+  // Offsets after every allocation (they stay valid when the heap grows; the buffer does not).
+  slots.forEach((s, i) => {
+    const [wo, mo, vo] = outs[i]!;
+    table.set(
+      [offsetOf(backend, s.w), offsetOf(backend, wo), offsetOf(backend, s.g), offsetOf(backend, s.m), offsetOf(backend, mo), offsetOf(backend, s.v), offsetOf(backend, vo), s.w.size, s.decay ? 1 : 0],
+      9 * i,
+    );
+  });
+  nativeStats.adamw++;
+  addon!.adamw(heapOf(backend), table, Float64Array.from([hyper.beta1, hyper.beta2, hyper.eps, hyper.lr, hyper.weightDecay, hyper.bc1, hyper.bc2]));
+  for (const [variable, info] of fresh) {
+    const t = tf.engine().makeTensorFromTensorInfo(info);
+    variable.assign(t);
+    t.dispose();
+  }
+  return true;
+}
 
 /** Exposed for tests: which kernels the native engine replaces. */
 export const OVERRIDDEN_KERNELS = Object.keys(overrides);
@@ -440,6 +642,8 @@ function install(): void {
     if (orig.disposeFunc) cfg.disposeFunc = orig.disposeFunc;
     tf.registerKernel(cfg);
   }
+  for (const [name, fn] of Object.entries(fusedKernels))
+    if (!tf.getKernel(name, "wasm")) tf.registerKernel({ kernelName: name, backendName: "wasm", kernelFunc: fn as unknown as tf.KernelFunc });
   installed = true;
 }
 
@@ -449,6 +653,7 @@ function uninstall(): void {
     tf.unregisterKernel(name, "wasm");
     tf.registerKernel(orig);
   }
+  for (const name of Object.keys(fusedKernels)) if (tf.getKernel(name, "wasm")) tf.unregisterKernel(name, "wasm");
   originals.clear();
   installed = false;
 }

@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { withCustomGrad } from "../ops/grad";
+import { fusedDyt, fusedNormUsable } from "../ops/fused-norm";
 import { channelGeometry, checkChannels, reduceToParam } from "./common";
 import type { Layout, Squasher } from "./types";
 
@@ -75,6 +76,8 @@ export function dyt(
   checkChannels(x, dim, axis, "dyt");
   const g = gamma?.reshape(paramShape);
   const b = beta?.reshape(paramShape);
+  // Native engine: one fused kernel each way (lib/ops/fused-norm.ts).
+  if (phi === "tanh" && layout === "channels-last" && fusedNormUsable(x, alpha, g, b)) return fusedDyt(x, alpha, g, b);
   if (phi === "tanh") return dytTanh(x, alpha, g, b, reduceAxes, paramShape);
   return tf.tidy(() => {
     let y = squash(phi, tf.mul(x, alpha));

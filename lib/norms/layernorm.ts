@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { withCustomGrad } from "../ops/grad";
+import { fusedLayerNorm, fusedNormUsable } from "../ops/fused-norm";
 import { channelGeometry, checkChannels, reduceToParam } from "./common";
 import type { Layout } from "./types";
 
@@ -15,6 +16,8 @@ export function layerNorm(x: tf.Tensor, gamma: tf.Tensor | undefined, beta: tf.T
   checkChannels(x, dim, axis, "layernorm");
   const g = gamma?.reshape(paramShape);
   const b = beta?.reshape(paramShape);
+  // Native engine: one fused kernel each way (lib/ops/fused-norm.ts).
+  if (layout === "channels-last" && fusedNormUsable(x, g, b)) return fusedLayerNorm(x, g, b, eps);
   const inputs = [x, ...(g ? [g] : []), ...(b ? [b] : [])];
   const f = withCustomGrad((ins, save) => {
     const xin = ins[0]!;
