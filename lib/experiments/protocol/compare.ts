@@ -223,5 +223,6 @@ export function armComparer(arms: readonly ArmResult[], rules: ProtocolRules = R
 
 /** "A − B: +0.42 [−0.10, +0.94] points (n = 3) [lr: ...]; ..." for a row's `ours`. */
 export function describeParts(parts: readonly Comparison[]): string {
+  if (parts.length === 0) return "no comparison was run at this scale";
   return parts.map((p) => `${p.a} − ${p.b}: ${p.evidence ? describeEffect(p.evidence) : `not testable (${p.reason})`} [lr: ${p.lrPolicy}]`).join("; ");
 }
