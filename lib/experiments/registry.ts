@@ -1,8 +1,8 @@
 import type { ExperimentEntry } from "./entry";
 import { vitFashionEntry } from "./vit-fashion";
-import { squashEntry } from "./squash-entry";
-import { gainBiasEntry } from "./gain-bias-entry";
-import { alpha0Entry } from "./alpha0-entry";
+import { squashEntry } from "./squash";
+import { gainBiasEntry } from "./gain-bias";
+import { alpha0Entry } from "./alpha0";
 import { normFreeEntry } from "./norm-free-entry";
 import { quantizationEntry } from "./quantization-entry";
 import { lrStabilityEntry } from "./lr-stability-entry";

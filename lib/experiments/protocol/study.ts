@@ -1,0 +1,162 @@
+/**
+ * An arm study: a set of arms (drawn from the arm registry) trained for one
+ * budget in epochs over evaluation seeds, each arm at its own lr tuned on a
+ * tuning seed, or all at a stated shared lr. The ablation experiments (squash,
+ * gain-bias) are arm studies; their claims compare arms with `compareArms`
+ * (protocol/compare.ts). Every run is a Job executed by runJobs.
+ */
+import type { Scale } from "../scale";
+import type { ExperimentContext } from "../runner";
+import type { Arm } from "./arms";
+import { armResults, type ArmResult, type Comparison } from "./compare";
+import { RULES, type ProtocolRules } from "./rules";
+import { runJobs, type Job, type ProtocolRecord } from "./runner";
+import { resolveRun, stepsForEpochs, trainSize, type RunBase } from "./task";
+import { assertTuning, lrId, pickLr, type LrPick, type LrTuningConfig } from "./tuning";
+
+/** How a study's arms get their lr; the policy is written into every comparison that uses it. */
+export type LrPolicy = { kind: "tuned"; tuning: LrTuningConfig } | { kind: "shared"; lr: number; why: string };
+
+export interface ArmStudy {
+  experiment: string;
+  base: RunBase;
+  arms: Arm[];
+  /** Training budget of every run (tuning and evaluation), in epochs over the training images used. */
+  epochs: number;
+  seeds: number[];
+  /** Seeds added (up to the rules' maximum) to the arms `needsMoreSeeds` names. */
+  extraSeeds: number[];
+  lr: LrPolicy;
+  /** Arms that are not tuned but run at another arm's tuned lr, and why (with a tuned policy). */
+  lrFrom?: Record<string, { arm: string; why: string }>;
+  /** Named prepare step (registerPrepare) per arm id. */
+  prepare?: Record<string, string>;
+  /** Grid coordinates of each arm (for figures and tables), saved in its records' axes. */
+  axes?: (a: Arm) => Record<string, string | number>;
+}
+
+/** The part of an experiment's scale that configures its arm study (the experiment adds its arms). */
+export type StudyScale = Pick<ArmStudy, "base" | "epochs" | "seeds" | "extraSeeds" | "lr" | "lrFrom">;
+
+/** The study of `arms` at one scale. */
+export function armStudy(experiment: string, s: StudyScale, arms: Arm[], extra: Pick<ArmStudy, "prepare" | "axes"> = {}): ArmStudy {
+  return { experiment, base: s.base, arms, epochs: s.epochs, seeds: s.seeds, extraSeeds: s.extraSeeds, lr: s.lr, ...(s.lrFrom ? { lrFrom: s.lrFrom } : {}), ...extra };
+}
+
+/** Schedule settings that scale with a budget: 5 % warmup, `evals` evaluations, ~300 log lines. */
+export function epochSchedule(epochs: number, base: RunBase, evals = 10): { steps: number; warmupSteps: number; evalEvery: number; checkpointEvery: number; logEvery: number } {
+  const steps = stepsForEpochs(epochs, base.data, base.train.batchSize ?? 64);
+  const every = Math.max(1, Math.round(steps / evals));
+  return { steps, warmupSteps: Math.max(1, Math.round(0.05 * steps)), evalEvery: every, checkpointEvery: every, logEvery: Math.max(1, Math.round(steps / 300)) };
+}
+
+/** "ViT width 32, depth 2, 2 heads; first 20,000 training images; 1 epoch (313 steps, batch 64)" */
+export function studySetup(base: RunBase, epochs: number): string {
+  const m = base.model;
+  const steps = stepsForEpochs(epochs, base.data, base.train.batchSize ?? 64);
+  const clip = base.train.clipNorm;
+  return `ViT width ${m.dim}, depth ${m.depth}, ${m.heads} heads; first ${trainSize(base.data).toLocaleString("en")} training images; ${epochs} epoch${epochs === 1 ? "" : "s"} (${steps} steps, batch ${base.train.batchSize ?? 64})${clip !== undefined ? `, gradient clipping ${clip > 0 ? `at ${clip}` : "off"}` : ""}`;
+}
+
+/** The lr every arm runs at, and how it got it. */
+export interface ArmLr {
+  lr: number;
+  /** "tuned", "shared: <why>", or "<arm>'s tuned lr: <why>". */
+  note: string;
+}
+
+export interface StudyRun {
+  records: ProtocolRecord[];
+  picks: LrPick[];
+  lrs: Record<string, ArmLr>;
+}
+
+function studyJob(s: ArmStudy, scale: Scale, a: Arm, seed: number, lr: number, role: Job["role"], run: string): Job {
+  const prepare = s.prepare?.[a.id];
+  const base: RunBase = prepare ? { ...s.base, prepare } : s.base;
+  return {
+    experiment: s.experiment,
+    scale,
+    run,
+    seed,
+    role,
+    axes: { ...s.axes?.(a), epochs: s.epochs, lr },
+    label: a.label,
+    resolved: resolveRun(base, a, seed, { lr, train: epochSchedule(s.epochs, s.base) }),
+  };
+}
+
+/** The tuning jobs of a study (none with a shared lr). */
+function tuneJobs(s: ArmStudy, scale: Scale): Job[] {
+  if (s.lr.kind !== "tuned") return [];
+  const t = s.lr.tuning;
+  return s.arms.filter((a) => !s.lrFrom?.[a.id]).flatMap((a) => t.lrs.map((lr) => studyJob(s, scale, a, t.seed, lr, "tune", `tune-${a.id}-lr${lrId(lr)}-s${t.seed}`)));
+}
+
+/** Each arm's lr from the tuning records (or the shared lr). */
+export function studyLrs(s: ArmStudy, records: readonly ProtocolRecord[], rules: ProtocolRules = RULES): { picks: LrPick[]; lrs: Record<string, ArmLr> } {
+  const lrs: Record<string, ArmLr> = {};
+  const policy = s.lr;
+  if (policy.kind === "shared") {
+    for (const a of s.arms) lrs[a.id] = { lr: policy.lr, note: `shared: ${policy.why}` };
+    return { picks: [], lrs };
+  }
+  const picks = s.arms.filter((a) => !s.lrFrom?.[a.id]).map((a) => pickLr(a.id, records.filter((r) => r.role === "tune" && r.arm === a.id), rules));
+  for (const p of picks) lrs[p.arm] = { lr: p.bestLr, note: `tuned on grid ${policy.tuning.lrs.join(", ")}${p.atEdge ? ", at the grid's edge" : ""}${p.noneLearned ? ", no grid lr learned" : ""}` };
+  for (const a of s.arms) {
+    const from = s.lrFrom?.[a.id];
+    if (!from) continue;
+    const src = lrs[from.arm];
+    if (!src) throw new Error(`${s.experiment}: arm ${a.id} takes the lr of arm ${from.arm}, which is not a tuned arm of the study`);
+    const label = s.arms.find((x) => x.id === from.arm)?.label ?? from.arm;
+    lrs[a.id] = { lr: src.lr, note: `${label}'s tuned lr: ${from.why}` };
+  }
+  return { picks, lrs };
+}
+
+/**
+ * Run (or load) a study: tuning runs, then every arm on the evaluation seeds
+ * at its lr, then the extra seeds for the arms `needsMoreSeeds` names
+ * (typically the arms of inconclusive comparisons).
+ */
+export async function runArmStudy(
+  ctx: ExperimentContext,
+  s: ArmStudy,
+  needsMoreSeeds: (records: ProtocolRecord[], lrs: Record<string, ArmLr>) => string[] = () => [],
+  rules: ProtocolRules = RULES,
+): Promise<StudyRun> {
+  const ids = new Set<string>();
+  for (const a of s.arms) {
+    if (ids.has(a.id)) throw new Error(`${s.experiment}: two arms share the id "${a.id}"`);
+    ids.add(a.id);
+  }
+  const seeds = ctx.seeds ?? s.seeds;
+  if (seeds.length === 0) throw new Error(`${s.experiment}: no seeds given; pass at least one (e.g. --seed 1)`);
+  if (s.lr.kind === "tuned") assertTuning(s.lr.tuning, [...seeds, ...s.extraSeeds], s.experiment);
+  const records = await runJobs(tuneJobs(s, ctx.scale), ctx);
+  const { picks, lrs } = studyLrs(s, records, rules);
+  const evalJob = (a: Arm, seed: number) => studyJob(s, ctx.scale, a, seed, lrs[a.id]!.lr, "eval", `${a.id}-s${seed}`);
+  // Seed-major, so a partial run already has every arm once.
+  records.push(...(await runJobs(seeds.flatMap((seed) => s.arms.map((a) => evalJob(a, seed))), ctx)));
+  const extra = ctx.seeds ? [] : s.extraSeeds.filter((x) => !seeds.includes(x)).slice(0, Math.max(0, rules.maxSeeds - seeds.length));
+  if (extra.length) {
+    const more = new Set(needsMoreSeeds(records, lrs));
+    const arms = s.arms.filter((a) => more.has(a.id));
+    if (arms.length) records.push(...(await runJobs(extra.flatMap((seed) => arms.map((a) => evalJob(a, seed))), ctx)));
+  }
+  return { records, picks, lrs };
+}
+
+/** Each arm's lr pick and its results over the evaluation seeds. */
+export function studyArms(s: ArmStudy, records: readonly ProtocolRecord[], rules: ProtocolRules = RULES): { picks: LrPick[]; arms: ArmResult[] } {
+  const { picks, lrs } = studyLrs(s, records, rules);
+  return { picks, arms: armResults(records, lrs, rules) };
+}
+
+/** A `needsMoreSeeds` for runArmStudy: the arms of the comparisons that are still inconclusive. */
+export function armsOfInconclusive(comparisons: (arms: ArmResult[]) => Comparison[], rules: ProtocolRules = RULES): (records: ProtocolRecord[], lrs: Record<string, ArmLr>) => string[] {
+  return (records, lrs) =>
+    comparisons(armResults(records, lrs, rules))
+      .filter((c) => c.outcome === "inconclusive")
+      .flatMap((c) => c.arms);
+}
