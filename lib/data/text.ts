@@ -266,10 +266,11 @@ export interface TextLoadOptions extends TextCorpusOptions {
 /** One split of the text corpus, byte-tokenized. */
 export function loadText(opts: TextLoadOptions = {}): TextDataset {
   const split = opts.split ?? "train";
+  if (opts.maxBytes !== undefined && (!Number.isInteger(opts.maxBytes) || opts.maxBytes < 2))
+    throw new Error(`loadText: maxBytes must be an integer >= 2, got ${opts.maxBytes}`);
   const docs = loadTextDocuments(opts).filter((d) => textSplitOf(d.id) === split);
   const ds = tokenizeDocuments(docs, split, `text:${(opts.corpora ?? TEXT_CORPORA).join("+")}`);
   if (opts.maxBytes === undefined || ds.tokens.length <= opts.maxBytes) return ds;
-  if (!Number.isInteger(opts.maxBytes) || opts.maxBytes < 2) throw new Error(`loadText: maxBytes must be an integer >= 2, got ${opts.maxBytes}`);
   const tokens = ds.tokens.slice(0, opts.maxBytes);
   let seps = 0;
   for (const t of tokens) if (t === TEXT_SEP) seps++;
