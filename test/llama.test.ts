@@ -95,6 +95,17 @@ describe("Llama model", () => {
     m.dispose();
   });
 
+  it("runs the norm-free residual methods (every norm slot the identity)", async () => {
+    await useEngine("cpu");
+    for (const method of ["rezero", "skipinit", "fixup", "tfixup", "sigma-reparam"] as const) {
+      const m = new Llama({ ...TOY_LM, method, seed: 1 });
+      assert.ok(m.norms().every((n) => n.kind === "identity"), method);
+      const y = tf.tidy(() => Array.from(m.forward(tf.tensor2d([[1, 2, 3, 4]], [1, 4], "int32")).dataSync()));
+      assert.ok(y.every(Number.isFinite), `${method}: finite logits`);
+      m.dispose();
+    }
+  });
+
   it("is causal: changing a future token changes no past output", async () => {
     await useEngine("cpu");
     for (const norm of ["rmsnorm", "dyt"] as const) {
