@@ -6,9 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages: jupyter + nbclient run notebooks, chromium renders PNG
-# fallbacks of plotly figures, the data set, OpenBLAS + g++ for the native engine.
+# fallbacks of plotly figures, the data sets (Fashion-MNIST; the KJV text for
+# the language model), OpenBLAS + g++ for the native engine.
 APT_PKGS=(jupyter-notebook jupyter-nbconvert python3-nbclient python3-ipykernel
-          chromium fonts-liberation dataset-fashion-mnist libopenblas-dev g++ make)
+          chromium fonts-liberation dataset-fashion-mnist bible-kjv libopenblas-dev g++ make)
 missing=()
 for p in "${APT_PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -81,7 +81,8 @@ export function sigmaKernel(K: ArrayLike<number>, inDim: number, outDim: number,
  */
 export class Linear {
   readonly w: tf.Variable;
-  readonly b: tf.Variable;
+  /** Undefined when built with bias false (LLaMA has no biases). */
+  readonly b: tf.Variable | undefined;
   readonly gamma?: tf.Variable;
   readonly u?: tf.Variable;
   readonly gain?: tf.Variable;
@@ -93,12 +94,15 @@ export class Linear {
     readonly outDim: number,
     init: LinearInit,
     readonly kind: WeightKind = "plain",
+    bias = true,
   ) {
     const s = store.scope(name);
     this.name = s.prefix;
     this.w = makeKernel(s, inDim, outDim, init);
-    this.b =
-      init.kind === "uniform" && init.biasBound !== undefined
+    // A zero bias draws no random numbers, so bias=false leaves every other weight unchanged.
+    this.b = !bias
+      ? undefined
+      : init.kind === "uniform" && init.biasBound !== undefined
         ? s.uniform("b", [outDim], init.biasBound, false)
         : s.constant("b", [outDim], 0, false);
     if (kind === "sigma") {

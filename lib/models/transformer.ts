@@ -7,10 +7,15 @@ import { makeNorm } from "../norms/factory";
 import type { Norm, NormKind, NormOptions } from "../norms/types";
 import { Linear, type LinearHooks, type LinearInit, type WeightKind } from "./linear";
 import { METHOD_DEFAULTS, assertResidualMethod, isNormFree, type MethodOptions, type ResidualMethod } from "./residual";
+import { rope } from "./rope";
 
 /** Where the norms sit in a residual block (baselines.md section 1). */
 export const PLACEMENTS = ["pre", "post", "res-post"] as const;
 export type Placement = (typeof PLACEMENTS)[number];
+
+/** MLP kinds: "gelu" fc2(gelu(fc1 x)) (ViT); "swiglu" fc2(silu(x W_gate) * x W_up) (LLaMA). */
+export const MLP_KINDS = ["gelu", "swiglu"] as const;
+export type MlpKind = (typeof MLP_KINDS)[number];
 
 export interface BlockConfig {
   dim: number;
@@ -28,6 +33,19 @@ export interface BlockConfig {
   depth?: number;
   /** This block's 0-based index: the NF branch divisors beta_k depend on it. */
   index?: number;
+  /** Causal self-attention: position t sees positions <= t only (language models). Default false. */
+  causal?: boolean;
+  /** Rotary position embedding on q and k with this base (LLaMA: 10000); undefined = none. */
+  ropeTheta?: number;
+  /** Biases in every Linear of the block (default true; LLaMA has none). */
+  bias?: boolean;
+  /** MLP kind (default "gelu"). */
+  mlp?: MlpKind;
+  /** MLP hidden width; default round(dim * mlpRatio). */
+  hidden?: number;
+  /** Options of the norm before attention / before the MLP, over normOptions (LLaMA-DyT's separate alpha0). */
+  normOptionsAttn?: NormOptions;
+  normOptionsFfn?: NormOptions;
 }
 
 /** Called with every norm's input and output during a forward pass (see lib/hooks). */
@@ -74,6 +92,9 @@ function nfGeluGamma(): number {
  *   nf:       h = x + a A(x / b_2i); y = h + a F(h / b_2i+1), F's act x gamma_act
  * q/k/v are split with 4-D transposes and keys are transposed explicitly so
  * every product runs on the engines' fast (non-transposed) matmul path.
+ * The LLaMA block (lib/models/llama.ts) is this block with options: causal
+ * attention, RoPE on q and k, no biases, a SwiGLU MLP, per-slot norm options.
+ * Their defaults leave the ViT's block, its parameters and numbers unchanged.
  */
 export class TransformerBlock {
   readonly n1: Norm;
@@ -93,11 +114,20 @@ export class TransformerBlock {
     readonly cfg: BlockConfig,
   ) {
     const std = cfg.initStd ?? 0.02;
-    const hidden = Math.round(cfg.dim * cfg.mlpRatio);
+    const hidden = cfg.hidden ?? Math.round(cfg.dim * cfg.mlpRatio);
+    const mlp = cfg.mlp ?? "gelu";
+    if (!(MLP_KINDS as readonly string[]).includes(mlp)) throw new Error(`TransformerBlock: unknown mlp "${mlp}"; valid: ${MLP_KINDS.join(", ")}`);
+    if (!Number.isInteger(hidden) || hidden <= 0) throw new Error(`TransformerBlock: MLP hidden width must be a positive integer, got ${hidden}`);
+    // SwiGLU fuses W_gate | W_up into fc1 (2 x hidden outputs).
+    const fc1Out = mlp === "swiglu" ? 2 * hidden : hidden;
     this.method = cfg.method ?? "norm";
     assertResidualMethod(this.method);
     this.placement = cfg.placement ?? "pre";
     const normFree = isNormFree(this.method);
+    if (this.method === "nf" && mlp !== "gelu")
+      throw new Error(`method "nf" needs gamma_act of its activation, known here for GELU only; use mlp "gelu" or another method`);
+    if (cfg.ropeTheta !== undefined && (cfg.dim / cfg.heads) % 2 !== 0)
+      throw new Error(`RoPE needs an even head dim; dim ${cfg.dim} / heads ${cfg.heads} = ${cfg.dim / cfg.heads}`);
     if (normFree && this.placement !== "pre")
       throw new Error(`placement "${this.placement}" applies to method "norm" only; the norm-free method "${this.method}" has no norms to place (use placement "pre")`);
     const depth = cfg.depth ?? 1;
@@ -116,18 +146,19 @@ export class TransformerBlock {
     let inits: [LinearInit, LinearInit, LinearInit, LinearInit] = [tn, tn, tn, tn];
     if (this.method === "fixup") {
       const f = fixupTransformerScales(2 * depth);
-      inits = [{ kind: "xavier", scale: f.qkv, groups: 3 }, { kind: "zeros" }, { kind: "xavier", scale: f.fc1 }, { kind: "zeros" }];
+      inits = [{ kind: "xavier", scale: f.qkv, groups: 3 }, { kind: "zeros" }, { kind: "xavier", scale: f.fc1, groups: fc1Out / hidden }, { kind: "zeros" }];
     } else if (this.method === "tfixup") {
       const f = tfixupScale(depth, "encoder");
-      inits = [{ kind: "xavier", groups: 3, groupScales: [1, 1, f] }, { kind: "xavier", scale: f }, { kind: "xavier", scale: f }, { kind: "xavier", scale: f }];
+      inits = [{ kind: "xavier", groups: 3, groupScales: [1, 1, f] }, { kind: "xavier", scale: f }, { kind: "xavier", scale: f, groups: fc1Out / hidden }, { kind: "xavier", scale: f }];
     }
     const wk: WeightKind = this.method === "sigma-reparam" ? "sigma" : this.method === "nf" ? "sws" : "plain";
-    this.n1 = makeNorm(normKind, cfg.dim, normFree ? {} : nopts, store, "norm1");
-    this.qkv = new Linear(store, "attn.qkv", cfg.dim, 3 * cfg.dim, inits[0], wk);
-    this.proj = new Linear(store, "attn.proj", cfg.dim, cfg.dim, inits[1], wk);
-    this.n2 = makeNorm(normKind, cfg.dim, normFree ? {} : nopts, store, "norm2");
-    this.fc1 = new Linear(store, "mlp.fc1", cfg.dim, hidden, inits[2], wk);
-    this.fc2 = new Linear(store, "mlp.fc2", hidden, cfg.dim, inits[3], wk);
+    const bias = cfg.bias ?? true;
+    this.n1 = makeNorm(normKind, cfg.dim, normFree ? {} : { ...nopts, ...cfg.normOptionsAttn }, store, "norm1");
+    this.qkv = new Linear(store, "attn.qkv", cfg.dim, 3 * cfg.dim, inits[0], wk, bias);
+    this.proj = new Linear(store, "attn.proj", cfg.dim, cfg.dim, inits[1], wk, bias);
+    this.n2 = makeNorm(normKind, cfg.dim, normFree ? {} : { ...nopts, ...cfg.normOptionsFfn }, store, "norm2");
+    this.fc1 = new Linear(store, "mlp.fc1", cfg.dim, fc1Out, inits[2], wk, bias);
+    this.fc2 = new Linear(store, "mlp.fc2", hidden, cfg.dim, inits[3], wk, bias);
     // Scalars (no weight decay). Created after the linears: constants draw no
     // random numbers, so the weights match the normalised model of the same seed.
     const scalar = (name: string, v: number) => store.constant(name, [1], v);
@@ -158,10 +189,14 @@ export class TransformerBlock {
     // (the obvious [B,T,3,H,dh] -> [3,B,H,T,dh]) took ~1/3 of a training step.
     const [q5, k5, v5] = tf.split(this.qkv.apply(x, opts), 3, -1) as [tf.Tensor, tf.Tensor, tf.Tensor];
     const heads = (t: tf.Tensor, perm: number[]) => tf.transpose(t.reshape([B, T, H, dh]), perm);
-    const q = heads(q5, [0, 2, 1, 3]);
+    let q = heads(q5, [0, 2, 1, 3]);
     const v = heads(v5, [0, 2, 1, 3]);
-    const kT = heads(k5, [0, 2, 3, 1]);
-    const scores = tf.mul(bmm(q, kT), 1 / Math.sqrt(dh));
+    const theta = this.cfg.ropeTheta;
+    // RoPE acts on [.., T, dh] rows, so k is rotated before its explicit transpose.
+    if (theta !== undefined) q = rope(q, theta);
+    const kT = theta === undefined ? heads(k5, [0, 2, 3, 1]) : tf.transpose(rope(heads(k5, [0, 2, 1, 3]), theta), [0, 1, 3, 2]);
+    let scores = tf.mul(bmm(q, kT), 1 / Math.sqrt(dh));
+    if (this.cfg.causal) scores = tf.add(scores, causalMask(T));
     const attn = tf.softmax(scores, -1);
     opts?.onAttention?.(this.cfg.index ?? 0, attn);
     const out = tf.transpose(bmm(attn, v), [0, 2, 1, 3]).reshape([B, T, D]);
@@ -171,7 +206,10 @@ export class TransformerBlock {
   mlp(x: tf.Tensor, opts?: ForwardOptions): tf.Tensor {
     let a = this.fc1.apply(x, opts);
     if (this.method === "fixup") a = tf.add(a, this.gates.fixupBias2!);
-    a = gelu(a);
+    if (this.cfg.mlp === "swiglu") {
+      const [gate, up] = tf.split(a, 2, -1) as [tf.Tensor, tf.Tensor];
+      a = tf.mul(tf.mul(gate, tf.sigmoid(gate)), up); // silu(gate) * up
+    } else a = gelu(a);
     if (this.method === "fixup") a = tf.add(a, this.gates.fixupBias3!);
     if (this.method === "nf") a = tf.mul(a, nfGeluGamma());
     return this.fc2.apply(a, opts);
@@ -221,3 +259,19 @@ export class TransformerBlock {
     }
   }
 }
+
+/**
+ * Additive causal mask [T, T]: 0 on and below the diagonal, -1e9 above it, so
+ * softmax gives future keys weight exp(-1e9) = 0 exactly in float32 (every
+ * row keeps its diagonal, so no row is all -1e9).
+ */
+export function causalMask(T: number): tf.Tensor2D {
+  let m = maskCache.get(T);
+  if (!m) {
+    m = new Float32Array(T * T);
+    for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) m[i * T + j] = -1e9;
+    maskCache.set(T, m);
+  }
+  return tf.tensor2d(m, [T, T]);
+}
+const maskCache = new Map<number, Float32Array>();

@@ -4,3 +4,4 @@ export * from "./clip";
 export * from "./checkpoint";
 export * from "./progress";
 export * from "./trainer";
+export * from "./task";

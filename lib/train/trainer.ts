@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
 import { BatchSampler, type BatchSamplerState } from "../data/sampler";
-import { gatherImages, gatherLabels, type ImageDataset } from "../data/dataset";
+import type { ImageDataset } from "../data/dataset";
 import { LeakGuard } from "../engine/leak";
 import type { ForwardOptions } from "../models/transformer";
 import type { Norm } from "../norms/types";
@@ -14,6 +14,7 @@ import { agcClipTensor } from "../analysis/reparam";
 import { clipByGlobalNorm, globalNorm } from "./clip";
 import { consoleProgress, type ProgressSink } from "./progress";
 import { lrAt } from "./schedule";
+import { classificationTask, evaluateClassifier, type TrainTask } from "./task";
 
 /** What the trainer needs of a model. */
 export interface Model {
@@ -45,7 +46,7 @@ export interface TrainConfig {
   checkpointEvery: number;
   /** Seed of the data order. */
   seed: number;
-  /** A loss above divergenceFactor * ln(numClasses) counts as diverged. */
+  /** A loss above divergenceFactor * ln(numClasses) (language models: ln(vocab)) counts as diverged. */
   divergenceFactor: number;
   /**
    * Adaptive Gradient Clipping factor lambda (NF nets, timm agc.py; 0.01 there);
@@ -109,6 +110,8 @@ export interface EvalPoint {
   step: number;
   loss: number;
   acc: number;
+  /** Language models: held-out bits per byte. */
+  bpb?: number;
 }
 
 export type RunStatus = "completed" | "diverged" | "interrupted";
@@ -134,49 +137,30 @@ interface CkptState {
   config: TrainConfig;
 }
 
-function shapeBatch(ds: ImageDataset, x: Float32Array, n: number): tf.Tensor {
-  return tf.tensor4d(x, [n, ds.height, ds.width, ds.channels]);
-}
-
 /**
  * Mean loss and accuracy of `model` on the first `limit` examples of ds.
  * `forward` options reach every forward pass (e.g. fake-quantisation hooks).
  */
 export function evaluate(model: Model, ds: ImageDataset, limit = 0, batchSize = 250, forward?: ForwardOptions): { loss: number; acc: number } {
-  const n = limit > 0 ? Math.min(limit, ds.n) : ds.n;
-  let lossSum = 0;
-  let correct = 0;
-  for (let s = 0; s < n; s += batchSize) {
-    const m = Math.min(batchSize, n - s);
-    const idx = Int32Array.from({ length: m }, (_, i) => s + i);
-    const [l, c] = tf.tidy(() => {
-      const x = shapeBatch(ds, gatherImages(ds, idx), m);
-      const y = tf.tensor1d(gatherLabels(ds, idx), "int32");
-      const logits = model.forward(x, forward);
-      const loss = tf.losses.softmaxCrossEntropy(tf.oneHot(y, ds.numClasses), logits, undefined, undefined, tf.Reduction.SUM);
-      const acc = tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), y), "float32"));
-      return [loss.dataSync()[0]!, acc.dataSync()[0]!];
-    });
-    lossSum += l;
-    correct += c;
-  }
-  return { loss: lossSum / n, acc: correct / n };
+  return evaluateClassifier(model, ds, limit, batchSize, forward);
 }
 
 /**
- * Train a classifier with AdamW + warmup/cosine, seeded and deterministic on
- * one engine. Writes metrics.jsonl and checkpoints to runDir, resumes from a
- * checkpoint exactly (same batches, same optimizer state), and ends cleanly
- * on divergence (non-finite loss or loss blow-up) with the step recorded.
+ * Train a model with AdamW + warmup/cosine, seeded and deterministic on one
+ * engine. `data` is an image pair { train, eval } (classification) or any
+ * TrainTask (e.g. nextTokenTask for a language model). Writes metrics.jsonl
+ * and checkpoints to runDir, resumes from a checkpoint exactly (same batches,
+ * same optimizer state), and ends cleanly on divergence (non-finite loss or
+ * loss blow-up) with the step recorded.
  */
-export async function train(model: Model, data: { train: ImageDataset; eval: ImageDataset }, config: Partial<TrainConfig> = {}, opts: TrainOptions = {}): Promise<TrainResult> {
+export async function train(model: Model, data: { train: ImageDataset; eval: ImageDataset } | TrainTask, config: Partial<TrainConfig> = {}, opts: TrainOptions = {}): Promise<TrainResult> {
   const cfg: TrainConfig = { ...TRAIN_DEFAULTS, ...config };
   validateTrainConfig(cfg);
-  const { train: trainSet, eval: evalSet } = data;
+  const task: TrainTask = "prepare" in data ? data : classificationTask(data.train, data.eval);
   const trainable = model.params.filter((p) => p.variable.trainable);
   const vars = trainable.map((p) => p.variable);
   const opt = new AdamW(trainable, { beta1: cfg.beta1, beta2: cfg.beta2, eps: cfg.eps, weightDecay: cfg.weightDecay });
-  let sampler = new BatchSampler(trainSet.n, cfg.seed);
+  let sampler = new BatchSampler(task.trainSize, cfg.seed);
   let log: LogLine[] = [];
   let evals: EvalPoint[] = [];
   let start = 0;
@@ -210,14 +194,11 @@ export async function train(model: Model, data: { train: ImageDataset; eval: Ima
   const progress = opts.progress === false ? undefined : (opts.progress ?? consoleProgress());
   progress?.start(cfg.steps, opts.label ?? "train", start);
   const guard = opts.leakCheck === false ? undefined : new LeakGuard(2);
-  const lossCap = cfg.divergenceFactor * Math.log(trainSet.numClasses);
+  const lossCap = cfg.divergenceFactor * Math.log(task.numOutputs);
   const t0 = Date.now();
   let status: RunStatus = "completed";
   let diverged: TrainResult["diverged"];
   let lastEvalAcc: number | undefined = evals.at(-1)?.acc;
-  const ex = trainSet.height * trainSet.width * trainSet.channels;
-  const xbuf = new Float32Array(cfg.batchSize * ex);
-  const ybuf = new Int32Array(cfg.batchSize);
 
   const checkpoint = (stepDone: number) => {
     if (!ckptDir) return;
@@ -244,16 +225,13 @@ export async function train(model: Model, data: { train: ImageDataset; eval: Ima
       status = "interrupted";
       break;
     }
-    const idx = sampler.next(cfg.batchSize);
-    gatherImages(trainSet, idx, xbuf);
-    gatherLabels(trainSet, idx, ybuf);
+    task.prepare(sampler.next(cfg.batchSize), cfg.batchSize);
     const lr = lrAt(step, cfg);
     const ts = Date.now();
     const { lossV, normV } = tf.tidy(() => {
-      const x = shapeBatch(trainSet, xbuf, cfg.batchSize);
-      const y = tf.oneHot(tf.tensor1d(ybuf, "int32"), trainSet.numClasses);
+      const { x, y } = task.batch();
       // training: true lets sigma-Reparam advance its power iteration (eval forwards leave it alone).
-      const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, model.forward(x, { training: true })) as tf.Scalar, vars);
+      const { value, grads } = tf.variableGrads(() => task.loss(y, model.forward(x, { training: true })), vars);
       const gl = vars.map((v) => grads[v.name]!);
       const norm = globalNorm(gl);
       const normV = norm.dataSync()[0]!;
@@ -270,7 +248,7 @@ export async function train(model: Model, data: { train: ImageDataset; eval: Ima
       status = "diverged";
       diverged = {
         step,
-        reason: !Number.isFinite(lossV) ? `non-finite loss (${lossV})` : !Number.isFinite(normV) ? `non-finite gradient norm` : `loss ${lossV.toFixed(3)} > ${lossCap.toFixed(3)} (${cfg.divergenceFactor} x ln ${trainSet.numClasses})`,
+        reason: !Number.isFinite(lossV) ? `non-finite loss (${lossV})` : !Number.isFinite(normV) ? `non-finite gradient norm` : `loss ${lossV.toFixed(3)} > ${lossCap.toFixed(3)} (${cfg.divergenceFactor} x ln ${task.numOutputs} ${task.outputsName})`,
       };
       const line: LogLine = { step, loss: lossV, lr, gradNorm: normV, diverged: true };
       log.push(line);
@@ -286,10 +264,10 @@ export async function train(model: Model, data: { train: ImageDataset; eval: Ima
       if (metricsFile) fs.appendFileSync(metricsFile, JSON.stringify(line) + "\n");
     }
     if ((step + 1) % cfg.evalEvery === 0 || isLast) {
-      const e = evaluate(model, evalSet, cfg.evalLimit, cfg.evalBatchSize);
+      const e = task.evaluate(model, cfg.evalLimit, cfg.evalBatchSize);
       evals.push({ step: step + 1, ...e });
       lastEvalAcc = e.acc;
-      if (metricsFile) fs.appendFileSync(metricsFile, JSON.stringify({ step: step + 1, evalLoss: e.loss, evalAcc: e.acc }) + "\n");
+      if (metricsFile) fs.appendFileSync(metricsFile, JSON.stringify({ step: step + 1, evalLoss: e.loss, evalAcc: e.acc, ...(e.bpb !== undefined ? { evalBpb: e.bpb } : {}) }) + "\n");
     }
     if ((cfg.checkpointEvery > 0 && (step + 1) % cfg.checkpointEvery === 0) || isLast) checkpoint(step + 1);
     progress?.update(step, { loss: lossV, lr, msPerStep: ms, evalAcc: lastEvalAcc });
@@ -312,7 +290,7 @@ export async function train(model: Model, data: { train: ImageDataset; eval: Ima
       ? `diverged at step ${diverged!.step}: ${diverged!.reason}`
       : status === "interrupted"
         ? `stopped at step ${step}`
-        : `done in ${wall.toFixed(1)} s, eval acc ${(100 * (result.final?.acc ?? NaN)).toFixed(2)}%`,
+        : `done in ${wall.toFixed(1)} s, eval acc ${(100 * (result.final?.acc ?? NaN)).toFixed(2)}%${result.final?.bpb !== undefined ? `, ${result.final.bpb.toFixed(3)} bits/byte` : ""}`,
   );
   if (opts.runDir) writeJsonAtomic(path.join(opts.runDir, "train-result.json"), result);
   return result;

@@ -1,0 +1,22 @@
+import * as tf from "@tensorflow/tfjs";
+import { withCustomGrad } from "../ops/grad";
+
+/**
+ * Embedding lookup table[ids] -> [N, d] for ids int32 [N]. Forward is a
+ * gather; the gradient is written out as oneHot(ids)^T @ dy, one matmul,
+ * because tfjs's own gather gradient needs UnsortedSegmentSum, which the wasm
+ * backend lacks. (The transpose is explicit: the fast matmul path.)
+ */
+export function embedLookup(table: tf.Tensor, ids: tf.Tensor): tf.Tensor {
+  if (table.rank !== 2) throw new Error(`embedLookup: table must be [vocab, dim], got [${table.shape.join(",")}]`);
+  if (ids.rank !== 1 || ids.dtype !== "int32") throw new Error(`embedLookup: ids must be int32 [N], got ${ids.dtype} [${ids.shape.join(",")}]`);
+  const V = table.shape[0]!;
+  const f = withCustomGrad(([t], save) => {
+    save([ids]);
+    return {
+      value: tf.gather(t!, ids),
+      gradFunc: (dy, [sids]) => [tf.tidy(() => tf.matMul(tf.transpose(tf.oneHot(sids!, V, 1, 0, "float32")), dy))],
+    };
+  });
+  return f(table);
+}
