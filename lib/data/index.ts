@@ -3,3 +3,4 @@ export * from "./idx";
 export * from "./dataset";
 export * from "./sampler";
 export * from "./fashion-mnist";
+export * from "./emoji";
