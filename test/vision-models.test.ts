@@ -7,12 +7,13 @@ import * as tf from "@tensorflow/tfjs";
 import { initEngine } from "../lib/engine";
 import { conv2d, depthwiseConv2d } from "../lib/ops/conv";
 import { makeNorm, batchNorm } from "../lib/norms";
-import { ConvNeXt, MLPMixer, ResNet, resolveConvNeXtConfig, resolveMixerConfig, resolveResNetConfig, type ConvNeXtConfig, type MixerConfig, type ResNetConfig } from "../lib/models";
+import { ConvNeXt, DiTBlock, MLPMixer, ResNet, resolveConvNeXtConfig, resolveMixerConfig, resolveResNetConfig, type ConvNeXtConfig, type MixerConfig, type ResNetConfig } from "../lib/models";
 import { captureNorms } from "../lib/hooks";
 import { train, type TrainConfig } from "../lib/train";
 import { DatasetFileError } from "../lib/data/fashion-mnist";
 import { EMOJI32_CLASSES, EMOJI32_MEAN, EMOJI32_STD, emoji32SplitOf, forgetEmoji32, loadEmoji32, loadEmoji32U8 } from "../lib/data/emoji";
 import { Rng } from "../lib/util/rng";
+import { ParamStore } from "../lib/ops/param";
 import { assertClose, gradCheck } from "./helpers";
 import { toyImages } from "./fixtures";
 
@@ -432,6 +433,33 @@ describe("Emoji32 data set (npm emoji-datasource-google/-twitter 16.0.0)", () =>
       );
     } finally {
       delete process.env.DYT_EMOJI_DIR;
+    }
+  });
+});
+
+describe("DiT block (adaLN modulation)", () => {
+  before(() => initEngine({ engine: "cpu", quiet: true }));
+
+  it("adaLN-Zero is the identity at init and still trains its modulation; without it the block acts at once", () => {
+    for (const norm of ["layernorm", "dyt"] as const) {
+      const store = new ParamStore(new Rng(1));
+      const zero = new DiTBlock(store.scope("zero"), { dim: 8, heads: 2, mlpRatio: 2, norm });
+      const plain = new DiTBlock(store.scope("plain"), { dim: 8, heads: 2, mlpRatio: 2, norm, adaLNZero: false });
+      // No affine in the norms (DiT): LN has no params, DyT only alpha.
+      assert.deepEqual(zero.norms().map((n) => n.params.length), norm === "dyt" ? [1, 1] : [0, 0]);
+      const x = tf.randomNormal([2, 5, 8], 0, 1, "float32", 7);
+      const c = tf.randomNormal([2, 8], 0, 1, "float32", 8);
+      const y0 = tf.tidy(() => zero.forward(x, c));
+      assert.deepEqual(y0.shape, [2, 5, 8]);
+      assertClose(y0.dataSync(), x.dataSync(), 0, 0, `${norm} adaLN-Zero output`);
+      const y1 = tf.tidy(() => plain.forward(x, c));
+      assert.ok(Math.max(...Array.from(tf.tidy(() => tf.abs(tf.sub(y1, x)).dataSync()))) > 1e-3, "without adaLN-Zero the block changes x");
+      const w = zero.adaLN.w;
+      const { grads } = tf.variableGrads(() => tf.sum(tf.square(zero.forward(x, c))) as tf.Scalar, [w]);
+      assert.ok(Array.from(grads[w.name]!.dataSync()).some((v) => Math.abs(v) > 1e-6), "the zero-initialised modulation gets a gradient");
+      tf.dispose([x, c, y0, y1, grads[w.name]!]);
+      assert.throws(() => zero.forward(tf.zeros([2, 5, 8]), tf.zeros([2, 4])), /conditioning must be \[B=2, 8\]/);
+      store.params.forEach((p) => p.variable.dispose());
     }
   });
 });

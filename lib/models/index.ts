@@ -6,3 +6,4 @@ export * from "./convnext";
 export * from "./mixer";
 export * from "./resnet";
 export { patchify, applyNormNHWC } from "./vision-common";
+export * from "./dit";
