@@ -6,6 +6,7 @@ export * from "./util/paths";
 export * from "./util/provenance";
 export * from "./ops/param";
 export * from "./ops/matmul";
+export * from "./ops/conv";
 export * from "./norms";
 export * from "./models";
 export * from "./train";

@@ -136,7 +136,7 @@ describe("norms: factory", () => {
   });
 
   it("rejects an unknown kind, listing the valid kinds", () => {
-    assert.throws(() => makeNorm("batchnorm", 8), /unknown norm kind "batchnorm"; valid kinds: layernorm, rmsnorm, dyt, identity/);
+    assert.throws(() => makeNorm("groupnorm", 8), /unknown norm kind "groupnorm"; valid kinds: layernorm, rmsnorm, dyt, identity, batchnorm/);
     assert.throws(() => makeNorm("dyt", 0), /dim must be a positive integer/);
     assert.throws(() => makeNorm("dyt", 8, { squash: "relu" as never }), /unknown squash function "relu"/);
     assert.throws(() => makeNorm("dyt", 8).apply(tf.ones([2, 5])), /expected 8 channels/);

@@ -4,3 +4,4 @@ export * from "./dataset";
 export * from "./sampler";
 export * from "./fashion-mnist";
 export * from "./text";
+export * from "./emoji";

@@ -5,8 +5,10 @@ import { Rng } from "../util/rng";
 export interface NormCapture {
   /** Norm layer name, e.g. "blocks.2.norm1". */
   layer: string;
-  /** Shape of the full input ([B, T, C] or [B, C]). */
+  /** Shape of the full input as the norm saw it ([B, T, C], [B, C], [B, H, W, C], or [B, C, H, W] for a channels-first norm). */
   shape: number[];
+  /** The norm's layout; rows are always channels-last (a channels-first input is moved to [B, H, W, C] before sampling). */
+  layout?: "channels-last" | "channels-first";
   /** Sampled rows (tokens): `rows` x C values of the input and output. */
   rows: number;
   channels: number;
@@ -32,15 +34,24 @@ export interface CaptureOptions {
  * input's mean and std. The pass is separate from training and only reads
  * activations, so capturing cannot change a training run; memory is bounded
  * by layers x maxRows x C floats.
+ * The pass is in eval mode (no `training` flag): a BatchNorm applies its
+ * running statistics, i.e. the fixed per-channel linear map of the trained
+ * model, and its running statistics are left unchanged.
  */
 export function captureNorms(model: Model, x: tf.Tensor, opts: CaptureOptions = {}): NormCapture[] {
   const maxRows = opts.maxRows ?? 256;
   const want = opts.layers ? new Set(opts.layers) : undefined;
   const out: NormCapture[] = [];
+  // Channels-first norms (ConvNeXt's stem / downsampling LNs) see [B, C, H, W]: a row is then one pixel's C values.
+  const layouts = new Map(model.norms().map((n) => [n.name, n.layout ?? "channels-last"] as const));
   tf.tidy(() => {
     model.forward(x, {
-      onNorm(layer, input, output) {
+      onNorm(layer, inputSeen, outputSeen) {
         if (want && !want.has(layer)) return;
+        const layout = layouts.get(layer) ?? "channels-last";
+        const toLast = (t: tf.Tensor) => (layout === "channels-first" && t.rank > 2 ? tf.transpose(t, [0, ...Array.from({ length: t.rank - 2 }, (_, i) => i + 2), 1]) : t);
+        const input = toLast(inputSeen);
+        const output = toLast(outputSeen);
         const C = input.shape[input.rank - 1]!;
         const rowsAll = input.size / C;
         const rng = new Rng((opts.seed ?? 0) + out.length);
@@ -51,7 +62,8 @@ export function captureNorms(model: Model, x: tf.Tensor, opts: CaptureOptions = 
         const mom = tf.moments(input);
         out.push({
           layer,
-          shape: input.shape,
+          shape: inputSeen.shape,
+          layout,
           rows: pick.length,
           channels: C,
           input: xi.dataSync() as Float32Array,

@@ -5,3 +5,8 @@ export * from "./linear";
 export * from "./llama";
 export * from "./rope";
 export * from "./embedding";
+export * from "./convnext";
+export * from "./mixer";
+export * from "./resnet";
+export { patchify, applyNormNHWC } from "./vision-common";
+export * from "./dit";

@@ -66,7 +66,8 @@ export interface ForwardOptions extends LinearHooks {
 }
 
 export function applyNorm(n: Norm, x: tf.Tensor, opts?: ForwardOptions): tf.Tensor {
-  const y = n.apply(x);
+  // training reaches BatchNorm (train/eval mode); the other kinds ignore it.
+  const y = n.apply(x, opts?.training ? { training: true } : undefined);
   opts?.onNorm?.(n.name, x, y);
   return y;
 }

@@ -1,18 +1,21 @@
 import * as tf from "@tensorflow/tfjs";
 import { ParamStore } from "../ops/param";
 import { Rng } from "../util/rng";
+import { batchNorm } from "./batchnorm";
 import { dyt } from "./dyt";
 import { layerNorm } from "./layernorm";
 import { rmsNorm } from "./rmsnorm";
-import { NORM_KINDS, SQUASHERS, type Layout, type Norm, type NormKind, type NormOptions, type Squasher } from "./types";
+import { NORM_KINDS, SQUASHERS, type Layout, type Norm, type NormCallOptions, type NormKind, type NormOptions, type Squasher } from "./types";
 
 /** Defaults of every norm option; `resolveNormOptions` writes them out so results record them. */
-export const NORM_DEFAULTS: { alpha0: number; learnAlpha: boolean; squash: Squasher; layernormEps: number; rmsnormEps: number; layout: Layout } = {
+export const NORM_DEFAULTS: { alpha0: number; learnAlpha: boolean; squash: Squasher; layernormEps: number; rmsnormEps: number; batchnormEps: number; batchnormMomentum: number; layout: Layout } = {
   alpha0: 0.5,
   learnAlpha: true,
   squash: "tanh",
   layernormEps: 1e-6,
   rmsnormEps: 1e-6,
+  batchnormEps: 1e-5,
+  batchnormMomentum: 0.1,
   layout: "channels-last",
 };
 
@@ -28,12 +31,16 @@ export function resolveNormOptions(kind: NormKind | string, options: NormOptions
   const out: NormOptions = {
     layout,
     gain: options.gain ?? true,
-    bias: options.bias ?? (kind === "layernorm" || kind === "dyt"),
+    bias: options.bias ?? (kind === "layernorm" || kind === "dyt" || kind === "batchnorm"),
   };
   // gain0's default depends on the slot (res-post blocks start at 0), so only an explicit one is recorded.
   if (options.gain0 !== undefined) out.gain0 = options.gain0;
   if (kind === "layernorm") out.eps = options.eps ?? NORM_DEFAULTS.layernormEps;
   if (kind === "rmsnorm") out.eps = options.eps ?? NORM_DEFAULTS.rmsnormEps;
+  if (kind === "batchnorm") {
+    out.eps = options.eps ?? NORM_DEFAULTS.batchnormEps;
+    out.momentum = options.momentum ?? NORM_DEFAULTS.batchnormMomentum;
+  }
   if (kind === "dyt") {
     out.alpha0 = options.alpha0 ?? NORM_DEFAULTS.alpha0;
     out.learnAlpha = options.learnAlpha ?? NORM_DEFAULTS.learnAlpha;
@@ -61,12 +68,13 @@ export function makeNorm(kind: NormKind | string, dim: number, options: NormOpti
   const s = (store ?? new ParamStore(new Rng(0))).scope(name);
   const before = s.params.length;
   const gain = options.gain ?? kind !== "identity";
-  const bias = options.bias ?? (kind === "layernorm" || kind === "dyt");
+  const bias = options.bias ?? (kind === "layernorm" || kind === "dyt" || kind === "batchnorm");
   const gamma = gain && kind !== "identity" ? s.constant("gamma", [dim], options.gain0 ?? 1) : undefined;
   const beta = bias && kind !== "identity" ? s.constant("beta", [dim], 0) : undefined;
 
-  let apply: (x: tf.Tensor) => tf.Tensor;
+  let apply: (x: tf.Tensor, opts?: NormCallOptions) => tf.Tensor;
   let alpha: tf.Variable | undefined;
+  let running: { runningMean: tf.Variable; runningVar: tf.Variable } | undefined;
   switch (kind) {
     case "layernorm": {
       const eps = options.eps ?? NORM_DEFAULTS.layernormEps;
@@ -90,10 +98,24 @@ export function makeNorm(kind: NormKind | string, dim: number, options: NormOpti
       apply = (x) => dyt(x, a, gamma, beta, phi, layout);
       break;
     }
+    case "batchnorm": {
+      const eps = options.eps ?? NORM_DEFAULTS.batchnormEps;
+      const momentum = options.momentum ?? NORM_DEFAULTS.batchnormMomentum;
+      if (!(momentum >= 0 && momentum <= 1)) throw new Error(`makeNorm: batchnorm momentum must lie in [0, 1], got ${momentum}`);
+      // Buffers, not weights: non-trainable params, so checkpoints (and exact resume) carry them.
+      const runningMean = s.constant("running_mean", [dim], 0);
+      const runningVar = s.constant("running_var", [dim], 1);
+      runningMean.trainable = false;
+      runningVar.trainable = false;
+      const state = { runningMean, runningVar, momentum };
+      running = { runningMean, runningVar };
+      apply = (x, o) => batchNorm(x, gamma, beta, state, eps, o?.training === true, layout);
+      break;
+    }
     case "identity":
       apply = (x) => x;
       break;
   }
   const params = s.params.slice(before);
-  return { kind, name: s.prefix, dim, params, alpha, apply };
+  return { kind, name: s.prefix, dim, params, alpha, layout, ...running, apply };
 }

@@ -3,3 +3,4 @@ export { makeNorm, assertNormKind, resolveNormOptions, NORM_DEFAULTS } from "./f
 export { layerNorm } from "./layernorm";
 export { rmsNorm } from "./rmsnorm";
 export { dyt, squash } from "./dyt";
+export { batchNorm, type BatchNormState } from "./batchnorm";

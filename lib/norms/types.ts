@@ -1,8 +1,13 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Param } from "../ops/param";
 
-/** Every normalization (or its replacement) the lab can put in a norm slot. */
-export const NORM_KINDS = ["layernorm", "rmsnorm", "dyt", "identity"] as const;
+/**
+ * Every normalization (or its replacement) the lab can put in a norm slot.
+ * "batchnorm" normalises over the batch (and space), per channel: it is the
+ * norm of the ResNet slot (the paper's BN -> DyT failure case), not of
+ * transformers.
+ */
+export const NORM_KINDS = ["layernorm", "rmsnorm", "dyt", "identity", "batchnorm"] as const;
 export type NormKind = (typeof NORM_KINDS)[number];
 
 /** S-shaped functions DyT can use (paper ablation, Table 7). */
@@ -18,7 +23,7 @@ export interface NormOptions {
   learnAlpha?: boolean;
   /** DyT: the squashing function (default tanh). */
   squash?: Squasher;
-  /** LayerNorm / RMSNorm epsilon (LN default 1e-6 as in timm ViT, RMS 1e-6). */
+  /** LayerNorm / RMSNorm / BatchNorm epsilon (LN default 1e-6 as in timm ViT, RMS 1e-6, BN 1e-5 as PyTorch). */
   eps?: number;
   /** Learnable per-channel gain gamma (default true). */
   gain?: boolean;
@@ -28,6 +33,14 @@ export interface NormOptions {
   gain0?: number;
   /** Which axis holds the channels: last ([B,T,C]) or 1 ([B,C,H,W]). */
   layout?: Layout;
+  /** BatchNorm: running-statistics momentum, PyTorch's convention (default 0.1). */
+  momentum?: number;
+}
+
+/** Per-call options of a norm: train/eval mode (only BatchNorm reads it). */
+export interface NormCallOptions {
+  /** Train mode: BatchNorm uses batch statistics and updates its running ones. Default false (eval). */
+  training?: boolean;
 }
 
 export interface Norm {
@@ -37,5 +50,11 @@ export interface Norm {
   readonly params: Param[];
   /** DyT's alpha; undefined for other kinds. */
   readonly alpha?: tf.Variable;
-  apply(x: tf.Tensor): tf.Tensor;
+  /** Which axis holds the channels (hooks move channels-first inputs to channels-last). Default channels-last. */
+  readonly layout?: Layout;
+  /** BatchNorm's running mean / variance (non-trainable; checkpointed with the params). */
+  readonly runningMean?: tf.Variable;
+  readonly runningVar?: tf.Variable;
+  /** `opts.training` selects BatchNorm's mode; every other kind ignores it. */
+  apply(x: tf.Tensor, opts?: NormCallOptions): tf.Tensor;
 }
