@@ -6,9 +6,15 @@ import { ViT } from "../lib/models";
 import { makeNorm } from "../lib/norms";
 import type { NormCapture } from "../lib/hooks";
 import { Rng } from "../lib/util/rng";
-import { depthGroups, earlyVsDeep, fitCapture, fitStats, layerNormPreAffine, normSlot } from "../lib/experiments/scurves-fit";
-import { captureFits, probeImages, runScurvesOne, scurvesVerdict, SCURVES_SCALES, S_SHAPE_MIN_DELTA } from "../lib/experiments/scurves";
+import { depthGroups, earlyVsDeep, fitCapture, fitStats, layerNormPreAffine, normSlot } from "../lib/analysis/scurves";
+import { captureFits, runScurves, scurvesRefs, scurvesVerdict, SCURVES_RULE, SCURVES_SCALES } from "../lib/experiments/scurves";
+import { loggedStepsAt, probeImages } from "../lib/experiments/protocol/probe";
+import { arm } from "../lib/experiments/protocol/arms";
+import { resolveRun, runVitTask } from "../lib/experiments/protocol/task";
 import { TOY_VIT, toyImages } from "./fixtures";
+import { useTempResultsDirs } from "./helpers";
+
+const S_SHAPE_MIN_DELTA = SCURVES_RULE.minDeltaR2;
 
 /** A fake capture of `rows` tokens whose row r has scale scales[r] (LN: each token a line of slope 1/sigma_t). */
 function capture(scales: number[], C: number, seed = 1, layer = "blocks.0.norm1"): NormCapture {
@@ -80,15 +86,25 @@ describe("scurves: fit summary", () => {
     assert.deepEqual(earlyVsDeep(fits, 2), { early: 0.1, deep: 0.5 });
   });
 
-  it("verdict follows the rule", () => {
+  it("verdict follows the rule: paired over seeds, four outcomes", () => {
     const ed = (pairs: [number, number][]) => pairs.map(([early, deep], i) => ({ seed: i, step: 10, early, deep }));
-    assert.equal(scurvesVerdict(ed([[0.01, 0.05], [0.0, 0.03], [0.02, 0.04]]), [], 0).verdict, "supported");
-    assert.equal(scurvesVerdict(ed([[0.01, 0.05], [0.06, 0.03], [0.02, 0.04]]), [], 0).verdict, "not supported");
-    assert.equal(scurvesVerdict(ed([[0.001, 0.005], [0.0, 0.003]]), [], 0).verdict, "not supported");
-    assert.equal(scurvesVerdict(ed([[0.01, 0.05]]), [], 0).verdict, "not testable at this scale");
-    const reversed = scurvesVerdict(ed([[0.05, 0.01], [0.06, 0.03]]), [], 0);
+    const learned = (n: number) => Array(n).fill("learned");
+    const v = (pairs: [number, number][], classes = learned(pairs.length)) => scurvesVerdict(ed(pairs), [], classes, 4);
+    assert.equal(v([[0.01, 0.05], [0.0, 0.03], [0.02, 0.04]]).verdict, "supported");
+    // A trend that is not consistent over seeds is not evidence either way (was "not supported" under the old rule).
+    const mixed = v([[0.01, 0.05], [0.06, 0.03], [0.02, 0.04]]);
+    assert.equal(mixed.verdict, "inconclusive", mixed.reason);
+    // Deep maps barely bent (ΔR² far below the threshold in every seed).
+    assert.equal(v([[0.001, 0.005], [0.0, 0.003], [0.002, 0.004]]).verdict, "not supported");
+    assert.equal(v([[0.01, 0.05]]).verdict, "not testable");
+    const reversed = v([[0.05, 0.01], [0.06, 0.03], [0.05, 0.02]]);
     assert.equal(reversed.verdict, "not supported");
     assert.match(reversed.statement, /reversed/);
+    // A run that did not learn makes the claim untestable, whatever the fits say.
+    const stuck = v([[0.01, 0.05], [0.0, 0.03], [0.02, 0.04]], ["learned", "did not learn", "learned"]);
+    assert.equal(stuck.verdict, "not testable");
+    assert.match(stuck.reason, /did not learn on 1 of 3/);
+    assert.equal(scurvesVerdict(ed([[0.01, 0.05], [0.0, 0.03]]), [], learned(2), 1).verdict, "not testable");
   });
 });
 
@@ -102,7 +118,7 @@ describe("scurves: capture on a model", () => {
     assert.deepEqual(Array.from(a.dataSync()), Array.from(b.dataSync()));
     b.dispose();
     const m = new ViT({ ...TOY_VIT, norm: "layernorm", seed: 1 });
-    const cfg = { ...SCURVES_SCALES.smoke, probe: { images: 8, seed: 3, maxRows: 20 } };
+    const cfg = { images: 8, seed: 3, maxRows: 20 };
     captureFits(m, a, cfg, 1e-6, 2); // warm-up (kernels, caches)
     const before = tf.memory().numTensors;
     const fits = captureFits(m, a, cfg, 1e-6, 2);
@@ -114,9 +130,44 @@ describe("scurves: capture on a model", () => {
     m.dispose();
   });
 
-  it("rejects a non-LayerNorm model and a capture step the hook cannot reach", async () => {
-    const cfg = SCURVES_SCALES.smoke;
-    await assert.rejects(runScurvesOne({ ...cfg, model: { ...cfg.model, norm: "dyt" } }, 1, undefined, "x", false), /norm to "layernorm"/);
-    await assert.rejects(runScurvesOne({ ...cfg, captureSteps: [0, 7] }, 1, undefined, "x", false), /capture step 7/);
+  it("rejects a non-LayerNorm run and capture points outside the budget; maps fractions onto logged steps", async () => {
+    const sc = SCURVES_SCALES.smoke;
+    const refs = scurvesRefs(sc, 20, 5, false);
+    const dyt = resolveRun({ ...sc.base, ...refs }, arm("dyt"), 1, { train: { steps: 20, logEvery: 5 } });
+    await assert.rejects(runVitTask(dyt, undefined, "x"), /S-curve analysis is of LayerNorm; run arm "dyt"/);
+    assert.throws(() => scurvesRefs({ ...sc, captureAt: [0, 1.5] }, 20, 5, false), /captureAt fractions must lie in \[0, 1\]/);
+    // Hooks run on logged steps (multiples of logEvery, and the last): index s sees s + 1 updates.
+    assert.deepEqual(loggedStepsAt([0.5, 1], 20, 5), [10, 19]);
+    assert.deepEqual(loggedStepsAt([1 / 6, 0.5, 1], 600, 2), [100, 300, 599]);
+    assert.throws(() => loggedStepsAt([0], 20, 5), /in \(0, 1\]/);
+    // The capture parameters are part of the resolved config, hence of the cache key.
+    const other = resolveRun({ ...sc.base, ...scurvesRefs({ ...sc, probe: { ...sc.probe, images: 17 } }, 20, 5, false) }, arm("layernorm"), 1);
+    const same = resolveRun({ ...sc.base, ...refs }, arm("layernorm"), 1);
+    assert.notDeepEqual(other.hooks, same.hooks);
+    assert.notEqual(other.prepare, same.prepare);
+  });
+});
+
+describe("scurves: smoke run through the runner", () => {
+  useTempResultsDirs("dyt-scurves-");
+
+  it("tunes LN's lr, captures at init, mid-training and the end (samples on the first seed), and reloads from the cache", async () => {
+    const ctx = { scale: "smoke" as const, verbose: false };
+    const { records, summary } = await runScurves(ctx);
+    assert.equal(records.length, SCURVES_SCALES.smoke.seeds.length);
+    const r = records[0]!;
+    assert.equal(r.role, "eval");
+    const steps = r.config.train.steps;
+    assert.deepEqual(r.result.captures.map((c) => c.step), [0, loggedStepsAt([0.5], steps, r.config.train.logEvery)[0]! + 1, steps]);
+    assert.ok(r.result.captures[0]!.fits.every((f) => f.sample), "init capture of the first seed keeps plot samples");
+    assert.ok(r.result.captures.at(-1)!.fits.every((f) => f.sample), "end capture of the first seed keeps plot samples");
+    assert.ok(r.result.captures[1]!.fits.every((f) => !f.sample));
+    assert.ok(summary.pick && SCURVES_SCALES.smoke.tuning.lrs.includes(summary.pick.bestLr));
+    assert.equal(r.config.train.lr, summary.pick!.bestLr);
+    assert.deepEqual(summary.captureSteps, r.result.captures.map((c) => c.step));
+    assert.ok(["not testable", "inconclusive", "supported", "not supported"].includes(summary.verdict));
+    assert.equal(summary.verdict, "not testable", "one smoke seed cannot estimate noise");
+    const again = await runScurves({ ...ctx, cachedOnly: true });
+    assert.deepEqual(again.records.map((x) => x.provenance), records.map((x) => x.provenance));
   });
 });

@@ -10,3 +10,4 @@ export * from "./lrsens";
 export * from "./reparam";
 export * from "./tanhfit";
 export * from "./paired";
+export * from "./scurves";

@@ -322,3 +322,18 @@ export function alphaVsInvStd(alphas: Numbers, stds: Numbers, level = 0.95): Alp
   const inv = Array.from(stds as ArrayLike<number>, (s) => 1 / s);
   return { pearson: pearson(inv, alphas, level), logLog: logLogSlope(inv, alphas) };
 }
+
+/** Mean over rows of the population std over each row's C values (the per-token std of a [rows, C] matrix). */
+export function meanTokenStd(x: ArrayLike<number>, rows: number, C: number): number {
+  if (x.length !== rows * C) throw new Error(`meanTokenStd: ${x.length} values is not rows ${rows} x C ${C}`);
+  let acc = 0;
+  for (let r = 0; r < rows; r++) {
+    let m = 0;
+    for (let c = 0; c < C; c++) m += x[r * C + c]!;
+    m /= C;
+    let v = 0;
+    for (let c = 0; c < C; c++) v += (x[r * C + c]! - m) ** 2;
+    acc += Math.sqrt(v / C);
+  }
+  return acc / rows;
+}

@@ -4,13 +4,13 @@ import { squashEntry } from "./squash";
 import { gainBiasEntry } from "./gain-bias";
 import { alpha0Entry } from "./alpha0";
 import { normFreeEntry } from "./norm-free-entry";
-import { quantizationEntry } from "./quantization-entry";
+import { quantizationEntry } from "./quantization";
 import { lrStabilityEntry } from "./lr-stability-entry";
 import { placementEntry } from "./placement-entry";
 import { depthStabilityEntry } from "./depth-stability-entry";
-import { scurvesEntry } from "./scurves-entry";
-import { alphaStdEntry } from "./alpha-std-entry";
-import { invarianceEntry } from "./invariance-entry";
+import { scurvesEntry } from "./scurves";
+import { alphaStdEntry } from "./alpha-std";
+import { invarianceEntry } from "./invariance";
 
 export type { ExperimentEntry } from "./entry";
 

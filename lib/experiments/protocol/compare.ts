@@ -6,6 +6,7 @@
  * comparison. Claims made of several comparisons combine them with `allOf`
  * (every part must hold) or `anyOf` (some part must hold).
  */
+import { allOf as allOfEvidence, anyOf as anyOfEvidence } from "./combine";
 import type { ClaimRow } from "../claims";
 import { meanStd } from "../stats-lite";
 import { classifyRun, type RunClass } from "./classify";
@@ -174,8 +175,8 @@ export function allOf(parts: Comparison[], rules: ProtocolRules = RULES): Combin
   const u = untestable(parts, rule);
   if (u) return u;
   const weakest = parts.reduce((x, y) => (y.evidence!.pFor > x.evidence!.pFor ? y : x));
-  const pAgainst = Math.min(1, parts.length * Math.min(...parts.map((p) => p.evidence!.pAgainst)));
-  return combined(parts, rule, weakest.evidence!.pFor, pAgainst, weakest, rules);
+  const e = allOfEvidence(parts.map((p) => p.evidence!));
+  return combined(parts, rule, e.pFor, e.pAgainst, weakest, rules);
 }
 
 /**
@@ -187,8 +188,8 @@ export function anyOf(parts: Comparison[], rules: ProtocolRules = RULES): Combin
   const u = untestable(parts, rule);
   if (u) return u;
   const strongest = parts.reduce((x, y) => (y.evidence!.pFor < x.evidence!.pFor ? y : x));
-  const pFor = Math.min(1, parts.length * strongest.evidence!.pFor);
-  return combined(parts, rule, pFor, Math.max(...parts.map((p) => p.evidence!.pAgainst)), strongest, rules);
+  const e = anyOfEvidence(parts.map((p) => p.evidence!));
+  return combined(parts, rule, e.pFor, e.pAgainst, strongest, rules);
 }
 
 /** "<what>: <outcome> (<reason>). <each part>" */

@@ -40,6 +40,8 @@ export interface DataConfig {
   trainLimit: number;
   /** Test examples for the final accuracy (0 = all 10,000). */
   testLimit: number;
+  /** Every image (train, val, test) multiplied by this after standardisation (absent = 1). */
+  inputScale?: number;
 }
 
 /** Everything that determines a run's result, every default written out: the cache key and the saved config. */
@@ -102,6 +104,13 @@ export function stepsForEpochs(epochs: number, d: Pick<DataConfig, "trainLimit">
   return Math.ceil((epochs * trainSize(d)) / batchSize);
 }
 
+/** Schedule settings that scale with a budget in epochs: 5 % warmup, 10 evals (and checkpoints), ~300 log lines. */
+export function budgetSchedule(epochs: number, d: Pick<DataConfig, "trainLimit">, batchSize: number): { steps: number; warmupSteps: number; evalEvery: number; checkpointEvery: number; logEvery: number } {
+  const steps = stepsForEpochs(epochs, d, batchSize);
+  const evalEvery = Math.max(1, Math.round(steps / 10));
+  return { steps, warmupSteps: Math.max(1, Math.round(0.05 * steps)), evalEvery, checkpointEvery: evalEvery, logEvery: Math.max(1, Math.round(steps / 300)) };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Data, prepare steps and hooks
 
@@ -120,22 +129,62 @@ export function fashionSplits(trainLimit: number, testLimit: number): { train: I
   return dataCache;
 }
 
+/** A split multiplied by `c` (a copy; the normalisation record says so). */
+export function scaleImages(ds: ImageDataset, c: number): ImageDataset {
+  if (!(Number.isFinite(c) && c > 0)) throw new Error(`scaleImages: the input scale must be a positive number, got ${c}`);
+  if (c === 1) return ds;
+  const images = new Float32Array(ds.images.length);
+  for (let i = 0; i < images.length; i++) images[i] = ds.images[i]! * c;
+  return { ...ds, images, normalization: { ...ds.normalization, kind: `${ds.normalization.kind} x${c}` } };
+}
+
+/** The splits of a run's data config (scaled when it asks for an input scale). */
+export function runSplits(d: DataConfig): { train: ImageDataset; val: ImageDataset; test: ImageDataset } {
+  const s = fashionSplits(d.trainLimit, d.testLimit);
+  const c = d.inputScale ?? 1;
+  return c === 1 ? s : { train: scaleImages(s.train, c), val: scaleImages(s.val, c), test: scaleImages(s.test, c) };
+}
+
 /** Number of training images given to a run's prepare step (calibration before training). */
 export const CALIBRATION_BATCH = 256;
 
+/** What a named step is told about its run: the resolved config and the parameters in its reference. */
+export interface NamedStepContext {
+  run: ResolvedRun;
+  params?: StepParams;
+}
+
 /** Adjusts a freshly built model before training (e.g. calibrates fixed parameters); may return facts to record. */
-export type PrepareModel = (model: ViT, calibration: tf.Tensor) => Record<string, unknown> | undefined;
+export type PrepareModel = (model: ViT, calibration: tf.Tensor, ctx?: NamedStepContext) => Record<string, unknown> | undefined;
 
 const PREPARES = new Map<string, PrepareModel>();
-const HOOKS = new Map<string, (r: ResolvedRun) => TrainHook>();
+const HOOKS = new Map<string, (r: ResolvedRun, params?: StepParams) => TrainHook>();
 
 /** Make a prepare step available to runs by name (experiments register theirs when loaded). */
 export function registerPrepare(name: string, fn: PrepareModel): void {
   PREPARES.set(name, fn);
 }
-/** Make a training hook available to runs by name; the factory sees the run's resolved config. */
-export function registerHook(name: string, make: (r: ResolvedRun) => TrainHook): void {
+/** Make a training hook available to runs by name; the factory sees the run's resolved config and its reference's parameters. */
+export function registerHook(name: string, make: (r: ResolvedRun, params?: StepParams) => TrainHook): void {
   HOOKS.set(name, make);
+}
+
+/** Parameters of a named prepare step or hook: flat, JSON-safe values. */
+export type StepParams = Record<string, number | string | boolean | number[]>;
+
+/**
+ * A reference to a named step with parameters, "name:{json}" (keys sorted).
+ * The parameters are part of the resolved config, hence of the cache key: a
+ * changed probe size or capture schedule re-runs the run.
+ */
+export function stepRef(name: string, params?: StepParams): string {
+  if (name.includes(":")) throw new Error(`step name "${name}" must not contain ":"`);
+  return params ? `${name}:${JSON.stringify(params, Object.keys(params).sort())}` : name;
+}
+
+export function parseStepRef(ref: string): { name: string; params?: StepParams } {
+  const i = ref.indexOf(":");
+  return i < 0 ? { name: ref } : { name: ref.slice(0, i), params: JSON.parse(ref.slice(i + 1)) as StepParams };
 }
 
 /**
@@ -144,14 +193,16 @@ export function registerHook(name: string, make: (r: ResolvedRun) => TrainHook):
  * observe training next to the alpha trace.
  */
 export async function runVitTask(r: ResolvedRun, runDir: string | undefined, label: string, extra: { prepare?: PrepareModel; hooks?: TrainHook[] } = {}): Promise<VitRunResult> {
-  const prep = extra.prepare ?? (r.prepare ? PREPARES.get(r.prepare) : undefined);
-  if (r.prepare && !prep) throw new Error(`run ${label} needs prepare step "${r.prepare}", but only [${[...PREPARES.keys()].join(", ")}] are registered (import the experiment that defines it)`);
+  const prepRef = r.prepare ? parseStepRef(r.prepare) : undefined;
+  const prep = extra.prepare ?? (prepRef ? PREPARES.get(prepRef.name) : undefined);
+  if (prepRef && !prep) throw new Error(`run ${label} needs prepare step "${prepRef.name}", but only [${[...PREPARES.keys()].join(", ")}] are registered (import the experiment that defines it)`);
   const named = r.hooks.map((h) => {
-    const make = HOOKS.get(h);
-    if (!make) throw new Error(`run ${label} needs hook "${h}", but only [${[...HOOKS.keys()].join(", ")}] are registered (import the experiment that defines it)`);
-    return make(r);
+    const ref = parseStepRef(h);
+    const make = HOOKS.get(ref.name);
+    if (!make) throw new Error(`run ${label} needs hook "${ref.name}", but only [${[...HOOKS.keys()].join(", ")}] are registered (import the experiment that defines it)`);
+    return make(r, ref.params);
   });
-  const d = fashionSplits(r.data.trainLimit, r.data.testLimit);
+  const d = runSplits(r.data);
   const model = new ViT(r.model);
   try {
     let prepared: Record<string, unknown> | undefined;
@@ -159,7 +210,7 @@ export async function runVitTask(r: ResolvedRun, runDir: string | undefined, lab
       const n = Math.min(CALIBRATION_BATCH, d.train.n);
       const x = tf.tensor4d(gatherImages(d.train, Int32Array.from({ length: n }, (_, i) => i)), [n, d.train.height, d.train.width, d.train.channels]);
       try {
-        prepared = prep(model, x);
+        prepared = prep(model, x, { run: r, ...(prepRef?.params ? { params: prepRef.params } : {}) });
       } finally {
         x.dispose();
       }

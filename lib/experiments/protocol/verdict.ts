@@ -40,10 +40,14 @@ export function marginFor(prediction: Prediction, rules: ProtocolRules = RULES):
   return prediction === "matches" ? rules.matchMarginPoints : rules.beatMarginPoints;
 }
 
-/** The paired evidence for "A `prediction` B" from per-seed values (same seed order). */
-export function pairedEvidence(a: readonly number[], b: readonly number[], prediction: Prediction, units = "points", rules: ProtocolRules = RULES): PairedEvidence {
+/**
+ * The paired evidence for "A `prediction` B" from per-seed values (same seed
+ * order). `margin` defaults to the rules' margin in accuracy points; effects in
+ * other units pass their own (from their experiment's stated rule).
+ */
+export function pairedEvidence(a: readonly number[], b: readonly number[], prediction: Prediction, units = "points", rules: ProtocolRules = RULES, margin?: number): PairedEvidence {
   const test = pairedTest(a, b, rules.level);
-  const m = marginFor(prediction, rules);
+  const m = margin ?? marginFor(prediction, rules);
   let pFor: number;
   let pAgainst: number;
   switch (prediction) {

@@ -13,7 +13,7 @@ import { resolveArm } from "../protocol/arms";
 import { classifyRun, plateaued, type RunClass } from "../protocol/classify";
 import { RULES, type ProtocolRules } from "../protocol/rules";
 import { runJobs, type Job, type ProtocolRecord } from "../protocol/runner";
-import { resolveRun, stepsForEpochs, trainSize, type RunBase } from "../protocol/task";
+import { budgetSchedule, resolveRun, trainSize, type RunBase } from "../protocol/task";
 import { assertTuning, lrId, pickLr, type LrPick, type LrTuningConfig } from "../protocol/tuning";
 import { claimOutcome, describeEffect, pairedEvidence, type Outcome, type PairedEvidence, type Precondition } from "../protocol/verdict";
 
@@ -72,10 +72,8 @@ export const VIT_FASHION_SCALES: Record<Scale, VitFashionScale> = {
 };
 
 /** Schedule settings that scale with a budget: 5 % warmup, 10 evals, ~300 log lines. */
-export function budgetTrain(epochs: number, s: VitFashionScale): { steps: number; warmupSteps: number; evalEvery: number; checkpointEvery: number; logEvery: number } {
-  const steps = stepsForEpochs(epochs, s.base.data, s.base.train.batchSize ?? 64);
-  const evalEvery = Math.max(1, Math.round(steps / 10));
-  return { steps, warmupSteps: Math.max(1, Math.round(0.05 * steps)), evalEvery, checkpointEvery: evalEvery, logEvery: Math.max(1, Math.round(steps / 300)) };
+export function budgetTrain(epochs: number, s: VitFashionScale): ReturnType<typeof budgetSchedule> {
+  return budgetSchedule(epochs, s.base.data, s.base.train.batchSize ?? 64);
 }
 
 function eId(epochs: number): string {

@@ -1,10 +1,9 @@
-import { alphaTraceFigure, baseLayout, curvesFigure, paletteColor, scatterFigure, sequentialColor } from "../plot/figures";
-import type { Figure, PlotTrace } from "../plot/types";
-import type { Row } from "../tables";
-import type { RunRecord } from "./runner";
-import { acrossLayerR, type AlphaStdConfig, type AlphaStdRunResult, type AlphaStdSummary } from "./alpha-std";
+import { alphaTraceFigure, baseLayout, curvesFigure, paletteColor, scatterFigure, sequentialColor } from "../../plot/figures";
+import type { Figure, PlotTrace } from "../../plot/types";
+import type { Row } from "../../tables";
+import { acrossLayerR, type AlphaStdRecord, type AlphaStdSummary, type LayerSet } from "./spec";
 
-type Rec = RunRecord<AlphaStdConfig, AlphaStdRunResult>;
+type Rec = AlphaStdRecord;
 
 /** alpha_l(t) and 1/std_l(t) per layer for one seed (two figures with the same layer colours). */
 export function alphaStdTraceFigures(rec: Rec): { alpha: Figure; invStd: Figure } {
@@ -43,14 +42,21 @@ export function alphaVsInvStdFigure(records: Rec[], step?: number): Figure {
   return fig;
 }
 
-/** Across-layer r(alpha, 1/std) over training: one line per seed plus the mean. */
+/** Across-layer r(alpha, 1/std) over training, block norms (the claim's set) and all DyT layers: one line per seed plus the mean. */
 export function alphaStdRFigure(records: Rec[]): Figure {
   const ok = records.filter((r) => r.result.status === "completed");
+  const sets: [LayerSet, string][] = [
+    ["blocks", "block norms"],
+    ["all", "all DyT layers (with the final norm)"],
+  ];
   return curvesFigure(
-    ok.map((r) => ({
-      label: "r(α, 1/std) across layers",
-      points: r.result.points.map((p) => ({ x: p.step, y: acrossLayerR(p) })).filter((p) => Number.isFinite(p.y)),
-    })),
+    sets.flatMap(([set, name], i) =>
+      ok.map((r) => ({
+        label: `r(α, 1/std), ${name}`,
+        points: r.result.points.map((p) => ({ x: p.step, y: acrossLayerR(p, "std", set) })).filter((p) => Number.isFinite(p.y)),
+        color: paletteColor(i),
+      })),
+    ),
     { metric: "Pearson r", title: `Does α track 1/std across layers? (mean ± std over ${ok.length} seeds)`, band: "std", showSeeds: true },
   );
 }
@@ -66,17 +72,18 @@ export function lnInitFigure(summary: AlphaStdSummary): Figure {
   return { data, layout };
 }
 
-/** One row per checkpoint. */
+/** One row per checkpoint: r over the block norms (the claim's set) and over all DyT layers, with CIs. */
 export function alphaStdTable(summary: AlphaStdSummary): Row[] {
   return summary.checkpoints.map((c) => ({
     step: c.step,
     seeds: c.seeds,
-    "mean r": c.meanR,
-    "CI lo": c.ci[0],
-    "CI hi": c.ci[1],
-    "pooled r": c.pooledR,
-    "log-log slope": c.logLogSlope,
-    "r (per-token std)": c.meanRTokenStd,
-    "r (block norms only)": c.meanRBlocks,
+    "r blocks": c.blocks.mean,
+    "blocks CI lo": c.blocks.ci[0],
+    "blocks CI hi": c.blocks.ci[1],
+    "r all layers": c.all.mean,
+    "all CI lo": c.all.ci[0],
+    "all CI hi": c.all.ci[1],
+    "log-log slope (blocks)": c.logLogSlope,
+    "r blocks (per-token std)": c.meanRTokenStd,
   }));
 }

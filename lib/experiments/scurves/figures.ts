@@ -1,11 +1,9 @@
-import { barFigure, baseLayout, paletteColor } from "../plot/figures";
-import type { Figure, PlotTrace } from "../plot/types";
-import type { Row } from "../tables";
-import type { RunRecord } from "./runner";
-import type { LayerFit } from "./scurves-fit";
-import type { ScurvesConfig, ScurvesRunResult, ScurvesSummary } from "./scurves";
+import { barFigure, baseLayout, paletteColor } from "../../plot/figures";
+import type { Figure, PlotTrace } from "../../plot/types";
+import type { Row } from "../../tables";
+import type { ScurvesRecord, ScurvesSummary } from "./spec";
 
-type Rec = RunRecord<ScurvesConfig, ScurvesRunResult>;
+type Rec = ScurvesRecord;
 /** Token colours: palette entries that are not red (red marks the top channels). */
 const TOKEN_COLORS = [paletteColor(0), paletteColor(2), paletteColor(4), paletteColor(9)];
 
@@ -123,5 +121,3 @@ export function scurvesTable(summary: ScurvesSummary, step?: number): Row[] {
       };
     });
 }
-
-export type { LayerFit };

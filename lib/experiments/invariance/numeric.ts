@@ -12,9 +12,9 @@
  * DyT has none; it only reparameterises: DyT_a(c x) = DyT_(c a)(x).
  */
 import * as tf from "@tensorflow/tfjs";
-import { makeNorm } from "../norms/factory";
-import type { NormKind } from "../norms/types";
-import { Rng } from "../util/rng";
+import { makeNorm } from "../../norms/factory";
+import type { NormKind } from "../../norms/types";
+import { Rng } from "../../util/rng";
 
 export const INVARIANCE_NORMS = ["layernorm", "rmsnorm", "dyt"] as const;
 export type InvarianceNorm = (typeof INVARIANCE_NORMS)[number];

@@ -4,8 +4,8 @@
  * over tokens and channels? Pure numbers in, numbers out (no tensors), so it
  * is unit-testable and runs on captures made by lib/hooks/captureNorms.
  */
-import { fitTanh } from "../analysis/tanhfit";
-import { linearFit } from "../analysis/stats";
+import { fitTanh } from "./tanhfit";
+import { linearFit } from "./stats";
 import type { NormCapture } from "../hooks/capture";
 
 /** How well y ~ k*tanh(s*x) and y ~ a*x + b describe one layer's pooled (x, y) points. */
