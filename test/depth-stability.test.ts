@@ -6,16 +6,9 @@ import * as tf from "@tensorflow/tfjs";
 import { activationStats, activationStatsHook, activationTraces, attentionEntropy } from "../lib/hooks/activations";
 import { ViT } from "../lib/models";
 import { train } from "../lib/train/trainer";
-import {
-  depthVerdict,
-  runDepthStability,
-  summarizeDepthStability,
-  type DepthCell,
-  type DepthRunConfig,
-} from "../lib/experiments/depth-stability";
-import { depthAccuracyFigure, depthActivationFigures, depthDivergenceFigure, depthEntropyFigure, depthStabilityTable } from "../lib/experiments/depth-stability-figures";
-import type { RunRecord } from "../lib/experiments/runner";
-import type { VitRunResult } from "../lib/experiments/protocol/legacy";
+import { DEPTH_STABILITY_SCALES, depthAccuracyFigure, depthActivationFigures, depthDivergenceFigure, depthEntropyFigure, depthLearnedFigure, depthStabilityEntry, depthStabilityTable, runDepthStability, summarizeDepthStability, type DepthStabilityScale } from "../lib/experiments/depth-stability";
+import { scaledRules } from "../lib/experiments/protocol/rules";
+import { fakeRecord } from "./protocol-records";
 import { TOY_VIT, toyImages } from "./fixtures";
 import { assertClose, useEngine, useTempResultsDirs } from "./helpers";
 
@@ -91,92 +84,80 @@ describe("activation-stats hook", () => {
   });
 });
 
-/** A synthetic record: `acc` test accuracy (0..1), or diverged at `divergeAt`. */
-function rec(arm: string, depth: number, seed: number, acc: number, divergeAt?: number): RunRecord<DepthRunConfig, VitRunResult> {
-  const steps = 40;
-  const n = divergeAt ?? steps;
-  const log = Array.from({ length: n }, (_, i) => ({
-    step: i,
-    loss: 2.3 - i * 0.03,
-    lr: 1e-3,
-    gradNorm: 1 + i / 100,
-    ...(i % 10 === 0 ? { actMax: Array(depth).fill(3 + i / 10), actRms: Array(depth).fill(1), attnEntropy: Array(depth).fill(2) } : {}),
-  }));
-  if (divergeAt !== undefined) log.push({ step: divergeAt, loss: NaN, lr: 1e-3, gradNorm: NaN, diverged: true } as never);
-  return {
-    experiment: "depth-stability",
-    scale: "smoke",
-    run: `${arm}-d${depth}-s${seed}`,
-    seed,
-    config: { arm, model: { depth }, train: { steps, batchSize: 8, lr: 1e-3 }, norms: ["layernorm"], seeds: [seed], trainLimit: 0, testLimit: 0, probe: { n: 4, seed: 1, every: 10 } },
-    result: {
-      status: divergeAt === undefined ? "completed" : "diverged",
-      ...(divergeAt === undefined ? { test: { loss: 0.5, acc } } : { diverged: { step: divergeAt, reason: "non-finite loss (NaN)" } }),
-      log,
-      evals: [],
-      msPerStep: 1,
-      trainWallTimeSec: 1,
-      params: 1,
-    },
-    provenance: {} as never,
-    wallTimeSec: 1,
-  };
+const S: DepthStabilityScale = { ...DEPTH_STABILITY_SCALES.smoke, depths: [4, 12, 24], seeds: [1, 2, 3] };
+const probeExtra = (depth: number) => (i: number) => (i % 10 === 0 ? { actMax: Array(depth).fill(3 + i / 10), actRms: Array(depth).fill(1), attnEntropy: Array(depth).fill(2) } : {});
+/** A synthetic run: test accuracy `acc` (0..1), or diverged at `divergeAt`; probes every 10 steps. */
+function rec(arm: string, depth: number, seed: number, acc: number, divergeAt?: number) {
+  return fakeRecord({ experiment: "depth-stability", arm, depth, seed, ...(divergeAt === undefined ? { acc } : { divergeAt }), extra: probeExtra(depth) });
 }
-
-const cell = (arm: string, depth: number, mean: number, diverged = 0, std = 0.5, n = 3): DepthCell => ({
-  arm,
-  label: arm,
-  depth,
-  seeds: [1, 2, 3].slice(0, n),
-  scored: [],
-  scoredAcc: { mean, std, n },
-  diverged,
-  divergences: [],
-  noLearn: 0,
-  spikes: 0,
-  maxGradNorm: 1,
-  maxAct: 1,
-  finalEntropy: 2,
-  actTrace: [],
-});
+/** Three seeds of a cell: accuracies (%) per seed, null = diverged. */
+const cellRecs = (arm: string, depth: number, accs: (number | null)[]) => accs.map((a, i) => (a === null ? rec(arm, depth, i + 1, 0, 5) : rec(arm, depth, i + 1, a / 100)));
+const near = (m: number) => [m, m + 0.2, m - 0.1];
 
 describe("depth-stability summary and verdict", () => {
-  it("scores a diverged run at chance, records its step, and lists missing cells", () => {
-    const records = [rec("ln-pre", 4, 1, 0.8), rec("ln-pre", 4, 2, 0.12), rec("dyt-pre", 4, 1, 0.81), rec("dyt-pre", 4, 2, 0.5, 17)];
-    const s = summarizeDepthStability("smoke", records, { arms: ["ln-pre", "dyt-pre", "fixup"], depths: [4, 12], seeds: [1, 2] });
-    const dy = s.cells.find((c) => c.arm === "dyt-pre" && c.depth === 4)!;
-    assertClose(dy.scored, [81, 10], 1e-9, 1e-9, "scored");
+  it("classifies every run once: a diverged run keeps its step, a run at chance did not learn (never 'diverged'); lists missing cells", () => {
+    const records = [rec("layernorm", 4, 1, 0.8), rec("layernorm", 4, 2, 0.12), rec("dyt", 4, 1, 0.81), rec("dyt", 4, 2, 0.5, 17)];
+    const s = summarizeDepthStability(records, { ...S, arms: ["layernorm", "dyt", "fixup"], depths: [4, 12], seeds: [1, 2] }, "smoke");
+    const dy = s.cells.find((c) => c.arm === "dyt" && c.depth === 4)!;
+    assertClose([dy.runs.accs[0]!], [81], 1e-9, 1e-9, "accuracy");
+    assert.ok(Number.isNaN(dy.runs.accs[1]!), "a diverged run has no accuracy (it is classified, not scored at chance)");
+    assert.deepEqual(dy.runs.classes, ["learned", "diverged"]);
     assert.equal(dy.diverged, 1);
     assert.deepEqual(dy.divergences.map((d) => [d.seed, d.step]), [[2, 17]]);
-    assert.equal(dy.noLearn, 0, "a diverged run is not also counted as not learning");
-    assert.equal(s.cells.find((c) => c.arm === "ln-pre")!.noLearn, 1, "12 % < chance + 5");
+    assert.equal(dy.didNotLearn, 0, "a diverged run is not also counted as not learning");
+    const ln = s.cells.find((c) => c.arm === "layernorm")!;
+    assert.deepEqual([ln.didNotLearn, ln.diverged, ln.broken], [1, 0, true], "12 % is below the learned threshold (28 %): did not learn, not diverged");
     assertClose([dy.maxAct, dy.finalEntropy], [6, 2], 1e-9, 1e-9, "act/entropy");
     assert.equal(s.cells.length, 2);
-    assert.deepEqual(s.missing, ["LN pre d12: no runs", "DyT pre d12: no runs", "Fixup d4: no runs", "Fixup d12: no runs"]);
-    assert.equal(s.verdict, "not testable at this scale");
-    assert.match(s.statement, /Missing: LN pre d12: no runs/);
+    assert.deepEqual(s.missing, ["LayerNorm d12: no runs", "DyT d12: no runs", "Fixup d4: no runs", "Fixup d12: no runs"]);
+    assert.equal(s.verdict, "not testable");
+    assert.match(s.statement, /Missing: LayerNorm d12: no runs/);
+    // A run stuck at chance with a tail loss just under ln 10 did not learn, at any threshold within ±1 %.
+    for (const f of [0.99, 1, 1.01]) {
+      const c = summarizeDepthStability([fakeRecord({ arm: "dyt", depth: 4, seed: 1, acc: 0.1, losses: Array(40).fill(2.3019) })], { ...S, arms: ["dyt"], depths: [4], seeds: [1] }, "smoke", scaledRules(f)).cells[0]!;
+      assert.deepEqual([c.diverged, c.didNotLearn], [0, 1]);
+    }
     // Figures and table build from a partial summary.
     assert.equal(depthStabilityTable(s).length, 2);
     assert.deepEqual(depthActivationFigures(s).map((x) => x.depth), [4]);
-    for (const f of [depthAccuracyFigure(s), depthDivergenceFigure(s), depthEntropyFigure(s), ...depthActivationFigures(s).map((x) => x.figure)]) assert.ok(f.data.length > 0);
+    for (const f of [depthAccuracyFigure(s), depthDivergenceFigure(s), depthLearnedFigure(s), depthEntropyFigure(s), ...depthActivationFigures(s).map((x) => x.figure)]) assert.ok(f.data.length > 0);
   });
 
   it("supported only when DyT keeps up with LN at every depth and the norm-free methods break no later than DyT", () => {
-    const base = [4, 12, 24].flatMap((d) => [cell("ln-pre", d, 80), cell("dyt-pre", d, 80), cell("ln-post", d, 78), cell("dyt-post", d, 78)]);
-    const nfBreaksDeep = [cell("fixup", 4, 79), cell("fixup", 12, 79), cell("fixup", 24, 10, 3), cell("rezero", 4, 75), cell("rezero", 12, 70), cell("rezero", 24, 60)];
-    const v = (cells: DepthCell[]) => depthVerdict(cells, [4, 12, 24]);
+    const depths = [4, 12, 24];
+    const base = depths.flatMap((d) => [...cellRecs("layernorm", d, near(80)), ...cellRecs("dyt", d, near(80.1)), ...cellRecs("layernorm-post", d, near(78)), ...cellRecs("dyt-post", d, near(78.1))]);
+    const nfBreaksDeep = [...cellRecs("fixup", 4, near(79)), ...cellRecs("fixup", 12, near(79)), ...cellRecs("fixup", 24, [null, null, null]), ...cellRecs("rezero", 4, near(75)), ...cellRecs("rezero", 12, near(70)), ...cellRecs("rezero", 24, [10, 10, 10])];
+    const arms = ["layernorm", "dyt", "layernorm-post", "dyt-post", "fixup", "rezero"];
+    const v = (recs: typeof base, f = 1) => summarizeDepthStability(recs, { ...S, arms }, "smoke", scaledRules(f));
     const ok = v([...base, ...nfBreaksDeep]);
-    assert.equal(ok.verdict, "supported", ok.statement);
-    assert.deepEqual(ok.firstBroken, { "ln-pre": null, "dyt-pre": null, "ln-post": 4, "dyt-post": 4, fixup: 24, rezero: 4 });
+    assert.equal(ok.verdict, "supported", ok.reason);
+    assert.deepEqual(ok.firstBroken, { layernorm: null, dyt: null, "layernorm-post": null, "dyt-post": null, fixup: 24, rezero: 24 });
+    assert.ok(ok.evidence, "part (a)'s paired evidence goes to the claims table");
+    for (const f of [0.99, 1.01]) assert.equal(v([...base, ...nfBreaksDeep], f).verdict, "supported");
     // DyT diverges at depth 24 where LN does not.
-    const dytDiv = base.map((c) => (c.arm === "dyt-pre" && c.depth === 24 ? cell("dyt-pre", 24, 60, 1) : c));
-    assert.equal(v([...dytDiv, ...nfBreaksDeep]).verdict, "not supported");
-    // A norm-free method that breaks only deeper than DyT.
-    const dytLate = base.map((c) => (c.arm === "dyt-pre" && c.depth === 12 ? cell("dyt-pre", 12, 79.8, 0) : c));
-    const nfNever = [cell("fixup", 4, 80), cell("fixup", 12, 80), cell("fixup", 24, 80)];
-    assert.equal(v([...dytLate, ...nfNever]).verdict, "not supported", "no norm-free method broke");
+    const dytDiv = base.filter((r) => !(r.arm === "dyt" && r.axes.depth === 24)).concat(cellRecs("dyt", 24, [60, null, 60]));
+    const bad = v([...dytDiv, ...nfBreaksDeep]);
+    assert.equal(bad.verdict, "not supported");
+    assert.match(bad.reason, /pre d24: DyT: of 3 seeds 1 diverged/);
+    // DyT falls behind LN by 10 points at depth 12 (all learned): not supported by paired evidence.
+    const behind = base.filter((r) => !(r.arm === "dyt-post" && r.axes.depth === 12)).concat(cellRecs("dyt-post", 12, near(68)));
+    assert.equal(v([...behind, ...nfBreaksDeep]).verdict, "not supported");
+    // A norm-free method that outlasts DyT: DyT breaks at 12, Fixup only at 24.
+    const dytBreaks = base.filter((r) => !(r.arm === "dyt" && r.axes.depth !== 4)).concat(cellRecs("dyt", 12, [10, 10, 10]), cellRecs("dyt", 24, [10, 10, 10]));
+    const late = v([...dytBreaks, ...nfBreaksDeep]);
+    assert.equal(late.verdict, "not supported");
+    assert.match(late.breakOrder.reason, /rezero d24, fixup d24 outlasted DyT pre-norm \(d12\)/);
+    // Nothing broke anywhere: the depths do not reach the phenomenon.
+    const calm = [...cellRecs("fixup", 4, near(79)), ...cellRecs("fixup", 12, near(79)), ...cellRecs("fixup", 24, near(79))];
+    const none = summarizeDepthStability([...base, ...calm], { ...S, arms: ["layernorm", "dyt", "layernorm-post", "dyt-post", "fixup"] }, "smoke");
+    assert.equal(none.breakOrder.outcome, "not testable");
+    assert.equal(none.verdict, "not testable");
     // One seed: no noise estimate.
-    assert.equal(v(base.map((c) => ({ ...c, scoredAcc: { ...c.scoredAcc, n: 1, std: 0 } }))).verdict, "not testable at this scale");
+    const one = summarizeDepthStability([...base, ...nfBreaksDeep].filter((r) => r.seed === 1), { ...S, arms, seeds: [1] }, "smoke");
+    assert.equal(one.verdict, "not testable");
+    const row = depthStabilityEntry.claims(ok)[0]!;
+    assert.equal(row.id, "R-depth");
+    assert.ok(row.evidence);
   });
 });
 
@@ -184,19 +165,21 @@ describe("depth-stability at smoke scale", () => {
   before(() => useEngine("cpu"));
   useTempResultsDirs("depth-");
 
-  it("trains every (arm, depth) cell, probes activations, and writes a summary with a computed verdict", async () => {
+  it("trains every (arm, depth) cell, probes activations through the named hook, and writes a summary with a computed verdict", async () => {
     const { records, summary } = await runDepthStability({ scale: "smoke", verbose: false }, { arms: ["dyt-post", "fixup"], depths: [2, 3] });
     assert.equal(records.length, 4);
     for (const r of records) {
+      assert.deepEqual(r.config.hooks, ["activation-stats-n16-s7-e3"]);
       const probes = activationTraces(r.result.log);
       assert.ok(probes.length >= 2, `${r.run}: ${probes.length} probes`);
       assert.equal(probes[0]!.actMax.length, r.config.model.depth);
     }
+    assert.deepEqual([...new Set(records.map((r) => r.label))], ["DyT post", "Fixup"]);
     assert.equal(summary.cells.length, 4);
     assert.deepEqual(summary.missing, []);
     assert.ok(summary.cells.every((c) => Number.isFinite(c.maxAct) && Number.isFinite(c.finalEntropy)));
-    assert.equal(summary.verdict, "not testable at this scale");
+    assert.equal(summary.verdict, "not testable");
     assert.ok(fs.existsSync(path.join(process.env.DYT_RESULTS_DIR!, "depth-stability", "smoke", "summary.json")));
-    await assert.rejects(() => runDepthStability({ scale: "smoke", verbose: false }, { arms: ["batchnorm"] }), /unknown arm "batchnorm"; valid: ln-pre, dyt-pre/);
+    await assert.rejects(() => runDepthStability({ scale: "smoke", verbose: false }, { arms: ["batchnorm"] }), /unknown arm "batchnorm"; valid: layernorm, rmsnorm, dyt/);
   });
 });
