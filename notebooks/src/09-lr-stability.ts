@@ -29,16 +29,17 @@ console.log(`scale: ${scale}, engine: ${engine.name} (${engine.detail})`);
 // %%
 const { records, summary } = await runLrStability({ scale: scale }); // tslab: no shorthand properties in cells with await
 for (const r of summary.runs)
-  console.log(`${r.variant.padEnd(10)} lr ${r.lr.toExponential(1)} seed ${r.seed}: ${r.status}, final loss ${r.finalLoss.toFixed(3)}, ${r.spikes} spikes, max grad norm ${r.maxGradNorm.toFixed(2)}`);
+  console.log(`${r.arm.padEnd(10)} lr ${r.lr.toExponential(1)} seed ${r.seed}: ${r.class}, final loss ${r.finalLoss.toFixed(3)}, ${r.spikes} spikes, max grad norm ${r.maxGradNorm.toFixed(2)}`);
 console.log(`${records.length} runs, commit ${records[0]?.provenance.gitCommit.slice(0, 8)}`);
 
 // %% [markdown]
-// ## Final loss vs learning rate, divergence map, gradient norms
+// ## Final loss and accuracy vs learning rate, which runs learned, gradient norms
 
 // %%
 const figs = lrStabilityFigures(summary);
 await showFigure(figs.loss, { savePath: resultPath("lr-stability", scale, "figures/loss-vs-lr") });
-await showFigure(figs.divergence, { savePath: resultPath("lr-stability", scale, "figures/divergence-map") });
+await showFigure(figs.accuracy, { savePath: resultPath("lr-stability", scale, "figures/accuracy-vs-lr") });
+await showFigure(figs.learned, { savePath: resultPath("lr-stability", scale, "figures/learned-map") });
 await showFigure(figs.gradNorm, { savePath: resultPath("lr-stability", scale, "figures/grad-norm-vs-lr") });
 
 // %%

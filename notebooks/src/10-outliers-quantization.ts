@@ -34,7 +34,7 @@ for (const [k, v] of Object.entries(QUANT_SCHEME_INFO)) console.log(`${k.padEnd(
 // %%
 const { records, summary } = await runQuantization({ scale: scale }); // tslab: no shorthand properties in cells with await
 for (const r of records)
-  console.log(`${r.run}: ${r.result.status}, fp32 test acc ${r.result.fp32Acc !== undefined ? (100 * r.result.fp32Acc).toFixed(2) + "%" : "-"}, outliers ${r.result.outliersAbs?.count ?? "-"} (abs) / ${r.result.outliersRel?.count ?? "-"} (6·RMS), commit ${r.provenance.gitCommit.slice(0, 8)}`);
+  console.log(`${r.run}: ${r.result.status}, fp32 test acc ${r.result.test ? (100 * r.result.test.acc).toFixed(2) + "%" : "-"}, outliers ${r.result.quant?.outliersAbs?.count ?? "-"} (abs) / ${r.result.quant?.outliersRel?.count ?? "-"} (6·RMS), commit ${r.provenance.gitCommit.slice(0, 8)}`);
 
 // %% [markdown]
 // ## Outlier features and tails of the quantised Linears' inputs

@@ -14,9 +14,10 @@
 // **Measured** (baselines.md §2): every step's loss and gradient norm; every 10th step a separate forward
 // pass on a fixed probe batch of validation images (`activationStatsHook`) records per block the max |h| and
 // RMS of the residual stream and the mean attention entropy (nats; uniform over the 17 tokens = ln 17 ≈ 2.83).
-// - *Diverged*: non-finite loss, loss > 3·ln 10 (the trainer stops), or tail-mean loss ≥ ln 10; scored at chance (10 %).
+// - *Run classes* (one rule for every experiment): diverged (the trainer stopped it: non-finite loss or loss > 3·ln 10),
+//   did not learn (final accuracy below 28 %, chance + 20 % of the way to 100 %), or learned.
 // - *Loss spikes*: L_t > 1.1·median and > median + 5·MAD over the previous 50 steps.
-// - *Broken cell*: any seed diverged, or scored accuracy behind LN pre-norm at that depth by more than 2 SE (and 1 point).
+// - *Broken cell*: any seed of that arm and depth diverged or did not learn.
 
 // %%
 import { initEngine, notebookScale, runDepthStability, depthAccuracyFigure, depthDivergenceFigure, depthActivationFigures, depthEntropyFigure, depthStabilityTable, showFigure, showTable, resultPath } from "dyt-lab";
