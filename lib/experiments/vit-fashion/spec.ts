@@ -8,11 +8,12 @@
  */
 import { VIT_SMALL } from "../sizes";
 import type { Scale } from "../scale";
-import { saveSummary, type ExperimentContext } from "../runner";
+import * as fs from "fs";
+import { MissingResultError, saveSummary, type ExperimentContext } from "../runner";
 import { resolveArm } from "../protocol/arms";
 import { classifyRun, plateaued, type RunClass } from "../protocol/classify";
 import { RULES, type ProtocolRules } from "../protocol/rules";
-import { runJobs, type Job, type ProtocolRecord } from "../protocol/runner";
+import { recordFile, runJobs, type Job, type ProtocolRecord } from "../protocol/runner";
 import { budgetSchedule, resolveRun, trainSize, type RunBase } from "../protocol/task";
 import { assertTuning, lrId, pickLr, type LrPick, type LrTuningConfig } from "../protocol/tuning";
 import { claimOutcome, describeEffect, pairedEvidence, type Outcome, type PairedEvidence, type Precondition } from "../protocol/verdict";
@@ -133,6 +134,8 @@ export interface VitFashionSummary {
   /** Smallest budget at which the gap is within noise; null when none was. */
   smallestWithinNoise: number | null;
   shared?: Rung;
+  /** Rungs (epochs) whose inconclusive comparison called for extra seeds that were not run. */
+  extraSeedsNotRun?: number[];
   verdict: Outcome;
   reason: string;
   statement: string;
@@ -165,11 +168,26 @@ export async function runVitFashion(ctx: ExperimentContext, override: Partial<Vi
   records.push(...(await runJobs([...base, ...shared], ctx)));
   // Seeds are added (up to the rules' maximum) to every rung whose comparison is still inconclusive.
   const extra = s.extraSeeds.slice(0, Math.max(0, rules.maxSeeds - seeds.length));
+  let missingExtra: number[] = [];
   if (extra.length) {
     const more = s.epochs.filter((e) => rungOf(records, s, e, ctx.scale, rules, lrFor).outcome === "inconclusive").flatMap((e) => extra.flatMap((seed) => s.arms.map((a) => evalJob(a, e, seed))));
-    if (more.length) records.push(...(await runJobs(more, ctx)));
+    if (more.length) {
+      try {
+        records.push(...(await runJobs(more, ctx)));
+      } catch (e) {
+        // Loading saved results only: a rung whose extra seeds were never run is judged on the seeds it has, and says so.
+        if (!(ctx.cachedOnly && e instanceof MissingResultError)) throw e;
+        const have = more.filter((j) => fs.existsSync(recordFile(j)));
+        if (have.length) records.push(...(await runJobs(have, ctx)));
+        missingExtra = [...new Set(more.filter((j) => !have.includes(j)).map((j) => j.axes.epochs as number))];
+      }
+    }
   }
   const summary = summarizeVitFashion(records, s, ctx.scale, rules);
+  if (missingExtra.length) {
+    summary.extraSeedsNotRun = missingExtra;
+    summary.statement += ` Extra seeds were called for but not run at ${missingExtra.join(", ")} epochs (those rungs are judged on the seeds they have).`;
+  }
   saveSummary(VIT_FASHION, ctx.scale, summary);
   return { records, summary };
 }
