@@ -28,7 +28,8 @@ console.log(`scale: ${scale}, engine: ${engine.name} (${engine.detail})`);
 // with its provenance; an interrupted run resumes from its checkpoint in `runs/`.
 
 // %%
-const { records, summary } = await runVitFashion({ scale: scale }); // tslab: no shorthand properties in cells with await
+// At full scale the committed runs are loaded, never trained inside a notebook (`npm run exp -- vit-fashion --scale full` trains).
+const { records, summary } = await runVitFashion({ scale: scale, cachedOnly: scale === "full" }); // tslab: no shorthand properties in cells with await
 console.log(summary.setup);
 console.log(`${records.length} runs (${records.filter((r) => r.role === "tune").length} tuning, ${records.filter((r) => r.role === "eval").length} evaluation)`);
 
