@@ -31,6 +31,6 @@ describe("lab notebooks at smoke scale", () => {
     assert.equal(failed.length, 0, failed.map(formatFailure).join("\n\n"));
     // The ViT notebook saved its figures (JSON + PNG) beside the smoke results.
     const figs = path.join(tmp, "results", "vit-fashion", "smoke", "figures");
-    assert.ok(fs.existsSync(path.join(figs, "train-loss.json")), "train-loss figure JSON saved");
+    for (const f of ["tuning.json", "curves.json"]) assert.ok(fs.existsSync(path.join(figs, f)), `${f} figure JSON saved`);
   });
 });
