@@ -7,6 +7,8 @@
  * Native-only tests skip when the addon is not built.
  */
 import { test } from "node:test";
+// The one-call AdamW is opt-in (lib/train/adamw.ts); these tests exercise it.
+process.env.DYT_FUSED_ADAMW = "1";
 import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initEngine } from "../lib/engine";
