@@ -17,7 +17,6 @@ export * from "./protocol/probe";
 export { allOf as allOfEvidence, anyOf as anyOfEvidence } from "./protocol/combine";
 export { tuneArms, tuningJobs, picksOf, describePicks, type TuningPlan } from "./protocol/tune";
 export { runJobs, executeJob, loadCurrent, staleReason, stableStringify, StaleResultError, type Job, type ProtocolRecord } from "./protocol/runner";
-export { runVitFashionOne, type VitFashionConfig } from "./protocol/legacy";
 export * from "./squash";
 export * from "./scurves";
 export * from "./alpha-std";
