@@ -2,7 +2,7 @@
  * Synthetic protocol records for verdict tests: a real resolved config
  * (resolveRun on a small base) with a made-up result.
  */
-import { armOrPlacement } from "../lib/experiments/protocol/arm-jobs";
+import { armOrPlacement } from "../lib/experiments/protocol/jobs";
 import type { ProtocolRecord } from "../lib/experiments/protocol/runner";
 import { resolveRun } from "../lib/experiments/protocol/task";
 import type { LogLine } from "../lib/train/trainer";

@@ -23,3 +23,22 @@ export interface ClaimRow {
   notebook: string;
   scale: string;
 }
+
+/** What a row's verdict rests on: the outcome, its reason, and the paired evidence when there is one. */
+export interface RowVerdict {
+  outcome: string;
+  reason?: string;
+  evidence?: PairedEvidence;
+}
+
+/** A claims-table row from a verdict; the detectable effect is read off the evidence, in its units. */
+export function claimRow(v: RowVerdict, row: Omit<ClaimRow, "verdict" | "reason" | "evidence" | "detectable">): ClaimRow {
+  const e = v.evidence;
+  const detectable = e ? `${e.units === "points" ? e.test.detectable.toFixed(2) : e.test.detectable.toPrecision(3)} ${e.units}` : undefined;
+  return { ...row, verdict: v.outcome, ...(v.reason !== undefined ? { reason: v.reason } : {}), ...(e ? { evidence: e, detectable } : {}) };
+}
+
+/** The verdict fields of an experiment summary, as a RowVerdict. */
+export function summaryVerdict(s: { verdict: string; reason?: string; evidence?: PairedEvidence }): RowVerdict {
+  return { outcome: s.verdict, ...(s.reason !== undefined ? { reason: s.reason } : {}), ...(s.evidence ? { evidence: s.evidence } : {}) };
+}

@@ -15,7 +15,7 @@ export * from "./protocol/study";
 export * from "./protocol/arm-figures";
 export * from "./protocol/probe";
 export { allOf as allOfEvidence, anyOf as anyOfEvidence } from "./protocol/combine";
-export { tuneArms, tuningJobs, picksOf, describePicks, type TuningPlan } from "./protocol/tune";
+export { armJob, tuneJobs, tuneArms, picksOf, picksFor, describePicks, describeBase, epochSchedule, edgeNote, armOrPlacement, type ArmJobSpec } from "./protocol/jobs";
 export { runJobs, executeJob, loadCurrent, staleReason, stableStringify, StaleResultError, type Job, type ProtocolRecord } from "./protocol/runner";
 export * from "./squash";
 export * from "./scurves";

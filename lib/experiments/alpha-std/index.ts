@@ -1,3 +1,4 @@
+import { claimRow, summaryVerdict } from "../claims";
 import type { ExperimentEntry } from "../entry";
 import { ALPHA_STD, ALPHA_STD_RULE, runAlphaStd, type AlphaStdSummary } from "./spec";
 
@@ -12,16 +13,14 @@ export const alphaStdEntry: ExperimentEntry = {
   claims: (raw) => {
     const s = raw as AlphaStdSummary;
     return [
-      {
+      claimRow(summaryVerdict(s), {
         id: "4",
         claim: `DyT's learned alpha tracks 1/std of the layer's input across layers: mean r(alpha, 1/std) over the block DyT layers ≥ ${ALPHA_STD_RULE.minR} with its CI above 0, the same with the final norm included`,
         paper: "Figures 8-9: alpha and 1/std move together during training and correlate across layers (ViT-B, ConvNeXt-B)",
         ours: `${s.setup}; test acc ${s.testAcc.mean.toFixed(1)} %: ${s.statement}`,
-        verdict: s.verdict,
-        reason: s.reason,
         notebook: "notebooks/03-alpha-tracks-inv-std.ipynb",
         scale: s.scale,
-      },
+      }),
     ];
   },
 };

@@ -41,7 +41,7 @@ import { probeImages, type ProbeConfig } from "../protocol/probe";
 import { RULES, type ProtocolRules } from "../protocol/rules";
 import { runJobs, type Job, type ProtocolRecord } from "../protocol/runner";
 import { budgetSchedule, registerHook, registerPrepare, resolveRun, runSplits, stepRef, trainSize, type ResolvedRun, type RunBase, type StepParams, type VitRunResult } from "../protocol/task";
-import { describePicks, picksOf, tuneArms } from "../protocol/tune";
+import { describePicks, picksOf, tuneArms } from "../protocol/jobs";
 import type { LrPick, LrTuningConfig } from "../protocol/tuning";
 import type { Outcome } from "../protocol/verdict";
 

@@ -1,6 +1,6 @@
-import type { ClaimRow } from "../claims";
+import { claimRow, type ClaimRow } from "../claims";
 import type { ExperimentEntry } from "../entry";
-import { describeParts, verdictRow } from "../protocol/compare";
+import { describeParts } from "../protocol/compare";
 import type { ClaimVerdict } from "../protocol/verdict";
 import { ALPHA0, runAlpha0, type Alpha0Summary } from "./spec";
 
@@ -16,7 +16,7 @@ export const alpha0Entry: ExperimentEntry = {
   run: (ctx) => runAlpha0(ctx),
   claims: (raw) => {
     const s = raw as Alpha0Summary;
-    const row = (id: string, claim: string, paper: string, ours: string, v: ClaimVerdict): ClaimRow => verdictRow(v, { id, claim, paper, ours: `${ours} Setup: ${s.setup}.`, notebook: NOTEBOOK, scale: s.scale });
+    const row = (id: string, claim: string, paper: string, ours: string, v: ClaimVerdict): ClaimRow => claimRow(v, { id, claim, paper, ours: `${ours} Setup: ${s.setup}.`, notebook: NOTEBOOK, scale: s.scale });
     const cells = s.bySize.map((b) => `${b.size} (lr ${b.bestLr}, reference α₀ ${b.reference ?? "—"}): ${b.arms.map((a) => `α₀ ${a.axes.alpha0} ${a.testAcc.n ? a.testAcc.mean.toFixed(1) : "—"}${a.diverged ? ` (${a.diverged} div.)` : ""}`).join(", ")}`).join("; ");
     return [
       row(

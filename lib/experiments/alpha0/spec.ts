@@ -26,7 +26,7 @@ import { classifyRun, type RunClass } from "../protocol/classify";
 import { accAtStep, allOf, anyOf, armResults, compareArms, describeComparison, type ArmResult, type CombinedVerdict, type Comparison } from "../protocol/compare";
 import { RULES, type ProtocolRules } from "../protocol/rules";
 import { runJobs, type Job, type ProtocolRecord } from "../protocol/runner";
-import { epochSchedule } from "../protocol/study";
+import { epochSchedule } from "../protocol/jobs";
 import { resolveRun, stepsForEpochs, trainSize, type RunBase } from "../protocol/task";
 import { assertTuning, lrId } from "../protocol/tuning";
 import type { ClaimVerdict, Outcome } from "../protocol/verdict";

@@ -1,3 +1,4 @@
+import { claimRow, summaryVerdict } from "../claims";
 import type { ExperimentEntry } from "../entry";
 import { csv } from "../entry";
 import { describeEffect } from "../protocol/verdict";
@@ -17,17 +18,14 @@ export const depthStabilityEntry: ExperimentEntry = {
   claims: (raw) => {
     const s = raw as DepthStabilitySummary;
     return [
-      {
+      claimRow(summaryVerdict(s), {
         id: "R-depth",
         claim: "DyT trains stably at every depth where LayerNorm does (learns on every seed, DyT − LN test accuracy > −1 point, pre- and post-norm), and the norm-free methods break first as depth grows",
         paper: "reviewer question; the paper trains each model at its standard depth",
         ours: `${s.evidence ? `(a) weakest cell ${describeEffect(s.evidence)}. ` : ""}${s.statement} Setup: ${s.setup}.`,
-        verdict: s.verdict,
-        reason: s.reason,
-        ...(s.evidence ? { evidence: s.evidence, detectable: `${s.evidence.test.detectable.toFixed(2)} points` } : {}),
         notebook: "notebooks/13-depth-stability.ipynb",
         scale: s.scale,
-      },
+      }),
     ];
   },
 };

@@ -1,6 +1,6 @@
-import type { ClaimRow } from "../claims";
+import { claimRow, type ClaimRow } from "../claims";
 import type { ExperimentEntry } from "../entry";
-import { accCell, describeParts, verdictRow } from "../protocol/compare";
+import { accCell, describeParts } from "../protocol/compare";
 import type { ClaimVerdict } from "../protocol/verdict";
 import { GAIN_BIAS, runGainBias, type GainBiasSummary } from "./spec";
 
@@ -19,7 +19,7 @@ export const gainBiasEntry: ExperimentEntry = {
     const acc = (id: string) => accCell(s.arms.find((a) => a.arm === id));
     const paper = "reviewer question (the paper keeps γ and β and does not ablate them)";
     const row = (id: string, claim: string, ours: string, v: ClaimVerdict & { parts: GainBiasSummary["comparisons"] }): ClaimRow =>
-      verdictRow(v, { id, claim, paper, ours: `test %: ${ours}; ${describeParts(v.parts)}. Setup: ${s.setup}.`, notebook: NOTEBOOK, scale: s.scale });
+      claimRow(v, { id, claim, paper, ours: `test %: ${ours}; ${describeParts(v.parts)}. Setup: ${s.setup}.`, notebook: NOTEBOOK, scale: s.scale });
     return [
       row("R-gain-bias.gamma", "DyT's per-channel gain γ contributes: DyT beats DyT without γ", `DyT ${acc("dyt")}, no γ ${acc("dyt-no-gamma")}`, s.dytGamma),
       row("R-gain-bias.beta", "DyT's per-channel bias β contributes: DyT beats DyT without β", `DyT ${acc("dyt")}, no β ${acc("dyt-no-beta")}, neither ${acc("dyt-no-gamma-beta")}`, s.dytBeta),

@@ -32,7 +32,8 @@ import { arm, deriveArm, type Arm } from "../protocol/arms";
 import { allOf, armComparer, describeComparison, describeVerdict, type ArmResult, type CombinedVerdict, type Comparison } from "../protocol/compare";
 import { RULES, type ProtocolRules } from "../protocol/rules";
 import type { ProtocolRecord } from "../protocol/runner";
-import { armStudy, armsOfInconclusive, runArmStudy, studyArms, studySetup, type ArmStudy, type StudyScale } from "../protocol/study";
+import { armStudy, armsOfInconclusive, runArmStudy, studyArms, type ArmStudy, type StudyScale } from "../protocol/study";
+import { describeBase } from "../protocol/jobs";
 import { registerPrepare, type PrepareModel } from "../protocol/task";
 import type { LrPick } from "../protocol/tuning";
 
@@ -236,7 +237,7 @@ export function summarizeGainBias(scale: Scale, records: ProtocolRecord[], s: Ga
   return {
     experiment: GAIN_BIAS,
     scale,
-    setup: studySetup(s.base, s.epochs),
+    setup: describeBase(s.base, s.epochs),
     picks,
     arms,
     comparisons: c.all,

@@ -1,3 +1,4 @@
+import { claimRow, summaryVerdict } from "../claims";
 import type { ExperimentEntry } from "../entry";
 import { INVARIANCE, runInvariance, type InvarianceSummary } from "./spec";
 
@@ -13,17 +14,14 @@ export const invarianceEntry: ExperimentEntry = {
   claims: (raw) => {
     const s = raw as InvarianceSummary;
     return [
-      {
+      claimRow(summaryVerdict(s), {
         id: "R-invariance",
         claim: "LayerNorm's rescaling invariances (lost in DyT, which only reparameterises alpha) make training insensitive to the input scale (LN at x0.1 and x10 within 1 point of x1); DyT's is not (DyT below x1 at some scale)",
         paper: "Not in the paper (reviewer question); theory: Ba et al. 2016, Table 1",
         ours: `${s.setup}: ${s.statement}`,
-        verdict: s.verdict,
-        reason: s.reason,
-        ...(s.evidence ? { evidence: s.evidence, detectable: `${s.evidence.test.detectable.toFixed(2)} points` } : {}),
         notebook: "notebooks/07-rescaling-invariance.ipynb",
         scale: s.scale,
-      },
+      }),
     ];
   },
 };

@@ -32,7 +32,7 @@ import { allOf, anyOf } from "../protocol/combine";
 import { RULES, type ProtocolRules } from "../protocol/rules";
 import { runJobs, type Job, type ProtocolRecord } from "../protocol/runner";
 import { budgetSchedule, resolveRun, trainSize, type RunBase } from "../protocol/task";
-import { describePicks, picksOf, tuneArms } from "../protocol/tune";
+import { describePicks, picksOf, tuneArms } from "../protocol/jobs";
 import type { LrPick, LrTuningConfig } from "../protocol/tuning";
 import { claimOutcome, describeEffect, pairedEvidence, type Outcome, type PairedEvidence, type Precondition } from "../protocol/verdict";
 import { invarianceTable, type InvarianceOptions, type InvarianceRow } from "./numeric";

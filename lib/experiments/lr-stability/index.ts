@@ -1,3 +1,4 @@
+import { claimRow, summaryVerdict } from "../claims";
 import type { ExperimentEntry } from "../entry";
 import { csv } from "../entry";
 import { LR_STABILITY, runLrStability, type LrStabilitySummary } from "./spec";
@@ -16,16 +17,14 @@ export const lrStabilityEntry: ExperimentEntry = {
   claims: (raw) => {
     const s = raw as LrStabilitySummary;
     return [
-      {
+      claimRow(summaryVerdict(s), {
         id: "R-lr",
         claim: "DyT is as robust to the learning rate as LayerNorm: its largest lr where every seed learns is no lower, and its near-optimal lr interval no narrower by more than one grid step",
         paper: "reviewer question; the paper notes large α0 with large lr can diverge (LLMs)",
         ours: `${s.statement} Setup: ${s.setup}.`,
-        verdict: s.verdict,
-        reason: s.reason,
         notebook: "notebooks/09-lr-stability.ipynb",
         scale: s.scale,
-      },
+      }),
     ];
   },
 };

@@ -1,7 +1,7 @@
 import { barFigure, curvesFigure, scatterFigure } from "../../plot/figures";
 import type { Figure } from "../../plot/types";
 import type { Row } from "../../tables";
-import type { ArmSeeds } from "../protocol/arm-seeds";
+import type { ArmSeeds } from "../protocol/compare";
 import type { ProtocolRecord } from "../protocol/runner";
 import type { Claim8Comparison, NormFreeSummary } from "./spec";
 

@@ -1,4 +1,4 @@
-import type { ClaimRow } from "../claims";
+import { claimRow, type ClaimRow } from "../claims";
 import type { ExperimentEntry } from "../entry";
 import { csv } from "../entry";
 import { describeEffect } from "../protocol/verdict";
@@ -12,17 +12,14 @@ const PAPER = "ViT-B ImageNet top-1: LN 82.3, Fixup 77.2, SkipInit 74.1, σ-Repa
 function row(s: NormFreeSummary, c: Claim8Comparison, how: string): ClaimRow {
   const e = c.evidence;
   const edge = [s.arms.find((a) => a.arm === "dyt"), s.arms.find((a) => a.arm === c.other)].filter((a) => a?.pick.atEdge).map((a) => `${a!.label}'s tuned lr ${a!.pick.bestLr} is at the grid's edge`);
-  return {
+  return claimRow({ outcome: c.outcome, reason: [c.reason, ...edge].join("; "), ...(e ? { evidence: e } : {}) }, {
     id: c.id,
     claim: `DyT ${c.prediction} ${c.b.label} on ViT test accuracy, ${how}`,
     paper: PAPER,
     ours: `DyT − ${c.b.label} ${e ? describeEffect(e) : "no paired evidence"} (lr ${c.a.lr} vs ${c.b.lr}). Setup: ${s.setup}.`,
-    verdict: c.outcome,
-    reason: [c.reason, ...edge].join("; "),
-    ...(e ? { evidence: e, detectable: `${e.test.detectable.toFixed(2)} points` } : {}),
     notebook: "notebooks/08-norm-free-head-to-head.ipynb",
     scale: s.scale,
-  };
+  });
 }
 
 export const normFreeEntry: ExperimentEntry = {

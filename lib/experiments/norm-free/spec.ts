@@ -12,9 +12,9 @@ import { VIT_SMALL } from "../sizes";
 import type { Scale } from "../scale";
 import { saveSummary, type ExperimentContext } from "../runner";
 import { arm, type Arm } from "../protocol/arms";
-import { armJob, describeBase, edgeNote, epochSchedule, picksFor, tuneJobs, type ArmJobSpec } from "../protocol/arm-jobs";
+import { armJob, describeBase, edgeNote, epochSchedule, picksFor, tuneJobs, type ArmJobSpec } from "../protocol/jobs";
 import { plateaued } from "../protocol/classify";
-import { armSeeds, compareArms, conjunction, type ArmComparison, type ArmSeeds } from "../protocol/arm-seeds";
+import { armSeeds, compareSeeds, conjunction, type ArmComparison, type ArmSeeds } from "../protocol/compare";
 import { RULES, type ProtocolRules } from "../protocol/rules";
 import { runJobs, type Job, type ProtocolRecord } from "../protocol/runner";
 import type { RunBase } from "../protocol/task";
@@ -185,7 +185,7 @@ export function summarizeNormFree(records: readonly ProtocolRecord[], s: NormFre
     CLAIM8.flatMap(({ other, prediction }) => {
       const d = get("dyt")?.[which];
       const o = get(other)?.[which];
-      return d && o ? [{ ...compareArms(d, o, prediction, rules), id: `${idPrefix}.${other}`, other }] : [];
+      return d && o ? [{ ...compareSeeds(d, o, prediction, rules), id: `${idPrefix}.${other}`, other }] : [];
     });
   const comparisons = compare("tuned", "8");
   const sharedComparisons = compare("shared", "8-shared");

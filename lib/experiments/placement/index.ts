@@ -1,3 +1,4 @@
+import { claimRow, summaryVerdict } from "../claims";
 import type { ExperimentEntry } from "../entry";
 import { csv } from "../entry";
 import { describeEffect } from "../protocol/verdict";
@@ -18,17 +19,14 @@ export const placementEntry: ExperimentEntry = {
   claims: (raw) => {
     const s = raw as PlacementSummary;
     return [
-      {
+      claimRow(summaryVerdict(s), {
         id: "R-placement",
         claim: "DyT replaces LayerNorm in pre-, post- and res-post-norm blocks at every depth tested: where LN learns on every seed, DyT does too and DyT − LN test accuracy > −1 point (paired, each at its tuned lr)",
         paper: "reviewer question; the paper uses each model's own (mostly pre-norm) placement",
         ours: `${s.evidence ? `weakest cell ${describeEffect(s.evidence)}. ` : ""}${s.statement} Setup: ${s.setup}.`,
-        verdict: s.verdict,
-        reason: s.reason,
-        ...(s.evidence ? { evidence: s.evidence, detectable: `${s.evidence.test.detectable.toFixed(2)} points` } : {}),
         notebook: "notebooks/11-placement.ipynb",
         scale: s.scale,
-      },
+      }),
     ];
   },
 };

@@ -4,28 +4,23 @@
  * every seed, at least two paired seeds), then the paired evidence for the
  * claim's prediction, with the lr policy of both arms written into the
  * comparison. Claims made of several comparisons combine them with `allOf`
- * (every part must hold) or `anyOf` (some part must hold).
+ * (every part must hold) or `anyOf` (some part must hold). Stability claims
+ * use the lighter per-seed view (`ArmSeeds`): `keepsUp` ("A trains wherever B
+ * does"), `everyCell` (a claim over placements x depths ...) and `conjunction`.
+ * Every pairing goes through `pairOverSeeds`, so one rule decides them all.
  */
 import { allOf as allOfEvidence, anyOf as anyOfEvidence } from "./combine";
-import type { ClaimRow } from "../claims";
 import { meanStd } from "../stats-lite";
 import { classifyRun, type RunClass } from "./classify";
 import { RULES, type ProtocolRules } from "./rules";
 import type { ProtocolRecord } from "./runner";
-import { claimOutcome, decide, describeEffect, pairedEvidence, type ClaimVerdict, type Outcome, type PairedEvidence, type Precondition, type Prediction } from "./verdict";
+import { claimOutcome, decide, describeEffect, pairedEvidence, reasonFor, type ClaimVerdict, type Outcome, type PairedEvidence, type Precondition, type Prediction } from "./verdict";
 
-/** One arm's evaluation runs, in seed order. */
-export interface ArmResult {
-  arm: string;
-  label: string;
+/** One arm's evaluation runs, in seed order, with what the ablation tables show. */
+export interface ArmResult extends ArmSeeds {
   axes: Record<string, string | number>;
-  lr: number;
   /** How the lr was chosen (tuned / shared and why / another arm's tuned lr). */
   lrNote: string;
-  seeds: number[];
-  /** Test accuracy (%) per seed; NaN where the run diverged. */
-  accs: number[];
-  classes: RunClass[];
   /** Mean ± std (%) over the seeds whose run completed. */
   testAcc: { mean: number; std: number; n: number };
   diverged: number;
@@ -36,6 +31,80 @@ export interface ArmResult {
   /** Mean final alpha over layers and seeds (learned-alpha DyT arms only). */
   meanFinalAlpha?: number;
   wallTimeSec: number;
+}
+
+/** The one classification of a saved run, from its status and final test accuracy. */
+export function recordClass(r: ProtocolRecord, rules: ProtocolRules = RULES): RunClass {
+  return classifyRun({ status: r.result.status, acc: r.result.test?.acc, numClasses: r.config.model.numClasses }, rules);
+}
+
+/** One arm's evaluation runs, by seed: what every paired comparison needs. */
+export interface ArmSeeds {
+  arm: string;
+  label: string;
+  /** The lr its runs used (the first run's, when they differ). */
+  lr: number;
+  seeds: number[];
+  /** Test accuracy (%) per seed; NaN where the run has none (diverged). */
+  accs: number[];
+  classes: RunClass[];
+}
+
+/** The runs of one arm (any order) as per-seed values; throws on no runs, naming the arm. */
+export function armSeeds(recs: readonly ProtocolRecord[], rules: ProtocolRules = RULES): ArmSeeds {
+  const rs = recs.slice().sort((x, y) => x.seed - y.seed);
+  const first = rs[0];
+  if (!first) throw new Error("armSeeds: no runs for this arm (check the arm id and the records' role)");
+  return {
+    arm: first.arm,
+    label: first.label,
+    lr: first.config.train.lr,
+    seeds: rs.map((r) => r.seed),
+    accs: rs.map((r) => (r.result.test ? 100 * r.result.test.acc : NaN)),
+    classes: rs.map((r) => recordClass(r, rules)),
+  };
+}
+
+export function allLearned(a: Pick<ArmSeeds, "classes">): boolean {
+  return a.classes.length > 0 && a.classes.every((c) => c === "learned");
+}
+
+/** "DyT: of 3 seeds 1 diverged, 0 did not learn" */
+export function runClassCounts(a: Pick<ArmSeeds, "label" | "classes">): string {
+  const n = (c: RunClass) => a.classes.filter((x) => x === c).length;
+  return `${a.label}: of ${a.classes.length} seeds ${n("diverged")} diverged, ${n("did not learn")} did not learn`;
+}
+
+export function learnedPrecondition(a: Pick<ArmSeeds, "label" | "classes">): Precondition {
+  return { ok: allLearned(a), reason: runClassCounts(a) };
+}
+
+/**
+ * The one paired test of two arms: "A `prediction` B" on per-seed `values`
+ * (default test accuracy, points), over the seeds both ran. Preconditions:
+ * both arms learned on every seed, >= 2 pairs, the metric present on every
+ * paired seed, plus `extra`; a failed one makes it not testable, with the reason.
+ */
+export function pairOverSeeds<T extends ArmSeeds>(
+  a: T,
+  b: T,
+  prediction: Prediction,
+  rules: ProtocolRules = RULES,
+  o: { values?: (r: T) => number[]; metric?: string; extra?: Precondition[] } = {},
+): ClaimVerdict & { seeds: number[] } {
+  const seeds = a.seeds.filter((s) => b.seeds.includes(s));
+  const of = o.values ?? ((r: T) => r.accs);
+  const pick = (r: T) => {
+    const v = of(r);
+    return seeds.map((s) => v[r.seeds.indexOf(s)]!);
+  };
+  const va = pick(a);
+  const vb = pick(b);
+  const pre: Precondition[] = [learnedPrecondition(a), learnedPrecondition(b), { ok: seeds.length >= 2, reason: `${seeds.length} paired seed(s)` }, ...(o.extra ?? [])];
+  if (![...va, ...vb].every(Number.isFinite)) pre.push({ ok: false, reason: `${o.metric ?? "test accuracy"} missing on some seed` });
+  const evidence = pre.every((p) => p.ok) ? pairedEvidence(va, vb, prediction, "points", rules) : undefined;
+  const { outcome, reason } = claimOutcome(pre, evidence, rules);
+  return { seeds, outcome, reason, ...(evidence ? { evidence } : {}) };
 }
 
 /** Val accuracy (%) at the first eval at or after `step`; NaN when the run stopped before. */
@@ -64,7 +133,7 @@ export function armResult(records: readonly ProtocolRecord[], arm: string, lrNot
     lrNote,
     seeds: rs.map((r) => r.seed),
     accs: rs.map((r) => (r.result.test && r.result.status === "completed" ? 100 * r.result.test.acc : NaN)),
-    classes: rs.map((r) => classifyRun({ status: r.result.status, acc: r.result.test?.acc, numClasses: r.config.model.numClasses }, rules)),
+    classes: rs.map((r) => recordClass(r, rules)),
     testAcc: meanStd(done.map((r) => 100 * r.result.test!.acc)),
     diverged: rs.filter((r) => r.result.status === "diverged").length,
     divergedSteps: rs.flatMap((r) => (r.result.diverged ? [r.result.diverged.step] : [])),
@@ -103,16 +172,10 @@ export function lrPolicyText(a: Pick<ArmResult, "label" | "lr" | "lrNote">, b: P
   return `${a.label} at lr ${a.lr} (${a.lrNote || "as configured"}), ${b.label} at lr ${b.lr} (${b.lrNote || "as configured"})`;
 }
 
-function learnedOn(r: ArmResult): Precondition {
-  const div = r.classes.filter((c) => c === "diverged").length;
-  const stuck = r.classes.filter((c) => c === "did not learn").length;
-  return { ok: div + stuck === 0 && r.classes.length > 0, reason: `${r.label}: of ${r.classes.length} seeds ${div} diverged, ${stuck} did not learn` };
-}
-
 /**
- * "A `prediction` B", paired over the seeds both arms have. Preconditions:
- * both arms learned on every seed (classifyRun), at least two paired seeds.
- * `values` picks the per-seed metric (default: test accuracy, %).
+ * "A `prediction` B", paired over the seeds both arms have (pairOverSeeds),
+ * with both arms' lr policy written in. `values` picks the per-seed metric
+ * (default: test accuracy, %).
  */
 export function compareArms(
   a: ArmResult,
@@ -121,18 +184,7 @@ export function compareArms(
   rules: ProtocolRules = RULES,
   values: { metric: string; of: (r: ArmResult) => number[] } = { metric: "test accuracy", of: (r) => r.accs },
 ): Comparison {
-  const common = a.seeds.filter((x) => b.seeds.includes(x));
-  const pick = (r: ArmResult) => {
-    const v = values.of(r);
-    return common.map((sd) => v[r.seeds.indexOf(sd)]!);
-  };
-  const pre: Precondition[] = [learnedOn(a), learnedOn(b), { ok: common.length >= 2, reason: `${common.length} paired seed(s)` }];
-  const va = pick(a);
-  const vb = pick(b);
-  const finite = [...va, ...vb].every(Number.isFinite);
-  if (!finite) pre.push({ ok: false, reason: `${values.metric} missing on some seed` });
-  const evidence = pre.every((p) => p.ok) ? pairedEvidence(va, vb, prediction, "points", rules) : undefined;
-  const { outcome, reason } = claimOutcome(pre, evidence, rules);
+  const { outcome, reason, evidence } = pairOverSeeds(a, b, prediction, rules, { values: values.of, metric: values.metric });
   return { arms: [a.arm, b.arm], a: a.label, b: b.label, prediction, lrPolicy: lrPolicyText(a, b), metric: values.metric, outcome, reason, ...(evidence ? { evidence } : {}) };
 }
 
@@ -207,11 +259,6 @@ export function accCell(s: ArmResult | undefined): string {
   return notes.length ? `${base} (${notes.join(", ")})` : base;
 }
 
-/** A claims-table row from a verdict: outcome, reason, and the paired evidence when there is one. */
-export function verdictRow(v: ClaimVerdict, row: Omit<ClaimRow, "verdict" | "reason" | "evidence" | "detectable">): ClaimRow {
-  return { ...row, verdict: v.outcome, reason: v.reason, ...(v.evidence ? { evidence: v.evidence, detectable: `${v.evidence.test.detectable.toFixed(2)} ${v.evidence.units}` } : {}) };
-}
-
 /** A comparer over a set of arm results: [comparison] when both arms were run, [] when one was not. */
 export function armComparer(arms: readonly ArmResult[], rules: ProtocolRules = RULES): (a: string, b: string, prediction: Prediction) => Comparison[] {
   const get = (id: string) => arms.find((x) => x.arm === id);
@@ -226,4 +273,85 @@ export function armComparer(arms: readonly ArmResult[], rules: ProtocolRules = R
 export function describeParts(parts: readonly Comparison[]): string {
   if (parts.length === 0) return "no comparison was run at this scale";
   return parts.map((p) => `${p.a} − ${p.b}: ${p.evidence ? describeEffect(p.evidence) : `not testable (${p.reason})`} [lr: ${p.lrPolicy}]`).join("; ");
+}
+
+export interface ArmComparison extends ClaimVerdict {
+  a: ArmSeeds;
+  b: ArmSeeds;
+  prediction: Prediction;
+  /** Seeds both arms ran, in order: the pairs of the test. */
+  seeds: number[];
+}
+
+/**
+ * "A `prediction` B" on test accuracy (points), paired over the seeds both
+ * ran. Preconditions: >= 2 pairs and both arms learned on every seed (plus
+ * `extra`); a failed one makes the comparison not testable with its reason.
+ */
+export function compareSeeds(a: ArmSeeds, b: ArmSeeds, prediction: Prediction, rules: ProtocolRules = RULES, extra: Precondition[] = []): ArmComparison {
+  return { a, b, prediction, ...pairOverSeeds(a, b, prediction, rules, { extra }) };
+}
+
+/**
+ * "A keeps up with B where B trains" (stability claims): not testable when B
+ * did not learn on every seed; not supported when B did and A diverged or
+ * stayed at chance on any seed (A failed where B trained); otherwise
+ * "A matches B" on paired test accuracy.
+ */
+export function keepsUp(a: ArmSeeds, b: ArmSeeds, rules: ProtocolRules = RULES): ArmComparison {
+  const seeds = a.seeds.filter((s) => b.seeds.includes(s));
+  if (!allLearned(b)) return { a, b, prediction: "matches", seeds, outcome: "not testable", reason: `${runClassCounts(b)} (nothing to keep up with)` };
+  if (!allLearned(a)) return { a, b, prediction: "matches", seeds, outcome: "not supported", reason: `${runClassCounts(a)}, where ${b.label} learned on all ${b.classes.length}` };
+  return compareSeeds(a, b, "matches", rules);
+}
+
+export interface CellVerdict extends ClaimVerdict {
+  /** The cell's name, e.g. "post d6". */
+  cell: string;
+}
+
+/**
+ * A claim that must hold in every cell. Cells that are not testable are
+ * left out (and named); of the rest:
+ *  - any cell not supported without paired evidence (an arm failed to learn) -> not supported;
+ *  - otherwise an intersection-union test: "for" is the weakest cell's
+ *    p-value (max), "against" the strongest cell's times the number of
+ *    cells (Bonferroni); the returned evidence carries these two p-values
+ *    and the weakest cell's test, so the claims table can adjust it (Holm).
+ */
+export function everyCell(cells: readonly CellVerdict[], rules: ProtocolRules = RULES): ClaimVerdict & { weakest?: string; excluded: string[] } {
+  const excluded = cells.filter((c) => c.outcome === "not testable").map((c) => `${c.cell}: ${c.reason}`);
+  const live = cells.filter((c) => c.outcome !== "not testable");
+  const note = excluded.length ? `; not testable and left out: ${excluded.join("; ")}` : "";
+  if (!live.length) return { outcome: "not testable", reason: cells.length ? `no testable cell (${excluded.join("; ")})` : "no cells were run", excluded };
+  const failed = live.filter((c) => !c.evidence);
+  if (failed.length) return { outcome: "not supported", reason: `${failed.map((c) => `${c.cell}: ${c.reason}`).join("; ")}${note}`, excluded };
+  const weakest = live.reduce((x, y) => (y.evidence!.pFor > x.evidence!.pFor ? y : x));
+  const strongest = live.reduce((x, y) => (y.evidence!.pAgainst < x.evidence!.pAgainst ? y : x));
+  const pAgainst = Math.min(1, live.length * strongest.evidence!.pAgainst);
+  const evidence: PairedEvidence = { ...weakest.evidence!, pFor: weakest.evidence!.pFor, pAgainst };
+  const outcome: Outcome = decide(evidence.pFor, evidence.pAgainst, rules.alpha);
+  const where =
+    outcome === "supported"
+      ? `in every one of ${live.length} cell(s) (weakest: ${weakest.cell})`
+      : outcome === "not supported"
+        ? `in ${strongest.cell} (Bonferroni over ${live.length} cells)`
+        : `(weakest of ${live.length} cell(s): ${weakest.cell})`;
+  const shown = outcome === "not supported" ? { ...strongest.evidence! } : evidence;
+  return { outcome, reason: `${reasonFor(outcome, shown)} ${where}${note}`, evidence, weakest: weakest.cell, excluded };
+}
+
+/**
+ * The outcome of a claim made of several parts that must all hold: not
+ * supported when any part is not supported, supported when every part is,
+ * else not testable when a part is not testable, else inconclusive.
+ */
+export function conjunction(parts: readonly { name: string; outcome: Outcome; reason: string }[]): { outcome: Outcome; reason: string } {
+  const by = (o: Outcome) => parts.filter((p) => p.outcome === o);
+  const say = (ps: typeof parts) => ps.map((p) => `${p.name}: ${p.reason}`).join("; ");
+  if (!parts.length) return { outcome: "not testable", reason: "no parts" };
+  if (by("not supported").length) return { outcome: "not supported", reason: say(by("not supported")) };
+  if (by("supported").length === parts.length) return { outcome: "supported", reason: say(parts) };
+  if (by("not testable").length) return { outcome: "not testable", reason: say(by("not testable")) };
+  return { outcome: "inconclusive", reason: say(by("inconclusive")) };
 }

@@ -11,8 +11,9 @@ import type { Arm } from "./arms";
 import { armResults, type ArmResult, type Comparison } from "./compare";
 import { RULES, type ProtocolRules } from "./rules";
 import { runJobs, type Job, type ProtocolRecord } from "./runner";
-import { resolveRun, stepsForEpochs, trainSize, type RunBase } from "./task";
-import { assertTuning, lrId, pickLr, type LrPick, type LrTuningConfig } from "./tuning";
+import { armJob, epochSchedule, tuneJobs } from "./jobs";
+import type { RunBase } from "./task";
+import { assertTuning, pickLr, type LrPick, type LrTuningConfig } from "./tuning";
 
 /** How a study's arms get their lr; the policy is written into every comparison that uses it. */
 export type LrPolicy = { kind: "tuned"; tuning: LrTuningConfig } | { kind: "shared"; lr: number; why: string };
@@ -43,21 +44,6 @@ export function armStudy(experiment: string, s: StudyScale, arms: Arm[], extra: 
   return { experiment, base: s.base, arms, epochs: s.epochs, seeds: s.seeds, extraSeeds: s.extraSeeds, lr: s.lr, ...(s.lrFrom ? { lrFrom: s.lrFrom } : {}), ...extra };
 }
 
-/** Schedule settings that scale with a budget: 5 % warmup, `evals` evaluations, ~300 log lines. */
-export function epochSchedule(epochs: number, base: RunBase, evals = 10): { steps: number; warmupSteps: number; evalEvery: number; checkpointEvery: number; logEvery: number } {
-  const steps = stepsForEpochs(epochs, base.data, base.train.batchSize ?? 64);
-  const every = Math.max(1, Math.round(steps / evals));
-  return { steps, warmupSteps: Math.max(1, Math.round(0.05 * steps)), evalEvery: every, checkpointEvery: every, logEvery: Math.max(1, Math.round(steps / 300)) };
-}
-
-/** "ViT width 32, depth 2, 2 heads; first 20,000 training images; 1 epoch (313 steps, batch 64)" */
-export function studySetup(base: RunBase, epochs: number): string {
-  const m = base.model;
-  const steps = stepsForEpochs(epochs, base.data, base.train.batchSize ?? 64);
-  const clip = base.train.clipNorm;
-  return `ViT width ${m.dim}, depth ${m.depth}, ${m.heads} heads; first ${trainSize(base.data).toLocaleString("en")} training images; ${epochs} epoch${epochs === 1 ? "" : "s"} (${steps} steps, batch ${base.train.batchSize ?? 64})${clip !== undefined ? `, gradient clipping ${clip > 0 ? `at ${clip}` : "off"}` : ""}`;
-}
-
 /** The lr every arm runs at, and how it got it. */
 export interface ArmLr {
   lr: number;
@@ -71,26 +57,23 @@ export interface StudyRun {
   lrs: Record<string, ArmLr>;
 }
 
-function studyJob(s: ArmStudy, scale: Scale, a: Arm, seed: number, lr: number, role: Job["role"], run: string): Job {
+/** The study's base for arm `a`, with the arm's named prepare step if it has one. */
+function armBase(s: ArmStudy, a: Arm): RunBase {
   const prepare = s.prepare?.[a.id];
-  const base: RunBase = prepare ? { ...s.base, prepare } : s.base;
-  return {
-    experiment: s.experiment,
-    scale,
-    run,
-    seed,
-    role,
-    axes: { ...s.axes?.(a), epochs: s.epochs, lr },
-    label: a.label,
-    resolved: resolveRun(base, a, seed, { lr, train: epochSchedule(s.epochs, s.base) }),
-  };
+  return prepare ? { ...s.base, prepare } : s.base;
 }
 
-/** The tuning jobs of a study (none with a shared lr). */
-function tuneJobs(s: ArmStudy, scale: Scale): Job[] {
-  if (s.lr.kind !== "tuned") return [];
-  const t = s.lr.tuning;
-  return s.arms.filter((a) => !s.lrFrom?.[a.id]).flatMap((a) => t.lrs.map((lr) => studyJob(s, scale, a, t.seed, lr, "tune", `tune-${a.id}-lr${lrId(lr)}-s${t.seed}`)));
+function studyJob(s: ArmStudy, scale: Scale, a: Arm, seed: number, lr: number, run: string): Job {
+  return armJob({ experiment: s.experiment, scale, base: armBase(s, a) }, a, seed, { run, role: "eval", lr, axes: { ...s.axes?.(a), epochs: s.epochs }, train: epochSchedule(s.epochs, s.base) });
+}
+
+/** The tuning jobs of a study (none with a shared lr); an arm's prepare step runs in its tuning too. */
+function studyTuneJobs(s: ArmStudy, scale: Scale): Job[] {
+  const policy = s.lr;
+  if (policy.kind !== "tuned") return [];
+  return s.arms
+    .filter((a) => !s.lrFrom?.[a.id])
+    .flatMap((a) => tuneJobs({ experiment: s.experiment, scale, base: armBase(s, a) }, [a], policy.tuning, { axes: { ...s.axes?.(a), epochs: s.epochs }, train: epochSchedule(s.epochs, s.base) }));
 }
 
 /** Each arm's lr from the tuning records (or the shared lr). */
@@ -133,9 +116,9 @@ export async function runArmStudy(
   const seeds = ctx.seeds ?? s.seeds;
   if (seeds.length === 0) throw new Error(`${s.experiment}: no seeds given; pass at least one (e.g. --seed 1)`);
   if (s.lr.kind === "tuned") assertTuning(s.lr.tuning, [...seeds, ...s.extraSeeds], s.experiment);
-  const records = await runJobs(tuneJobs(s, ctx.scale), ctx);
+  const records = await runJobs(studyTuneJobs(s, ctx.scale), ctx);
   const { picks, lrs } = studyLrs(s, records, rules);
-  const evalJob = (a: Arm, seed: number) => studyJob(s, ctx.scale, a, seed, lrs[a.id]!.lr, "eval", `${a.id}-s${seed}`);
+  const evalJob = (a: Arm, seed: number) => studyJob(s, ctx.scale, a, seed, lrs[a.id]!.lr, `${a.id}-s${seed}`);
   // Seed-major, so a partial run already has every arm once.
   records.push(...(await runJobs(seeds.flatMap((seed) => s.arms.map((a) => evalJob(a, seed))), ctx)));
   const extra = ctx.seeds ? [] : s.extraSeeds.filter((x) => !seeds.includes(x)).slice(0, Math.max(0, rules.maxSeeds - seeds.length));

@@ -1,3 +1,4 @@
+import { claimRow, summaryVerdict } from "../claims";
 import type { ExperimentEntry } from "../entry";
 import { QUANTIZATION, runQuantization, type QuantizationSummary } from "./spec";
 
@@ -15,20 +16,10 @@ export const quantizationEntry: ExperimentEntry = {
   claims: (raw) => {
     const s = raw as QuantizationSummary;
     const paper = "reviewer question (the paper does not study outliers or quantisation)";
-    const row = (id: string, claim: string, v: QuantizationSummary["outliers"], units: string) => ({
-      id,
-      claim,
-      paper,
-      ours: `${s.setup}: ${v.statement}`,
-      verdict: v.verdict,
-      reason: v.reason,
-      ...(v.evidence ? { evidence: v.evidence, detectable: `${v.evidence.test.detectable.toFixed(2)} ${units}` } : {}),
-      notebook: NOTEBOOK,
-      scale: s.scale,
-    });
+    const row = (id: string, claim: string, v: QuantizationSummary["outliers"]) => claimRow(summaryVerdict(v), { id, claim, paper, ours: `${s.setup}: ${v.statement}`, notebook: NOTEBOOK, scale: s.scale });
     return [
-      row("R-outliers", "DyT models have fewer activation outlier features (LLM.int8(): |x| ≥ 6) at the quantised Linear inputs than LN models", s.outliers, "outlier features"),
-      row("R-quant", "DyT models lose no more accuracy than LN models under post-training W8A8 int8 / FP8 quantisation (every scheme, within 1 point)", s.quantization, "points"),
+      row("R-outliers", "DyT models have fewer activation outlier features (LLM.int8(): |x| ≥ 6) at the quantised Linear inputs than LN models", s.outliers),
+      row("R-quant", "DyT models lose no more accuracy than LN models under post-training W8A8 int8 / FP8 quantisation (every scheme, within 1 point)", s.quantization),
     ];
   },
 };

@@ -35,7 +35,7 @@ import { allOf } from "../protocol/combine";
 import { RULES, type ProtocolRules } from "../protocol/rules";
 import { runJobs, type Job, type ProtocolRecord } from "../protocol/runner";
 import { budgetSchedule, registerHook, resolveRun, runSplits, stepRef, trainSize, type RunBase, type VitRunResult } from "../protocol/task";
-import { describePicks, picksOf, tuneArms } from "../protocol/tune";
+import { describePicks, picksOf, tuneArms } from "../protocol/jobs";
 import type { LrPick, LrTuningConfig } from "../protocol/tuning";
 import { claimOutcome, describeEffect, pairedEvidence, type Outcome, type PairedEvidence, type Precondition } from "../protocol/verdict";
 import { captureLinearInputs, quantHooks, QUANT_SCHEMES, TRACKED, type QuantScheme } from "./measure";

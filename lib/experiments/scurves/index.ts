@@ -1,3 +1,4 @@
+import { claimRow, summaryVerdict } from "../claims";
 import type { ExperimentEntry } from "../entry";
 import { runScurves, SCURVES, type ScurvesSummary } from "./spec";
 
@@ -12,17 +13,14 @@ export const scurvesEntry: ExperimentEntry = {
   claims: (raw) => {
     const s = raw as ScurvesSummary;
     return [
-      {
+      claimRow(summaryVerdict(s), {
         id: "3",
         claim: "LayerNorm input-output maps look tanh-like (S-shaped) in deeper layers, linear in early ones: deep − early ΔR² > 0 and deep ΔR² > 0.01, paired over seeds",
         paper: "Figures 2-4: ViT-B, wav2vec 2.0, DiT; early LN layers mostly linear, deeper ones S-shaped",
         ours: `${s.setup}; ${s.tokensPerLayer} tokens/layer on a fixed probe batch; test acc ${s.testAcc.mean.toFixed(1)} %: ${s.statement}`,
-        verdict: s.verdict,
-        reason: s.reason,
-        ...(s.evidence ? { evidence: s.evidence, detectable: `${s.evidence.test.detectable.toFixed(4)} ${s.evidence.units}` } : {}),
         notebook: "notebooks/02-layernorm-s-curves.ipynb",
         scale: s.scale,
-      },
+      }),
     ];
   },
 };

@@ -1,6 +1,6 @@
-import type { ClaimRow } from "../claims";
+import { claimRow, type ClaimRow } from "../claims";
 import type { ExperimentEntry } from "../entry";
-import { accCell, describeParts, verdictRow, type ArmResult } from "../protocol/compare";
+import { accCell, describeParts, type ArmResult } from "../protocol/compare";
 import type { ClaimVerdict } from "../protocol/verdict";
 import { runSquash, SQUASH, type SquashSummary } from "./spec";
 
@@ -17,7 +17,7 @@ export const squashEntry: ExperimentEntry = {
   claims: (raw) => {
     const s = raw as SquashSummary;
     const acc = (id: string) => accCell(s.arms.find((a: ArmResult) => a.arm === id));
-    const row = (id: string, claim: string, paper: string, ours: string, v: ClaimVerdict): ClaimRow => verdictRow(v, { id, claim, paper, ours: `${ours.replace(/\.$/, "")}. Setup: ${s.setup}.`, notebook: NOTEBOOK, scale: s.scale });
+    const row = (id: string, claim: string, paper: string, ours: string, v: ClaimVerdict): ClaimRow => claimRow(v, { id, claim, paper, ours: `${ours.replace(/\.$/, "")}. Setup: ${s.setup}.`, notebook: NOTEBOOK, scale: s.scale });
     return [
       row(
         "5",

@@ -19,7 +19,8 @@ import { deriveArm, type Arm } from "../protocol/arms";
 import { allOf, armComparer, describeComparison, describeVerdict, type ArmResult, type CombinedVerdict, type Comparison } from "../protocol/compare";
 import { RULES, type ProtocolRules } from "../protocol/rules";
 import type { ProtocolRecord } from "../protocol/runner";
-import { armStudy, armsOfInconclusive, runArmStudy, studyArms, studySetup, type ArmStudy, type StudyScale } from "../protocol/study";
+import { armStudy, armsOfInconclusive, runArmStudy, studyArms, type ArmStudy, type StudyScale } from "../protocol/study";
+import { describeBase } from "../protocol/jobs";
 import type { LrPick } from "../protocol/tuning";
 import type { ClaimVerdict, Outcome } from "../protocol/verdict";
 
@@ -192,7 +193,7 @@ export function summarizeSquash(scale: Scale, records: ProtocolRecord[], s: Squa
   return {
     experiment: SQUASH,
     scale,
-    setup: studySetup(s.base, s.epochs),
+    setup: describeBase(s.base, s.epochs),
     picks,
     arms,
     comparisons: c.all,

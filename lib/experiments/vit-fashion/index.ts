@@ -1,3 +1,4 @@
+import { claimRow } from "../claims";
 import type { ExperimentEntry } from "../entry";
 import { describeEffect } from "../protocol/verdict";
 import { saveFigures } from "../protocol/figures";
@@ -27,31 +28,27 @@ export const vitFashionEntry: ExperimentEntry = {
     const s = raw as VitFashionSummary;
     const claimRung = s.rungs.find((r) => r.epochs === s.claimEpochs);
     const rows = [
-      {
+      claimRow({ outcome: s.verdict, reason: s.reason, ...(claimRung?.evidence ? { evidence: claimRung.evidence } : {}) }, {
         id: "1",
         claim: "DyT matches LayerNorm on ViT: DyT − LN test accuracy > −1 point, each at its own tuned lr, at the largest budget where every run plateaued",
         paper: "Table 1, ImageNet top-1: ViT-B 82.3 → 82.5, ViT-L 83.1 → 83.6",
         ours: `${claimRung?.evidence ? `DyT − LN ${describeEffect(claimRung.evidence)} at ${claimRung.epochs} epochs. ` : ""}${s.statement} Setup: ${s.setup}.`,
-        verdict: s.verdict,
-        reason: s.reason,
-        ...(claimRung?.evidence ? { evidence: claimRung.evidence, detectable: `${claimRung.evidence.test.detectable.toFixed(2)} points` } : {}),
         notebook: "notebooks/01-dyt-vs-layernorm.ipynb",
         scale: s.scale,
-      },
+      }),
     ];
     if (s.shared) {
       const e = s.shared.evidence;
-      rows.push({
-        id: "1-shared",
-        claim: `Secondary (shared recipe): DyT matches LayerNorm when trained at LayerNorm's tuned lr (${s.shared.arms[0].lr}), ${s.shared.epochs} epochs`,
-        paper: "Table 1 (the paper trains DyT with LN's recipe for ViT)",
-        ours: e ? `DyT − LN ${describeEffect(e)}` : "no paired evidence",
-        verdict: s.shared.outcome,
-        reason: s.shared.reason,
-        ...(e ? { evidence: e, detectable: `${e.test.detectable.toFixed(2)} points` } : {}),
-        notebook: "notebooks/01-dyt-vs-layernorm.ipynb",
-        scale: s.scale,
-      });
+      rows.push(
+        claimRow(s.shared, {
+          id: "1-shared",
+          claim: `Secondary (shared recipe): DyT matches LayerNorm when trained at LayerNorm's tuned lr (${s.shared.arms[0].lr}), ${s.shared.epochs} epochs`,
+          paper: "Table 1 (the paper trains DyT with LN's recipe for ViT)",
+          ours: e ? `DyT − LN ${describeEffect(e)}` : "no paired evidence",
+          notebook: "notebooks/01-dyt-vs-layernorm.ipynb",
+          scale: s.scale,
+        }),
+      );
     }
     return rows;
   },

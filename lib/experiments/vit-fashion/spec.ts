@@ -11,12 +11,14 @@ import type { Scale } from "../scale";
 import * as fs from "fs";
 import { MissingResultError, saveSummary, type ExperimentContext } from "../runner";
 import { resolveArm } from "../protocol/arms";
-import { classifyRun, plateaued, type RunClass } from "../protocol/classify";
+import { plateaued } from "../protocol/classify";
+import { armSeeds, pairOverSeeds, type ArmSeeds } from "../protocol/compare";
+import { armJob } from "../protocol/jobs";
 import { RULES, type ProtocolRules } from "../protocol/rules";
 import { recordFile, runJobs, type Job, type ProtocolRecord } from "../protocol/runner";
-import { budgetSchedule, resolveRun, trainSize, type RunBase } from "../protocol/task";
+import { budgetSchedule, trainSize, type RunBase } from "../protocol/task";
 import { assertTuning, lrId, pickLr, type LrPick, type LrTuningConfig } from "../protocol/tuning";
-import { claimOutcome, describeEffect, pairedEvidence, type Outcome, type PairedEvidence, type Precondition } from "../protocol/verdict";
+import { describeEffect, type Outcome, type PairedEvidence } from "../protocol/verdict";
 
 export const VIT_FASHION = "vit-fashion";
 
@@ -82,27 +84,10 @@ function eId(epochs: number): string {
 }
 
 function job(s: VitFashionScale, scale: Scale, armId: string, epochs: number, seed: number, lr: number, role: Job["role"], run: string): Job {
-  const a = resolveArm(armId);
-  return {
-    experiment: VIT_FASHION,
-    scale,
-    run,
-    seed,
-    role,
-    axes: { epochs, lr },
-    label: a.label,
-    resolved: resolveRun(s.base, a, seed, { lr, train: budgetTrain(epochs, s) }),
-  };
+  return armJob({ experiment: VIT_FASHION, scale, base: s.base }, resolveArm(armId), seed, { run, role, lr, axes: { epochs }, train: budgetTrain(epochs, s) });
 }
 
-export interface ArmRung {
-  arm: string;
-  label: string;
-  lr: number;
-  seeds: number[];
-  /** Test accuracy (%) per seed (NaN where the run diverged). */
-  accs: number[];
-  classes: RunClass[];
+export interface ArmRung extends ArmSeeds {
   /** Validation-accuracy gain (points) over the last third of each run, and whether it plateaued. */
   lateGain: number[];
   plateaued: boolean[];
@@ -194,34 +179,16 @@ export async function runVitFashion(ctx: ExperimentContext, override: Partial<Vi
 
 function armRung(recs: ProtocolRecord[], armId: string, lr: number, rules: ProtocolRules): ArmRung {
   const rs = recs.slice().sort((x, y) => x.seed - y.seed);
-  return {
-    arm: armId,
-    label: resolveArm(armId).label,
-    lr,
-    seeds: rs.map((r) => r.seed),
-    accs: rs.map((r) => (r.result.test ? 100 * r.result.test.acc : NaN)),
-    classes: rs.map((r) => classifyRun({ status: r.result.status, acc: r.result.test?.acc, numClasses: r.config.model.numClasses }, rules)),
-    lateGain: rs.map((r) => plateaued(r.result.evals, rules).gainPoints),
-    plateaued: rs.map((r) => plateaued(r.result.evals, rules).plateaued),
-  };
+  const seeds: ArmSeeds = rs.length ? armSeeds(rs, rules) : { arm: armId, label: resolveArm(armId).label, lr, seeds: [], accs: [], classes: [] };
+  const late = rs.map((r) => plateaued(r.result.evals, rules));
+  return { ...seeds, lr, lateGain: late.map((x) => x.gainPoints), plateaued: late.map((x) => x.plateaued) };
 }
 
 /** One rung's comparison of A with B (eval records only), paired over the seeds both have. */
 function compareRung(a: ArmRung, b: ArmRung, epochs: number, steps: number, tunedHere: boolean, rules: ProtocolRules): Rung {
-  const common = a.seeds.filter((x) => b.seeds.includes(x));
-  const pick = (r: ArmRung) => common.map((sd) => r.accs[r.seeds.indexOf(sd)]!);
+  const { outcome, reason, evidence } = pairOverSeeds(a, b, "matches", rules);
   const allLearned = [a, b].every((r) => r.classes.every((c) => c === "learned"));
   const allPlateaued = [a, b].every((r) => r.plateaued.every(Boolean));
-  const pre: Precondition[] = [
-    { ok: common.length >= 2, reason: `${common.length} paired seed(s)` },
-    ...[a, b].map((r) => {
-      const div = r.classes.filter((c) => c === "diverged").length;
-      const stuck = r.classes.filter((c) => c === "did not learn").length;
-      return { ok: div + stuck === 0, reason: `${r.label}: of ${r.classes.length} seeds ${div} diverged, ${stuck} did not learn` };
-    }),
-  ];
-  const evidence = allLearned && common.length >= 2 ? pairedEvidence(pick(a), pick(b), "matches", "points", rules) : undefined;
-  const { outcome, reason } = claimOutcome(pre, evidence, rules);
   const withinNoise = evidence ? evidence.test.ci[0] <= 0 && evidence.test.ci[1] >= 0 : false;
   return { epochs, steps, tunedHere, arms: [a, b], ...(evidence ? { evidence } : {}), outcome, reason, withinNoise, allLearned, allPlateaued };
 }

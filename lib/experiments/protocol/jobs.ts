@@ -1,17 +1,20 @@
 /**
  * Jobs of arm x seed x lr grids: the one way the experiments build their
- * runs from a RunBase (resolveRun: every default filled, the cache key), and
- * the per-arm lr tuning on the tuning seed with its picks.
+ * runs from a RunBase (resolveRun: every default filled, the cache key), the
+ * per-arm lr tuning on the tuning seed with its picks (tuning.ts decides the
+ * pick), and the schedule of a budget in epochs. Arm studies (study.ts) and
+ * the hand-laid grids of the other experiments all build their jobs here.
  */
 import type { ViTConfig } from "../../models/vit";
 import { TRAIN_DEFAULTS, type TrainConfig } from "../../train/trainer";
 import type { Scale } from "../scale";
-import { arm, ARM_IDS, ARMS, deriveArm, type Arm } from "./arms";
+import type { ExperimentContext } from "../runner";
+import { arm, ARM_IDS, ARMS, deriveArm, resolveArm, type Arm, type ArmRef } from "./arms";
 import type { Placement } from "../../models/transformer";
 import { RULES, type ProtocolRules } from "./rules";
-import type { Job, ProtocolRecord } from "./runner";
+import { runJobs, type Job, type ProtocolRecord } from "./runner";
 import { resolveRun, stepsForEpochs, trainSize, type RunBase } from "./task";
-import { lrId, pickLr, type LrPick, type LrTuningConfig } from "./tuning";
+import { assertTuning, lrId, pickLr, type LrPick, type LrTuningConfig } from "./tuning";
 
 export interface ArmJobSpec {
   experiment: string;
@@ -30,17 +33,54 @@ export function armJob(
   return { experiment: spec.experiment, scale: spec.scale, run: o.run, seed, role: o.role, axes: { ...o.axes, lr: resolved.train.lr }, label: a.label, resolved };
 }
 
-/** The tuning grid of every arm: run ids "tune-<arm>[-<suffix>]-lr<lr>-s<seed>". */
-export function tuneJobs(spec: ArmJobSpec, arms: readonly Arm[], t: LrTuningConfig, o: { suffix?: string; axes?: Job["axes"]; model?: Partial<ViTConfig>; train?: Partial<TrainConfig> } = {}): Job[] {
+/** The tuning grid of every arm: run ids "tune-<arm>[-<suffix>]-lr<lr>-s<seed>"; `axes` may depend on the arm. */
+export function tuneJobs(
+  spec: ArmJobSpec,
+  arms: readonly Arm[],
+  t: LrTuningConfig,
+  o: { suffix?: string; axes?: Job["axes"] | ((a: Arm) => Job["axes"]); model?: Partial<ViTConfig>; train?: Partial<TrainConfig> } = {},
+): Job[] {
   const sfx = o.suffix ? `-${o.suffix}` : "";
+  const axesOf = (a: Arm) => (typeof o.axes === "function" ? o.axes(a) : o.axes);
   return arms.flatMap((a) =>
-    t.lrs.map((lr) => armJob(spec, a, t.seed, { run: `tune-${a.id}${sfx}-lr${lrId(lr)}-s${t.seed}`, role: "tune", lr, ...(o.axes ? { axes: o.axes } : {}), ...(o.model ? { model: o.model } : {}), ...(o.train ? { train: o.train } : {}) })),
+    t.lrs.map((lr) => {
+      const axes = axesOf(a);
+      return armJob(spec, a, t.seed, { run: `tune-${a.id}${sfx}-lr${lrId(lr)}-s${t.seed}`, role: "tune", lr, ...(axes ? { axes } : {}), ...(o.model ? { model: o.model } : {}), ...(o.train ? { train: o.train } : {}) });
+    }),
   );
 }
 
 /** Each arm's lr pick from the tuning records (role "tune") among `records`. */
 export function picksFor(records: readonly ProtocolRecord[], armIds: readonly string[], rules: ProtocolRules = RULES): Map<string, LrPick> {
   return new Map(armIds.map((id) => [id, pickLr(id, records.filter((r) => r.role === "tune" && r.arm === id), rules)]));
+}
+
+/** Each arm's pick from the tuning records among `records`, in the order of `arms`. */
+export function picksOf(records: readonly ProtocolRecord[], arms: readonly ArmRef[], rules: ProtocolRules = RULES): LrPick[] {
+  return [...picksFor(records, arms.map((a) => resolveArm(a).id), rules).values()];
+}
+
+/**
+ * Run (or load) the tuning grid of every arm and pick each arm's lr. The
+ * tuning seed must not be an evaluation seed. `train` is the schedule of the
+ * budget being tuned; give the base no observers (prepare steps, hooks) that
+ * only measure.
+ */
+export async function tuneArms(
+  p: ArmJobSpec & { train: Partial<TrainConfig>; tuning: LrTuningConfig },
+  arms: readonly ArmRef[],
+  evalSeeds: readonly number[],
+  ctx: ExperimentContext,
+  rules: ProtocolRules = RULES,
+): Promise<{ records: ProtocolRecord[]; picks: LrPick[] }> {
+  assertTuning(p.tuning, evalSeeds, p.experiment);
+  const records = await runJobs(tuneJobs(p, arms.map(resolveArm), p.tuning, { train: p.train }), ctx);
+  return { records, picks: picksOf(records, arms, rules) };
+}
+
+/** "LayerNorm 4e-3 (at the grid edge), DyT 1.6e-2" for setups and reasons. */
+export function describePicks(picks: readonly LrPick[], label: (arm: string) => string = (a) => resolveArm(a).label): string {
+  return picks.map((p) => `${label(p.arm)} ${p.bestLr}${p.noneLearned ? " (no grid lr learned)" : p.atEdge ? " (at the grid edge)" : ""}`).join(", ");
 }
 
 /** "DyT 3.2e-2 (at the grid's edge)" for the picks at an edge of their grid; "" when none is. */
@@ -66,7 +106,9 @@ export function describeBase(base: RunBase, epochs: number): string {
   const m = base.model;
   const t = epochSchedule(epochs, base);
   const depth = m.depth === undefined ? "" : `, depth ${m.depth}`;
-  return `ViT width ${m.dim}${depth}, ${m.heads} heads, ${m.patchSize}×${m.patchSize} patches; first ${trainSize(base.data).toLocaleString("en")} training images; ${epochs} epoch(s) (${t.steps} steps, batch ${base.train.batchSize ?? TRAIN_DEFAULTS.batchSize}); AdamW, 5 % warmup + cosine`;
+  const clip = base.train.clipNorm;
+  const clipping = clip === undefined ? "" : `, gradient clipping ${clip > 0 ? `at ${clip}` : "off"}`;
+  return `ViT width ${m.dim}${depth}, ${m.heads} heads, ${m.patchSize}×${m.patchSize} patches; first ${trainSize(base.data).toLocaleString("en")} training images; ${epochs} epoch(s) (${t.steps} steps, batch ${base.train.batchSize ?? TRAIN_DEFAULTS.batchSize}); AdamW, 5 % warmup + cosine${clipping}`;
 }
 
 /** A registry arm by id, or "<arm>-<placement>" (e.g. "dyt-post") derived from one; unknown ids name the valid forms. */
