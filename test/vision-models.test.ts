@@ -248,15 +248,7 @@ describe("vision models through the trainer", () => {
     assert.deepEqual(rest.evals, full.evals);
   });
 
-  it("ResNet (BatchNorm): resume is exact too (running statistics are checkpointed)", async (t) => {
-    // Known bug (closing note of stop 9): with the native engine's fused kernels (one-call AdamW),
-    // a resumed BatchNorm model drifts from the straight run; the unfused native path resumes exactly.
-    const savedFused = process.env.DYT_FUSED;
-    process.env.DYT_FUSED = "0";
-    t.after(() => {
-      if (savedFused === undefined) delete process.env.DYT_FUSED;
-      else process.env.DYT_FUSED = savedFused;
-    });
+  it("ResNet (BatchNorm): resume is exact too (running statistics are checkpointed)", async () => {
     const a = new ResNet({ ...TOY_RESNET, seed: 4 });
     const full = await train(a, data, cfg, { runDir: tmp(), progress: false });
     const rmFull = Array.from(a.stemNorm.runningMean!.dataSync());

@@ -584,9 +584,10 @@ export interface AdamWSlot {
 
 /**
  * One AdamW step over every slot in a single addon call (no per-parameter
- * tfjs ops). Updates in place, except where a tensor's data is shared with
- * another tensor (backend refCount > 1, e.g. a clone on a backend that shares
- * buffers): that one gets a fresh buffer, assigned to its variable afterwards.
+ * tfjs ops). Each weight is written to a fresh buffer, assigned to its
+ * variable afterwards (as tfjs's own assign does); the moments m and v are
+ * updated in place unless their data is shared with another tensor (backend
+ * refCount > 1), when they get a fresh buffer too.
  * Returns false, having changed nothing, when the native path cannot run
  * (another backend, a non-float32 tensor, DYT_FUSED=0): the caller then runs
  * the tfjs ops.
@@ -604,7 +605,17 @@ export function nativeAdamW(slots: AdamWSlot[], hyper: { beta1: number; beta2: n
     fresh.push([t, o]);
     return o;
   };
-  const outs = slots.map((s) => [outOf(s.w), outOf(s.m), outOf(s.v)] as const);
+  // Weights always get a fresh buffer: the wasm backend's XNNPACK convolutions
+  // cache their packed filter under the filter's data id, so a weight written
+  // in place under the same id would be convolved with its old values (what
+  // broke ResNet training and BatchNorm resume). m and v are read by nothing but
+  // this update, so they are written in place unless shared.
+  const freshOut = (t: tf.Variable): tf.TensorInfo => {
+    const o = backend.makeOutput(t.shape, "float32");
+    fresh.push([t, o]);
+    return o;
+  };
+  const outs = slots.map((s) => [freshOut(s.w), outOf(s.m), outOf(s.v)] as const);
   // Offsets after every allocation (they stay valid when the heap grows; the buffer does not).
   slots.forEach((s, i) => {
     const [wo, mo, vo] = outs[i]!;

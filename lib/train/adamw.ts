@@ -47,9 +47,8 @@ export class AdamW {
       const g = grads[i];
       if (g && p.variable.trainable) slots.push({ w: p.variable, g, m: this.m[i]!, v: this.v[i]!, decay: p.decay && weightDecay > 0 });
     });
-    // Opt-in until a resume drift with BatchNorm and a ResNet-DyT run that stops learning are explained
-    // (stop 9 closing note): DYT_FUSED_ADAMW=1 turns the one-call native AdamW on.
-    if (process.env.DYT_FUSED_ADAMW === "1" && nativeAdamW(slots, { beta1, beta2, eps, lr, weightDecay, bc1, bc2 })) return;
+    // DYT_FUSED_ADAMW=0 (or DYT_FUSED=0) keeps the tfjs ops: the unfused reference on the same engine.
+    if (process.env.DYT_FUSED_ADAMW !== "0" && nativeAdamW(slots, { beta1, beta2, eps, lr, weightDecay, bc1, bc2 })) return;
     tf.tidy(() => {
       this.params.forEach((p, i) => {
         const g = grads[i];
