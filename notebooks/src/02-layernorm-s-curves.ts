@@ -30,7 +30,8 @@ console.log(`scale: ${scale}, engine: ${engine.name}`);
 // results are committed and loaded, not re-run.
 
 // %%
-const { records, summary } = await runScurves({ scale: scale }); // tslab: no shorthand properties in cells with await
+// At full scale the committed runs are loaded, never trained inside a notebook (`npm run exp -- scurves --scale full` trains).
+const { records, summary } = await runScurves({ scale: scale, cachedOnly: scale === "full" }); // tslab: no shorthand properties in cells with await
 for (const r of records)
   console.log(`${r.run}: ${r.result.status}, test acc ${r.result.test ? (100 * r.result.test.acc).toFixed(2) + "%" : "-"}, captures at steps ${r.result.captures.map((c) => c.step).join(", ")}, commit ${r.provenance.gitCommit.slice(0, 8)}`);
 

@@ -34,7 +34,8 @@ console.log(`scale: ${scale}, engine: ${engine.name} (${engine.detail})`);
 // Every run is cached by its full configuration under `results/alpha0/<scale>/` with provenance.
 
 // %%
-const { records, summary } = await runAlpha0({ scale: scale });
+// At full scale the committed runs are loaded, never trained inside a notebook (`npm run exp -- alpha0 --scale full` trains).
+const { records, summary } = await runAlpha0({ scale: scale, cachedOnly: scale === "full" });
 console.log(`${records.length} runs. Setup: ${summary.setup}`);
 for (const b of summary.bySize) console.log(`${b.size}: picked lr ${b.bestLr} (lr scores over α₀ on the tuning seed: ${b.lrScore.map((x) => x.toFixed(1)).join(" / ")})`);
 

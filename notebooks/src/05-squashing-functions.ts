@@ -35,7 +35,8 @@ console.log(`scale: ${scale}, engine: ${engine.name} (${engine.detail})`);
 // Every run is cached by its full configuration under `results/squash/<scale>/` with provenance.
 
 // %%
-const { records, summary } = await runSquash({ scale: scale });
+// At full scale the committed runs are loaded, never trained inside a notebook (`npm run exp -- squash --scale full` trains).
+const { records, summary } = await runSquash({ scale: scale, cachedOnly: scale === "full" });
 console.log(`${records.length} runs. Setup: ${summary.setup}`);
 
 // %% [markdown]

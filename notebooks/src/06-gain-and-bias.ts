@@ -37,7 +37,8 @@ console.log(`scale: ${scale}, engine: ${engine.name} (${engine.detail})`);
 // Every run is cached by its full configuration under `results/gain-bias/<scale>/` with provenance; the calibrated constants are saved with each calibrated run (`result.prepared`).
 
 // %%
-const { records, summary } = await runGainBias({ scale: scale });
+// At full scale the committed runs are loaded, never trained inside a notebook (`npm run exp -- gain-bias --scale full` trains).
+const { records, summary } = await runGainBias({ scale: scale, cachedOnly: scale === "full" });
 console.log(`${records.length} runs. Setup: ${summary.setup}`);
 
 // %% [markdown]

@@ -24,7 +24,8 @@ const engine = await initEngine();
 console.log(`scale: ${scale}, engine: ${engine.name}`);
 
 // %%
-const { records, numeric, summary } = await runInvariance({ scale: scale }); // tslab: no shorthand properties in cells with await
+// At full scale the committed runs are loaded, never trained inside a notebook (`npm run exp -- invariance --scale full` trains).
+const { records, numeric, summary } = await runInvariance({ scale: scale, cachedOnly: scale === "full" }); // tslab: no shorthand properties in cells with await
 console.log(`${records.length} training runs; numeric table ${summary.numericPass ? "matches" : "CONTRADICTS"} the theory`);
 
 // %% [markdown]

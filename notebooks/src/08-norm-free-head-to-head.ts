@@ -46,7 +46,8 @@ console.log(`scale: ${scale}, engine: ${engine.name} (${engine.detail})`);
 // provenance; saved runs are loaded, not re-run.
 
 // %%
-const { records, summary } = await runNormFree({ scale: scale }); // tslab: no shorthand properties in cells with await
+// At full scale the committed runs are loaded, never trained inside a notebook (`npm run exp -- norm-free --scale full` trains).
+const { records, summary } = await runNormFree({ scale: scale, cachedOnly: scale === "full" }); // tslab: no shorthand properties in cells with await
 for (const r of records.filter((x) => x.role === "eval"))
   console.log(`${r.run}: ${r.result.status}${r.result.diverged ? " at step " + r.result.diverged.step : ""}, lr ${r.config.train.lr}, test acc ${r.result.test ? (100 * r.result.test.acc).toFixed(2) + "%" : "-"}, commit ${r.provenance.gitCommit.slice(0, 8)}`);
 

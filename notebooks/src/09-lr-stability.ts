@@ -27,7 +27,8 @@ console.log(`scale: ${scale}, engine: ${engine.name} (${engine.detail})`);
 // ## Run (or load) the sweep
 
 // %%
-const { records, summary } = await runLrStability({ scale: scale }); // tslab: no shorthand properties in cells with await
+// At full scale the committed runs are loaded, never trained inside a notebook (`npm run exp -- lr-stability --scale full` trains).
+const { records, summary } = await runLrStability({ scale: scale, cachedOnly: scale === "full" }); // tslab: no shorthand properties in cells with await
 for (const r of summary.runs)
   console.log(`${r.arm.padEnd(10)} lr ${r.lr.toExponential(1)} seed ${r.seed}: ${r.class}, final loss ${r.finalLoss.toFixed(3)}, ${r.spikes} spikes, max grad norm ${r.maxGradNorm.toFixed(2)}`);
 console.log(`${records.length} runs, commit ${records[0]?.provenance.gitCommit.slice(0, 8)}`);

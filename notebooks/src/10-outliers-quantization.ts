@@ -32,7 +32,8 @@ for (const [k, v] of Object.entries(QUANT_SCHEME_INFO)) console.log(`${k.padEnd(
 // ## Train (or load) the models, capture activations, quantise
 
 // %%
-const { records, summary } = await runQuantization({ scale: scale }); // tslab: no shorthand properties in cells with await
+// At full scale the committed runs are loaded, never trained inside a notebook (`npm run exp -- quantization --scale full` trains).
+const { records, summary } = await runQuantization({ scale: scale, cachedOnly: scale === "full" }); // tslab: no shorthand properties in cells with await
 for (const r of records)
   console.log(`${r.run}: ${r.result.status}, fp32 test acc ${r.result.test ? (100 * r.result.test.acc).toFixed(2) + "%" : "-"}, outliers ${r.result.quant?.outliersAbs?.count ?? "-"} (abs) / ${r.result.quant?.outliersRel?.count ?? "-"} (6·RMS), commit ${r.provenance.gitCommit.slice(0, 8)}`);
 

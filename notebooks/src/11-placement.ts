@@ -27,7 +27,8 @@ console.log(`scale: ${scale}, engine: ${engine.name} (${engine.detail})`);
 // ## Train (or load) every cell
 
 // %%
-const { records, summary } = await runPlacement({ scale: scale }); // tslab: no shorthand properties in cells with await
+// At full scale the committed runs are loaded, never trained inside a notebook (`npm run exp -- placement --scale full` trains).
+const { records, summary } = await runPlacement({ scale: scale, cachedOnly: scale === "full" }); // tslab: no shorthand properties in cells with await
 for (const r of records)
   console.log(`${r.run}: ${r.result.status}, test acc ${r.result.test ? (100 * r.result.test.acc).toFixed(2) + "%" : "-"}, commit ${r.provenance.gitCommit.slice(0, 8)}`);
 

@@ -32,7 +32,8 @@ console.log(`scale: ${scale}, engine: ${engine.name} (${engine.detail})`);
 // ## Train (or load) every (arm, depth, seed) run
 
 // %%
-const { records, summary } = await runDepthStability({ scale: scale }); // tslab: no shorthand properties in cells with await
+// At full scale the committed runs are loaded, never trained inside a notebook (`npm run exp -- depth-stability --scale full` trains).
+const { records, summary } = await runDepthStability({ scale: scale, cachedOnly: scale === "full" }); // tslab: no shorthand properties in cells with await
 for (const r of records)
   console.log(`${r.run}: ${r.result.status}${r.result.diverged ? ` at step ${r.result.diverged.step}` : ""}, test acc ${r.result.test ? (100 * r.result.test.acc).toFixed(2) + "%" : "-"}, commit ${r.provenance.gitCommit.slice(0, 8)}`);
 console.log(`${records.length} runs; missing: ${summary.missing.length ? summary.missing.join("; ") : "none"}`);
