@@ -101,7 +101,9 @@ export const ALPHA0_SCALES: Record<Scale, Alpha0Scale> = {
     base: { model: { patchSize: 7 }, train: { ...TRAIN, evalLimit: 0 }, data: { trainLimit: 20_000, testLimit: 0 } },
     sizes: SIZES,
     alpha0s: [0.1, 0.5, 1, 2, 4],
-    lrs: [1e-3, 2e-3, 8e-3],
+    // 2e-3..3.2e-2 in factors of 4 (was 1e-3, 2e-3, 8e-3): DyT ViTs of these widths pick 1.6e-2..3.2e-2 at
+    // 1-3 epochs (vit-fashion, alpha-std, quantization full runs). Set before any alpha0 full run.
+    lrs: [2e-3, 8e-3, 3.2e-2],
     tuningSeed: 101,
     gridEpochs: 1,
     evalEpochs: 3,

@@ -145,7 +145,9 @@ export const GAIN_BIAS_SCALES: Record<Scale, GainBiasScale> = {
     epochs: 1,
     seeds: [1, 2, 3],
     extraSeeds: [4, 5],
-    lr: { kind: "tuned", tuning: { lrs: [1e-3, 2e-3, 4e-3], seed: 101 } },
+    // The grid spans 1e-3..6.4e-2 in factors of 4, as the other tuned studies: squash's first full run with
+    // this study's old grid (1e-3..4e-3) put every pick at its top edge. Set before any gain-bias full run.
+    lr: { kind: "tuned", tuning: { lrs: [1e-3, 4e-3, 1.6e-2, 6.4e-2], seed: 101 } },
     arms: ALL,
     // 9 tuned arms are what the full budget affords; the estimator's norms are frozen, so it takes DyT's lr.
     lrFrom: { "tanh-estimator": { arm: "dyt", why: "its norms are frozen; it runs in DyT's recipe" } },
