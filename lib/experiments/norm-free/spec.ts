@@ -16,7 +16,7 @@ import { armJob, describeBase, edgeNote, epochSchedule, picksFor, tuneJobs, type
 import { plateaued } from "../protocol/classify";
 import { armSeeds, compareSeeds, conjunction, type ArmComparison, type ArmSeeds } from "../protocol/compare";
 import { RULES, type ProtocolRules } from "../protocol/rules";
-import { runJobs, type Job, type ProtocolRecord } from "../protocol/runner";
+import { runJobs, type ProtocolRecord } from "../protocol/runner";
 import type { RunBase } from "../protocol/task";
 import { assertTuning, type LrPick, type LrTuningConfig } from "../protocol/tuning";
 import { describeEffect, type Outcome, type Prediction } from "../protocol/verdict";
@@ -41,6 +41,8 @@ export interface NormFreeScale {
   epochs: number;
   tuning: LrTuningConfig;
   seeds: number[];
+  /** Seeds added (up to the rules' maximum) to the arms of comparisons still inconclusive after `seeds`. */
+  extraSeeds?: number[];
   /** Secondary rows: every arm at this arm's tuned lr (the shared LN recipe). */
   sharedLrArm: string;
 }
@@ -78,6 +80,8 @@ export const NORM_FREE_SCALES: Record<Scale, NormFreeScale> = {
     epochs: 1.25,
     tuning: { lrs: [1e-3, 2e-3, 4e-3, 8e-3, 1.6e-2, 3.2e-2, 6.4e-2], seed: 101 },
     seeds: [1, 2, 3],
+    // The protocol's extra seeds; missing from the first full run under it (commit d4a50f4), added after it.
+    extraSeeds: [4, 5],
     sharedLrArm: "layernorm",
   },
 };
@@ -136,18 +140,27 @@ export async function runNormFree(ctx: ExperimentContext, override: Partial<Norm
   const seeds = ctx.seeds ?? s.seeds;
   // Checked before any training so a bad config costs nothing.
   const arms = resolveArms([...s.arms.filter((a) => CLAIM8_ARMS.includes(a)), ...s.arms.filter((a) => !CLAIM8_ARMS.includes(a))]);
-  assertTuning(s.tuning, seeds, NORM_FREE);
+  assertTuning(s.tuning, [...seeds, ...(s.extraSeeds ?? [])], NORM_FREE);
   if (!s.arms.includes(s.sharedLrArm)) throw new Error(`${NORM_FREE}: sharedLrArm "${s.sharedLrArm}" is not among the arms [${s.arms.join(", ")}]; add it or pick one of them`);
   const spec: ArmJobSpec = { experiment: NORM_FREE, scale: ctx.scale, base: normFreeBase(s) };
   const tuneRecs = await runJobs(tuneJobs(spec, arms, s.tuning), ctx);
   const picks = picksFor(tuneRecs, s.arms, rules);
   const sharedLr = picks.get(s.sharedLrArm)!.bestLr;
-  const evalJobs: Job[] = seeds.flatMap((seed) => arms.map((a) => armJob(spec, a, seed, { run: `${a.id}-tuned-s${seed}`, role: "eval", lr: picks.get(a.id)!.bestLr, axes: { lrFrom: "tuned" } })));
+  const tunedJob = (a: Arm, seed: number) => armJob(spec, a, seed, { run: `${a.id}-tuned-s${seed}`, role: "eval", lr: picks.get(a.id)!.bestLr, axes: { lrFrom: "tuned" } });
   // At the shared lr an arm whose tuned lr is the same has already run: its tuned runs stand for both.
-  const sharedJobs: Job[] = seeds.flatMap((seed) =>
-    arms.filter((a) => picks.get(a.id)!.bestLr !== sharedLr).map((a) => armJob(spec, a, seed, { run: `${a.id}-at-${s.sharedLrArm}-lr-s${seed}`, role: "eval", lr: sharedLr, axes: { lrFrom: "shared" } })),
-  );
-  const records = [...tuneRecs, ...(await runJobs([...evalJobs, ...sharedJobs], ctx))];
+  const sharedJob = (a: Arm, seed: number) => armJob(spec, a, seed, { run: `${a.id}-at-${s.sharedLrArm}-lr-s${seed}`, role: "eval", lr: sharedLr, axes: { lrFrom: "shared" } });
+  const atShared = arms.filter((a) => picks.get(a.id)!.bestLr !== sharedLr);
+  const records = [...tuneRecs, ...(await runJobs([...seeds.flatMap((seed) => arms.map((a) => tunedJob(a, seed))), ...seeds.flatMap((seed) => atShared.map((a) => sharedJob(a, seed)))], ctx))];
+  // Extra seeds for the arms of every comparison (tuned or shared) still inconclusive.
+  const extra = ctx.seeds ? [] : (s.extraSeeds ?? []).filter((x) => !seeds.includes(x)).slice(0, Math.max(0, rules.maxSeeds - seeds.length));
+  if (extra.length) {
+    const first = summarizeNormFree(records, { ...s, seeds }, ctx.scale, rules);
+    const open = (cs: Claim8Comparison[]) => new Set(cs.filter((c) => c.outcome === "inconclusive").flatMap((c) => [c.a.arm, c.b.arm]));
+    const tunedMore = open(first.comparisons);
+    const sharedMore = open(first.sharedComparisons);
+    const more = extra.flatMap((seed) => [...arms.filter((a) => tunedMore.has(a.id)).map((a) => tunedJob(a, seed)), ...atShared.filter((a) => sharedMore.has(a.id)).map((a) => sharedJob(a, seed))]);
+    if (more.length) records.push(...(await runJobs(more, ctx)));
+  }
   const summary = summarizeNormFree(records, { ...s, seeds }, ctx.scale, rules);
   saveSummary(NORM_FREE, ctx.scale, summary);
   return { records, summary };
