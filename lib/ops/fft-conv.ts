@@ -157,82 +157,73 @@ function nextPow2(m: number): number {
   return n;
 }
 
+/** Spectra of the filters h [Lh, C], one row per channel. */
+function filterSpectra(h: ArrayLike<number>, Lh: number, C: number, n: number): { re: Float64Array; im: Float64Array } {
+  return spectra(C, n, (c, buf) => {
+    for (let s = 0; s < Lh; s++) buf[s] = h[s * C + c]!;
+  });
+}
+
+/** Spectra of the rows (b, c) of a [B, L, C] array, row r = b * C + c, optionally time-reversed. */
+function signalSpectra(x: ArrayLike<number>, B: number, L: number, C: number, n: number, reversed = false): { re: Float64Array; im: Float64Array } {
+  return spectra(B * C, n, (r, buf) => {
+    const b = Math.floor(r / C);
+    const c = r % C;
+    for (let t = 0; t < L; t++) buf[t] = x[(b * L + (reversed ? L - 1 - t : t)) * C + c]!;
+  });
+}
+
+/** (re, im) (+)= A[oa..] * B[ob..] over n bins. */
+function mulSpectra(A: { re: Float64Array; im: Float64Array }, oa: number, Bs: { re: Float64Array; im: Float64Array }, ob: number, n: number, re: Float64Array, im: Float64Array, accumulate = false): void {
+  for (let k = 0; k < n; k++) {
+    const ar = A.re[oa + k]!;
+    const ai = A.im[oa + k]!;
+    const br = Bs.re[ob + k]!;
+    const bi = Bs.im[ob + k]!;
+    const pr = ar * br - ai * bi;
+    const pi = ar * bi + ai * br;
+    re[k] = accumulate ? re[k]! + pr : pr;
+    im[k] = accumulate ? im[k]! + pi : pi;
+  }
+}
+
+/** Writes row r = b * C + c (its first L values, optionally time-reversed) into out [B, L, C]. */
+function writeRow(out: Float32Array, L: number, C: number, reversed: boolean): (r: number, row: Float64Array) => void {
+  return (r, row) => {
+    const b = Math.floor(r / C);
+    const c = r % C;
+    for (let t = 0; t < L; t++) out[(b * L + t) * C + c] = row[reversed ? L - 1 - t : t]!;
+  };
+}
+
 /** Forward on host arrays: x [B, L, C], h [Lh, C] -> y [B, L, C]. */
 export function fftConvForward(x: ArrayLike<number>, h: ArrayLike<number>, B: number, L: number, C: number, Lh: number): Float32Array {
   const n = nextPow2(L + Lh - 1);
-  const H = spectra(C, n, (c, buf) => {
-    for (let s = 0; s < Lh; s++) buf[s] = h[s * C + c]!;
-  });
-  const X = spectra(B * C, n, (r, buf) => {
-    const b = Math.floor(r / C);
-    const c = r % C;
-    for (let t = 0; t < L; t++) buf[t] = x[(b * L + t) * C + c]!;
-  });
+  const H = filterSpectra(h, Lh, C, n);
+  const X = signalSpectra(x, B, L, C, n);
   const y = new Float32Array(B * L * C);
   inverseRows(
     B * C,
     n,
-    (r, re, im) => {
-      const c = r % C;
-      const ox = r * n;
-      const oh = c * n;
-      for (let k = 0; k < n; k++) {
-        const ar = X.re[ox + k]!;
-        const ai = X.im[ox + k]!;
-        const br = H.re[oh + k]!;
-        const bi = H.im[oh + k]!;
-        re[k] = ar * br - ai * bi;
-        im[k] = ar * bi + ai * br;
-      }
-    },
-    (r, row) => {
-      const b = Math.floor(r / C);
-      const c = r % C;
-      for (let t = 0; t < L; t++) y[(b * L + t) * C + c] = row[t]!;
-    },
+    (r, re, im) => mulSpectra(X, r * n, H, (r % C) * n, n, re, im),
+    writeRow(y, L, C, false),
   );
   return y;
 }
 
 /** Backward on host arrays: dx [B, L, C] and dh [Lh, C] from dy [B, L, C]. */
 export function fftConvBackward(x: ArrayLike<number>, h: ArrayLike<number>, dy: ArrayLike<number>, B: number, L: number, C: number, Lh: number): { dx: Float32Array; dh: Float32Array } {
-  const n = nextPow2(L + Lh - 1);
-  const nx = nextPow2(2 * L - 1); // dh needs conv(rev(dy), x) of two length-L rows
-  const N = Math.max(n, nx);
-  const H = spectra(C, N, (c, buf) => {
-    for (let s = 0; s < Lh; s++) buf[s] = h[s * C + c]!;
-  });
-  const X = spectra(B * C, N, (r, buf) => {
-    const b = Math.floor(r / C);
-    const c = r % C;
-    for (let t = 0; t < L; t++) buf[t] = x[(b * L + t) * C + c]!;
-  });
-  const D = spectra(B * C, N, (r, buf) => {
-    const b = Math.floor(r / C);
-    const c = r % C;
-    for (let t = 0; t < L; t++) buf[t] = dy[(b * L + (L - 1 - t)) * C + c]!;
-  });
+  // dh needs conv(rev(dy), x) of two length-L rows: 2L - 1 bins at least.
+  const N = nextPow2(2 * L - 1);
+  const H = filterSpectra(h, Lh, C, N);
+  const X = signalSpectra(x, B, L, C, N);
+  const D = signalSpectra(dy, B, L, C, N, true);
   const dx = new Float32Array(B * L * C);
   inverseRows(
     B * C,
     N,
-    (r, re, im) => {
-      const od = r * N;
-      const oh = (r % C) * N;
-      for (let k = 0; k < N; k++) {
-        const ar = D.re[od + k]!;
-        const ai = D.im[od + k]!;
-        const br = H.re[oh + k]!;
-        const bi = H.im[oh + k]!;
-        re[k] = ar * br - ai * bi;
-        im[k] = ar * bi + ai * br;
-      }
-    },
-    (r, row) => {
-      const b = Math.floor(r / C);
-      const c = r % C;
-      for (let u = 0; u < L; u++) dx[(b * L + u) * C + c] = row[L - 1 - u]!;
-    },
+    (r, re, im) => mulSpectra(D, r * N, H, (r % C) * N, N, re, im),
+    writeRow(dx, L, C, true),
   );
   const dh = new Float32Array(Lh * C);
   inverseRows(
@@ -241,17 +232,7 @@ export function fftConvBackward(x: ArrayLike<number>, h: ArrayLike<number>, dy: 
     (c, re, im) => {
       re.fill(0);
       im.fill(0);
-      for (let b = 0; b < B; b++) {
-        const o = (b * C + c) * N;
-        for (let k = 0; k < N; k++) {
-          const ar = D.re[o + k]!;
-          const ai = D.im[o + k]!;
-          const br = X.re[o + k]!;
-          const bi = X.im[o + k]!;
-          re[k] = re[k]! + ar * br - ai * bi;
-          im[k] = im[k]! + ar * bi + ai * br;
-        }
-      }
+      for (let b = 0; b < B; b++) mulSpectra(D, (b * C + c) * N, X, (b * C + c) * N, N, re, im, true);
     },
     (c, row) => {
       for (let s = 0; s < Lh; s++) dh[s * C + c] = row[L - 1 - s]!;
