@@ -7,6 +7,7 @@ export * from "./util/provenance";
 export * from "./ops/param";
 export * from "./ops/matmul";
 export * from "./ops/conv";
+export * from "./ops/fft-conv";
 export * from "./norms";
 export * from "./models";
 export * from "./train";

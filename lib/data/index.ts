@@ -5,3 +5,4 @@ export * from "./sampler";
 export * from "./fashion-mnist";
 export * from "./text";
 export * from "./emoji";
+export * from "./dna";

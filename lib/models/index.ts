@@ -10,3 +10,4 @@ export * from "./mixer";
 export * from "./resnet";
 export { patchify, applyNormNHWC } from "./vision-common";
 export * from "./dit";
+export * from "./hyena";

@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { gatherImages, gatherLabels, type ImageDataset } from "../data/dataset";
+import { dnaWindowStarts, type DnaStream } from "../data/dna";
 import { bitsPerByte, type TextDataset } from "../data/text";
 import type { ForwardOptions } from "../models/transformer";
 
@@ -94,13 +95,29 @@ export function textWindows(ds: TextDataset, seqLen: number): number {
   return Math.floor((ds.tokens.length - 1) / seqLen);
 }
 
-/** Copy windows `idx` into x (inputs) and y (targets, shifted by one): window i starts at token i * seqLen. */
-function gatherWindows(ds: TextDataset, seqLen: number, idx: ArrayLike<number>, x: Int32Array, y: Int32Array): void {
-  const n = textWindows(ds, seqLen);
+/**
+ * A token stream and where its windows of seqLen + 1 tokens start (what a
+ * next-token task draws from). Text: every seqLen tokens over the stream;
+ * DNA (lib/data/dna.ts): inside each genome segment, so no window joins two.
+ */
+export interface TokenWindows {
+  name: string;
+  split: string;
+  tokens: ArrayLike<number>;
+  vocabSize: number;
+  /** Start of window i in `tokens`. */
+  starts: Int32Array;
+  /** tokens per byte (text) for bits per byte; 1 for DNA, where bpb reads bits per base. */
+  tokensPerByte: number;
+}
+
+/** Copy windows `idx` into x (inputs) and y (targets, shifted by one). */
+function gatherWindows(ds: TokenWindows, seqLen: number, idx: ArrayLike<number>, x: Int32Array, y: Int32Array): void {
+  const n = ds.starts.length;
   for (let k = 0; k < idx.length; k++) {
     const i = idx[k]!;
     if (!(i >= 0 && i < n)) throw new RangeError(`window ${i} out of range for ${ds.name}/${ds.split} (${n} windows of ${seqLen})`);
-    const s = i * seqLen;
+    const s = ds.starts[i]!;
     for (let t = 0; t < seqLen; t++) {
       x[k * seqLen + t] = ds.tokens[s + t]!;
       y[k * seqLen + t] = ds.tokens[s + t + 1]!;
@@ -127,6 +144,15 @@ export function nextTokenTask(train: TextDataset, evalSet: TextDataset, opts: { 
   if (!Number.isInteger(T) || T < 1) throw new Error(`nextTokenTask: seqLen must be a positive integer, got ${T}`);
   for (const d of [train, evalSet])
     if (textWindows(d, T) < 1) throw new Error(`nextTokenTask: ${d.name}/${d.split} has ${d.tokens.length} tokens, fewer than one window of seqLen + 1 = ${T + 1}; use more data or a shorter seqLen`);
+  const windows = (d: TextDataset): TokenWindows => ({ ...d, starts: Int32Array.from({ length: textWindows(d, T) }, (_, i) => i * T) });
+  return windowedNextTokenTask(windows(train), windows(evalSet), { seqLen: T });
+}
+
+/** Next-token prediction over the given windows (nextTokenTask's loop; any stream with window starts). */
+export function windowedNextTokenTask(train: TokenWindows, evalSet: TokenWindows, opts: { seqLen: number }): TrainTask {
+  const T = opts.seqLen;
+  if (!Number.isInteger(T) || T < 1) throw new Error(`nextTokenTask: seqLen must be a positive integer, got ${T}`);
+  for (const d of [train, evalSet]) if (d.starts.length < 1) throw new Error(`nextTokenTask: ${d.name}/${d.split} has no window of seqLen + 1 = ${T + 1} tokens; use more data or a shorter seqLen`);
   if (evalSet.vocabSize !== train.vocabSize) throw new Error(`nextTokenTask: train vocab ${train.vocabSize} != eval vocab ${evalSet.vocabSize}`);
   const V = train.vocabSize;
   let xbuf = new Int32Array(0);
@@ -134,7 +160,7 @@ export function nextTokenTask(train: TextDataset, evalSet: TextDataset, opts: { 
   let b = 0;
   return {
     kind: "next-token",
-    trainSize: textWindows(train, T),
+    trainSize: train.starts.length,
     numOutputs: V,
     outputsName: "vocab",
     prepare(idx, batchSize) {
@@ -148,7 +174,7 @@ export function nextTokenTask(train: TextDataset, evalSet: TextDataset, opts: { 
     batch: () => ({ x: tf.tensor2d(xbuf, [b, T], "int32"), y: tf.oneHot(tf.tensor1d(ybuf, "int32"), V) }),
     loss: (y, logits) => tokenLoss(y, logits) as tf.Scalar,
     evaluate(model, limit, batchSize, forward) {
-      const total = textWindows(evalSet, T);
+      const total = evalSet.starts.length;
       const n = limit > 0 ? Math.min(limit, total) : total;
       let lossSum = 0;
       let correct = 0;
@@ -171,4 +197,14 @@ export function nextTokenTask(train: TextDataset, evalSet: TextDataset, opts: { 
       return { loss, acc: correct / (n * T), bpb: bitsPerByte(loss, evalSet.tokensPerByte) };
     },
   };
+}
+
+/**
+ * Next-nucleotide prediction on DNA pretraining streams (lib/data/dna.ts):
+ * windows of seqLen + 1 bases inside each genome segment, stride seqLen, so
+ * none joins two genomes or leaves its split's block. bpb reads bits per base.
+ */
+export function dnaNextTokenTask(train: DnaStream, evalSet: DnaStream, opts: { seqLen: number }): TrainTask {
+  const windows = (d: DnaStream): TokenWindows => ({ name: d.name, split: d.split, tokens: d.tokens, vocabSize: d.vocabSize, starts: dnaWindowStarts(d, opts.seqLen), tokensPerByte: 1 });
+  return windowedNextTokenTask(windows(train), windows(evalSet), opts);
 }
