@@ -144,7 +144,7 @@ describe("residual methods: norm-free baselines as config on the same block", ()
     l.gamma!.assign(tf.tensor1d([2.5]));
     const Wh = tf.tensor2d(values(l.effectiveWeight()), [12, 8]);
     let u: Float32Array = Float32Array.from({ length: 12 }, (_, i) => 1 + i);
-    let v = new Float32Array(8);
+    let v: Float32Array = new Float32Array(8);
     for (let i = 0; i < 200; i++) ({ u, v } = powerStepKernel(Wh.dataSync(), 12, 8, u));
     assertClose([sigmaKernel(Wh.dataSync(), 12, 8, u, v)], [2.5], 1e-4, 0, "sigma(W_hat)");
     // Perturb W so the power iteration has work to do: eval keeps u, training writes it back.

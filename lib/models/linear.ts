@@ -112,7 +112,7 @@ export class Linear {
       const K = this.w.dataSync();
       const rng = new Rng(hashName(this.name));
       let u: Float32Array = Float32Array.from({ length: inDim }, () => rng.normal());
-      let v = new Float32Array(outDim);
+      let v: Float32Array = new Float32Array(outDim);
       for (let it = 0; it < SIGMA_INIT_ITERS; it++) ({ u, v } = powerStepKernel(K, inDim, outDim, u));
       const sigma0 = sigmaKernel(K, inDim, outDim, u, v);
       // gamma = sigma(W0) makes W_hat = W0 at init (vision code); a zero kernel has no direction: gamma 1.
