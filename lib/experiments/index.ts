@@ -29,4 +29,5 @@ export * from "./quantization";
 export * from "./lr-stability";
 export * from "./placement";
 export * from "./depth-stability";
+export * from "./lm-rmsnorm-dyt";
 export * from "./report";
