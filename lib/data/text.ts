@@ -282,6 +282,32 @@ export function bitsPerByte(natsPerToken: number, tokensPerByte: number): number
   return (natsPerToken * tokensPerByte) / Math.LN2;
 }
 
+/** What a model that ignores context scores on a held-out split, in bits per byte. */
+export interface TextBaselines {
+  /** Every one of the vocabulary's tokens equally likely: log2(vocab) bits per token. */
+  uniformBpb: number;
+  /** The training split's token frequencies (add-one smoothed), scored on the held-out split. */
+  unigramBpb: number;
+}
+
+/**
+ * The context-free baselines of a held-out split: uniform over the vocabulary,
+ * and the unigram model of the training stream. A language model that has not
+ * learned to use context sits at the unigram rate.
+ */
+export function textBaselines(train: TextDataset, heldOut: TextDataset): TextBaselines {
+  const V = train.vocabSize;
+  const counts = new Float64Array(V).fill(1);
+  for (let i = 0; i < train.tokens.length; i++) counts[train.tokens[i]!]!++;
+  const total = train.tokens.length + V;
+  const seen = new Float64Array(V);
+  for (let i = 0; i < heldOut.tokens.length; i++) seen[heldOut.tokens[i]!]!++;
+  let nats = 0;
+  for (let v = 0; v < V; v++) if (seen[v]) nats -= seen[v]! * Math.log(counts[v]! / total);
+  const n = Math.max(1, heldOut.tokens.length);
+  return { uniformBpb: bitsPerByte(Math.log(V), heldOut.tokensPerByte), unigramBpb: bitsPerByte(nats / n, heldOut.tokensPerByte) };
+}
+
 export interface TextSummaryRow {
   corpus: TextCorpus | "all";
   documents: Record<Split, number>;

@@ -11,6 +11,7 @@ import { depthStabilityEntry } from "./depth-stability";
 import { scurvesEntry } from "./scurves";
 import { alphaStdEntry } from "./alpha-std";
 import { invarianceEntry } from "./invariance";
+import { lmRmsnormDytEntry } from "./lm-rmsnorm-dyt";
 
 export type { ExperimentEntry } from "./entry";
 
@@ -26,6 +27,7 @@ export const EXPERIMENTS: ExperimentEntry[] = [
   squashEntry, // 5, 6
   alpha0Entry, // 7
   normFreeEntry, // 8
+  lmRmsnormDytEntry, // 2 (LLM)
   gainBiasEntry,
   invarianceEntry,
   quantizationEntry,

@@ -66,6 +66,26 @@ export const LLAMA_DEFAULTS: Omit<LlamaConfig, "ffnHidden"> = {
   methodOptions: {},
 };
 
+/**
+ * The paper's alpha0 for DyT-LLaMA by model width (paper.md: best alpha0 by
+ * width, attention / other; "other" is the FFN and the final norm): 1024 ->
+ * 1.0/1.0, 2048 -> 1.0/0.5, 4096 -> 0.8/0.2, 8192 -> 0.2/0.05. A width takes
+ * the row of the smallest listed width at or above it, so every width up to
+ * 1024 (all of the lab's) gets 1.0/1.0: the narrowest the paper reports,
+ * since wider needs smaller alpha0 and the table gives no row below 1024.
+ */
+export function paperLlamaAlpha0(dim: number): { alpha0Attn: number; alpha0Ffn: number; alpha0Final: number } {
+  if (!(dim > 0)) throw new Error(`paperLlamaAlpha0: width must be positive, got ${dim}`);
+  const rows: [number, number, number][] = [
+    [1024, 1.0, 1.0],
+    [2048, 1.0, 0.5],
+    [4096, 0.8, 0.2],
+    [8192, 0.2, 0.05],
+  ];
+  const [, attn, other] = rows.find(([w]) => dim <= w) ?? rows[rows.length - 1]!;
+  return { alpha0Attn: attn, alpha0Ffn: other, alpha0Final: other };
+}
+
 /** Fill defaults and reject impossible configurations with a message that says what to change. */
 export function resolveLlamaConfig(partial: Partial<LlamaConfig> = {}): LlamaConfig {
   const dim = partial.dim ?? LLAMA_DEFAULTS.dim;

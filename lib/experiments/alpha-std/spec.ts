@@ -40,7 +40,7 @@ import { classifyRun } from "../protocol/classify";
 import { probeImages, type ProbeConfig } from "../protocol/probe";
 import { RULES, type ProtocolRules } from "../protocol/rules";
 import { runJobs, type Job, type ProtocolRecord } from "../protocol/runner";
-import { budgetSchedule, registerHook, registerPrepare, resolveRun, runSplits, stepRef, trainSize, type ResolvedRun, type RunBase, type StepParams, type VitRunResult } from "../protocol/task";
+import { budgetSchedule, registerHook, registerPrepare, resolveRun, runSplits, stepRef, trainSize, type VitResolvedRun, type RunBase, type StepParams, type VitRunResult } from "../protocol/task";
 import { describePicks, picksOf, tuneArms } from "../protocol/jobs";
 import type { LrPick, LrTuningConfig } from "../protocol/tuning";
 import type { Outcome } from "../protocol/verdict";
@@ -133,7 +133,7 @@ function probeOf(p: StepParams): ProbeConfig {
   return { images: Number(p.images), seed: Number(p.seed), maxRows: Number(p.maxRows) };
 }
 
-function readOnProbe(r: ResolvedRun, p: ProbeConfig, m: Model, step: number): AlphaStdPoint {
+function readOnProbe(r: VitResolvedRun, p: ProbeConfig, m: Model, step: number): AlphaStdPoint {
   const probe = probeImages(runSplits(r.data).val, p.images, p.seed);
   try {
     return readAlphaStd(m, probe, p, step);
@@ -142,7 +142,7 @@ function readOnProbe(r: ResolvedRun, p: ProbeConfig, m: Model, step: number): Al
   }
 }
 
-function assertDyt(r: ResolvedRun): void {
+function assertDyt(r: VitResolvedRun): void {
   if (r.model.norm !== "dyt") throw new Error(`alpha-std: alpha is DyT's; run arm "${r.arm}" has norm "${r.model.norm}" (use a DyT arm)`);
 }
 

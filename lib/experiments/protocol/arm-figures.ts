@@ -39,16 +39,18 @@ export function variantCurves(records: ProtocolRecord[], title: string, keep: (r
   );
 }
 
+/** The first cells of an arm's table row: the arm, its lr, how the lr was chosen, its seeds. */
+export function armRowHead(a: { label: string; lr: number; lrNote: string; seeds: number[] }): Row {
+  return { arm: a.label, lr: a.lr, "lr chosen": a.lrNote, seeds: a.seeds.join(",") };
+}
+
 /** One row per arm: lr and how it was chosen, test accuracy, spread, early accuracy, divergences, final alpha. */
 export function variantTable(arms: ArmResult[]): Row[] {
   return arms.map((s) => {
     const stuck = s.classes.filter((c) => c === "did not learn").length;
     const early = s.earlyAccs.filter(Number.isFinite);
     return {
-      arm: s.label,
-      lr: s.lr,
-      "lr chosen": s.lrNote,
-      seeds: s.seeds.join(","),
+      ...armRowHead(s),
       "test acc % (mean)": s.testAcc.n ? s.testAcc.mean : "—",
       "std over seeds": s.testAcc.n > 1 ? s.testAcc.std : "—",
       [`val acc % @ step ${s.earlyStep}`]: early.length ? early.reduce((a, b) => a + b, 0) / early.length : "—",

@@ -22,6 +22,16 @@ export interface Arm {
   train?: Partial<TrainConfig>;
   /** The paper's ViT-B ImageNet top-1 for this arm (Tables 1 and 9), when it reports one. */
   paperViTB?: number;
+  /** What the arm brings to a language model (lib/models/llama.ts); language-model runs only. */
+  lm?: LmArmSettings;
+}
+
+/** An arm's language-model recipe. */
+export interface LmArmSettings {
+  /** DyT alpha0 per slot (attention / FFN / final): "paper" = the paper's values for the model's width (paperLlamaAlpha0). */
+  alpha0?: "paper";
+  /** The learnable scalar (init sqrt(d)) after the embedding. */
+  embedScale?: boolean;
 }
 
 const BASE: Arm[] = [
@@ -36,6 +46,8 @@ const BASE: Arm[] = [
   { id: "nf", label: "NF-style", norm: "identity", method: "nf" },
   // NF-nets pair scaled weight standardisation with adaptive gradient clipping (lambda 0.01, head skipped: baselines.md).
   { id: "nf-agc", label: "NF-style + AGC", norm: "identity", method: "nf", train: { agc: 0.01 } },
+  // The paper's DyT-LLaMA: gamma and no beta (the LM's norms have no biases), alpha0 per slot by width, a scalar after the embedding.
+  { id: "dyt-lm", label: "DyT (LLaMA recipe)", norm: "dyt", lm: { alpha0: "paper", embedScale: true } },
 ];
 
 export const ARMS: ReadonlyMap<string, Arm> = new Map(BASE.map((a) => [a.id, a]));
@@ -64,6 +76,7 @@ export function deriveArm(baseId: string, patch: Partial<Arm> & { id?: string; l
   const out: Arm = { ...b, ...patch, id, label };
   if (b.normOptions || patch.normOptions) out.normOptions = { ...b.normOptions, ...patch.normOptions };
   if (b.train || patch.train) out.train = { ...b.train, ...patch.train };
+  if (b.lm || patch.lm) out.lm = { ...b.lm, ...patch.lm };
   delete out.paperViTB;
   return out;
 }

@@ -1,7 +1,9 @@
 /**
  * One run classification for every experiment: diverged, did not learn, or
  * learned. A verdict never rests on a run that diverged or stayed at chance:
- * claims check "both arms learned" as a precondition.
+ * claims check "both arms learned" as a precondition. Classifiers are judged
+ * on accuracy against chance, language models on held-out bits per byte
+ * against the unigram baseline.
  */
 import { RULES, type ProtocolRules } from "./rules";
 
@@ -33,4 +35,31 @@ export function plateaued(evals: readonly { step: number; acc: number }[], rules
   const ref = evals.find((e) => e.step >= at) ?? last;
   const gainPoints = 100 * (last.acc - ref.acc);
   return { plateaued: ref !== last && gainPoints < rules.plateauPoints, gainPoints };
+}
+
+/** A language-model run: its status, final held-out bpb and the unigram baseline of the same split. */
+export interface ClassifiableLmRun {
+  status: string;
+  bpb?: number;
+  unigramBpb: number;
+}
+
+/**
+ * diverged: the trainer stopped it, or its final bpb is not finite; learned:
+ * final bpb at least `lmLearnedBelowUnigramBpb` below the unigram baseline;
+ * did not learn: otherwise (also an unfinished run with no final bpb).
+ */
+export function classifyLmRun(r: ClassifiableLmRun, rules: ProtocolRules = RULES): RunClass {
+  if (r.status === "diverged" || (r.bpb !== undefined && !Number.isFinite(r.bpb))) return "diverged";
+  if (r.bpb === undefined) return "did not learn";
+  return r.bpb <= r.unigramBpb - rules.lmLearnedBelowUnigramBpb ? "learned" : "did not learn";
+}
+
+/** Validation-bpb curve of an LM run: has it plateaued by the protocol's rule (fall < lmPlateauBpb over the last third)? */
+export function lmPlateaued(evals: readonly { step: number; bpb?: number }[], rules: ProtocolRules = RULES): { plateaued: boolean; gainBpb: number } {
+  if (evals.length < 2) return { plateaued: false, gainBpb: NaN };
+  const last = evals[evals.length - 1]!;
+  const ref = evals.find((e) => e.step >= (2 / 3) * last.step) ?? last;
+  const gainBpb = (ref.bpb ?? NaN) - (last.bpb ?? NaN);
+  return { plateaued: ref !== last && gainBpb < rules.lmPlateauBpb, gainBpb };
 }

@@ -11,9 +11,9 @@
  */
 import { allOf as allOfEvidence, anyOf as anyOfEvidence } from "./combine";
 import { meanStd } from "../stats-lite";
-import { classifyRun, type RunClass } from "./classify";
+import { classifyLmRun, classifyRun, type RunClass } from "./classify";
 import { RULES, type ProtocolRules } from "./rules";
-import type { ProtocolRecord } from "./runner";
+import { isLmRecord, type AnyProtocolRecord, type ProtocolRecord } from "./runner";
 import { claimOutcome, decide, describeEffect, pairedEvidence, reasonFor, type ClaimVerdict, type Outcome, type PairedEvidence, type Precondition, type Prediction } from "./verdict";
 
 /** One arm's evaluation runs, in seed order, with what the ablation tables show. */
@@ -33,8 +33,13 @@ export interface ArmResult extends ArmSeeds {
   wallTimeSec: number;
 }
 
-/** The one classification of a saved run, from its status and final test accuracy. */
-export function recordClass(r: ProtocolRecord, rules: ProtocolRules = RULES): RunClass {
+/**
+ * The one classification of a saved run: from its status and final test
+ * accuracy (classifiers), or its final test bits per byte against the test
+ * split's unigram baseline (language models).
+ */
+export function recordClass(r: AnyProtocolRecord, rules: ProtocolRules = RULES): RunClass {
+  if (isLmRecord(r)) return classifyLmRun({ status: r.result.status, ...(r.result.test ? { bpb: r.result.test.bpb } : {}), unigramBpb: r.result.baselines.test.unigramBpb }, rules);
   return classifyRun({ status: r.result.status, acc: r.result.test?.acc, numClasses: r.config.model.numClasses }, rules);
 }
 
@@ -45,13 +50,13 @@ export interface ArmSeeds {
   /** The lr its runs used (the first run's, when they differ). */
   lr: number;
   seeds: number[];
-  /** Test accuracy (%) per seed; NaN where the run has none (diverged). */
+  /** Test accuracy (%) per seed (language models: next-byte accuracy); NaN where the run has none (diverged). */
   accs: number[];
   classes: RunClass[];
 }
 
 /** The runs of one arm (any order) as per-seed values; throws on no runs, naming the arm. */
-export function armSeeds(recs: readonly ProtocolRecord[], rules: ProtocolRules = RULES): ArmSeeds {
+export function armSeeds(recs: readonly AnyProtocolRecord[], rules: ProtocolRules = RULES): ArmSeeds {
   const rs = recs.slice().sort((x, y) => x.seed - y.seed);
   const first = rs[0];
   if (!first) throw new Error("armSeeds: no runs for this arm (check the arm id and the records' role)");
@@ -84,13 +89,17 @@ export function learnedPrecondition(a: Pick<ArmSeeds, "label" | "classes">): Pre
  * (default test accuracy, points), over the seeds both ran. Preconditions:
  * both arms learned on every seed, >= 2 pairs, the metric present on every
  * paired seed, plus `extra`; a failed one makes it not testable, with the reason.
+ * Metrics other than accuracy points give their `units` and `margin`; for a
+ * metric where lower is better (bits per byte) `lowerIsBetter` tests the
+ * negated values, so the effect is B − A and "A matches B" reads "A's value is
+ * at most `margin` above B's".
  */
 export function pairOverSeeds<T extends ArmSeeds>(
   a: T,
   b: T,
   prediction: Prediction,
   rules: ProtocolRules = RULES,
-  o: { values?: (r: T) => number[]; metric?: string; extra?: Precondition[] } = {},
+  o: { values?: (r: T) => number[]; metric?: string; extra?: Precondition[]; units?: string; margin?: number; lowerIsBetter?: boolean } = {},
 ): ClaimVerdict & { seeds: number[] } {
   const seeds = a.seeds.filter((s) => b.seeds.includes(s));
   const of = o.values ?? ((r: T) => r.accs);
@@ -102,7 +111,8 @@ export function pairOverSeeds<T extends ArmSeeds>(
   const vb = pick(b);
   const pre: Precondition[] = [learnedPrecondition(a), learnedPrecondition(b), { ok: seeds.length >= 2, reason: `${seeds.length} paired seed(s)` }, ...(o.extra ?? [])];
   if (![...va, ...vb].every(Number.isFinite)) pre.push({ ok: false, reason: `${o.metric ?? "test accuracy"} missing on some seed` });
-  const evidence = pre.every((p) => p.ok) ? pairedEvidence(va, vb, prediction, "points", rules) : undefined;
+  const sign = o.lowerIsBetter ? -1 : 1;
+  const evidence = pre.every((p) => p.ok) ? pairedEvidence(va.map((x) => sign * x), vb.map((x) => sign * x), prediction, o.units ?? "points", rules, o.margin) : undefined;
   const { outcome, reason } = claimOutcome(pre, evidence, rules);
   return { seeds, outcome, reason, ...(evidence ? { evidence } : {}) };
 }

@@ -4,42 +4,45 @@
  * per-arm lr tuning on the tuning seed with its picks (tuning.ts decides the
  * pick), and the schedule of a budget in epochs. Arm studies (study.ts) and
  * the hand-laid grids of the other experiments all build their jobs here.
+ * A base is a ViT base or a language-model base (task "lm-text"); the jobs
+ * it gives carry that task's resolved config.
  */
-import type { ViTConfig } from "../../models/vit";
 import { TRAIN_DEFAULTS, type TrainConfig } from "../../train/trainer";
 import type { Scale } from "../scale";
 import type { ExperimentContext } from "../runner";
 import { arm, ARM_IDS, ARMS, deriveArm, resolveArm, type Arm, type ArmRef } from "./arms";
 import type { Placement } from "../../models/transformer";
 import { RULES, type ProtocolRules } from "./rules";
-import { runJobs, type Job, type ProtocolRecord } from "./runner";
-import { resolveRun, stepsForEpochs, trainSize, type RunBase } from "./task";
+import { runJobs, type AnyProtocolRecord, type Job, type ProtocolRecord } from "./runner";
+import { describeLmBase, isLmBase } from "./lm-task";
+import { resolveRun, trainExamples, trainSize, type AnyRunBase, type ResolvedOf, type RunBase, type RunOverrides } from "./task";
 import { assertTuning, lrId, pickLr, type LrPick, type LrTuningConfig } from "./tuning";
 
-export interface ArmJobSpec {
+export interface ArmJobSpec<B extends AnyRunBase = RunBase> {
   experiment: string;
   scale: Scale;
-  base: RunBase;
+  base: B;
 }
 
 /** One run of `a` at `seed` (lr, model and train overrides on top of the base). */
-export function armJob(
-  spec: ArmJobSpec,
+export function armJob<B extends AnyRunBase = RunBase>(
+  spec: ArmJobSpec<B>,
   a: Arm,
   seed: number,
-  o: { run: string; role: Job["role"]; axes?: Job["axes"]; lr?: number; model?: Partial<ViTConfig>; train?: Partial<TrainConfig> },
-): Job {
-  const resolved = resolveRun(spec.base, a, seed, { ...(o.lr !== undefined ? { lr: o.lr } : {}), ...(o.model ? { model: o.model } : {}), ...(o.train ? { train: o.train } : {}) });
+  o: { run: string; role: Job["role"]; axes?: Job["axes"] } & RunOverrides<B>,
+): Job<ResolvedOf<B>> {
+  const overrides: RunOverrides<B> = { ...(o.lr !== undefined ? { lr: o.lr } : {}), ...(o.model ? { model: o.model } : {}), ...(o.train ? { train: o.train } : {}) };
+  const resolved = resolveRun(spec.base, a, seed, overrides);
   return { experiment: spec.experiment, scale: spec.scale, run: o.run, seed, role: o.role, axes: { ...o.axes, lr: resolved.train.lr }, label: a.label, resolved };
 }
 
 /** The tuning grid of every arm: run ids "tune-<arm>[-<suffix>]-lr<lr>-s<seed>"; `axes` may depend on the arm. */
-export function tuneJobs(
-  spec: ArmJobSpec,
+export function tuneJobs<B extends AnyRunBase = RunBase>(
+  spec: ArmJobSpec<B>,
   arms: readonly Arm[],
   t: LrTuningConfig,
-  o: { suffix?: string; axes?: Job["axes"] | ((a: Arm) => Job["axes"]); model?: Partial<ViTConfig>; train?: Partial<TrainConfig> } = {},
-): Job[] {
+  o: { suffix?: string; axes?: Job["axes"] | ((a: Arm) => Job["axes"]) } & Omit<RunOverrides<B>, "lr"> = {},
+): Job<ResolvedOf<B>>[] {
   const sfx = o.suffix ? `-${o.suffix}` : "";
   const axesOf = (a: Arm) => (typeof o.axes === "function" ? o.axes(a) : o.axes);
   return arms.flatMap((a) =>
@@ -51,12 +54,12 @@ export function tuneJobs(
 }
 
 /** Each arm's lr pick from the tuning records (role "tune") among `records`. */
-export function picksFor(records: readonly ProtocolRecord[], armIds: readonly string[], rules: ProtocolRules = RULES): Map<string, LrPick> {
+export function picksFor(records: readonly AnyProtocolRecord[], armIds: readonly string[], rules: ProtocolRules = RULES): Map<string, LrPick> {
   return new Map(armIds.map((id) => [id, pickLr(id, records.filter((r) => r.role === "tune" && r.arm === id), rules)]));
 }
 
 /** Each arm's pick from the tuning records among `records`, in the order of `arms`. */
-export function picksOf(records: readonly ProtocolRecord[], arms: readonly ArmRef[], rules: ProtocolRules = RULES): LrPick[] {
+export function picksOf(records: readonly AnyProtocolRecord[], arms: readonly ArmRef[], rules: ProtocolRules = RULES): LrPick[] {
   return [...picksFor(records, arms.map((a) => resolveArm(a).id), rules).values()];
 }
 
@@ -66,16 +69,17 @@ export function picksOf(records: readonly ProtocolRecord[], arms: readonly ArmRe
  * budget being tuned; give the base no observers (prepare steps, hooks) that
  * only measure.
  */
-export async function tuneArms(
-  p: ArmJobSpec & { train: Partial<TrainConfig>; tuning: LrTuningConfig },
+export async function tuneArms<B extends AnyRunBase = RunBase>(
+  p: ArmJobSpec<B> & { train: Partial<TrainConfig>; tuning: LrTuningConfig },
   arms: readonly ArmRef[],
   evalSeeds: readonly number[],
   ctx: ExperimentContext,
   rules: ProtocolRules = RULES,
-): Promise<{ records: ProtocolRecord[]; picks: LrPick[] }> {
+): Promise<{ records: ProtocolRecord<ResolvedOf<B>>[]; picks: LrPick[] }> {
   assertTuning(p.tuning, evalSeeds, p.experiment);
-  const records = await runJobs(tuneJobs(p, arms.map(resolveArm), p.tuning, { train: p.train }), ctx);
-  return { records, picks: picksOf(records, arms, rules) };
+  const records = await runJobs(tuneJobs<B>(p, arms.map(resolveArm), p.tuning, { train: p.train } as Omit<RunOverrides<B>, "lr">), ctx);
+  // A record of ResolvedOf<B> is a record of one of the two tasks (TypeScript cannot see it for a generic B).
+  return { records, picks: picksOf(records as readonly AnyProtocolRecord[], arms, rules) };
 }
 
 /** "LayerNorm 4e-3 (at the grid edge), DyT 1.6e-2" for setups and reasons. */
@@ -90,19 +94,22 @@ export function edgeNote(picks: Iterable<LrPick>, label: (arm: string) => string
 }
 
 /**
- * The schedule of a budget in epochs over a base's training images: 5 %
- * warmup, `evals` validation evals (checkpoints with them) and about
- * `logLines` metrics lines (`logEvery: 1` where per-step losses are needed).
+ * The schedule of a budget in epochs over a base's training examples (images;
+ * windows of the text train split for a language model): 5 % warmup, `evals`
+ * validation evals (checkpoints with them) and about `logLines` metrics lines
+ * (`logEvery: 1` where per-step losses are needed).
  */
-export function epochSchedule(epochs: number, base: RunBase, o: { evals?: number; logLines?: number; logEvery?: number } = {}): Pick<TrainConfig, "steps" | "warmupSteps" | "evalEvery" | "checkpointEvery" | "logEvery"> {
-  const steps = stepsForEpochs(epochs, base.data, base.train.batchSize ?? TRAIN_DEFAULTS.batchSize);
+export function epochSchedule(epochs: number, base: AnyRunBase, o: { evals?: number; logLines?: number; logEvery?: number } = {}): Pick<TrainConfig, "steps" | "warmupSteps" | "evalEvery" | "checkpointEvery" | "logEvery"> {
+  if (!(epochs > 0)) throw new Error(`budget must be a positive number of epochs, got ${epochs}`);
+  const steps = Math.ceil((epochs * trainExamples(base)) / (base.train.batchSize ?? TRAIN_DEFAULTS.batchSize));
   const every = (n: number) => Math.max(1, Math.round(steps / n));
   const evalEvery = every(o.evals ?? 10);
   return { steps, warmupSteps: every(20), evalEvery, checkpointEvery: evalEvery, logEvery: o.logEvery ?? every(o.logLines ?? 300) };
 }
 
 /** "ViT width 32, depth 3, 4 heads, 7×7 patches; first 20,000 training images; 1.25 epochs (391 steps, batch 64); AdamW, 5 % warmup + cosine". */
-export function describeBase(base: RunBase, epochs: number): string {
+export function describeBase(base: AnyRunBase, epochs: number): string {
+  if (isLmBase(base)) return describeLmBase(base, epochSchedule(epochs, base).steps);
   const m = base.model;
   const t = epochSchedule(epochs, base);
   const depth = m.depth === undefined ? "" : `, depth ${m.depth}`;

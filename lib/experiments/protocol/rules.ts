@@ -26,6 +26,31 @@ export interface ProtocolRules {
   /** Seeds of a comparison; seeds are added up to maxSeeds while the outcome is inconclusive. */
   minSeeds: number;
   maxSeeds: number;
+  /**
+   * Language models (bits per byte, lower is better). A run "learned" when its
+   * final held-out bpb is at least this far below the unigram baseline of the
+   * same split (the training split's byte frequencies, ~4.5 bpb on English
+   * bytes). A model that has not learned to use context sits at the unigram
+   * rate; bigram statistics alone already lie about 1 bpb below it, so any run
+   * that uses context clears 0.25, and a stuck run (a few hundredths of noise
+   * around the unigram rate) does not. Written 2026-12-02, before any LM run.
+   */
+  lmLearnedBelowUnigramBpb: number;
+  /**
+   * "A matches B" margin for held-out bpb: A's bpb is at most this much above
+   * B's. 0.02 bpb is ~1 % of the ~2-3 bpb the lab's small byte-level models
+   * reach, the relative size of the ViT claim's 1-point margin on ~85 %
+   * accuracy; the paper reports DyT and RMSNorm LLaMA losses as equal.
+   */
+  lmMatchMarginBpb: number;
+  /**
+   * An LM run has plateaued when its validation bpb fell by less than this
+   * between the eval at two thirds of its steps and its last eval. LM claims
+   * are made at a fixed token budget, as the paper's (its LLaMA runs stop at
+   * 200B tokens, not at convergence): the plateau check is reported with the
+   * verdict, not required by it.
+   */
+  lmPlateauBpb: number;
 }
 
 export const RULES: ProtocolRules = {
@@ -37,6 +62,9 @@ export const RULES: ProtocolRules = {
   beatMarginPoints: 1.0,
   minSeeds: 3,
   maxSeeds: 5,
+  lmLearnedBelowUnigramBpb: 0.25,
+  lmMatchMarginBpb: 0.02,
+  lmPlateauBpb: 0.05,
 };
 
 /** The rules with every threshold scaled by `factor` (robustness checks). */
@@ -47,5 +75,8 @@ export function scaledRules(factor: number, base: ProtocolRules = RULES): Protoc
     plateauPoints: base.plateauPoints * factor,
     matchMarginPoints: base.matchMarginPoints * factor,
     beatMarginPoints: base.beatMarginPoints * factor,
+    lmLearnedBelowUnigramBpb: base.lmLearnedBelowUnigramBpb * factor,
+    lmMatchMarginBpb: base.lmMatchMarginBpb * factor,
+    lmPlateauBpb: base.lmPlateauBpb * factor,
   };
 }

@@ -14,9 +14,11 @@ import { readJson, writeFileAtomic, writeJsonAtomic } from "../../util/atomic";
 import { codeVersion, provenance, startDiff } from "../../util/provenance";
 import { MissingResultError, RECORD_EPOCH, resultPath, runDirFor, type ExperimentContext, type RunRecord } from "../runner";
 import type { Scale } from "../scale";
-import { runVitTask, type ResolvedRun, type VitRunResult } from "./task";
+import type { LmResolvedRun } from "./lm-task";
+import { runTask, type ResolvedRun, type RunResultOf, type VitResolvedRun } from "./task";
 
-export interface Job {
+/** A run of resolved config R (a ViT run by default; `resolved.task` tells which). */
+export interface Job<R extends ResolvedRun = VitResolvedRun> {
   experiment: string;
   scale: Scale;
   /** File-safe run id, unique within the experiment and scale. */
@@ -27,15 +29,24 @@ export interface Job {
   /** Grid coordinates of the run (budget, lr, depth, ...), for summaries and figures. */
   axes: Record<string, number | string>;
   label: string;
-  resolved: ResolvedRun;
+  resolved: R;
 }
 
-export interface ProtocolRecord extends RunRecord<ResolvedRun, VitRunResult> {
+/** A saved run of resolved config R (a ViT run by default). */
+export interface ProtocolRecord<R extends ResolvedRun = VitResolvedRun> extends RunRecord<R, RunResultOf<R>> {
   epoch: number;
   role: Job["role"];
   arm: string;
   label: string;
   axes: Job["axes"];
+}
+
+/** A saved run of any task. */
+export type AnyProtocolRecord = ProtocolRecord<VitResolvedRun> | ProtocolRecord<LmResolvedRun>;
+export type LmProtocolRecord = ProtocolRecord<LmResolvedRun>;
+
+export function isLmRecord(r: AnyProtocolRecord): r is LmProtocolRecord {
+  return r.config.task === "lm-text";
 }
 
 /** A saved result exists but was produced by a different resolved config (or an older record format). */
@@ -59,7 +70,7 @@ export function stableStringify(v: unknown): string {
 }
 
 /** Why a saved record cannot stand for this job, or undefined when it can. */
-export function staleReason(rec: Partial<ProtocolRecord>, job: Job): string | undefined {
+export function staleReason<R extends ResolvedRun>(rec: Partial<ProtocolRecord<R>>, job: Job<R>): string | undefined {
   if (rec.epoch !== RECORD_EPOCH) return `record epoch ${rec.epoch ?? 1}, current ${RECORD_EPOCH}: saved before a change that invalidated every run`;
   if (!rec.config) return "no resolved config saved";
   const a = stableStringify(rec.config);
@@ -85,13 +96,13 @@ export function recordFile(job: Pick<Job, "experiment" | "scale" | "run">): stri
 }
 
 /** The saved record of a job when it is current; undefined when missing; throws when stale and cachedOnly. */
-export function loadCurrent(job: Job, ctx: ExperimentContext): ProtocolRecord | undefined {
+export function loadCurrent<R extends ResolvedRun>(job: Job<R>, ctx: ExperimentContext): ProtocolRecord<R> | undefined {
   const file = recordFile(job);
   if (ctx.force || !fs.existsSync(file)) {
     if (ctx.cachedOnly) throw new MissingResultError(job.experiment, job.scale, job.run);
     return undefined;
   }
-  const rec = readJson<ProtocolRecord>(file);
+  const rec = readJson<ProtocolRecord<R>>(file);
   const why = staleReason(rec, job);
   if (!why) return rec;
   if (ctx.cachedOnly) throw new StaleResultError(job.experiment, job.scale, job.run, why);
@@ -107,7 +118,7 @@ export function assertCleanForScale(scale: Scale, ctx: ExperimentContext): void 
 }
 
 /** Run one job in this process and save its record. */
-export async function executeJob(job: Job, ctx: Pick<ExperimentContext, "force">): Promise<ProtocolRecord> {
+export async function executeJob<R extends ResolvedRun>(job: Job<R>, ctx: Pick<ExperimentContext, "force">): Promise<ProtocolRecord<R>> {
   await initEngine();
   const runDir = runDirFor(job.experiment, job.scale, job.run);
   // A checkpoint of a different config must not be resumed.
@@ -118,8 +129,8 @@ export async function executeJob(job: Job, ctx: Pick<ExperimentContext, "force">
   writeJsonAtomic(marker, job.resolved);
   const started = new Date();
   const t0 = Date.now();
-  const result = await runVitTask(job.resolved, runDir, `${job.experiment}/${job.scale}/${job.run}`);
-  const rec: ProtocolRecord = {
+  const result = await runTask(job.resolved, runDir, `${job.experiment}/${job.scale}/${job.run}`);
+  const rec: ProtocolRecord<R> = {
     experiment: job.experiment,
     scale: job.scale,
     run: job.run,
@@ -138,7 +149,7 @@ export async function executeJob(job: Job, ctx: Pick<ExperimentContext, "force">
   return rec;
 }
 
-function saveDiff(job: Job): void {
+function saveDiff(job: Job<ResolvedRun>): void {
   const diff = startDiff();
   if (diff) writeFileAtomic(recordFile(job).replace(/\.json$/, ".diff"), diff + "\n");
 }
@@ -155,15 +166,15 @@ function workerCount(ctx: ExperimentContext): number {
  * parallel worker processes, one BLAS thread each) and return all records in
  * job order. Prints one line per finished run with an ETA.
  */
-export async function runJobs(jobs: Job[], ctx: ExperimentContext): Promise<ProtocolRecord[]> {
+export async function runJobs<R extends ResolvedRun = VitResolvedRun>(jobs: Job<R>[], ctx: ExperimentContext): Promise<ProtocolRecord<R>[]> {
   const seen = new Set<string>();
   for (const j of jobs) {
     const k = `${j.experiment}/${j.scale}/${j.run}`;
     if (seen.has(k)) throw new Error(`runner: two jobs share the run id ${k}; run ids must be unique`);
     seen.add(k);
   }
-  const out = new Map<string, ProtocolRecord>();
-  const todo: Job[] = [];
+  const out = new Map<string, ProtocolRecord<R>>();
+  const todo: Job<R>[] = [];
   for (const j of jobs) {
     const rec = loadCurrent(j, ctx);
     if (rec) out.set(j.run, rec);
@@ -174,14 +185,14 @@ export async function runJobs(jobs: Job[], ctx: ExperimentContext): Promise<Prot
     const verbose = ctx.verbose !== false;
     const t0 = Date.now();
     let done = 0;
-    const report = (j: Job, rec: ProtocolRecord) => {
+    const report = (j: Job<R>, rec: ProtocolRecord<R>) => {
       done++;
       saveDiff(j);
       out.set(j.run, rec);
       if (!verbose) return;
       const el = (Date.now() - t0) / 1000;
       const eta = (el / done) * (todo.length - done);
-      const acc = rec.result.test ? `test ${(100 * rec.result.test.acc).toFixed(2)} %` : rec.result.status;
+      const acc = resultLine(rec);
       console.log(`[${j.experiment}/${j.scale}] ${done}/${todo.length} ${j.run}: ${acc} (${rec.wallTimeSec.toFixed(0)} s)${done < todo.length ? `, ~${Math.ceil(eta / 60)} min left` : ""}`);
     };
     const workers = Math.min(workerCount(ctx), todo.length);
@@ -194,7 +205,14 @@ export async function runJobs(jobs: Job[], ctx: ExperimentContext): Promise<Prot
   return jobs.map((j) => out.get(j.run)!);
 }
 
-async function runInWorkers(todo: Job[], n: number, ctx: ExperimentContext, report: (j: Job, r: ProtocolRecord) => void): Promise<void> {
+/** "test 81.20 %" (classifiers), "test 2.412 bits/byte" (language models), or the status. */
+function resultLine(rec: ProtocolRecord<ResolvedRun>): string {
+  const t = rec.result.test;
+  if (!t) return rec.result.status;
+  return "bpb" in t && typeof t.bpb === "number" ? `test ${t.bpb.toFixed(3)} bits/byte` : `test ${(100 * t.acc).toFixed(2)} %`;
+}
+
+async function runInWorkers<R extends ResolvedRun>(todo: Job<R>[], n: number, ctx: ExperimentContext, report: (j: Job<R>, r: ProtocolRecord<R>) => void): Promise<void> {
   const script = path.join(__dirname, "..", "..", "..", "scripts", "worker.js");
   if (!fs.existsSync(script)) throw new Error(`runner: worker script ${script} is missing; run \`npm run build\``);
   const queue = [...todo];
@@ -214,7 +232,7 @@ async function runInWorkers(todo: Job[], n: number, ctx: ExperimentContext, repo
             reject(new Error(`worker failed on ${j.experiment}/${j.scale}/${j.run}: ${m.error}`));
             return;
           }
-          report(j, readJson<ProtocolRecord>(recordFile(j)));
+          report(j, readJson<ProtocolRecord<R>>(recordFile(j)));
           next();
         });
         child.send({ job: j, force: ctx.force === true });

@@ -3,24 +3,27 @@
  * budget in epochs over evaluation seeds, each arm at its own lr tuned on a
  * tuning seed, or all at a stated shared lr. The ablation experiments (squash,
  * gain-bias) are arm studies; their claims compare arms with `compareArms`
- * (protocol/compare.ts). Every run is a Job executed by runJobs.
+ * (protocol/compare.ts). Every run is a Job executed by runJobs. A study's
+ * base is a ViT base or a language-model base (lm-task.ts); its budget is in
+ * epochs over that base's training examples.
  */
 import type { Scale } from "../scale";
 import type { ExperimentContext } from "../runner";
 import type { Arm } from "./arms";
 import { armResults, type ArmResult, type Comparison } from "./compare";
 import { RULES, type ProtocolRules } from "./rules";
-import { runJobs, type Job, type ProtocolRecord } from "./runner";
+import { runJobs, type AnyProtocolRecord, type Job, type ProtocolRecord } from "./runner";
 import { armJob, epochSchedule, tuneJobs } from "./jobs";
-import type { RunBase } from "./task";
+import { isLmBase } from "./lm-task";
+import type { AnyRunBase, ResolvedOf, RunBase } from "./task";
 import { assertTuning, pickLr, type LrPick, type LrTuningConfig } from "./tuning";
 
 /** How a study's arms get their lr; the policy is written into every comparison that uses it. */
 export type LrPolicy = { kind: "tuned"; tuning: LrTuningConfig } | { kind: "shared"; lr: number; why: string };
 
-export interface ArmStudy {
+export interface ArmStudy<B extends AnyRunBase = RunBase> {
   experiment: string;
-  base: RunBase;
+  base: B;
   arms: Arm[];
   /** Training budget of every run (tuning and evaluation), in epochs over the training images used. */
   epochs: number;
@@ -37,10 +40,10 @@ export interface ArmStudy {
 }
 
 /** The part of an experiment's scale that configures its arm study (the experiment adds its arms). */
-export type StudyScale = Pick<ArmStudy, "base" | "epochs" | "seeds" | "extraSeeds" | "lr" | "lrFrom">;
+export type StudyScale<B extends AnyRunBase = RunBase> = Pick<ArmStudy<B>, "base" | "epochs" | "seeds" | "extraSeeds" | "lr" | "lrFrom">;
 
 /** The study of `arms` at one scale. */
-export function armStudy(experiment: string, s: StudyScale, arms: Arm[], extra: Pick<ArmStudy, "prepare" | "axes"> = {}): ArmStudy {
+export function armStudy<B extends AnyRunBase = RunBase>(experiment: string, s: StudyScale<B>, arms: Arm[], extra: Pick<ArmStudy<B>, "prepare" | "axes"> = {}): ArmStudy<B> {
   return { experiment, base: s.base, arms, epochs: s.epochs, seeds: s.seeds, extraSeeds: s.extraSeeds, lr: s.lr, ...(s.lrFrom ? { lrFrom: s.lrFrom } : {}), ...extra };
 }
 
@@ -51,24 +54,25 @@ export interface ArmLr {
   note: string;
 }
 
-export interface StudyRun {
-  records: ProtocolRecord[];
+export interface StudyRun<B extends AnyRunBase = RunBase> {
+  records: ProtocolRecord<ResolvedOf<B>>[];
   picks: LrPick[];
   lrs: Record<string, ArmLr>;
 }
 
 /** The study's base for arm `a`, with the arm's named prepare step if it has one. */
-function armBase(s: ArmStudy, a: Arm): RunBase {
+function armBase<B extends AnyRunBase>(s: ArmStudy<B>, a: Arm): B {
   const prepare = s.prepare?.[a.id];
+  if (prepare && isLmBase(s.base)) throw new Error(`${s.experiment}: prepare steps are for ViT runs; the language-model arm ${a.id} cannot have one`);
   return prepare ? { ...s.base, prepare } : s.base;
 }
 
-function studyJob(s: ArmStudy, scale: Scale, a: Arm, seed: number, lr: number, run: string): Job {
+function studyJob<B extends AnyRunBase>(s: ArmStudy<B>, scale: Scale, a: Arm, seed: number, lr: number, run: string): Job<ResolvedOf<B>> {
   return armJob({ experiment: s.experiment, scale, base: armBase(s, a) }, a, seed, { run, role: "eval", lr, axes: { ...s.axes?.(a), epochs: s.epochs }, train: epochSchedule(s.epochs, s.base) });
 }
 
 /** The tuning jobs of a study (none with a shared lr); an arm's prepare step runs in its tuning too. */
-function studyTuneJobs(s: ArmStudy, scale: Scale): Job[] {
+function studyTuneJobs<B extends AnyRunBase>(s: ArmStudy<B>, scale: Scale): Job<ResolvedOf<B>>[] {
   const policy = s.lr;
   if (policy.kind !== "tuned") return [];
   return s.arms
@@ -77,7 +81,7 @@ function studyTuneJobs(s: ArmStudy, scale: Scale): Job[] {
 }
 
 /** Each arm's lr from the tuning records (or the shared lr). */
-export function studyLrs(s: ArmStudy, records: readonly ProtocolRecord[], rules: ProtocolRules = RULES): { picks: LrPick[]; lrs: Record<string, ArmLr> } {
+export function studyLrs<B extends AnyRunBase>(s: ArmStudy<B>, records: readonly AnyProtocolRecord[], rules: ProtocolRules = RULES): { picks: LrPick[]; lrs: Record<string, ArmLr> } {
   const lrs: Record<string, ArmLr> = {};
   const policy = s.lr;
   if (policy.kind === "shared") {
@@ -102,12 +106,12 @@ export function studyLrs(s: ArmStudy, records: readonly ProtocolRecord[], rules:
  * at its lr, then the extra seeds for the arms `needsMoreSeeds` names
  * (typically the arms of inconclusive comparisons).
  */
-export async function runArmStudy(
+export async function runArmStudy<B extends AnyRunBase = RunBase>(
   ctx: ExperimentContext,
-  s: ArmStudy,
-  needsMoreSeeds: (records: ProtocolRecord[], lrs: Record<string, ArmLr>) => string[] = () => [],
+  s: ArmStudy<B>,
+  needsMoreSeeds: (records: ProtocolRecord<ResolvedOf<B>>[], lrs: Record<string, ArmLr>) => string[] = () => [],
   rules: ProtocolRules = RULES,
-): Promise<StudyRun> {
+): Promise<StudyRun<B>> {
   const ids = new Set<string>();
   for (const a of s.arms) {
     if (ids.has(a.id)) throw new Error(`${s.experiment}: two arms share the id "${a.id}"`);
@@ -117,7 +121,7 @@ export async function runArmStudy(
   if (seeds.length === 0) throw new Error(`${s.experiment}: no seeds given; pass at least one (e.g. --seed 1)`);
   if (s.lr.kind === "tuned") assertTuning(s.lr.tuning, [...seeds, ...s.extraSeeds], s.experiment);
   const records = await runJobs(studyTuneJobs(s, ctx.scale), ctx);
-  const { picks, lrs } = studyLrs(s, records, rules);
+  const { picks, lrs } = studyLrs(s, records as readonly AnyProtocolRecord[], rules);
   const evalJob = (a: Arm, seed: number) => studyJob(s, ctx.scale, a, seed, lrs[a.id]!.lr, `${a.id}-s${seed}`);
   // Seed-major, so a partial run already has every arm once.
   records.push(...(await runJobs(seeds.flatMap((seed) => s.arms.map((a) => evalJob(a, seed))), ctx)));

@@ -1,8 +1,11 @@
 /**
- * The one training path of the ViT experiments: build the model from a fully
- * resolved config, train on Fashion-MNIST, evaluate on the test split. Every
- * experiment's runs go through `runVitTask`; named prepare steps and hooks
- * (registered by the experiments that need them) keep jobs serialisable, so a
+ * The runner's training paths, one per task, told apart by the resolved
+ * config's `task`: "vit-fashion" (build a ViT from a fully resolved config,
+ * train on Fashion-MNIST, evaluate on the test split: `runVitTask`, here) and
+ * "lm-text" (a LLaMA-style decoder on English text, scored in bits per byte:
+ * `runLmTask`, lm-task.ts). `resolveRun` and `runTask` dispatch on the base
+ * and the resolved config. Named prepare steps and hooks (ViT runs,
+ * registered by the experiments that need them) keep jobs serialisable, so a
  * worker process can run any job.
  */
 import * as tf from "@tensorflow/tfjs";
@@ -14,6 +17,8 @@ import { resolveNormOptions } from "../../norms/factory";
 import type { NormOptions } from "../../norms/types";
 import { evaluate, train, TRAIN_DEFAULTS, validateTrainConfig, type EvalPoint, type LogLine, type RunStatus, type TrainConfig, type TrainHook } from "../../train/trainer";
 import type { Arm } from "./arms";
+import { isLmBase, lmTrainWindows, resolveLmRun, runLmTask, type LmResolvedRun, type LmRunBase, type LmRunResult } from "./lm-task";
+import type { LlamaConfig } from "../../models/llama";
 
 /** What every experiment saves of one training run (its own extras come on top). */
 export interface TrainedRunResult {
@@ -44,8 +49,8 @@ export interface DataConfig {
   inputScale?: number;
 }
 
-/** Everything that determines a run's result, every default written out: the cache key and the saved config. */
-export interface ResolvedRun {
+/** Everything that determines a ViT run's result, every default written out: the cache key and the saved config. */
+export interface VitResolvedRun {
   task: "vit-fashion";
   arm: string;
   data: DataConfig;
@@ -57,7 +62,13 @@ export interface ResolvedRun {
   hooks: string[];
 }
 
-/** The shared part of a run's config at one scale, before an arm and a seed are applied. */
+/** A resolved run of any task (the `task` field tells which). */
+export type ResolvedRun = VitResolvedRun | LmResolvedRun;
+
+/** What a run of resolved config R saves as its result. */
+export type RunResultOf<R extends ResolvedRun> = R extends LmResolvedRun ? LmRunResult : VitRunResult;
+
+/** The shared part of a ViT run's config at one scale, before an arm and a seed are applied. */
 export interface RunBase {
   model: Partial<ViTConfig>;
   train: Partial<TrainConfig>;
@@ -66,7 +77,25 @@ export interface RunBase {
   hooks?: string[];
 }
 
-export function resolveRun(base: RunBase, a: Arm, seed: number, overrides: { lr?: number; model?: Partial<ViTConfig>; train?: Partial<TrainConfig> } = {}): ResolvedRun {
+/** A base of either task: a ViT base (RunBase) or a language-model base (LmRunBase, task "lm-text"). */
+export type AnyRunBase = RunBase | LmRunBase;
+/** The resolved config a base gives, and the model config its overrides patch. */
+export type ResolvedOf<B extends AnyRunBase> = B extends LmRunBase ? LmResolvedRun : VitResolvedRun;
+export type ModelConfigOf<B extends AnyRunBase> = B extends LmRunBase ? LlamaConfig : ViTConfig;
+export interface RunOverrides<B extends AnyRunBase = RunBase> {
+  lr?: number;
+  model?: Partial<ModelConfigOf<B>>;
+  train?: Partial<TrainConfig>;
+}
+
+/** The fully resolved config of arm `a` at `seed` on `base` (every default written out: the cache key). */
+export function resolveRun<B extends AnyRunBase>(base: B, a: Arm, seed: number, overrides: RunOverrides<B> = {}): ResolvedOf<B> {
+  if (isLmBase(base)) return resolveLmRun(base, a, seed, overrides as RunOverrides<LmRunBase>) as ResolvedOf<B>;
+  return resolveVitRun(base as RunBase, a, seed, overrides as RunOverrides<RunBase>) as ResolvedOf<B>;
+}
+
+function resolveVitRun(base: RunBase, a: Arm, seed: number, overrides: RunOverrides<RunBase>): VitResolvedRun {
+  if (a.lm) throw new Error(`arm "${a.id}" is a language-model arm; a ViT run needs a ViT arm (e.g. "${a.norm}")`);
   const model = resolveViTConfig({
     ...base.model,
     ...overrides.model,
@@ -79,7 +108,7 @@ export function resolveRun(base: RunBase, a: Arm, seed: number, overrides: { lr?
   const trainCfg: TrainConfig = { ...TRAIN_DEFAULTS, ...base.train, ...a.train, ...overrides.train, seed };
   if (overrides.lr !== undefined) trainCfg.lr = overrides.lr;
   validateTrainConfig(trainCfg);
-  const r: ResolvedRun = {
+  const r: VitResolvedRun = {
     task: "vit-fashion",
     arm: a.id,
     data: { dataset: "fashion-mnist", ...base.data },
@@ -96,6 +125,11 @@ export function resolveRun(base: RunBase, a: Arm, seed: number, overrides: { lr?
 export const FASHION_TRAIN_SIZE = 55_000;
 export function trainSize(d: Pick<DataConfig, "trainLimit">): number {
   return d.trainLimit > 0 ? Math.min(d.trainLimit, FASHION_TRAIN_SIZE) : FASHION_TRAIN_SIZE;
+}
+
+/** Training examples of a base of either task: images (ViT), or windows of the train split (LM). */
+export function trainExamples(base: AnyRunBase): number {
+  return isLmBase(base) ? lmTrainWindows(base) : trainSize(base.data);
 }
 
 /** Optimizer steps for a budget in epochs (rounded up). */
@@ -150,7 +184,7 @@ export const CALIBRATION_BATCH = 256;
 
 /** What a named step is told about its run: the resolved config and the parameters in its reference. */
 export interface NamedStepContext {
-  run: ResolvedRun;
+  run: VitResolvedRun;
   params?: StepParams;
 }
 
@@ -158,14 +192,14 @@ export interface NamedStepContext {
 export type PrepareModel = (model: ViT, calibration: tf.Tensor, ctx?: NamedStepContext) => Record<string, unknown> | undefined;
 
 const PREPARES = new Map<string, PrepareModel>();
-const HOOKS = new Map<string, (r: ResolvedRun, params?: StepParams) => TrainHook>();
+const HOOKS = new Map<string, (r: VitResolvedRun, params?: StepParams) => TrainHook>();
 
 /** Make a prepare step available to runs by name (experiments register theirs when loaded). */
 export function registerPrepare(name: string, fn: PrepareModel): void {
   PREPARES.set(name, fn);
 }
 /** Make a training hook available to runs by name; the factory sees the run's resolved config and its reference's parameters. */
-export function registerHook(name: string, make: (r: ResolvedRun, params?: StepParams) => TrainHook): void {
+export function registerHook(name: string, make: (r: VitResolvedRun, params?: StepParams) => TrainHook): void {
   HOOKS.set(name, make);
 }
 
@@ -192,7 +226,7 @@ export function parseStepRef(ref: string): { name: string; params?: StepParams }
  * (default: the config's named step) runs on the new model first; `hooks`
  * observe training next to the alpha trace.
  */
-export async function runVitTask(r: ResolvedRun, runDir: string | undefined, label: string, extra: { prepare?: PrepareModel; hooks?: TrainHook[] } = {}): Promise<VitRunResult> {
+export async function runVitTask(r: VitResolvedRun, runDir: string | undefined, label: string, extra: { prepare?: PrepareModel; hooks?: TrainHook[] } = {}): Promise<VitRunResult> {
   const prepRef = r.prepare ? parseStepRef(r.prepare) : undefined;
   const prep = extra.prepare ?? (prepRef ? PREPARES.get(prepRef.name) : undefined);
   if (prepRef && !prep) throw new Error(`run ${label} needs prepare step "${prepRef.name}", but only [${[...PREPARES.keys()].join(", ")}] are registered (import the experiment that defines it)`);
@@ -233,4 +267,10 @@ export async function runVitTask(r: ResolvedRun, runDir: string | undefined, lab
   } finally {
     model.dispose();
   }
+}
+
+/** Train one run of either task (dispatch on the resolved config's `task`). */
+export async function runTask<R extends ResolvedRun>(r: R, runDir: string | undefined, label: string): Promise<RunResultOf<R>> {
+  const out = r.task === "lm-text" ? await runLmTask(r, runDir, label) : await runVitTask(r, runDir, label);
+  return out as RunResultOf<R>;
 }

@@ -2,9 +2,11 @@
  * Learning-rate tuning, the protocol's way: each arm's lr is picked on the
  * validation split from a grid run with a tuning seed that is never an
  * evaluation seed, so the pick is not scored on the runs that report it.
+ * Classifiers are scored on final validation accuracy (higher is better),
+ * language models on final validation bits per byte (lower is better).
  */
-import { classifyRun } from "./classify";
-import type { ProtocolRecord } from "./runner";
+import { classifyLmRun, classifyRun, type RunClass } from "./classify";
+import { isLmRecord, type AnyProtocolRecord } from "./runner";
 import { RULES, type ProtocolRules } from "./rules";
 
 export interface LrTuningConfig {
@@ -15,8 +17,12 @@ export interface LrTuningConfig {
 
 export interface LrPick {
   arm: string;
-  /** Final validation accuracy (%) per grid lr; null for a run that diverged or did not learn (never picked). */
-  grid: { lr: number; valAcc: number | null; class: string }[];
+  /**
+   * Final validation accuracy (%) per grid lr; null for a run that diverged or
+   * did not learn (never picked). Language models also give their final
+   * validation bits per byte (`valBpb`, null likewise), on which they are picked.
+   */
+  grid: { lr: number; valAcc: number | null; class: string; valBpb?: number | null }[];
   bestLr: number;
   /** The pick is the grid's largest or smallest lr: the optimum may lie outside the grid. */
   atEdge: boolean;
@@ -29,23 +35,35 @@ export function assertTuning(t: LrTuningConfig, evalSeeds: readonly number[], wh
   if (evalSeeds.includes(t.seed)) throw new Error(`${what}: tuning seed ${t.seed} is also an evaluation seed; pick a seed outside [${evalSeeds.join(", ")}]`);
 }
 
-/** The grid lr with the best final validation accuracy (ties: the smaller lr); runs that did not learn never win. */
-export function pickLr(arm: string, grid: readonly ProtocolRecord[], rules: ProtocolRules = RULES): LrPick {
+/** A tuning run's class on validation and its score (higher is better; -Infinity unless it learned). */
+function tuningPoint(r: AnyProtocolRecord, rules: ProtocolRules): LrPick["grid"][number] & { score: number } {
+  const last = r.result.evals.at(-1);
+  if (isLmRecord(r)) {
+    const cls: RunClass = classifyLmRun({ status: r.result.status, ...(last?.bpb !== undefined ? { bpb: last.bpb } : {}), unigramBpb: r.result.baselines.val.unigramBpb }, rules);
+    const ok = cls === "learned";
+    return { lr: r.config.train.lr, valAcc: ok ? 100 * last!.acc : null, class: cls, valBpb: ok ? last!.bpb! : null, score: ok ? -last!.bpb! : -Infinity };
+  }
+  const cls = classifyRun({ status: r.result.status, acc: last?.acc, numClasses: r.config.model.numClasses }, rules);
+  const ok = cls === "learned";
+  return { lr: r.config.train.lr, valAcc: ok ? 100 * last!.acc : null, class: cls, score: ok ? 100 * last!.acc : -Infinity };
+}
+
+/**
+ * The grid lr with the best final validation score (ties: the smaller lr):
+ * accuracy for classifiers, lowest bits per byte for language models; runs
+ * that did not learn never win.
+ */
+export function pickLr(arm: string, grid: readonly AnyProtocolRecord[], rules: ProtocolRules = RULES): LrPick {
   if (grid.length === 0) throw new Error(`lr tuning: no tuning runs for arm "${arm}"`);
-  const pts = grid.map((r) => {
-    const last = r.result.evals.at(-1);
-    const cls = classifyRun({ status: r.result.status, acc: last?.acc, numClasses: r.config.model.numClasses }, rules);
-    return { lr: r.config.train.lr, valAcc: cls === "learned" ? 100 * last!.acc : null, class: cls };
-  });
-  const score = (p: { valAcc: number | null }) => p.valAcc ?? -Infinity;
-  const best = pts.reduce((a, b) => (score(b) > score(a) || (score(b) === score(a) && b.lr < a.lr) ? b : a));
-  const lrs = pts.map((p) => p.lr);
+  const scored = grid.map((r) => tuningPoint(r, rules));
+  const best = scored.reduce((a, b) => (b.score > a.score || (b.score === a.score && b.lr < a.lr) ? b : a));
+  const lrs = scored.map((p) => p.lr);
   return {
     arm,
-    grid: pts,
+    grid: scored.map(({ score, ...p }) => (void score, p)),
     bestLr: best.lr,
     atEdge: lrs.length > 1 && (best.lr === Math.max(...lrs) || best.lr === Math.min(...lrs)),
-    noneLearned: pts.every((p) => p.valAcc === null),
+    noneLearned: scored.every((p) => p.score === -Infinity),
   };
 }
 

@@ -33,7 +33,7 @@ import { allOf } from "../protocol/combine";
 import { loggedStepsAt, probeImages, type ProbeConfig } from "../protocol/probe";
 import { RULES, type ProtocolRules } from "../protocol/rules";
 import { runJobs, type Job, type ProtocolRecord } from "../protocol/runner";
-import { budgetSchedule, registerHook, registerPrepare, resolveRun, runSplits, stepRef, trainSize, type ResolvedRun, type RunBase, type StepParams, type VitRunResult } from "../protocol/task";
+import { budgetSchedule, registerHook, registerPrepare, resolveRun, runSplits, stepRef, trainSize, type VitResolvedRun, type RunBase, type StepParams, type VitRunResult } from "../protocol/task";
 import { describePicks, picksOf, tuneArms } from "../protocol/jobs";
 import type { LrPick, LrTuningConfig } from "../protocol/tuning";
 import { claimOutcome, describeEffect, pairedEvidence, type Outcome, type PairedEvidence, type Precondition } from "../protocol/verdict";
@@ -115,7 +115,7 @@ export function captureFits(model: Model, probe: tf.Tensor, cfg: ProbeConfig, ep
   return caps.map((c) => fitCapture(c, eps, plotTokens));
 }
 
-function withProbe<T>(r: ResolvedRun, p: ProbeConfig, fn: (probe: tf.Tensor) => T): T {
+function withProbe<T>(r: VitResolvedRun, p: ProbeConfig, fn: (probe: tf.Tensor) => T): T {
   const probe = probeImages(runSplits(r.data).val, p.images, p.seed);
   try {
     return fn(probe);
@@ -124,7 +124,7 @@ function withProbe<T>(r: ResolvedRun, p: ProbeConfig, fn: (probe: tf.Tensor) => 
   }
 }
 
-function assertLayerNorm(r: ResolvedRun): number {
+function assertLayerNorm(r: VitResolvedRun): number {
   if (r.model.norm !== "layernorm") throw new Error(`scurves: the S-curve analysis is of LayerNorm; run arm "${r.arm}" has norm "${r.model.norm}" (use the "layernorm" arm)`);
   return r.normResolved.eps!;
 }

@@ -1,0 +1,62 @@
+import { baseLayout, curvesFigure, paletteColor } from "../../plot/figures";
+import type { Figure, PlotTrace } from "../../plot/types";
+import type { Row } from "../../tables";
+import { armRowHead } from "../protocol/arm-figures";
+import type { LmProtocolRecord } from "../protocol/runner";
+import type { LmRmsnormDytSummary } from "./spec";
+
+const evalRuns = (records: readonly LmProtocolRecord[]) => records.filter((r) => r.role === "eval");
+const runLabel = (r: LmProtocolRecord) => `${r.label} (lr ${r.config.train.lr})`;
+
+/** Training loss (nats per token) against the step, per arm: mean ± std over seeds. */
+export function trainLossFigure(records: readonly LmProtocolRecord[], s: LmRmsnormDytSummary): Figure {
+  return curvesFigure(
+    evalRuns(records).map((r) => ({ label: runLabel(r), points: r.result.log.filter((l) => Number.isFinite(l.loss)).map((l) => ({ x: l.step, y: l.loss })) })),
+    { metric: "training loss (nats/token)", title: `Training loss (${s.scale}), mean ± std over seeds`, band: "std", smooth: 0.6 },
+  );
+}
+
+/** Held-out (validation) bits per byte against the step, per arm: mean ± std over seeds, with the unigram baseline. */
+export function heldOutFigure(records: readonly LmProtocolRecord[], s: LmRmsnormDytSummary): Figure {
+  const fig = curvesFigure(
+    evalRuns(records).map((r) => ({ label: runLabel(r), points: r.result.evals.filter((e) => e.bpb !== undefined).map((e) => ({ x: e.step, y: e.bpb! })) })),
+    { metric: "validation bits per byte", title: `Held-out loss (${s.scale}): validation bits per byte, mean ± std over seeds`, band: "std", showSeeds: true },
+  );
+  const steps = evalRuns(records).flatMap((r) => r.result.evals.map((e) => e.step));
+  const u = records.find((r) => r.role === "eval")?.result.baselines.val.unigramBpb;
+  if (steps.length && u !== undefined)
+    fig.data.push({ type: "scatter", mode: "lines", name: "unigram baseline", x: [Math.min(...steps), Math.max(...steps)], y: [u, u], line: { color: "#888", dash: "dot" } });
+  return fig;
+}
+
+/** Tuning grid: final validation bits per byte against lr, one line per arm (runs that did not learn are gaps). */
+export function lmTuningFigure(s: LmRmsnormDytSummary): Figure {
+  const data: PlotTrace[] = s.picks.map((p, i) => ({
+    type: "scatter",
+    mode: "lines+markers",
+    name: `${p.arm} (pick ${p.bestLr}${p.noneLearned ? ", none learned" : p.atEdge ? ", at grid edge" : ""})`,
+    x: p.grid.map((g) => g.lr),
+    y: p.grid.map((g) => g.valBpb ?? null),
+    line: { color: paletteColor(i) },
+  }));
+  return { data, layout: baseLayout({ title: `lr tuning on validation (tuning seed; ${s.scale})`, xLabel: "learning rate (log scale)", yLabel: "final validation bits per byte (lower is better)", logX: true }) };
+}
+
+const f3 = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? x.toFixed(3) : "—");
+
+/** One row per arm: lr and how it was chosen, test bpb per seed and mean, run classes, plateau, final alpha. */
+export function lmArmTable(s: LmRmsnormDytSummary): Row[] {
+  return s.arms.map((a) => {
+    const v = a.bpbs.filter(Number.isFinite);
+    return {
+      ...armRowHead(a),
+      "test bpb per seed": a.bpbs.map(f3).join(" / "),
+      "test bpb (mean)": v.length ? f3(v.reduce((x, y) => x + y, 0) / v.length) : "—",
+      "run classes": a.classes.join(", "),
+      "val-bpb fall, last third": a.lateGain.map(f3).join(" / "),
+      plateaued: a.plateaued.every(Boolean) ? "yes" : "no",
+      "final α (mean)": f3(a.meanFinalAlpha),
+      params: a.params,
+    };
+  });
+}

@@ -1,0 +1,188 @@
+/**
+ * Language-model experiment 1 (claim 2, LLM part): a LLaMA-style decoder
+ * (pre-norm, RoPE, SwiGLU, no biases, untied head) with RMSNorm vs with DyT in
+ * the paper's LLaMA recipe (gamma and no beta, alpha0 per slot for the width,
+ * a learnable scalar after the embedding), next-byte prediction on the lab's
+ * English text. Each arm runs at its own lr, tuned on validation bits per byte
+ * with a tuning seed; the claim "DyT matches RMSNorm" is tested paired over
+ * evaluation seeds on the final test bits per byte, with the margin in
+ * rules.ts (lmMatchMarginBpb). Seeds are added (up to 5) while the comparison
+ * is inconclusive. Runs are an arm study (protocol/study.ts) on an LM base.
+ */
+import { meanStd } from "../stats-lite";
+import { saveSummary, type ExperimentContext } from "../runner";
+import type { Scale } from "../scale";
+import { resolveArm } from "../protocol/arms";
+import { lmPlateaued } from "../protocol/classify";
+import { armSeeds, pairOverSeeds, type ArmSeeds } from "../protocol/compare";
+import { describeBase } from "../protocol/jobs";
+import type { LmRunBase } from "../protocol/lm-task";
+import { RULES, type ProtocolRules } from "../protocol/rules";
+import type { LmProtocolRecord } from "../protocol/runner";
+import { armStudy, runArmStudy, studyLrs, type ArmLr, type ArmStudy, type StudyScale } from "../protocol/study";
+import type { LrPick } from "../protocol/tuning";
+import type { Outcome, PairedEvidence } from "../protocol/verdict";
+
+export const LM_RMSNORM_DYT = "lm-rmsnorm-dyt";
+
+export interface LmRmsnormDytScale extends StudyScale<LmRunBase> {
+  /** [A, B]: the claim is "A matches B" (DyT vs RMSNorm), on test bits per byte. */
+  arms: [string, string];
+}
+
+const TRAIN = { weightDecay: 0.1, clipNorm: 1.0, evalBatchSize: 64 };
+const LRS = [1e-3, 3e-3, 1e-2];
+
+/**
+ * Budgets are in epochs over the windows of the text train split (159,353
+ * windows of 128 bytes at full and quick: 20.4 M tokens).
+ *
+ * Cost, measured as CPU time per step on one thread (2026-12-02, this lab's
+ * 2-core machine under load from another run, native engine): width 64,
+ * depth 2, batch 32 x 128 tokens: RMSNorm ~0.62 s, DyT ~0.73 s; batch 16
+ * about half. Full: 399 steps x ~0.68 s + ~25 s of evaluation = ~5 min per
+ * run; 12 runs (3 lrs x 2 arms tuning + 3 seeds x 2 arms) = ~60 min of one
+ * core, ~30 min on 2 workers; the 4 extra-seed runs an inconclusive
+ * comparison adds bring it to ~40 min. Quick: 120 steps at batch 16, 12 runs,
+ * ~10 min on one worker. Smoke: a width-16 model on the first 4 k tokens (one epoch:
+ * 16 steps), seconds.
+ */
+export const LM_RMSNORM_DYT_SCALES: Record<Scale, LmRmsnormDytScale> = {
+  smoke: {
+    base: {
+      task: "lm-text",
+      model: { dim: 16, depth: 1, heads: 2 },
+      train: { ...TRAIN, batchSize: 8, evalLimit: 16, evalBatchSize: 16 },
+      data: { seqLen: 32, trainTokens: 4097, testLimit: 16 },
+    },
+    arms: ["dyt-lm", "rmsnorm"],
+    epochs: 1,
+    seeds: [1, 2],
+    extraSeeds: [],
+    lr: { kind: "tuned", tuning: { lrs: [3e-3, 1e-2], seed: 101 } },
+  },
+  quick: {
+    base: { task: "lm-text", model: { dim: 64, depth: 2, heads: 4 }, train: { ...TRAIN, batchSize: 16, evalLimit: 128 }, data: { seqLen: 128, testLimit: 512 } },
+    arms: ["dyt-lm", "rmsnorm"],
+    epochs: 0.012,
+    seeds: [1, 2, 3],
+    extraSeeds: [],
+    lr: { kind: "tuned", tuning: { lrs: LRS, seed: 101 } },
+  },
+  full: {
+    base: { task: "lm-text", model: { dim: 64, depth: 2, heads: 4 }, train: { ...TRAIN, batchSize: 32, evalLimit: 256 }, data: { seqLen: 128, testLimit: 1024 } },
+    arms: ["dyt-lm", "rmsnorm"],
+    epochs: 0.08,
+    seeds: [1, 2, 3],
+    extraSeeds: [4, 5],
+    lr: { kind: "tuned", tuning: { lrs: LRS, seed: 101 } },
+  },
+};
+
+/** One arm's evaluation runs, by seed. */
+export interface LmArmRuns extends ArmSeeds {
+  /** Final test bits per byte per seed (NaN where the run has none). */
+  bpbs: number[];
+  /** Validation-bpb fall over the last third of each run, and whether it plateaued (rules.lmPlateauBpb). */
+  lateGain: number[];
+  plateaued: boolean[];
+  /** How its lr was chosen. */
+  lrNote: string;
+  /** Mean final DyT alpha over layers and seeds (DyT arms). */
+  meanFinalAlpha?: number;
+  params: number;
+}
+
+export interface LmRmsnormDytSummary {
+  experiment: string;
+  scale: Scale;
+  setup: string;
+  arms: [LmArmRuns, LmArmRuns];
+  picks: LrPick[];
+  /** Context-free baselines of the scored test tokens (bits per byte). */
+  baselines: { uniformBpb: number; unigramBpb: number };
+  /** Paired evidence on the negated bpb: the effect is B − A (RMSNorm − DyT; positive = DyT lower). */
+  evidence?: PairedEvidence;
+  allPlateaued: boolean;
+  verdict: Outcome;
+  reason: string;
+  statement: string;
+}
+
+/** The study of one scale: the two arms, each at its tuned lr. */
+export function lmStudy(s: LmRmsnormDytScale): ArmStudy<LmRunBase> {
+  return armStudy(LM_RMSNORM_DYT, s, s.arms.map(resolveArm));
+}
+
+/** The comparison "A matches B" on test bpb (lower is better), paired over seeds. */
+export function compareLmArms(a: LmArmRuns, b: LmArmRuns, rules: ProtocolRules = RULES): ReturnType<typeof pairOverSeeds> {
+  return pairOverSeeds(a, b, "matches", rules, { values: (r) => r.bpbs, metric: "test bits per byte", units: "bpb", margin: rules.lmMatchMarginBpb, lowerIsBetter: true });
+}
+
+function armRuns(records: readonly LmProtocolRecord[], armId: string, lr: ArmLr | undefined, rules: ProtocolRules): LmArmRuns {
+  const rs = records.filter((r) => r.role === "eval" && r.arm === armId).sort((x, y) => x.seed - y.seed);
+  const seeds: ArmSeeds = rs.length ? armSeeds(rs, rules) : { arm: armId, label: resolveArm(armId).label, lr: lr?.lr ?? NaN, seeds: [], accs: [], classes: [] };
+  const late = rs.map((r) => lmPlateaued(r.result.evals, rules));
+  const alphas = rs.flatMap((r) => (r.result.finalAlpha ? Object.values(r.result.finalAlpha) : []));
+  return {
+    ...seeds,
+    bpbs: rs.map((r) => (r.result.status === "completed" && r.result.test ? r.result.test.bpb : NaN)),
+    lateGain: late.map((x) => x.gainBpb),
+    plateaued: late.map((x) => x.plateaued),
+    lrNote: lr?.note ?? "",
+    ...(alphas.length ? { meanFinalAlpha: alphas.reduce((x, y) => x + y, 0) / alphas.length } : {}),
+    params: rs[0]?.result.params ?? 0,
+  };
+}
+
+const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : "—");
+const s3 = (x: number) => (x >= 0 ? "+" : "−") + f3(Math.abs(x));
+
+/** "DyT − RMSNorm test bpb: −0.012 [−0.030, +0.006] (n = 3)": the evidence (B − A) turned back into A − B. */
+export function describeBpbGap(e: PairedEvidence, a: string, b: string): string {
+  const t = e.test;
+  return `${a} − ${b} test bpb: ${s3(-t.mean)} [${s3(-t.ci[1])}, ${s3(-t.ci[0])}] (n = ${t.n}; detectable ${f3(t.detectable)} bpb)`;
+}
+
+export function summarizeLmRmsnormDyt(records: readonly LmProtocolRecord[], s: LmRmsnormDytScale, scale: Scale, rules: ProtocolRules = RULES): LmRmsnormDytSummary {
+  const { picks, lrs } = studyLrs(lmStudy(s), records, rules);
+  const [A, B] = s.arms;
+  const a = armRuns(records, A, lrs[A], rules);
+  const b = armRuns(records, B, lrs[B], rules);
+  const { outcome, reason, evidence } = compareLmArms(a, b, rules);
+  const allPlateaued = [a, b].every((r) => r.plateaued.length > 0 && r.plateaued.every(Boolean));
+  const anyEval = records.find((r) => r.role === "eval");
+  const baselines = anyEval ? { uniformBpb: anyEval.result.baselines.test.uniformBpb, unigramBpb: anyEval.result.baselines.test.unigramBpb } : { uniformBpb: NaN, unigramBpb: NaN };
+  const lrText = `lr tuned per arm on validation bpb (seed ${s.lr.kind === "tuned" ? s.lr.tuning.seed : "—"}, grid ${s.lr.kind === "tuned" ? s.lr.tuning.lrs.join(", ") : "shared"})`;
+  const setup = `${describeBase(s.base, s.epochs)}; ${lrText}; DyT arm: γ only, α₀ attention/FFN/final ${anyDytAlpha(records)}, scalar after the embedding (init √d)`;
+  const mean = (v: number[]) => meanStd(v.filter(Number.isFinite));
+  const armText = (r: LmArmRuns) => {
+    const m = mean(r.bpbs);
+    return `${r.label} ${f3(m.mean)} ± ${f3(m.std)} bpb at lr ${r.lr}`;
+  };
+  const plateauText = allPlateaued
+    ? `every run plateaued (validation bpb fell < ${rules.lmPlateauBpb} over its last third)`
+    : `not every run plateaued (validation-bpb fall over the last third: ${[a, b].map((r) => `${r.label} ${r.lateGain.map(f3).join("/")}`).join(", ")}; rule < ${rules.lmPlateauBpb}): a verdict at this token budget, as the paper's are`;
+  const statement =
+    `Test bits per byte (mean ± std over seeds): ${armText(a)}, ${armText(b)}; unigram baseline ${f3(baselines.unigramBpb)}, uniform ${f3(baselines.uniformBpb)}. ` +
+    (evidence ? `${describeBpbGap(evidence, a.label, b.label)}; "matches" means DyT's bpb is at most ${rules.lmMatchMarginBpb} above RMSNorm's. ` : `No paired evidence (${reason}). `) +
+    `${plateauText[0]!.toUpperCase()}${plateauText.slice(1)}.`;
+  return { experiment: LM_RMSNORM_DYT, scale, setup, arms: [a, b], picks, baselines, ...(evidence ? { evidence } : {}), allPlateaued, verdict: outcome, reason, statement };
+}
+
+function anyDytAlpha(records: readonly LmProtocolRecord[]): string {
+  const m = records.find((r) => r.config.model.norm === "dyt")?.config.model;
+  return m ? `${m.alpha0Attn}/${m.alpha0Ffn}/${m.alpha0Final}` : "—";
+}
+
+/** Run (or load) tuning, evaluation seeds and, while the comparison is inconclusive, extra seeds; then summarise. */
+export async function runLmRmsnormDyt(ctx: ExperimentContext, override: Partial<LmRmsnormDytScale> = {}, rules: ProtocolRules = RULES): Promise<{ records: LmProtocolRecord[]; summary: LmRmsnormDytSummary }> {
+  const s: LmRmsnormDytScale = { ...LM_RMSNORM_DYT_SCALES[ctx.scale], ...override };
+  const [A, B] = s.arms;
+  const inconclusive = (records: LmProtocolRecord[], lrs: Record<string, ArmLr>) =>
+    compareLmArms(armRuns(records, A, lrs[A], rules), armRuns(records, B, lrs[B], rules), rules).outcome === "inconclusive" ? [A, B] : [];
+  const { records } = await runArmStudy(ctx, lmStudy(s), inconclusive, rules);
+  const summary = summarizeLmRmsnormDyt(records, s, ctx.scale, rules);
+  saveSummary(LM_RMSNORM_DYT, ctx.scale, summary);
+  return { records, summary };
+}
