@@ -21,7 +21,8 @@ export interface RenderOptions {
 
 export const DEFAULT_WIDTH = 800;
 export const DEFAULT_HEIGHT = 500;
-const RENDER_TIMEOUT_MS = 60_000;
+// Generous: on a loaded 2-core machine the first render (Chromium start + plotly.js load) took over 60 s.
+const RENDER_TIMEOUT_MS = 180_000;
 
 /** Flags for a quiet, sandbox-free, GPU-free headless Chromium. */
 export const CHROMIUM_FLAGS = [
@@ -93,7 +94,7 @@ async function start(): Promise<RendererState> {
   // Lazy: importing dyt-lab must not load playwright.
   const { chromium } = require("playwright-core") as typeof import("playwright-core");
   // launch() gives the browser a fresh temporary profile (user-data-dir), removed on close.
-  const browser = await chromium.launch({ executablePath: exe, headless: true, args: [...CHROMIUM_FLAGS], timeout: 60000 });
+  const browser = await chromium.launch({ executablePath: exe, headless: true, args: [...CHROMIUM_FLAGS], timeout: 180_000 });
   // A file:// page that loads plotly.js from node_modules: faster than pushing 4.8 MB through
   // the DevTools protocol (measured ~1.6-2 s vs ~2.5-3.8 s for addScriptTag).
   const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), "dyt-render-"));
