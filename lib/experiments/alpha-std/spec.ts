@@ -40,8 +40,8 @@ import { classifyRun } from "../protocol/classify";
 import { probeImages, type ProbeConfig } from "../protocol/probe";
 import { RULES, type ProtocolRules } from "../protocol/rules";
 import { runJobs, type Job, type ProtocolRecord } from "../protocol/runner";
-import { budgetSchedule, registerHook, registerPrepare, resolveRun, runSplits, stepRef, trainSize, type VitResolvedRun, type RunBase, type StepParams, type VitRunResult } from "../protocol/task";
-import { describePicks, picksOf, tuneArms } from "../protocol/jobs";
+import { budgetSchedule, registerHook, registerPrepare, runSplits, stepRef, trainSize, type VitResolvedRun, type RunBase, type StepParams, type VitRunResult } from "../protocol/task";
+import { armJob, describePicks, picksOf, tuneArms } from "../protocol/jobs";
 import type { LrPick, LrTuningConfig } from "../protocol/tuning";
 import type { Outcome } from "../protocol/verdict";
 
@@ -205,7 +205,7 @@ export function alphaStdEvalJobs(s: AlphaStdScale, scale: Scale, seeds: readonly
   const a = resolveArm(s.arm);
   const sch = schedule(s);
   const base = { ...s.base, ...alphaStdRefs(s, sch.steps, sch.logEvery) };
-  return seeds.map((seed) => ({ experiment: ALPHA_STD, scale, run: `${a.id}-s${seed}`, seed, role: "eval" as const, axes: { epochs: s.epochs, lr }, label: a.label, resolved: resolveRun(base, a, seed, { lr, train: sch }) }));
+  return seeds.map((seed) => armJob({ experiment: ALPHA_STD, scale, base }, a, seed, { run: `${a.id}-s${seed}`, role: "eval", lr, axes: { epochs: s.epochs }, train: sch }));
 }
 
 // ---------------------------------------------------------------------------------------------

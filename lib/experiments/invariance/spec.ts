@@ -31,8 +31,8 @@ import { classifyRun, type RunClass } from "../protocol/classify";
 import { allOf, anyOf } from "../protocol/combine";
 import { RULES, type ProtocolRules } from "../protocol/rules";
 import { runJobs, type Job, type ProtocolRecord } from "../protocol/runner";
-import { budgetSchedule, resolveRun, trainSize, type RunBase } from "../protocol/task";
-import { describePicks, picksOf, tuneArms } from "../protocol/jobs";
+import { budgetSchedule, trainSize, type RunBase } from "../protocol/task";
+import { armJob, describePicks, picksOf, tuneArms } from "../protocol/jobs";
 import type { LrPick, LrTuningConfig } from "../protocol/tuning";
 import { claimOutcome, describeEffect, pairedEvidence, type Outcome, type PairedEvidence, type Precondition } from "../protocol/verdict";
 import { invarianceTable, type InvarianceOptions, type InvarianceRow } from "./numeric";
@@ -102,7 +102,7 @@ export function invarianceEvalJobs(s: InvarianceScale, scale: Scale, seeds: read
         const a = resolveArm(id);
         const lr = picks.find((p) => p.arm === a.id)!.bestLr;
         const base: RunBase = { ...s.base, data: { ...s.base.data, ...(c !== 1 ? { inputScale: c } : {}) } };
-        return { experiment: INVARIANCE, scale, run: `${a.id}-${xId(c)}-s${seed}`, seed, role: "eval" as const, axes: { inputScale: c, lr }, label: a.label, resolved: resolveRun(base, a, seed, { lr, train: sch }) };
+        return armJob({ experiment: INVARIANCE, scale, base }, a, seed, { run: `${a.id}-${xId(c)}-s${seed}`, role: "eval", lr, axes: { inputScale: c }, train: sch });
       }),
     ),
   );

@@ -34,8 +34,8 @@ import { classifyRun, type RunClass } from "../protocol/classify";
 import { allOf } from "../protocol/combine";
 import { RULES, type ProtocolRules } from "../protocol/rules";
 import { runJobs, type Job, type ProtocolRecord } from "../protocol/runner";
-import { budgetSchedule, registerHook, resolveRun, runSplits, stepRef, trainSize, type RunBase, type VitRunResult } from "../protocol/task";
-import { describePicks, picksOf, tuneArms } from "../protocol/jobs";
+import { budgetSchedule, registerHook, runSplits, stepRef, trainSize, type RunBase, type VitRunResult } from "../protocol/task";
+import { armJob, describePicks, picksOf, tuneArms } from "../protocol/jobs";
 import type { LrPick, LrTuningConfig } from "../protocol/tuning";
 import { claimOutcome, describeEffect, pairedEvidence, type Outcome, type PairedEvidence, type Precondition } from "../protocol/verdict";
 import { captureLinearInputs, quantHooks, QUANT_SCHEMES, TRACKED, type QuantScheme } from "./measure";
@@ -161,7 +161,7 @@ export function quantizationEvalJobs(s: QuantizationScale, scale: Scale, seeds: 
     s.arms.map((id) => {
       const a = resolveArm(id);
       const lr = picks.find((p) => p.arm === a.id)!.bestLr;
-      return { experiment: QUANTIZATION, scale, run: `${a.id}-s${seed}`, seed, role: "eval" as const, axes: { lr }, label: a.label, resolved: resolveRun(base, a, seed, { lr, train: sch }) };
+      return armJob({ experiment: QUANTIZATION, scale, base }, a, seed, { run: `${a.id}-s${seed}`, role: "eval", lr, train: sch });
     }),
   );
 }

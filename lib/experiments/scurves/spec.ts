@@ -33,8 +33,8 @@ import { allOf } from "../protocol/combine";
 import { loggedStepsAt, probeImages, type ProbeConfig } from "../protocol/probe";
 import { RULES, type ProtocolRules } from "../protocol/rules";
 import { runJobs, type Job, type ProtocolRecord } from "../protocol/runner";
-import { budgetSchedule, registerHook, registerPrepare, resolveRun, runSplits, stepRef, trainSize, type VitResolvedRun, type RunBase, type StepParams, type VitRunResult } from "../protocol/task";
-import { describePicks, picksOf, tuneArms } from "../protocol/jobs";
+import { budgetSchedule, registerHook, registerPrepare, runSplits, stepRef, trainSize, type VitResolvedRun, type RunBase, type StepParams, type VitRunResult } from "../protocol/task";
+import { armJob, describePicks, picksOf, tuneArms } from "../protocol/jobs";
 import type { LrPick, LrTuningConfig } from "../protocol/tuning";
 import { claimOutcome, describeEffect, pairedEvidence, type Outcome, type PairedEvidence, type Precondition } from "../protocol/verdict";
 
@@ -187,17 +187,10 @@ function schedule(s: ScurvesScale) {
 export function scurvesEvalJobs(s: ScurvesScale, scale: Scale, seeds: readonly number[], lr: number): Job[] {
   const a = resolveArm(s.arm);
   const sch = schedule(s);
-  return seeds.map((seed, i) => ({
-    experiment: SCURVES,
-    scale,
-    run: `${a.id}-s${seed}`,
-    seed,
-    role: "eval" as const,
-    axes: { epochs: s.epochs, lr },
-    label: a.label,
-    // Scatter samples only for the first seed: they are for the figures, and keep the other records small.
-    resolved: resolveRun({ ...s.base, ...scurvesRefs(s, sch.steps, sch.logEvery, i === 0) }, a, seed, { lr, train: sch }),
-  }));
+  // Scatter samples only for the first seed: they are for the figures, and keep the other records small.
+  return seeds.map((seed, i) =>
+    armJob({ experiment: SCURVES, scale, base: { ...s.base, ...scurvesRefs(s, sch.steps, sch.logEvery, i === 0) } }, a, seed, { run: `${a.id}-s${seed}`, role: "eval", lr, axes: { epochs: s.epochs }, train: sch }),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
