@@ -42,8 +42,11 @@ const TRAIN = { batchSize: 64, weightDecay: 0.05, clipNorm: 1.0 };
 
 /**
  * full: width 32, 3 blocks, 1 epoch of the first 20,000 training images (313
- * steps at batch 64; the old budget was 300), lr 5e-4 .. 0.128 (nine points,
- * up into divergence) x 3 seeds x 2 arms = 54 runs, as before.
+ * steps at batch 64; the old budget was 300), lr 5e-4 .. 1.024 (twelve
+ * points) x 3 seeds x 2 arms = 72 runs. The first run's grid stopped at 0.128,
+ * where LayerNorm still learned on every seed, so its stable range was not
+ * bracketed and R-lr was not testable; the grid was extended upward by three
+ * doublings (that outcome is kept in results/lr-stability/full-grid-5e-4-0.128/).
  */
 export const LR_STABILITY_SCALES: Record<Scale, LrStabilityScale> = {
   smoke: {
@@ -67,7 +70,7 @@ export const LR_STABILITY_SCALES: Record<Scale, LrStabilityScale> = {
     arms: ["dyt", "layernorm"],
     epochs: 1,
     baseLr: 1e-3,
-    exponents: [-1, 0, 1, 2, 3, 4, 5, 6, 7],
+    exponents: [-1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
     seeds: [1, 2, 3],
   },
 };
