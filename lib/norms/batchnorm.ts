@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
-import { withCustomGrad } from "../ops/grad";
-import { channelGeometry, checkChannels, reduceToParam } from "./common";
+import { channelGeometry, checkChannels } from "./common";
+import { standardizedAffine } from "./standardize";
 import type { Layout } from "./types";
 
 /** Running statistics of a BatchNorm: updated in train mode, used in eval mode. */
@@ -48,41 +48,14 @@ export function batchNorm(
   }
   const count = x.size / dim;
   if (count < 2) throw new Error(`batchnorm: train mode needs more than one value per channel, got input shape [${x.shape.join(",")}]`);
-  const inputs = [x, ...(g ? [g] : []), ...(b ? [b] : [])];
-  const f = withCustomGrad((ins, save) => {
-    const xin = ins[0]!;
-    const [xhat, rstd] = tf.tidy(() => {
-      const mu = tf.mean(xin, reduceAxes, true);
-      const xc = tf.sub(xin, mu);
-      const variance = tf.mean(tf.square(xc), reduceAxes, true);
-      // Running statistics: a side effect of the train-mode forward (not differentiated).
-      const m = state.momentum;
-      state.runningMean.assign(tf.add(tf.mul(state.runningMean, 1 - m), tf.mul(mu.reshape([dim]), m)));
-      state.runningVar.assign(tf.add(tf.mul(state.runningVar, 1 - m), tf.mul(variance.reshape([dim]), (m * count) / (count - 1))));
-      const rs = tf.rsqrt(tf.add(variance, eps));
-      return [tf.mul(xc, rs), rs];
-    }) as [tf.Tensor, tf.Tensor];
-    const value = tf.tidy(() => {
-      let y = xhat;
-      if (g) y = tf.mul(y, ins[1]!);
-      if (b) y = tf.add(y, ins[g ? 2 : 1]!);
-      return y === xhat ? xhat.clone() : y;
-    });
-    save([xhat, rstd, ...(g ? [ins[1]!] : [])]);
-    return {
-      value,
-      gradFunc: (dy, saved) => {
-        const [sx, sr] = saved as [tf.Tensor, tf.Tensor];
-        const dxhat = g ? tf.mul(dy, saved[2]!) : dy;
-        const m1 = tf.mean(dxhat, reduceAxes, true);
-        const m2 = tf.mean(tf.mul(dxhat, sx), reduceAxes, true);
-        const dx = tf.mul(sr, tf.sub(tf.sub(dxhat, m1), tf.mul(sx, m2)));
-        const grads = [dx];
-        if (g) grads.push(reduceToParam(tf.mul(dy, sx), reduceAxes, paramShape));
-        if (b) grads.push(reduceToParam(dy, reduceAxes, paramShape));
-        return grads;
-      },
-    };
-  });
-  return f(...inputs);
+  return standardizedAffine(x, g, b, reduceAxes, reduceAxes, paramShape, (xin) => {
+    const mu = tf.mean(xin, reduceAxes, true);
+    const centered = tf.sub(xin, mu);
+    const variance = tf.mean(tf.square(centered), reduceAxes, true);
+    // Running statistics: a side effect of the train-mode forward (not differentiated).
+    const m = state.momentum;
+    state.runningMean.assign(tf.add(tf.mul(state.runningMean, 1 - m), tf.mul(mu.reshape([dim]), m)));
+    state.runningVar.assign(tf.add(tf.mul(state.runningVar, 1 - m), tf.mul(variance.reshape([dim]), (m * count) / (count - 1))));
+    return { centered, variance };
+  }, eps);
 }
