@@ -25,14 +25,14 @@ import * as tf from "@tensorflow/tfjs";
 import { captureNorms } from "../../hooks/capture";
 import type { ViT } from "../../models/vit";
 import type { Norm } from "../../norms/types";
-import { saveSummary, type ExperimentContext } from "../runner";
+import type { ExperimentContext } from "../runner";
 import type { Scale } from "../scale";
 import { VIT_SMALL } from "../sizes";
 import { arm, deriveArm, type Arm } from "../protocol/arms";
 import { allOf, armComparer, describeComparison, describeVerdict, type ArmResult, type CombinedVerdict, type Comparison } from "../protocol/compare";
 import { RULES, type ProtocolRules } from "../protocol/rules";
 import type { ProtocolRecord } from "../protocol/runner";
-import { armStudy, armsOfInconclusive, runArmStudy, studyArms, type ArmStudy, type StudyScale } from "../protocol/study";
+import { armStudy, runComparisonStudy, studyArms, type ArmStudy, type StudyScale } from "../protocol/study";
 import { describeBase } from "../protocol/jobs";
 import { registerPrepare, type PrepareModel } from "../protocol/task";
 import type { LrPick } from "../protocol/tuning";
@@ -189,10 +189,7 @@ export interface GainBiasSummary {
 
 export async function runGainBias(ctx: ExperimentContext, override: Partial<GainBiasScale> = {}, rules: ProtocolRules = RULES): Promise<{ records: ProtocolRecord[]; summary: GainBiasSummary }> {
   const s: GainBiasScale = { ...GAIN_BIAS_SCALES[ctx.scale], ...override };
-  const { records } = await runArmStudy(ctx, gainBiasStudy(s), armsOfInconclusive((arms) => gainBiasComparisons(arms, rules).all, rules), rules);
-  const summary = summarizeGainBias(ctx.scale, records, s, rules);
-  saveSummary(GAIN_BIAS, ctx.scale, summary);
-  return { records, summary };
+  return runComparisonStudy(ctx, gainBiasStudy(s), (arms) => gainBiasComparisons(arms, rules).all, (records) => summarizeGainBias(ctx.scale, records, s, rules), rules);
 }
 
 function gainBiasComparisons(arms: ArmResult[], rules: ProtocolRules) {

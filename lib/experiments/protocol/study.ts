@@ -8,7 +8,7 @@
  * epochs over that base's training examples.
  */
 import type { Scale } from "../scale";
-import type { ExperimentContext } from "../runner";
+import { saveSummary, type ExperimentContext } from "../runner";
 import type { Arm } from "./arms";
 import { armResults, type ArmResult, type Comparison } from "./compare";
 import { RULES, type ProtocolRules } from "./rules";
@@ -146,4 +146,23 @@ export function armsOfInconclusive(comparisons: (arms: ArmResult[]) => Compariso
     comparisons(armResults(records, lrs, rules))
       .filter((c) => c.outcome === "inconclusive")
       .flatMap((c) => c.arms);
+}
+
+/**
+ * A comparison study from start to saved summary: run it (extra seeds for the
+ * arms of comparisons still inconclusive), summarise the records, save the
+ * summary. The squash and gain-bias studies are this with their own arms,
+ * comparisons and summaries.
+ */
+export async function runComparisonStudy<S>(
+  ctx: ExperimentContext,
+  study: ArmStudy,
+  comparisons: (arms: ArmResult[]) => Comparison[],
+  summarize: (records: ProtocolRecord[]) => S,
+  rules: ProtocolRules = RULES,
+): Promise<{ records: ProtocolRecord[]; summary: S }> {
+  const { records } = await runArmStudy(ctx, study, armsOfInconclusive(comparisons, rules), rules);
+  const summary = summarize(records);
+  saveSummary(study.experiment, ctx.scale, summary);
+  return { records, summary };
 }

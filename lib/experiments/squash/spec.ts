@@ -12,14 +12,14 @@
  * that clips gives "not testable" with that reason.
  */
 import type { Squasher } from "../../norms/types";
-import { saveSummary, type ExperimentContext } from "../runner";
+import type { ExperimentContext } from "../runner";
 import type { Scale } from "../scale";
 import { VIT_SMALL } from "../sizes";
 import { deriveArm, type Arm } from "../protocol/arms";
 import { allOf, armComparer, describeComparison, describeVerdict, type ArmResult, type CombinedVerdict, type Comparison } from "../protocol/compare";
 import { RULES, type ProtocolRules } from "../protocol/rules";
 import type { ProtocolRecord } from "../protocol/runner";
-import { armStudy, armsOfInconclusive, runArmStudy, studyArms, type ArmStudy, type StudyScale } from "../protocol/study";
+import { armStudy, runComparisonStudy, studyArms, type ArmStudy, type StudyScale } from "../protocol/study";
 import { describeBase } from "../protocol/jobs";
 import type { LrPick } from "../protocol/tuning";
 import type { ClaimVerdict, Outcome } from "../protocol/verdict";
@@ -132,10 +132,7 @@ export interface SquashSummary {
 
 export async function runSquash(ctx: ExperimentContext, override: Partial<SquashScale> = {}, rules: ProtocolRules = RULES): Promise<{ records: ProtocolRecord[]; summary: SquashSummary }> {
   const s: SquashScale = { ...SQUASH_SCALES[ctx.scale], ...override };
-  const { records } = await runArmStudy(ctx, squashStudy(s), armsOfInconclusive((arms) => squashComparisons(arms, rules).all, rules), rules);
-  const summary = summarizeSquash(ctx.scale, records, s, rules);
-  saveSummary(SQUASH, ctx.scale, summary);
-  return { records, summary };
+  return runComparisonStudy(ctx, squashStudy(s), (arms) => squashComparisons(arms, rules).all, (records) => summarizeSquash(ctx.scale, records, s, rules), rules);
 }
 
 function squashComparisons(arms: ArmResult[], rules: ProtocolRules) {
