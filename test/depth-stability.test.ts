@@ -146,7 +146,7 @@ describe("depth-stability summary and verdict", () => {
     const dytBreaks = base.filter((r) => !(r.arm === "dyt" && r.axes.depth !== 4)).concat(cellRecs("dyt", 12, [10, 10, 10]), cellRecs("dyt", 24, [10, 10, 10]));
     const late = v([...dytBreaks, ...nfBreaksDeep]);
     assert.equal(late.verdict, "not supported");
-    assert.match(late.breakOrder.reason, /rezero d24, fixup d24 outlasted DyT pre-norm \(d12\)/);
+    assert.match(late.breakOrder.reason, /rezero \(first broke at d24\), fixup \(first broke at d24\) outlasted DyT pre-norm \(first broke at d12\)/);
     // Nothing broke anywhere: the depths do not reach the phenomenon.
     const calm = [...cellRecs("fixup", 4, near(79)), ...cellRecs("fixup", 12, near(79)), ...cellRecs("fixup", 24, near(79))];
     const none = summarizeDepthStability([...base, ...calm], { ...S, arms: ["layernorm", "dyt", "layernorm-post", "dyt-post", "fixup"] }, "smoke");

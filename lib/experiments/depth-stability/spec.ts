@@ -253,10 +253,11 @@ export function breakOrder(firstBroken: Record<string, number | null>, depths: r
   if (!("dyt" in firstBroken) || !nf.length || depths.length < 2) return { outcome: "not testable", reason: !("dyt" in firstBroken) ? "DyT pre-norm was not run" : !nf.length ? "no norm-free arm was run" : "one depth cannot show an order" };
   const depthOf = (a: string) => firstBroken[a] ?? Infinity;
   const dyt = depthOf("dyt");
-  const say = (a: string) => `${a} ${firstBroken[a] === null ? "never" : `d${firstBroken[a]}`}`;
+  const when = (d: number | null | undefined) => (d === null || d === undefined || d === Infinity ? "never broke" : `first broke at d${d}`);
+  const say = (a: string) => `${a} (${when(firstBroken[a])})`;
   const broken = nf.filter((a) => firstBroken[a] !== null);
   if (!broken.length && dyt === Infinity) return { outcome: "not testable", reason: `no arm broke at any tested depth (up to d${Math.max(...depths)}): the depths do not reach where methods break` };
   const late = nf.filter((a) => depthOf(a) > dyt);
-  if (broken.length && !late.length) return { outcome: "supported", reason: `every norm-free arm broke no deeper than DyT pre-norm (DyT ${dyt === Infinity ? "never" : `d${dyt}`}; ${nf.map(say).join(", ")})` };
-  return { outcome: "not supported", reason: `${late.map(say).join(", ")} outlasted DyT pre-norm (${dyt === Infinity ? "never" : `d${dyt}`})` };
+  if (broken.length && !late.length) return { outcome: "supported", reason: `every norm-free arm broke no deeper than DyT pre-norm (DyT ${when(dyt)}; ${nf.map(say).join(", ")})` };
+  return { outcome: "not supported", reason: `${late.map(say).join(", ")} outlasted DyT pre-norm (${when(dyt)})` };
 }
