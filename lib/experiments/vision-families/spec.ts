@@ -89,7 +89,7 @@ const FAMILIES = (dataset: ImageDatasetName, epochs: Record<ImageFamily, number>
  * ~3.5 min per run), Mixer 4 (625 steps, ~1.7 min), ResNet 2 (313 steps,
  * ~1.6 min); 12 runs per family (3 lrs x 2 arms tuning, 3 seeds x 2 arms) =
  * ~82 min of CPU, ~41 min on 2 workers, up to ~14 min more if extra seeds
- * are called for. Full on Emoji32 (all 3,080 training images, 8 epochs, 386
+ * are called for. Full on Emoji32 (all 3,080 training images, 8 epochs, 385
  * steps): ~82 min of CPU, ~41 min on 2 workers. These are extrapolations
  * from the per-step cost, not timed end to end. Quick: the same models on the
  * first 4,000 images (Fashion-MNIST; 1 epoch, 63 steps) or all of Emoji32 (1
