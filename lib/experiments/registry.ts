@@ -12,6 +12,7 @@ import { scurvesEntry } from "./scurves";
 import { alphaStdEntry } from "./alpha-std";
 import { invarianceEntry } from "./invariance";
 import { lmRmsnormDytEntry } from "./lm-rmsnorm-dyt";
+import { visionFamiliesEntry } from "./vision-families";
 
 export type { ExperimentEntry } from "./entry";
 
@@ -28,6 +29,7 @@ export const EXPERIMENTS: ExperimentEntry[] = [
   alpha0Entry, // 7
   normFreeEntry, // 8
   lmRmsnormDytEntry, // 2 (LLM)
+  visionFamiliesEntry, // 2 (ConvNeXt, Mixer), 9 (BatchNorm)
   gainBiasEntry,
   invarianceEntry,
   quantizationEntry,

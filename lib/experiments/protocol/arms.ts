@@ -48,6 +48,8 @@ const BASE: Arm[] = [
   { id: "nf-agc", label: "NF-style + AGC", norm: "identity", method: "nf", train: { agc: 0.01 } },
   // The paper's DyT-LLaMA: gamma and no beta (the LM's norms have no biases), alpha0 per slot by width, a scalar after the embedding.
   { id: "dyt-lm", label: "DyT (LLaMA recipe)", norm: "dyt", lm: { alpha0: "paper", embedScale: true } },
+  // The ResNet's own norm (image-classify task); the paper replaces it with DyT in ResNet-50 (76.2 -> 68.9 top-1), its failure case.
+  { id: "batchnorm", label: "BatchNorm", norm: "batchnorm" },
 ];
 
 export const ARMS: ReadonlyMap<string, Arm> = new Map(BASE.map((a) => [a.id, a]));

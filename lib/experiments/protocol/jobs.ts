@@ -15,6 +15,7 @@ import type { Placement } from "../../models/transformer";
 import { RULES, type ProtocolRules } from "./rules";
 import { runJobs, type AnyProtocolRecord, type Job, type ProtocolRecord } from "./runner";
 import { describeLmBase, isLmBase } from "./lm-task";
+import { describeImageBase, isImageBase } from "./image-task";
 import { resolveRun, trainExamples, trainSize, type AnyRunBase, type ResolvedOf, type RunBase, type RunOverrides } from "./task";
 import { assertTuning, lrId, pickLr, type LrPick, type LrTuningConfig } from "./tuning";
 
@@ -110,6 +111,7 @@ export function epochSchedule(epochs: number, base: AnyRunBase, o: { evals?: num
 /** "ViT width 32, depth 3, 4 heads, 7×7 patches; first 20,000 training images; 1.25 epochs (391 steps, batch 64); AdamW, 5 % warmup + cosine". */
 export function describeBase(base: AnyRunBase, epochs: number): string {
   if (isLmBase(base)) return describeLmBase(base, epochSchedule(epochs, base).steps);
+  if (isImageBase(base)) return describeImageBase(base, epochs, epochSchedule(epochs, base).steps);
   const m = base.model;
   const t = epochSchedule(epochs, base);
   const depth = m.depth === undefined ? "" : `, depth ${m.depth}`;

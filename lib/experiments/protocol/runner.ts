@@ -15,6 +15,7 @@ import { codeVersion, provenance, startDiff } from "../../util/provenance";
 import { MissingResultError, RECORD_EPOCH, resultPath, runDirFor, type ExperimentContext, type RunRecord } from "../runner";
 import type { Scale } from "../scale";
 import type { LmResolvedRun } from "./lm-task";
+import type { ImageResolvedRun } from "./image-task";
 import { runTask, type ResolvedRun, type RunResultOf, type VitResolvedRun } from "./task";
 
 /** A run of resolved config R (a ViT run by default; `resolved.task` tells which). */
@@ -42,11 +43,16 @@ export interface ProtocolRecord<R extends ResolvedRun = VitResolvedRun> extends 
 }
 
 /** A saved run of any task. */
-export type AnyProtocolRecord = ProtocolRecord<VitResolvedRun> | ProtocolRecord<LmResolvedRun>;
+export type AnyProtocolRecord = ProtocolRecord<VitResolvedRun> | ProtocolRecord<LmResolvedRun> | ProtocolRecord<ImageResolvedRun>;
 export type LmProtocolRecord = ProtocolRecord<LmResolvedRun>;
+export type ImageProtocolRecord = ProtocolRecord<ImageResolvedRun>;
 
 export function isLmRecord(r: AnyProtocolRecord): r is LmProtocolRecord {
   return r.config.task === "lm-text";
+}
+
+export function isImageRecord(r: AnyProtocolRecord): r is ImageProtocolRecord {
+  return r.config.task === "image-classify";
 }
 
 /** A saved result exists but was produced by a different resolved config (or an older record format). */

@@ -15,6 +15,7 @@ import { RULES, type ProtocolRules } from "./rules";
 import { runJobs, type AnyProtocolRecord, type Job, type ProtocolRecord } from "./runner";
 import { armJob, epochSchedule, tuneJobs } from "./jobs";
 import { isLmBase } from "./lm-task";
+import { isImageBase } from "./image-task";
 import type { AnyRunBase, ResolvedOf, RunBase } from "./task";
 import { assertTuning, pickLr, type LrPick, type LrTuningConfig } from "./tuning";
 
@@ -37,13 +38,18 @@ export interface ArmStudy<B extends AnyRunBase = RunBase> {
   prepare?: Record<string, string>;
   /** Grid coordinates of each arm (for figures and tables), saved in its records' axes. */
   axes?: (a: Arm) => Record<string, string | number>;
+  /**
+   * Appended to every run id ("<arm>-<suffix>-s<seed>", "tune-<arm>-<suffix>-lr..."), so
+   * several studies (e.g. one per model family) can share one experiment's results directory.
+   */
+  runSuffix?: string;
 }
 
 /** The part of an experiment's scale that configures its arm study (the experiment adds its arms). */
 export type StudyScale<B extends AnyRunBase = RunBase> = Pick<ArmStudy<B>, "base" | "epochs" | "seeds" | "extraSeeds" | "lr" | "lrFrom">;
 
 /** The study of `arms` at one scale. */
-export function armStudy<B extends AnyRunBase = RunBase>(experiment: string, s: StudyScale<B>, arms: Arm[], extra: Pick<ArmStudy<B>, "prepare" | "axes"> = {}): ArmStudy<B> {
+export function armStudy<B extends AnyRunBase = RunBase>(experiment: string, s: StudyScale<B>, arms: Arm[], extra: Pick<ArmStudy<B>, "prepare" | "axes" | "runSuffix"> = {}): ArmStudy<B> {
   return { experiment, base: s.base, arms, epochs: s.epochs, seeds: s.seeds, extraSeeds: s.extraSeeds, lr: s.lr, ...(s.lrFrom ? { lrFrom: s.lrFrom } : {}), ...extra };
 }
 
@@ -64,6 +70,7 @@ export interface StudyRun<B extends AnyRunBase = RunBase> {
 function armBase<B extends AnyRunBase>(s: ArmStudy<B>, a: Arm): B {
   const prepare = s.prepare?.[a.id];
   if (prepare && isLmBase(s.base)) throw new Error(`${s.experiment}: prepare steps are for ViT runs; the language-model arm ${a.id} cannot have one`);
+  if (prepare && isImageBase(s.base)) throw new Error(`${s.experiment}: prepare steps are for ViT runs; the image-classification arm ${a.id} cannot have one`);
   return prepare ? { ...s.base, prepare } : s.base;
 }
 
@@ -77,7 +84,7 @@ function studyTuneJobs<B extends AnyRunBase>(s: ArmStudy<B>, scale: Scale): Job<
   if (policy.kind !== "tuned") return [];
   return s.arms
     .filter((a) => !s.lrFrom?.[a.id])
-    .flatMap((a) => tuneJobs({ experiment: s.experiment, scale, base: armBase(s, a) }, [a], policy.tuning, { axes: { ...s.axes?.(a), epochs: s.epochs }, train: epochSchedule(s.epochs, s.base) }));
+    .flatMap((a) => tuneJobs({ experiment: s.experiment, scale, base: armBase(s, a) }, [a], policy.tuning, { ...(s.runSuffix ? { suffix: s.runSuffix } : {}), axes: { ...s.axes?.(a), epochs: s.epochs }, train: epochSchedule(s.epochs, s.base) }));
 }
 
 /** Each arm's lr from the tuning records (or the shared lr). */
@@ -122,7 +129,7 @@ export async function runArmStudy<B extends AnyRunBase = RunBase>(
   if (s.lr.kind === "tuned") assertTuning(s.lr.tuning, [...seeds, ...s.extraSeeds], s.experiment);
   const records = await runJobs(studyTuneJobs(s, ctx.scale), ctx);
   const { picks, lrs } = studyLrs(s, records as readonly AnyProtocolRecord[], rules);
-  const evalJob = (a: Arm, seed: number) => studyJob(s, ctx.scale, a, seed, lrs[a.id]!.lr, `${a.id}-s${seed}`);
+  const evalJob = (a: Arm, seed: number) => studyJob(s, ctx.scale, a, seed, lrs[a.id]!.lr, `${a.id}${s.runSuffix ? `-${s.runSuffix}` : ""}-s${seed}`);
   // Seed-major, so a partial run already has every arm once.
   records.push(...(await runJobs(seeds.flatMap((seed) => s.arms.map((a) => evalJob(a, seed))), ctx)));
   const extra = ctx.seeds ? [] : s.extraSeeds.filter((x) => !seeds.includes(x)).slice(0, Math.max(0, rules.maxSeeds - seeds.length));

@@ -3,8 +3,9 @@
  * config's `task`: "vit-fashion" (build a ViT from a fully resolved config,
  * train on Fashion-MNIST, evaluate on the test split: `runVitTask`, here) and
  * "lm-text" (a LLaMA-style decoder on English text, scored in bits per byte:
- * `runLmTask`, lm-task.ts). `resolveRun` and `runTask` dispatch on the base
- * and the resolved config. Named prepare steps and hooks (ViT runs,
+ * `runLmTask`, lm-task.ts) and "image-classify" (a ConvNeXt, MLP-Mixer or
+ * ResNet on Fashion-MNIST or Emoji32: `runImageTask`, image-task.ts).
+ * `resolveRun` and `runTask` dispatch on the base and the resolved config. Named prepare steps and hooks (ViT runs,
  * registered by the experiments that need them) keep jobs serialisable, so a
  * worker process can run any job.
  */
@@ -19,6 +20,7 @@ import { evaluate, train, TRAIN_DEFAULTS, validateTrainConfig, type EvalPoint, t
 import type { Arm } from "./arms";
 import { isLmBase, lmTrainWindows, resolveLmRun, runLmTask, type LmResolvedRun, type LmRunBase, type LmRunResult } from "./lm-task";
 import type { LlamaConfig } from "../../models/llama";
+import { imageTrainSize, isImageBase, resolveImageRun, runImageTask, type ImageModelConfig, type ImageResolvedRun, type ImageRunBase, type ImageRunResult } from "./image-task";
 
 /** What every experiment saves of one training run (its own extras come on top). */
 export interface TrainedRunResult {
@@ -63,10 +65,10 @@ export interface VitResolvedRun {
 }
 
 /** A resolved run of any task (the `task` field tells which). */
-export type ResolvedRun = VitResolvedRun | LmResolvedRun;
+export type ResolvedRun = VitResolvedRun | LmResolvedRun | ImageResolvedRun;
 
 /** What a run of resolved config R saves as its result. */
-export type RunResultOf<R extends ResolvedRun> = R extends LmResolvedRun ? LmRunResult : VitRunResult;
+export type RunResultOf<R extends ResolvedRun> = R extends LmResolvedRun ? LmRunResult : R extends ImageResolvedRun ? ImageRunResult : VitRunResult;
 
 /** The shared part of a ViT run's config at one scale, before an arm and a seed are applied. */
 export interface RunBase {
@@ -77,11 +79,11 @@ export interface RunBase {
   hooks?: string[];
 }
 
-/** A base of either task: a ViT base (RunBase) or a language-model base (LmRunBase, task "lm-text"). */
-export type AnyRunBase = RunBase | LmRunBase;
+/** A base of any task: a ViT base (RunBase), a language-model base (LmRunBase, task "lm-text") or an image-classification base (ImageRunBase, task "image-classify"). */
+export type AnyRunBase = RunBase | LmRunBase | ImageRunBase;
 /** The resolved config a base gives, and the model config its overrides patch. */
-export type ResolvedOf<B extends AnyRunBase> = B extends LmRunBase ? LmResolvedRun : VitResolvedRun;
-export type ModelConfigOf<B extends AnyRunBase> = B extends LmRunBase ? LlamaConfig : ViTConfig;
+export type ResolvedOf<B extends AnyRunBase> = B extends LmRunBase ? LmResolvedRun : B extends ImageRunBase ? ImageResolvedRun : VitResolvedRun;
+export type ModelConfigOf<B extends AnyRunBase> = B extends LmRunBase ? LlamaConfig : B extends ImageRunBase ? ImageModelConfig : ViTConfig;
 export interface RunOverrides<B extends AnyRunBase = RunBase> {
   lr?: number;
   model?: Partial<ModelConfigOf<B>>;
@@ -91,6 +93,7 @@ export interface RunOverrides<B extends AnyRunBase = RunBase> {
 /** The fully resolved config of arm `a` at `seed` on `base` (every default written out: the cache key). */
 export function resolveRun<B extends AnyRunBase>(base: B, a: Arm, seed: number, overrides: RunOverrides<B> = {}): ResolvedOf<B> {
   if (isLmBase(base)) return resolveLmRun(base, a, seed, overrides as RunOverrides<LmRunBase>) as ResolvedOf<B>;
+  if (isImageBase(base)) return resolveImageRun(base, a, seed, overrides as RunOverrides<ImageRunBase>) as ResolvedOf<B>;
   return resolveVitRun(base as RunBase, a, seed, overrides as RunOverrides<RunBase>) as ResolvedOf<B>;
 }
 
@@ -127,9 +130,11 @@ export function trainSize(d: Pick<DataConfig, "trainLimit">): number {
   return d.trainLimit > 0 ? Math.min(d.trainLimit, FASHION_TRAIN_SIZE) : FASHION_TRAIN_SIZE;
 }
 
-/** Training examples of a base of either task: images (ViT), or windows of the train split (LM). */
+/** Training examples of a base of any task: images (ViT, image classifiers), or windows of the train split (LM). */
 export function trainExamples(base: AnyRunBase): number {
-  return isLmBase(base) ? lmTrainWindows(base) : trainSize(base.data);
+  if (isLmBase(base)) return lmTrainWindows(base);
+  if (isImageBase(base)) return imageTrainSize(base.data);
+  return trainSize(base.data);
 }
 
 /** Optimizer steps for a budget in epochs (rounded up). */
@@ -269,8 +274,8 @@ export async function runVitTask(r: VitResolvedRun, runDir: string | undefined, 
   }
 }
 
-/** Train one run of either task (dispatch on the resolved config's `task`). */
+/** Train one run of any task (dispatch on the resolved config's `task`). */
 export async function runTask<R extends ResolvedRun>(r: R, runDir: string | undefined, label: string): Promise<RunResultOf<R>> {
-  const out = r.task === "lm-text" ? await runLmTask(r, runDir, label) : await runVitTask(r, runDir, label);
+  const out = r.task === "lm-text" ? await runLmTask(r, runDir, label) : r.task === "image-classify" ? await runImageTask(r, runDir, label) : await runVitTask(r, runDir, label);
   return out as RunResultOf<R>;
 }
