@@ -20,6 +20,7 @@ import { runPlacement } from "../lib/experiments/placement/spec";
 import { runQuantization } from "../lib/experiments/quantization/spec";
 import { runScurves } from "../lib/experiments/scurves/spec";
 import { runSquash } from "../lib/experiments/squash/spec";
+import { runVisionFamilies } from "../lib/experiments/vision-families/spec";
 import { runVitFashion } from "../lib/experiments/vit-fashion/spec";
 
 /** Each experiment's summarising run, which takes the decision rules (the registry's entries use the defaults). */
@@ -38,6 +39,7 @@ const RUNS: Record<string, RunWithRules> = {
   "lr-stability": runLrStability,
   placement: runPlacement,
   "depth-stability": runDepthStability,
+  "vision-families": (ctx, override, rules) => runVisionFamilies(ctx, {}, override, rules),
 };
 
 const RESULTS = path.resolve(__dirname, "../../results");
