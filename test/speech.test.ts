@@ -364,17 +364,17 @@ describe("wav2vec 2.0 model", () => {
     m.dispose();
   });
 
-  it("pretrains with the trainer on real speech windows: loss falls, no tensor leaks, exact draws on a repeat; a linear probe reads frozen features", async () => {
+  it("pretrains with the trainer on real speech windows: loss falls, no tensor leaks, exact resume; a linear probe reads frozen features", async () => {
     await initEngine({ quiet: true });
     const W = 4000;
     const trainW = loadSpeechWindows({ ...TINY, split: "train", windowSamples: W });
     const valW = loadSpeechWindows({ ...TINY, split: "val", windowSamples: W });
     const cfg = { ...SMALL, convLayers: [[16, 10, 5], [16, 3, 2], [16, 3, 2], [16, 3, 2], [16, 2, 2]] as [number, number, number][], dim: 32, heads: 4 };
-    const run = async () => {
+    const run = async (runDir?: string, stopAfter?: number) => {
       const m = new Wav2Vec2({ ...cfg, norm: "dyt" });
       const task = wav2vecPretrainTask(trainW, valW, m.config, { seed: 1 });
       const before = tf.memory().numTensors;
-      const r = await train(m, task, { steps: 16, batchSize: 4, lr: 3e-3, warmupSteps: 2, evalEvery: 16, evalLimit: 8, evalBatchSize: 4, logEvery: 1, checkpointEvery: 0, seed: 1 }, { progress: false });
+      const r = await train(m, task, { steps: 16, batchSize: 4, lr: 3e-3, warmupSteps: 2, evalEvery: 16, evalLimit: 8, evalBatchSize: 4, logEvery: 1, checkpointEvery: 4, seed: 1 }, { progress: false, runDir, stopAfter });
       return { m, r, before };
     };
     const { m, r, before } = await run();
@@ -397,10 +397,20 @@ describe("wav2vec 2.0 model", () => {
     assert.ok(pr.trainAcc >= 0.8, `probe fits its training windows: ${pr.trainAcc}`);
     m.dispose();
     assert.equal(tf.memory().numTensors, before - m.params.length, "train(), probe and features leave no tensors behind");
-    // the same seed redraws the same batches: an identical run gives identical losses
-    const again = await run();
-    assert.deepEqual(again.r.log.map((e) => e.loss), l);
-    again.m.dispose();
+    // masks, distractors and noise depend on the seed and the batch only: a run stopped after 8 steps
+    // and resumed from its checkpoint logs exactly the losses of the uninterrupted run
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dyt-w2v-run-"));
+    try {
+      const first = await run(dir, 8);
+      assert.equal(first.r.status, "interrupted");
+      first.m.dispose();
+      const resumed = await run(dir);
+      assert.equal(resumed.r.status, "completed");
+      assert.deepEqual(resumed.r.log.map((e) => e.loss), l);
+      resumed.m.dispose();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("a linear probe separates separable features and reports chance on shuffled labels", async () => {
