@@ -8,6 +8,7 @@ export * from "./ops/param";
 export * from "./ops/matmul";
 export * from "./ops/conv";
 export * from "./ops/fft-conv";
+export * from "./ops/conv1d";
 export * from "./norms";
 export * from "./models";
 export * from "./train";

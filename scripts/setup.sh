@@ -7,9 +7,12 @@ cd "$(dirname "$0")/.."
 
 # Debian packages: jupyter + nbclient run notebooks, chromium renders PNG
 # fallbacks of plotly figures, the data sets (Fashion-MNIST; the KJV text for
-# the language model), OpenBLAS + g++ for the native engine.
+# the language model), OpenBLAS + g++ for the native engine; sox with every
+# format plug-in (ogg, wav, gsm) converts the speech clips to 16 kHz
+# (lib/data/speech.ts; the speech .debs themselves are fetched on first use).
 APT_PKGS=(jupyter-notebook jupyter-nbconvert python3-nbclient python3-ipykernel
-          chromium fonts-liberation dataset-fashion-mnist bible-kjv libopenblas-dev g++ make)
+          chromium fonts-liberation dataset-fashion-mnist bible-kjv libopenblas-dev g++ make
+          sox libsox-fmt-all)
 missing=()
 for p in "${APT_PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

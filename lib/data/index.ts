@@ -6,3 +6,4 @@ export * from "./fashion-mnist";
 export * from "./text";
 export * from "./emoji";
 export * from "./dna";
+export * from "./speech";

@@ -11,3 +11,4 @@ export * from "./resnet";
 export { patchify, applyNormNHWC } from "./vision-common";
 export * from "./dit";
 export * from "./hyena";
+export * from "./wav2vec";

@@ -5,3 +5,5 @@ export * from "./checkpoint";
 export * from "./progress";
 export * from "./trainer";
 export * from "./task";
+export * from "./speech-task";
+export * from "./probe";

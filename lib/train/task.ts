@@ -24,7 +24,7 @@ export interface TaskEval {
  * divergence, leak check) is shared.
  */
 export interface TrainTask {
-  readonly kind: "classification" | "next-token";
+  readonly kind: "classification" | "next-token" | "contrastive";
   readonly trainSize: number;
   /** Classes or vocabulary: a loss above divergenceFactor * ln(numOutputs) counts as diverged. */
   readonly numOutputs: number;
@@ -37,6 +37,12 @@ export interface TrainTask {
   /** Mean training loss of logits against batch().y. */
   loss(y: tf.Tensor, logits: tf.Tensor): tf.Scalar;
   evaluate(model: TaskModel, limit: number, batchSize: number, forward?: ForwardOptions): TaskEval;
+  /**
+   * The training loss when it needs more of the model than forward() (e.g.
+   * wav2vec 2.0's masked contrastive pass, lib/train/speech-task.ts); when
+   * absent the trainer uses loss(y, model.forward(x)).
+   */
+  objective?(model: TaskModel, x: tf.Tensor, y: tf.Tensor, forward: ForwardOptions): tf.Scalar;
 }
 
 /** Mean loss and accuracy of `model` on the first `limit` examples of ds (0 = all). */

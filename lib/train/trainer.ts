@@ -231,7 +231,7 @@ export async function train(model: Model, data: { train: ImageDataset; eval: Ima
     const { lossV, normV } = tf.tidy(() => {
       const { x, y } = task.batch();
       // training: true lets sigma-Reparam advance its power iteration (eval forwards leave it alone).
-      const { value, grads } = tf.variableGrads(() => task.loss(y, model.forward(x, { training: true })), vars);
+      const { value, grads } = tf.variableGrads(() => (task.objective ? task.objective(model, x, y, { training: true }) : task.loss(y, model.forward(x, { training: true }))), vars);
       const gl = vars.map((v) => grads[v.name]!);
       const norm = globalNorm(gl);
       const normV = norm.dataSync()[0]!;
