@@ -180,6 +180,6 @@ describe("depth-stability at smoke scale", () => {
     assert.ok(summary.cells.every((c) => Number.isFinite(c.maxAct) && Number.isFinite(c.finalEntropy)));
     assert.equal(summary.verdict, "not testable");
     assert.ok(fs.existsSync(path.join(process.env.DYT_RESULTS_DIR!, "depth-stability", "smoke", "summary.json")));
-    await assert.rejects(() => runDepthStability({ scale: "smoke", verbose: false }, { arms: ["batchnorm"] }), /unknown arm "batchnorm"; valid: layernorm, rmsnorm, dyt/);
+    await assert.rejects(() => runDepthStability({ scale: "smoke", verbose: false }, { arms: ["groupnorm"] }), /unknown arm "groupnorm"; valid: layernorm, rmsnorm, dyt/);
   });
 });

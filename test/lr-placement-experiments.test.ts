@@ -126,7 +126,7 @@ describe("lr-stability and placement at smoke scale", () => {
 
   it("bad experiment input names the fix", async () => {
     await assert.rejects(() => runPlacement({ scale: "smoke" }, { placements: ["middle" as never] }), /unknown placement "middle"; valid: pre, post, res-post/);
-    await assert.rejects(() => runLrStability({ scale: "smoke" }, { arms: ["batchnorm"] }), /unknown arm "batchnorm"/);
+    await assert.rejects(() => runLrStability({ scale: "smoke" }, { arms: ["groupnorm"] }), /unknown arm "groupnorm"/);
   });
 
   it("runs the sweep and the placement grid end to end", async () => {

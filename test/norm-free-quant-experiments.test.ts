@@ -97,7 +97,7 @@ describe("norm-free experiment: computed verdicts", () => {
   it("rejects a tuning seed that is also an evaluation seed, bad lrs and unknown arms, naming the fix", async () => {
     await assert.rejects(runNormFree({ scale: "smoke", verbose: false }, { tuning: { lrs: [1e-3], seed: 1 } }), /tuning seed 1 is also an evaluation seed; pick a seed outside \[1, 2\]/);
     await assert.rejects(runNormFree({ scale: "smoke", verbose: false }, { tuning: { lrs: [0], seed: 7 } }), /tuning lrs must be positive/);
-    await assert.rejects(runNormFree({ scale: "smoke", verbose: false }, { arms: ["batchnorm"] }), /unknown arm "batchnorm"; valid: layernorm, rmsnorm, dyt/);
+    await assert.rejects(runNormFree({ scale: "smoke", verbose: false }, { arms: ["groupnorm"] }), /unknown arm "groupnorm"; valid: layernorm, rmsnorm, dyt/);
     await assert.rejects(runNormFree({ scale: "smoke", verbose: false }, { arms: ["dyt", "fixup"] }), /sharedLrArm "layernorm" is not among the arms/);
   });
 });
