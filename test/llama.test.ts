@@ -193,6 +193,32 @@ describe("RoPE", () => {
     table.dispose();
   });
 
+  it("the embedding lookup's gradient is the scatter-add of dy on every engine (wasm's float32 OneHot wrote 1.4e-45 for 1)", async () => {
+    const ids = [2, 0, 2, 4];
+    const dy = [1, 2, 3, 4, 5, 6, 7, 8];
+    // row v of the gradient = sum of dy rows whose id is v
+    const expected = [3, 4, 0, 0, 6, 8, 0, 0, 7, 8];
+    for (const engine of ["cpu", "wasm", "native"] as const) {
+      await useEngine(engine);
+      const g = tf.tidy(() => {
+        const table = tf.zeros([5, 2]);
+        const [gt] = tf.grads((t: tf.Tensor) => tf.sum(tf.mul(embedLookup(t, tf.tensor1d(ids, "int32")), tf.tensor2d(dy, [4, 2]))))([table]);
+        return Array.from(gt!.dataSync());
+      });
+      assertClose(g, expected, 1e-6, 1e-6, `${engine} embedding gradient`);
+      // and the model's embedding table gets a gradient of the loss's size, not ~1e-45
+      const m = new Llama({ ...TOY_LM, seed: 3 });
+      const toks = tf.tensor2d([[1, 7, 3, 9, 2, 5]], [1, 6], "int32");
+      const target = tf.oneHot(tf.tensor1d([7, 3, 9, 2, 5, 1], "int32"), 257);
+      const emb = m.params.find((p) => p.name === "tok_embed")!.variable;
+      const n = tf.tidy(() => tf.norm(tf.variableGrads(() => tf.losses.softmaxCrossEntropy(target, m.forward(toks).reshape([6, 257])) as tf.Scalar, [emb]).grads[emb.name]!).dataSync()[0]!);
+      assert.ok(n > 1e-4, `${engine}: |d loss / d tok_embed| = ${n}`);
+      tf.dispose([toks, target]);
+      m.dispose();
+    }
+    await useEngine("cpu");
+  });
+
   it("the whole model's gradient matches finite differences (embedding, RoPE, causal attention, SwiGLU, DyT)", async () => {
     await useEngine("cpu");
     const m = new Llama({ dim: 4, depth: 1, heads: 1, vocabSize: 5, norm: "dyt", ffnHidden: 4, initStd: 0.5, seed: 6 });

@@ -6,6 +6,10 @@ import { withCustomGrad } from "../ops/grad";
  * gather; the gradient is written out as oneHot(ids)^T @ dy, one matmul,
  * because tfjs's own gather gradient needs UnsortedSegmentSum, which the wasm
  * backend lacks. (The transpose is explicit: the fast matmul path.)
+ * The one-hot is built int32 and cast: tfjs-backend-wasm 4.22's OneHot
+ * ignores dtype "float32" and writes the int32 bit pattern of 1 (1.4e-45 as
+ * a float), which made this gradient ~0 on the wasm and native engines (the
+ * cpu engine is correct), so embedding tables never trained there.
  */
 export function embedLookup(table: tf.Tensor, ids: tf.Tensor): tf.Tensor {
   if (table.rank !== 2) throw new Error(`embedLookup: table must be [vocab, dim], got [${table.shape.join(",")}]`);
@@ -15,7 +19,7 @@ export function embedLookup(table: tf.Tensor, ids: tf.Tensor): tf.Tensor {
     save([ids]);
     return {
       value: tf.gather(t!, ids),
-      gradFunc: (dy, [sids]) => [tf.tidy(() => tf.matMul(tf.transpose(tf.oneHot(sids!, V, 1, 0, "float32")), dy))],
+      gradFunc: (dy, [sids]) => [tf.tidy(() => tf.matMul(tf.transpose(tf.cast(tf.oneHot(sids!, V), "float32")), dy))],
     };
   });
   return f(table);
