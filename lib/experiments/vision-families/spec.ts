@@ -26,7 +26,7 @@ import type { Scale } from "../scale";
 import { resolveArm } from "../protocol/arms";
 import { plateaued } from "../protocol/classify";
 import { allLearned, armSeeds, pairOverSeeds, runClassCounts, type ArmSeeds } from "../protocol/compare";
-import { describeBase } from "../protocol/jobs";
+import { describeBase, edgeNote } from "../protocol/jobs";
 import { IMAGE_DATASETS, IMAGE_FAMILY_LABEL, type ImageDataConfig, type ImageDatasetName, type ImageFamily, type ImageModelConfig, type ImageRunBase } from "../protocol/image-task";
 import { RULES, type ProtocolRules } from "../protocol/rules";
 import type { ImageProtocolRecord } from "../protocol/runner";
@@ -268,10 +268,13 @@ export function summarizeFamily(records: readonly ImageProtocolRecord[], d: Visi
     ? `every run plateaued (validation accuracy rose < ${rules.plateauPoints} point over its last third)`
     : `not every run plateaued (validation gain over the last third, points: ${[a, b].map((r) => `${r.label} ${r.lateGain.map(f2).join("/")}`).join(", ")}; rule < ${rules.plateauPoints}): a verdict at this budget`;
   const label = IMAGE_FAMILY_LABEL[f.family];
+  const edge = edgeNote(picks, (arm) => (arm === A ? a.label : arm === B ? b.label : arm));
   const statement =
     `${label}, test accuracy (mean ± std over seeds): ${armText(a)}, ${armText(b)}. ` +
     (evidence ? `${a.label} − ${b.label}: ${describeEffect(evidence)}; ${claimText}. ` : `No paired evidence (${reason}). `) +
-    `${plateauText[0]!.toUpperCase()}${plateauText.slice(1)}.`;
+    `${plateauText[0]!.toUpperCase()}${plateauText.slice(1)}.` +
+    // A pick at the grid's edge means the arm may be compared below its best lr: say so beside the verdict.
+    (edge ? ` ${edge[0]!.toUpperCase()}${edge.slice(1)}; the comparison may be bounded by the lr grid.` : "");
   return { family: f.family, label, setup: familySetup(d, f), prediction: f.prediction, arms: [a, b], picks, ...(evidence ? { evidence } : {}), allPlateaued, verdict: outcome, reason, statement };
 }
 
