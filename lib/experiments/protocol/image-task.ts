@@ -13,7 +13,8 @@
  */
 import type { ImageDataset } from "../../data/dataset";
 import { loadEmoji32 } from "../../data/emoji";
-import { alphaTraceHook, readAlphas } from "../../hooks/alpha";
+import { alphaTraceHook } from "../../hooks/alpha";
+import { trainedFields } from "./trained";
 import { ConvNeXt, CONVNEXT_DEFAULTS, resolveConvNeXtConfig, type ConvNeXtConfig } from "../../models/convnext";
 import { MIXER_DEFAULTS, MLPMixer, resolveMixerConfig, type MixerConfig } from "../../models/mixer";
 import { RESNET_DEFAULTS, ResNet, resolveResNetConfig, type ResNetConfig } from "../../models/resnet";
@@ -196,19 +197,7 @@ export async function runImageTask(r: ImageResolvedRun, runDir: string | undefin
   const model = buildImageModel(r);
   try {
     const res = await train(model, { train: d.train, eval: d.val }, r.train, { runDir, hooks: [alphaTraceHook()], label });
-    const completed = res.status === "completed";
-    const alphas = completed ? readAlphas(model) : {};
-    return {
-      status: res.status,
-      diverged: res.diverged,
-      log: res.log,
-      evals: res.evals,
-      test: completed ? evaluate(model, d.test, 0, r.train.evalBatchSize) : undefined,
-      params: model.parameterCount(),
-      msPerStep: res.msPerStep,
-      trainWallTimeSec: res.wallTimeSec,
-      ...(Object.keys(alphas).length ? { finalAlpha: alphas } : {}),
-    };
+    return { ...trainedFields(res, model), test: res.status === "completed" ? evaluate(model, d.test, 0, r.train.evalBatchSize) : undefined };
   } finally {
     model.dispose();
   }

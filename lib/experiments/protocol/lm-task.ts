@@ -7,7 +7,8 @@
  * is a complete cache key, as for the ViT runs (task.ts).
  */
 import { loadText, textBaselines, TEXT_CORPORA, type TextBaselines, type TextCorpus, type TextDataset } from "../../data/text";
-import { alphaTraceHook, readAlphas } from "../../hooks/alpha";
+import { alphaTraceHook } from "../../hooks/alpha";
+import { trainedFields } from "./trained";
 import { LLAMA_DEFAULTS, Llama, paperLlamaAlpha0, resolveLlamaConfig, type LlamaConfig } from "../../models/llama";
 import { resolveNormOptions } from "../../norms/factory";
 import type { NormOptions } from "../../norms/types";
@@ -130,20 +131,11 @@ export async function runLmTask(r: LmResolvedRun, runDir: string | undefined, la
   const model = new Llama(r.model);
   try {
     const res = await train(model, nextTokenTask(d.train, d.val, { seqLen: T }), r.train, { runDir, hooks: [alphaTraceHook()], label });
-    const completed = res.status === "completed";
-    const alphas = completed ? readAlphas(model) : {};
-    const ev = completed ? nextTokenTask(d.train, d.test, { seqLen: T }).evaluate(model, r.data.testLimit, r.train.evalBatchSize) : undefined;
+    const ev = res.status === "completed" ? nextTokenTask(d.train, d.test, { seqLen: T }).evaluate(model, r.data.testLimit, r.train.evalBatchSize) : undefined;
     return {
-      status: res.status,
-      diverged: res.diverged,
-      log: res.log,
-      evals: res.evals,
+      ...trainedFields(res, model),
       ...(ev ? { test: { loss: ev.loss, acc: ev.acc, bpb: ev.bpb! } } : {}),
       baselines: { val: textBaselines(d.train, scoredTokens(d.val, T, r.train.evalLimit)), test: textBaselines(d.train, scoredTokens(d.test, T, r.data.testLimit)) },
-      params: model.parameterCount(),
-      msPerStep: res.msPerStep,
-      trainWallTimeSec: res.wallTimeSec,
-      ...(Object.keys(alphas).length ? { finalAlpha: alphas } : {}),
     };
   } finally {
     model.dispose();

@@ -12,12 +12,13 @@
 import * as tf from "@tensorflow/tfjs";
 import { gatherImages, type ImageDataset } from "../../data/dataset";
 import { loadFashionMnist } from "../../data/fashion-mnist";
-import { alphaTraceHook, readAlphas } from "../../hooks/alpha";
+import { alphaTraceHook } from "../../hooks/alpha";
 import { resolveViTConfig, ViT, type ViTConfig } from "../../models/vit";
 import { resolveNormOptions } from "../../norms/factory";
 import type { NormOptions } from "../../norms/types";
 import { evaluate, train, TRAIN_DEFAULTS, validateTrainConfig, type EvalPoint, type LogLine, type RunStatus, type TrainConfig, type TrainHook } from "../../train/trainer";
 import type { Arm } from "./arms";
+import { trainedFields } from "./trained";
 import { isLmBase, lmTrainWindows, resolveLmRun, runLmTask, type LmResolvedRun, type LmRunBase, type LmRunResult } from "./lm-task";
 import type { LlamaConfig } from "../../models/llama";
 import { imageTrainSize, isImageBase, resolveImageRun, runImageTask, type ImageModelConfig, type ImageResolvedRun, type ImageRunBase, type ImageRunResult } from "./image-task";
@@ -255,18 +256,9 @@ export async function runVitTask(r: VitResolvedRun, runDir: string | undefined, 
       }
     }
     const res = await train(model, { train: d.train, eval: d.val }, r.train, { runDir, hooks: [alphaTraceHook(), ...named, ...(extra.hooks ?? [])], label });
-    const completed = res.status === "completed";
-    const alphas = completed ? readAlphas(model) : {};
     return {
-      status: res.status,
-      diverged: res.diverged,
-      log: res.log,
-      evals: res.evals,
-      test: completed ? evaluate(model, d.test, 0, 250) : undefined,
-      params: model.parameterCount(),
-      msPerStep: res.msPerStep,
-      trainWallTimeSec: res.wallTimeSec,
-      ...(Object.keys(alphas).length ? { finalAlpha: alphas } : {}),
+      ...trainedFields(res, model),
+      test: res.status === "completed" ? evaluate(model, d.test, 0, 250) : undefined,
       ...(prepared ? { prepared } : {}),
     };
   } finally {
