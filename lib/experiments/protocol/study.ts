@@ -69,8 +69,8 @@ export interface StudyRun<B extends AnyRunBase = RunBase> {
 /** The study's base for arm `a`, with the arm's named prepare step if it has one. */
 function armBase<B extends AnyRunBase>(s: ArmStudy<B>, a: Arm): B {
   const prepare = s.prepare?.[a.id];
-  if (prepare && isLmBase(s.base)) throw new Error(`${s.experiment}: prepare steps are for ViT runs; the language-model arm ${a.id} cannot have one`);
-  if (prepare && isImageBase(s.base)) throw new Error(`${s.experiment}: prepare steps are for ViT runs; the image-classification arm ${a.id} cannot have one`);
+  const other = isLmBase(s.base) ? "language-model" : isImageBase(s.base) ? "image-classification" : undefined;
+  if (prepare && other) throw new Error(`${s.experiment}: prepare steps are for ViT runs; the ${other} arm ${a.id} cannot have one`);
   return prepare ? { ...s.base, prepare } : s.base;
 }
 

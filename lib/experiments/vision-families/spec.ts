@@ -219,13 +219,12 @@ function familyArm(records: readonly ImageProtocolRecord[], armId: string, lr: A
   const ms = rs.map((r) => r.result.msPerStep).filter(Number.isFinite);
   return {
     ...seeds,
-    accs: rs.map((r) => (r.result.status === "completed" && r.result.test ? 100 * r.result.test.acc : NaN)),
     lrNote: lr?.note ?? "",
     lateGain: late.map((x) => x.gainPoints),
     plateaued: late.map((x) => x.plateaued),
-    ...(alphas.length ? { meanFinalAlpha: alphas.reduce((x, y) => x + y, 0) / alphas.length } : {}),
+    ...(alphas.length ? { meanFinalAlpha: meanStd(alphas).mean } : {}),
     params: rs[0]?.result.params ?? 0,
-    msPerStep: ms.length ? ms.reduce((x, y) => x + y, 0) / ms.length : NaN,
+    msPerStep: ms.length ? meanStd(ms).mean : NaN,
   };
 }
 
