@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
-import { Llama, resolveLlamaConfig, llamaFfnHidden, rope, ropeTables, embedLookup, causalMask } from "../lib/models";
+import { Llama, resolveLlamaConfig, llamaFfnHidden, rope, ropeTables, embedLookup, causalMask, widthMatchedInitStd } from "../lib/models";
 import { tokenizeDocuments, BYTE_VOCAB_SIZE, TEXT_SEP } from "../lib/data/text";
 import { initEngine } from "../lib/engine";
 import { train, nextTokenTask, textWindows, type TrainConfig } from "../lib/train";
@@ -80,6 +80,19 @@ describe("Llama model", () => {
     for (const p of a.params) assert.deepEqual(b.params.find((q) => q.name === p.name)!.variable.dataSync(), p.variable.dataSync());
     a.dispose();
     b.dispose();
+  });
+
+  it("inits at the paper's 7B fan-in gain by default (std 0.02 at width 4096, so 1.28 / sqrt(d)); an explicit initStd wins", async () => {
+    await useEngine("cpu");
+    assert.equal(widthMatchedInitStd(4096), 0.02);
+    assertClose([resolveLlamaConfig({ dim: 64 }).initStd], [0.16], 1e-12, 1e-12, "width 64");
+    assert.equal(resolveLlamaConfig({ dim: 64, initStd: 0.02 }).initStd, 0.02);
+    const m = new Llama({ dim: 64, depth: 1, heads: 4, seed: 5 });
+    const w = m.params.find((p) => p.name === "tok_embed")!.variable;
+    const std = Math.sqrt(tf.tidy(() => tf.moments(w).variance).dataSync()[0]!);
+    // Truncation at 2 std shrinks a normal's std by about 12 %.
+    assert.ok(std > 0.16 * 0.8 && std < 0.16 * 1.02, `embedding std ${std} for init std 0.16`);
+    m.dispose();
   });
 
   it("rejects bad configurations with the fix in the message", () => {

@@ -79,19 +79,19 @@ describe("LM runs on the runner", () => {
     assert.equal(fs.statSync(recordFile(job)).mtimeMs, mtime, "loaded, not retrained");
   });
 
-  test("a changed LM default (LLaMA initStd) makes the record stale: refused under cachedOnly, re-run otherwise", () => {
+  test("a changed LM default (LLaMA ropeTheta) makes the record stale: refused under cachedOnly, re-run otherwise", () => {
     const job = () => armJob(spec, arm("rmsnorm"), 1, { run: "rmsnorm-s1", role: "eval", lr: 3e-3 });
     assert.ok(loadCurrent(job(), { scale: "smoke", cachedOnly: true }), "the same resolved config is reused");
-    const saved = LLAMA_DEFAULTS.initStd;
+    const saved = LLAMA_DEFAULTS.ropeTheta;
     try {
-      LLAMA_DEFAULTS.initStd = 0.03;
+      LLAMA_DEFAULTS.ropeTheta = saved * 2;
       assert.throws(
         () => loadCurrent(job(), { scale: "smoke", cachedOnly: true }),
-        (e: Error) => e instanceof StaleResultError && /model\.initStd: saved 0\.02, now 0\.03/.test(e.message) && /npm run exp -- lm-protocol-test --scale smoke/.test(e.message),
+        (e: Error) => e instanceof StaleResultError && new RegExp(`model\\.ropeTheta: saved ${saved}, now ${saved * 2}`).test(e.message) && /npm run exp -- lm-protocol-test --scale smoke/.test(e.message),
       );
       assert.equal(loadCurrent(job(), { scale: "smoke", verbose: false }), undefined, "re-run, never reused");
     } finally {
-      LLAMA_DEFAULTS.initStd = saved;
+      LLAMA_DEFAULTS.ropeTheta = saved;
     }
   });
 

@@ -37,6 +37,10 @@ export interface LlamaConfig {
   /** A learnable scalar, init sqrt(dim), multiplying the embedding output (paper's DyT-LLaMA; off by default for the ablation). */
   embedScale: boolean;
   ropeTheta: number;
+  /**
+   * Std of the truncated-normal init of the embedding and every linear.
+   * Default: the paper's LLaMA init carried to this width (widthMatchedInitStd).
+   */
   initStd: number;
   /** Seed of the parameter initialisation. */
   seed: number;
@@ -50,7 +54,22 @@ export function llamaFfnHidden(dim: number, multiple = 8): number {
   return multiple * Math.ceil((8 * dim) / 3 / multiple);
 }
 
-export const LLAMA_DEFAULTS: Omit<LlamaConfig, "ffnHidden"> = {
+/**
+ * The paper's LLaMA code (fms-fsdp) draws the embedding and every linear from
+ * a truncated normal with std 0.02, at width 4096 for the 7B model: a fan-in
+ * gain of 0.02·sqrt(4096) = 1.28. A model of width d gets the same gain,
+ * std = 1.28 / sqrt(d) (0.16 at d = 64), so that the activations DyT's alpha0
+ * sees, and the embedding scalar's sqrt(d) lifts to rms ~1.3, are the 7B's.
+ * Std 0.02 at d = 64 would make them 8x smaller than the paper's: tanh is then
+ * linear, the head's logits tiny, and DyT barely learns.
+ */
+export const PAPER_INIT = { std: 0.02, width: 4096 } as const;
+
+export function widthMatchedInitStd(dim: number): number {
+  return PAPER_INIT.std * Math.sqrt(PAPER_INIT.width / dim);
+}
+
+export const LLAMA_DEFAULTS: Omit<LlamaConfig, "ffnHidden" | "initStd"> = {
   vocabSize: 257,
   dim: 64,
   depth: 4,
@@ -60,7 +79,6 @@ export const LLAMA_DEFAULTS: Omit<LlamaConfig, "ffnHidden"> = {
   normOptions: {},
   embedScale: false,
   ropeTheta: ROPE_THETA,
-  initStd: 0.02,
   seed: 0,
   method: "norm",
   methodOptions: {},
@@ -92,6 +110,7 @@ export function resolveLlamaConfig(partial: Partial<LlamaConfig> = {}): LlamaCon
   const c: LlamaConfig = {
     ...LLAMA_DEFAULTS,
     ffnHidden: Number.isInteger(dim) && dim > 0 ? llamaFfnHidden(dim) : 0,
+    initStd: dim > 0 ? widthMatchedInitStd(dim) : NaN,
     ...partial,
     normOptions: { ...LLAMA_DEFAULTS.normOptions, ...partial.normOptions },
     methodOptions: { ...LLAMA_DEFAULTS.methodOptions, ...partial.methodOptions },

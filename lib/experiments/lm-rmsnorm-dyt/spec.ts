@@ -37,15 +37,17 @@ const LRS = [1e-3, 3e-3, 1e-2];
  * Budgets are in epochs over the windows of the text train split (159,353
  * windows of 128 bytes at full and quick: 20.4 M tokens).
  *
- * Cost, measured as CPU time per step on one thread (2026-12-02, this lab's
- * 2-core machine under load from another run, native engine): width 64,
- * depth 2, batch 32 x 128 tokens: RMSNorm ~0.62 s, DyT ~0.73 s; batch 16
- * about half. Full: 399 steps x ~0.68 s + ~25 s of evaluation = ~5 min per
- * run; 12 runs (3 lrs x 2 arms tuning + 3 seeds x 2 arms) = ~60 min of one
- * core, ~30 min on 2 workers; the 4 extra-seed runs an inconclusive
- * comparison adds bring it to ~40 min. Quick: 120 steps at batch 16, 12 runs,
- * ~10 min on one worker. Smoke: a width-16 model on the first 4 k tokens (one epoch:
- * 16 steps), seconds.
+ * Cost, measured 2026-12-02 on this lab's idle 2-core machine (native
+ * engine, two runs side by side): width 64, depth 2, batch 32 x 128 tokens
+ * ~0.25 s per step for either arm, batch 16 ~0.13 s. Full: 996 steps (0.2
+ * epoch, 4.1 M tokens) x 0.25 s + evaluation = ~4.5 min per run; 16 runs (3
+ * lrs x 2 arms tuning, 3 seeds x 2 arms, 2 extra seeds x 2 arms when the
+ * comparison is inconclusive) on 2 workers = ~40 min. At 1,600 steps and lr
+ * 3e-3 (one seed, a budget probe) validation bpb was RMSNorm 2.56, DyT 2.66;
+ * at 600 steps of batch 16, 2.96 and 3.01: the full budget sits where the
+ * curves bend, affordable for 16 runs. Quick: 120 steps at batch 16, 12
+ * runs, ~3 min on 2 workers. Smoke: a width-16 model on the first 4 k tokens
+ * (one epoch: 16 steps), seconds.
  */
 export const LM_RMSNORM_DYT_SCALES: Record<Scale, LmRmsnormDytScale> = {
   smoke: {
@@ -72,7 +74,7 @@ export const LM_RMSNORM_DYT_SCALES: Record<Scale, LmRmsnormDytScale> = {
   full: {
     base: { task: "lm-text", model: { dim: 64, depth: 2, heads: 4 }, train: { ...TRAIN, batchSize: 32, evalLimit: 256 }, data: { seqLen: 128, testLimit: 1024 } },
     arms: ["dyt-lm", "rmsnorm"],
-    epochs: 0.08,
+    epochs: 0.2,
     seeds: [1, 2, 3],
     extraSeeds: [4, 5],
     lr: { kind: "tuned", tuning: { lrs: LRS, seed: 101 } },

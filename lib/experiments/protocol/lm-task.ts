@@ -9,7 +9,7 @@
 import { loadText, textBaselines, TEXT_CORPORA, type TextBaselines, type TextCorpus, type TextDataset } from "../../data/text";
 import { alphaTraceHook } from "../../hooks/alpha";
 import { trainedFields } from "./trained";
-import { LLAMA_DEFAULTS, Llama, paperLlamaAlpha0, resolveLlamaConfig, type LlamaConfig } from "../../models/llama";
+import { LLAMA_DEFAULTS, Llama, paperLlamaAlpha0, resolveLlamaConfig, widthMatchedInitStd, type LlamaConfig } from "../../models/llama";
 import { resolveNormOptions } from "../../norms/factory";
 import type { NormOptions } from "../../norms/types";
 import { nextTokenTask, textWindows } from "../../train/task";
@@ -121,7 +121,8 @@ export function describeLmBase(base: LmRunBase, steps: number): string {
   const batch = base.train.batchSize ?? TRAIN_DEFAULTS.batchSize;
   const tokens = steps * batch * base.data.seqLen;
   const windows = lmTrainWindows(base);
-  return `LLaMA-style LM width ${m.dim}, depth ${m.depth}, ${m.heads} heads, context ${base.data.seqLen} bytes; ${(tokens / 1e6).toFixed(2)} M training tokens (${((steps * batch) / windows).toFixed(3)} epoch of ${(windows * base.data.seqLen / 1e6).toFixed(1)} M; ${steps} steps, batch ${batch}); AdamW, 5 % warmup + cosine`;
+  const initStd = base.model.initStd ?? widthMatchedInitStd(m.dim);
+  return `LLaMA-style LM width ${m.dim}, depth ${m.depth}, ${m.heads} heads, context ${base.data.seqLen} bytes; ${(tokens / 1e6).toFixed(2)} M training tokens (${((steps * batch) / windows).toFixed(3)} epoch of ${(windows * base.data.seqLen / 1e6).toFixed(1)} M; ${steps} steps, batch ${batch}); init std ${initStd.toPrecision(3)}${base.model.initStd === undefined ? " (the paper's 7B init, 0.02 at width 4096, at the same fan-in gain)" : ""}; AdamW, 5 % warmup + cosine`;
 }
 
 /** Train one LM on the text train split; validation bpb during training, test bpb at the end. */
