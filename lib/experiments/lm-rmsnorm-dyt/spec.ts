@@ -31,7 +31,9 @@ export interface LmRmsnormDytScale extends StudyScale<LmRunBase> {
 }
 
 const TRAIN = { weightDecay: 0.1, clipNorm: 1.0, evalBatchSize: 64 };
-const LRS = [1e-3, 3e-3, 1e-2];
+// Full grid: the first full tuning pass (1e-3, 3e-3, 1e-2) put DyT's pick at the top edge (val bpb
+// 3.04, 2.80, 2.66), so the grid was widened to 1e-1 before any evaluation run; the tuning runs are reused.
+const LRS = [1e-3, 3e-3, 1e-2, 3e-2, 1e-1];
 
 /**
  * Budgets are in epochs over the windows of the text train split (159,353
@@ -40,12 +42,13 @@ const LRS = [1e-3, 3e-3, 1e-2];
  * Cost, measured 2026-12-02 on this lab's idle 2-core machine (native
  * engine, two runs side by side): width 64, depth 2, batch 32 x 128 tokens
  * ~0.25 s per step for either arm, batch 16 ~0.13 s. Full: 996 steps (0.2
- * epoch, 4.1 M tokens) x 0.25 s + evaluation = ~4.5 min per run; 16 runs (3
- * lrs x 2 arms tuning, 3 seeds x 2 arms, 2 extra seeds x 2 arms when the
- * comparison is inconclusive) on 2 workers = ~40 min. At 1,600 steps and lr
+ * epoch, 4.1 M tokens) x 0.25 s + evaluation = ~4.6 min per run (measured
+ * 270-280 s); 20 runs (5 lrs x 2 arms tuning, 3 seeds x 2 arms, 2
+ * extra seeds x 2 arms when the comparison is inconclusive) on 2 workers =
+ * ~46 min (diverging runs stop early). At 1,600 steps and lr
  * 3e-3 (one seed, a budget probe) validation bpb was RMSNorm 2.56, DyT 2.66;
  * at 600 steps of batch 16, 2.96 and 3.01: the full budget sits where the
- * curves bend, affordable for 16 runs. Quick: 120 steps at batch 16, 12
+ * curves bend, affordable for 20 runs. Quick: 120 steps at batch 16, 12
  * runs, ~3 min on 2 workers. Smoke: a width-16 model on the first 4 k tokens
  * (one epoch: 16 steps), seconds.
  */
