@@ -14,6 +14,7 @@ import {
   curvesFigure,
   figureHtml,
   heatmapFigure,
+  heatmapNotes,
   renderPng,
   scatterFigure,
   showFigure,
@@ -123,6 +124,13 @@ test("heatmapFigure: z grid with labels, annotations, validation", () => {
   assert.equal(t.texttemplate, "%{z:.1f}");
   assert.throws(() => heatmapFigure({ z: [[1, 2], [3]] }), /row 1 has 1 values/);
   assert.throws(() => heatmapFigure({ z: [[1, 2]], x: [1] }), /x has 1 labels for 2 columns/);
+});
+
+test("heatmapNotes: a note per chosen cell, placed by the categories' serial numbers (numeric labels are not positions)", () => {
+  const notes = heatmapNotes([0.1, 0.5, 4], [0.002, 0.032], (i, j) => (i === 1 && j === 2 ? "✕ diverged" : undefined));
+  assert.equal(notes.length, 1);
+  assert.deepEqual([notes[0]!.x, notes[0]!.y, notes[0]!.text], [2, 1, "✕ diverged"]);
+  assert.deepEqual(heatmapNotes(["a"], ["b"], () => "★", { yshift: 14, color: "#fff" })[0], { x: 0, y: 0, text: "★", hovertext: "a, b", showarrow: false, yshift: 14, font: { color: "#fff", size: 11 } });
 });
 
 test("scatterFigure: markers + reference line, diagonal, subsampling", () => {

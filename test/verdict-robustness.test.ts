@@ -13,6 +13,7 @@ import { runAlpha0 } from "../lib/experiments/alpha0/spec";
 import { runDepthStability } from "../lib/experiments/depth-stability/spec";
 import { runGainBias } from "../lib/experiments/gain-bias/spec";
 import { runInvariance } from "../lib/experiments/invariance/spec";
+import { runLmAlpha0 } from "../lib/experiments/lm-alpha0/spec";
 import { runLmRmsnormDyt } from "../lib/experiments/lm-rmsnorm-dyt/spec";
 import { runLrStability } from "../lib/experiments/lr-stability/spec";
 import { runNormFree } from "../lib/experiments/norm-free/spec";
@@ -33,6 +34,7 @@ const RUNS: Record<string, RunWithRules> = {
   alpha0: runAlpha0,
   "norm-free": runNormFree,
   "lm-rmsnorm-dyt": runLmRmsnormDyt,
+  "lm-alpha0": runLmAlpha0,
   "gain-bias": runGainBias,
   invariance: runInvariance,
   quantization: runQuantization,

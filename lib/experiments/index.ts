@@ -31,5 +31,6 @@ export * from "./lr-stability";
 export * from "./placement";
 export * from "./depth-stability";
 export * from "./lm-rmsnorm-dyt";
+export * from "./lm-alpha0";
 export * from "./vision-families";
 export * from "./report";

@@ -12,6 +12,7 @@ import { scurvesEntry } from "./scurves";
 import { alphaStdEntry } from "./alpha-std";
 import { invarianceEntry } from "./invariance";
 import { lmRmsnormDytEntry } from "./lm-rmsnorm-dyt";
+import { lmAlpha0Entry } from "./lm-alpha0";
 import { visionFamiliesEntry } from "./vision-families";
 
 export type { ExperimentEntry } from "./entry";
@@ -29,6 +30,7 @@ export const EXPERIMENTS: ExperimentEntry[] = [
   alpha0Entry, // 7
   normFreeEntry, // 8
   lmRmsnormDytEntry, // 2 (LLM)
+  lmAlpha0Entry, // 7 (LLM)
   visionFamiliesEntry, // 2 (ConvNeXt, Mixer), 9 (BatchNorm)
   gainBiasEntry,
   invarianceEntry,

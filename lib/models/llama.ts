@@ -84,6 +84,13 @@ export const LLAMA_DEFAULTS: Omit<LlamaConfig, "ffnHidden" | "initStd"> = {
   methodOptions: {},
 };
 
+/** DyT alpha0 of each LLaMA norm slot: before attention, before the FFN, the final norm. */
+export interface LlamaAlpha0 {
+  alpha0Attn: number;
+  alpha0Ffn: number;
+  alpha0Final: number;
+}
+
 /**
  * The paper's alpha0 for DyT-LLaMA by model width (paper.md: best alpha0 by
  * width, attention / other; "other" is the FFN and the final norm): 1024 ->
@@ -92,7 +99,7 @@ export const LLAMA_DEFAULTS: Omit<LlamaConfig, "ffnHidden" | "initStd"> = {
  * 1024 (all of the lab's) gets 1.0/1.0: the narrowest the paper reports,
  * since wider needs smaller alpha0 and the table gives no row below 1024.
  */
-export function paperLlamaAlpha0(dim: number): { alpha0Attn: number; alpha0Ffn: number; alpha0Final: number } {
+export function paperLlamaAlpha0(dim: number): LlamaAlpha0 {
   if (!(dim > 0)) throw new Error(`paperLlamaAlpha0: width must be positive, got ${dim}`);
   const rows: [number, number, number][] = [
     [1024, 1.0, 1.0],

@@ -436,6 +436,31 @@ export function heatmapFigure(
   return { data: [t], layout };
 }
 
+/**
+ * Text notes on the cells of a heatmapFigure with x and y labels (Plotly
+ * annotations), row i of `y` x column j of `x`, for the cells where
+ * `text(i, j)` gives one: e.g. "✕ diverged" on a cell whose run has no value
+ * (it is otherwise blank). Below the cell's value by default. Placed by the
+ * category's serial number: Plotly reads a numeric label ("0.5", "4") given
+ * as an annotation's x or y as a position on a category axis, not as the
+ * category, and would put the note on another cell or off the plot.
+ */
+export function heatmapNotes(
+  x: readonly (string | number)[],
+  y: readonly (string | number)[],
+  text: (i: number, j: number) => string | undefined,
+  o: { color?: string; yshift?: number } = {},
+): Record<string, unknown>[] {
+  const notes: Record<string, unknown>[] = [];
+  y.forEach((yv, i) =>
+    x.forEach((xv, j) => {
+      const t = text(i, j);
+      if (t) notes.push({ x: j, y: i, text: t, hovertext: `${xv}, ${yv}`, showarrow: false, yshift: o.yshift ?? -14, font: { color: o.color ?? "#d62728", size: 11 } });
+    }),
+  );
+  return notes;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Scatter (e.g. a norm layer's input vs output, with a tanh curve on top).
 

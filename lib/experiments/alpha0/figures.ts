@@ -1,4 +1,4 @@
-import { barFigure, curvesFigure, heatmapFigure, scatterFigure } from "../../plot/figures";
+import { barFigure, curvesFigure, heatmapFigure, heatmapNotes, scatterFigure } from "../../plot/figures";
 import type { Figure } from "../../plot/types";
 import type { Row } from "../../tables";
 import { comparisonTable, variantTable } from "../protocol/arm-figures";
@@ -9,14 +9,10 @@ import type { Alpha0SizeResult, Alpha0Summary } from "./spec";
 function heatmap(s: Alpha0Summary, b: Alpha0SizeResult, z: number[][], what: string): Figure {
   const fig = heatmapFigure({ z, x: s.alpha0s, y: s.lrs }, { title: `${b.size}: ${what}`, xLabel: "α₀", yLabel: "learning rate", zLabel: "%", annotate: ".1f", zmin: 10, zmax: 100 });
   // A run that diverged has no accuracy: write its class on the cell (it is otherwise blank).
-  const notes: Record<string, unknown>[] = [];
-  s.lrs.forEach((lr, i) =>
-    s.alpha0s.forEach((a, j) => {
-      const c = b.classes[i]![j]!;
-      if (c !== "learned") notes.push({ x: String(a), y: String(lr), text: `✕ ${c}`, showarrow: false, yshift: -14, font: { color: "#d62728", size: 11 } });
-    }),
-  );
-  fig.layout.annotations = notes;
+  fig.layout.annotations = heatmapNotes(s.alpha0s, s.lrs, (i, j) => {
+    const c = b.classes[i]![j]!;
+    return c !== "learned" ? `✕ ${c}` : undefined;
+  });
   return fig;
 }
 

@@ -5,6 +5,7 @@
  * arms by id; derived arms (a squasher, a frozen alpha, another placement)
  * are built with `deriveArm`, so labels are defined here and nowhere else.
  */
+import type { LlamaAlpha0 } from "../../models/llama";
 import type { ResidualMethod } from "../../models/residual";
 import type { Placement } from "../../models/transformer";
 import type { NormKind, NormOptions } from "../../norms/types";
@@ -28,8 +29,12 @@ export interface Arm {
 
 /** An arm's language-model recipe. */
 export interface LmArmSettings {
-  /** DyT alpha0 per slot (attention / FFN / final): "paper" = the paper's values for the model's width (paperLlamaAlpha0). */
-  alpha0?: "paper";
+  /**
+   * DyT alpha0 per slot (attention / FFN / final): "paper" = the paper's values
+   * for the model's width (paperLlamaAlpha0), or the three values themselves
+   * (an alpha0 grid derives one arm per cell).
+   */
+  alpha0?: "paper" | LlamaAlpha0;
   /** The learnable scalar (init sqrt(d)) after the embedding. */
   embedScale?: boolean;
 }

@@ -6,6 +6,7 @@
  * against the unigram baseline.
  */
 import { RULES, type ProtocolRules } from "./rules";
+import type { LmProtocolRecord } from "./runner";
 
 export type RunClass = "diverged" | "did not learn" | "learned";
 
@@ -53,6 +54,16 @@ export function classifyLmRun(r: ClassifiableLmRun, rules: ProtocolRules = RULES
   if (r.status === "diverged" || (r.bpb !== undefined && !Number.isFinite(r.bpb))) return "diverged";
   if (r.bpb === undefined) return "did not learn";
   return r.bpb <= r.unigramBpb - rules.lmLearnedBelowUnigramBpb ? "learned" : "did not learn";
+}
+
+/**
+ * An LM run on validation: its final validation bits per byte (NaN when it
+ * has none) and its class against the validation split's unigram baseline.
+ * lr tuning and the alpha0 grid score runs this way.
+ */
+export function lmValidation(r: LmProtocolRecord, rules: ProtocolRules = RULES): { bpb: number; class: RunClass } {
+  const bpb = r.result.evals.at(-1)?.bpb;
+  return { bpb: bpb ?? NaN, class: classifyLmRun({ status: r.result.status, ...(bpb !== undefined ? { bpb } : {}), unigramBpb: r.result.baselines.val.unigramBpb }, rules) };
 }
 
 /** Validation-bpb curve of an LM run: has it plateaued by the protocol's rule (fall < lmPlateauBpb over the last third)? */

@@ -68,7 +68,10 @@ export function resolveLmRun(base: LmRunBase, a: Arm, seed: number, overrides: {
   if (a.placement && a.placement !== "pre") throw new Error(`arm "${a.id}": the language model is pre-norm only (LLaMA); placement "${a.placement}" applies to the ViT`);
   const data: TextDataConfig = { dataset: "text", ...TEXT_DATA_DEFAULTS, ...base.data };
   const dim = overrides.model?.dim ?? base.model.dim ?? LLAMA_DEFAULTS.dim;
-  const alpha0 = a.lm?.alpha0 === "paper" ? paperLlamaAlpha0(dim) : {};
+  const alpha0 = a.lm?.alpha0 === "paper" ? paperLlamaAlpha0(dim) : (a.lm?.alpha0 ?? {});
+  // The arm's alpha0 would silently win over the same slots set in the model config.
+  const clash = Object.keys(alpha0).filter((k) => (base.model as Record<string, unknown>)[k] !== undefined || (overrides.model as Record<string, unknown> | undefined)?.[k] !== undefined);
+  if (clash.length) throw new Error(`arm "${a.id}" sets the DyT alpha0 of every slot; drop model.${clash.join(", model.")} from the base and overrides, or derive an arm with lm.alpha0 (deriveArm)`);
   const model = resolveLlamaConfig({
     maxSeqLen: data.seqLen,
     ...base.model,

@@ -5,7 +5,7 @@
  * Classifiers are scored on final validation accuracy (higher is better),
  * language models on final validation bits per byte (lower is better).
  */
-import { classifyLmRun, classifyRun, type RunClass } from "./classify";
+import { classifyRun, lmValidation } from "./classify";
 import { isLmRecord, type AnyProtocolRecord } from "./runner";
 import { RULES, type ProtocolRules } from "./rules";
 
@@ -39,9 +39,9 @@ export function assertTuning(t: LrTuningConfig, evalSeeds: readonly number[], wh
 function tuningPoint(r: AnyProtocolRecord, rules: ProtocolRules): LrPick["grid"][number] & { score: number } {
   const last = r.result.evals.at(-1);
   if (isLmRecord(r)) {
-    const cls: RunClass = classifyLmRun({ status: r.result.status, ...(last?.bpb !== undefined ? { bpb: last.bpb } : {}), unigramBpb: r.result.baselines.val.unigramBpb }, rules);
-    const ok = cls === "learned";
-    return { lr: r.config.train.lr, valAcc: ok ? 100 * last!.acc : null, class: cls, valBpb: ok ? last!.bpb! : null, score: ok ? -last!.bpb! : -Infinity };
+    const v = lmValidation(r, rules);
+    const ok = v.class === "learned";
+    return { lr: r.config.train.lr, valAcc: ok ? 100 * last!.acc : null, class: v.class, valBpb: ok ? v.bpb : null, score: ok ? -v.bpb : -Infinity };
   }
   const cls = classifyRun({ status: r.result.status, acc: last?.acc, numClasses: r.config.model.numClasses }, rules);
   const ok = cls === "learned";

@@ -1,0 +1,192 @@
+/**
+ * lm-alpha0: the rule (near-best set, effective α₀, the width and depth
+ * claims) on hand-built pair runs with every outcome; the jobs' α₀ per slot in
+ * the resolved config; the experiment end to end at smoke through the runner,
+ * and its rebuild from the saved records under --cached-only.
+ */
+import { describe, test } from "node:test";
+import * as assert from "node:assert/strict";
+import type { RunClass } from "../lib/experiments/protocol/classify";
+import { RULES } from "../lib/experiments/protocol/rules";
+import { resolveRun } from "../lib/experiments/protocol/task";
+import { OUTCOMES } from "../lib/experiments/protocol/verdict";
+import {
+  depthClaim,
+  effectiveAlpha0,
+  LM_ALPHA0_SCALES,
+  lmAlpha0Arm,
+  lmAlpha0ConfigTable,
+  lmAlpha0CornerFigure,
+  lmAlpha0CornerTable,
+  lmAlpha0Entry,
+  lmAlpha0Heatmaps,
+  lmAlpha0Job,
+  lmAlpha0Jobs,
+  lmAlpha0PairTable,
+  lmAlpha0WidthFigure,
+  runLmAlpha0,
+  scoreConfig,
+  widthClaim,
+  type LmAlpha0Config,
+  type LmAlpha0PairRuns,
+} from "../lib/experiments/lm-alpha0";
+import { useEngine, useTempResultsDirs } from "./helpers";
+
+type Cell = number | RunClass | [number, RunClass];
+/** A pair's two seeds: a mean bpb (seeds at ±0.001); a failure on both seeds; or [seed 1's bpb, seed 2's failure]. */
+function pair(key: string, v: Cell): LmAlpha0PairRuns {
+  const [attn, other] = key.split("/").map(Number) as [number, number];
+  const failed = (k: RunClass) => (k === "diverged" ? NaN : 4.4);
+  if (typeof v === "number") return { attn, other, seeds: [1, 2], valBpb: [v - 0.001, v + 0.001], classes: ["learned", "learned"] };
+  if (typeof v === "string") return { attn, other, seeds: [1, 2], valBpb: [failed(v), failed(v)], classes: [v, v] };
+  return { attn, other, seeds: [1, 2], valBpb: [v[0], failed(v[1])], classes: ["learned", v[1]] };
+}
+function config(width: number, scores: Record<string, Cell>, depth = 2): LmAlpha0Config {
+  return scoreConfig({ size: `w${width}d${depth}`, width, depth }, Object.entries(scores).map(([k, v]) => pair(k, v)));
+}
+const allFailed = (width: number) => config(width, { "1/1": "diverged", "4/4": "did not learn" });
+
+describe("lm-alpha0 rule", () => {
+  test("near-best set: pairs within lmMatchMarginBpb of the best; a pair with a failed seed has no score, however low its other seed", () => {
+    const c = config(64, { "0.25/0.25": 2.5, "1/1": 2.4, "1/4": 2.4 + RULES.lmMatchMarginBpb, "4/1": 2.43, "4/4": [2.0, "diverged"], "0.25/4": [2.1, "did not learn"] });
+    assert.deepEqual(c.best, { attn: 1, other: 1, meanBpb: 2.4 });
+    assert.deepEqual(c.nearBest, [[1, 1], [1, 4]], "the margin is inclusive; 0.03 above the best is out");
+    assert.ok(Number.isNaN(c.pairs.find((p) => p.attn === 4 && p.other === 4)!.meanBpb));
+    assert.equal(c.pairs.find((p) => p.attn === 0.25 && p.other === 4)!.nearBest, false);
+    // Effective α₀: geometric mean of √(a·o) over N = √(1 · 2) ; attention 1, other 2.
+    assert.ok(Math.abs(c.effective.alpha0 - Math.SQRT2) < 1e-12);
+    assert.ok(Math.abs(c.effective.attn - 1) < 1e-12 && Math.abs(c.effective.other - 2) < 1e-12);
+    assert.equal(c.failure, undefined);
+    const e = effectiveAlpha0([{ attn: 0.25, other: 0.25 }, { attn: 4, other: 4 }]);
+    assert.ok(Math.abs(e.alpha0 - 1) < 1e-12, "geometric, not arithmetic");
+    assert.ok(Number.isNaN(effectiveAlpha0([]).alpha0));
+  });
+
+  test("a config with no scored pair says why: every run failed, or no pair learned on every seed", () => {
+    const dead = allFailed(32);
+    assert.equal(dead.best, undefined);
+    assert.deepEqual(dead.nearBest, []);
+    assert.equal(dead.failure, "every run failed (2 diverged, 2 did not learn, of 4 runs)");
+    assert.equal(config(32, { "1/1": [2.5, "diverged"], "4/4": "diverged" }).failure, "no α₀ pair learned on every seed (3 diverged, 0 did not learn, of 4 runs)");
+  });
+
+  const w32 = config(32, { "4/4": 2.9, "4/1": 2.91, "1/1": 2.95 });
+  const w64 = config(64, { "4/4": 2.75, "1/1": 2.7, "1/0.25": 2.72 });
+  const w128 = config(128, { "4/4": 2.7, "1/1": 2.6, "0.25/0.25": 2.58 });
+
+  test("7-width (LM) supported: effective α₀ strictly decreasing with width and N(narrowest), N(widest) disjoint", () => {
+    const v = widthClaim([w128, w32, w64]);
+    assert.equal(v.outcome, "supported", v.reason);
+    assert.match(v.reason, /w32d2 .* w64d2 .* w128d2/, "ordered by width");
+  });
+
+  test("7-width (LM) not supported: the widest's effective α₀ at least the narrowest's", () => {
+    const flat = config(128, { "4/4": 2.5, "4/1": 2.6 });
+    assert.equal(widthClaim([w32, w64, flat]).outcome, "not supported");
+  });
+
+  test("7-width (LM) inconclusive: lower at the widest but not monotone, or N shared by the extremes", () => {
+    const bump = config(64, { "4/4": 2.7 });
+    const v = widthClaim([w32, bump, w128]);
+    assert.equal(v.outcome, "inconclusive");
+    assert.match(v.reason, /not decreasing at w32d2 -> w64d2/);
+    // Decreasing (2.8 > 0.71 > 0.63), but N(w128) keeps w32's 4/1.
+    const shared = config(128, { "4/1": 2.6, "0.25/0.25": 2.59, "0.25/1": 2.595 });
+    const s = widthClaim([w32, w64, shared]);
+    assert.equal(s.outcome, "inconclusive", s.reason);
+    assert.match(s.reason, /lower at the widest, but N\(w32d2\) and N\(w128d2\) share 4\/1$/);
+  });
+
+  test("7-width (LM) not testable: a width whose runs all failed, or a single width", () => {
+    const v = widthClaim([w32, allFailed(64), w128]);
+    assert.equal(v.outcome, "not testable");
+    assert.match(v.reason, /w64d2: every run failed/);
+    assert.equal(widthClaim([w32]).outcome, "not testable");
+  });
+
+  test("7-depth (LM): depth's log-change in effective α₀ against width's; not testable with no width data", () => {
+    // Effective α₀: w32 1, w64 0.5, w128 0.5: |ln(eff w128 / eff w32)| = ln 2.
+    const ladder = [config(32, { "1/1": 2.9, "4/4": 3.0 }), config(64, { "1/0.25": 2.7, "4/4": 2.8 }), config(128, { "0.25/1": 2.6, "4/4": 2.7 })];
+    const [, w64d2] = ladder;
+    const width = widthClaim(ladder);
+    assert.equal(width.outcome, "inconclusive", "not strictly decreasing from w64 to w128");
+    const near = config(64, { "1/0.25": 2.8, "1/1": 2.81 }, 4); // 0.71: |ln 1.41| < ln 2
+    const v = depthClaim(width, ladder, [w64d2, near]);
+    assert.equal(v.outcome, "supported", v.reason);
+    assert.match(v.reason, /\|ln\(eff w64d4 \/ eff w64d2\)\| = 0\.35 .*\|ln\(eff w128d2 \/ eff w32d2\)\| = 0\.69/);
+    const far = config(64, { "4/4": 2.8 }, 4); // 4: |ln 8| >= ln 2
+    assert.equal(depthClaim(width, ladder, [w64d2, far]).outcome, "not supported");
+    const none = depthClaim(widthClaim([allFailed(32), w64d2]), [w64d2], [w64d2, near]);
+    assert.equal(none.outcome, "not testable");
+    assert.match(none.reason, /the width claim has no data/);
+    assert.equal(depthClaim(width, ladder, [w64d2, allFailed(64)]).outcome, "not testable");
+    assert.equal(depthClaim(width, ladder, [w64d2, undefined]).outcome, "not testable");
+  });
+});
+
+describe("lm-alpha0 jobs", () => {
+  test("each job is the DyT LLaMA recipe with α₀ attention = a and FFN = final = o in its resolved config, at the grid's one lr", () => {
+    const s = LM_ALPHA0_SCALES.smoke;
+    const j = lmAlpha0Job(s, "smoke", "w16d2", 0.25, 4, 2);
+    const m = j.resolved.model;
+    assert.deepEqual([m.alpha0Attn, m.alpha0Ffn, m.alpha0Final], [0.25, 4, 4]);
+    assert.deepEqual([m.norm, m.embedScale, m.dim, m.depth, m.heads, m.seed], ["dyt", true, 16, 2, 2, 2]);
+    assert.equal(j.resolved.train.lr, s.lr);
+    assert.equal(j.resolved.arm, "dyt-lm-a0.25-o4");
+    assert.equal(j.run, "w16d2-a0.25-o4-s2");
+    assert.deepEqual(j.axes, { part: "grid", size: "w16d2", width: 16, depth: 2, alpha0Attn: 0.25, alpha0Other: 4, epochs: s.epochs, lr: s.lr });
+    const c = lmAlpha0Job(s, "smoke", "w16d1", 4, 4, 1, 3e-2);
+    assert.equal(c.run, "corner-lr3.0e-2-w16d1-a4-o4-s1");
+    assert.equal(c.axes.part, "corner");
+    assert.equal(c.resolved.train.lr, 3e-2);
+    // The arm's α₀ would override the same slots in the model config: refused, not silently replaced.
+    assert.throws(() => resolveRun({ ...s.base, model: { dim: 16, depth: 1, heads: 2, alpha0Attn: 0.5 } }, lmAlpha0Arm(1, 1), 1), /sets the DyT alpha0 of every slot; drop model\.alpha0Attn/);
+  });
+
+  test("the scale's jobs: every size x pair x seed once, the corner's lrs other than the grid's, unique run ids", () => {
+    const s = LM_ALPHA0_SCALES.smoke;
+    const jobs = lmAlpha0Jobs(s, "smoke");
+    assert.equal(jobs.length, 3 * 4 * 2 + 1);
+    assert.equal(new Set(jobs.map((j) => j.run)).size, jobs.length);
+    assert.deepEqual(jobs.slice(0, 4).map((j) => j.axes.size), ["w16d2", "w16d2", "w16d2", "w16d2"], "costliest size first");
+    assert.ok(jobs.slice(0, 12).every((j) => j.seed === 1), "seed-major");
+    const f = LM_ALPHA0_SCALES.full;
+    assert.deepEqual([f.attn, f.other, f.seeds, f.lr], [[0.25, 1, 4], [0.25, 1, 4], [1, 2], 3e-3]);
+    assert.deepEqual(f.corner, { size: "w64d2", pairs: [[4, 4], [1, 1]], lrs: [1e-2, 3e-2], seed: 1 });
+    assert.deepEqual(f.sizes.map((z) => z.model.dim / z.model.heads), f.sizes.map(() => 16), "head dim 16");
+  });
+});
+
+describe("lm-alpha0 experiment", () => {
+  useTempResultsDirs("dyt-lm-alpha0-");
+
+  test("runs end to end at smoke: summary, figures, claims rows; --cached-only rebuilds the same summary", async () => {
+    await useEngine("native");
+    const { records, summary } = await runLmAlpha0({ scale: "smoke", verbose: false });
+    assert.equal(records.length, 25);
+    assert.deepEqual(summary.configs.map((c) => c.size), ["w8d1", "w16d1", "w16d2"]);
+    assert.ok(summary.configs.every((c) => c.pairs.length === 4 && c.pairs.every((p) => p.seeds.length === 2 && p.valBpb.every(Number.isFinite))));
+    assert.ok(OUTCOMES.includes(summary.width.outcome) && OUTCOMES.includes(summary.depth.outcome));
+    assert.equal(summary.corner!.runs.length, 2, "the corner run and the grid's run of its pair at the grid's lr");
+    assert.deepEqual(summary.corner!.runs.map((r) => [r.lr, r.fromGrid]), [[1e-2, true], [3e-2, false]]);
+    assert.equal(lmAlpha0Heatmaps(summary).length, 3);
+    assert.ok(lmAlpha0WidthFigure(summary).data.length >= 2);
+    assert.equal(lmAlpha0CornerFigure(records, summary)!.data.length > 0, true);
+    assert.equal(lmAlpha0CornerTable(summary).length, 2);
+    assert.equal(lmAlpha0PairTable(summary).length, 12);
+    assert.equal(lmAlpha0ConfigTable(summary).length, 3);
+    const rows = lmAlpha0Entry.claims(summary);
+    assert.deepEqual(rows.map((r) => [r.id, r.verdict]), [["7-width (LM)", summary.width.outcome], ["7-depth (LM)", summary.depth.outcome]]);
+    assert.ok(rows.every((r) => r.notebook === "notebooks/16-lm-alpha0-width.ipynb" && r.ours.includes("lr fixed at")));
+
+    const again = await runLmAlpha0({ scale: "smoke", verbose: false, cachedOnly: true });
+    assert.deepEqual(again.summary, summary);
+
+    // Smoke runs are too short to learn; with every finished run counted as learned the same records take the scoring path.
+    const lax = { ...RULES, lmLearnedBelowUnigramBpb: -100 };
+    const scored = (await runLmAlpha0({ scale: "smoke", verbose: false, cachedOnly: true }, {}, lax)).summary;
+    assert.ok(scored.configs.every((c) => c.best !== undefined && c.nearBest.length >= 1 && Number.isFinite(c.effective.alpha0)));
+    assert.notEqual(scored.width.outcome, "not testable", scored.width.reason);
+    assert.notEqual(scored.depth.outcome, "not testable", scored.depth.reason);
+  });
+});
