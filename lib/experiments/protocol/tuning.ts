@@ -3,10 +3,11 @@
  * validation split from a grid run with a tuning seed that is never an
  * evaluation seed, so the pick is not scored on the runs that report it.
  * Classifiers are scored on final validation accuracy (higher is better),
- * language models on final validation bits per byte (lower is better).
+ * language models on final validation bits per byte (lower is better), DNA
+ * models on final validation bits per base (lower is better).
  */
-import { classifyLmRun, classifyRun, type RunClass } from "./classify";
-import { isLmRecord, type AnyProtocolRecord } from "./runner";
+import { classifyDnaRun, classifyLmRun, classifyRun, type RunClass } from "./classify";
+import { isDnaRecord, isLmRecord, type AnyProtocolRecord } from "./runner";
 import { RULES, type ProtocolRules } from "./rules";
 
 export interface LrTuningConfig {
@@ -38,8 +39,9 @@ export function assertTuning(t: LrTuningConfig, evalSeeds: readonly number[], wh
 /** A tuning run's class on validation and its score (higher is better; -Infinity unless it learned). */
 function tuningPoint(r: AnyProtocolRecord, rules: ProtocolRules): LrPick["grid"][number] & { score: number } {
   const last = r.result.evals.at(-1);
-  if (isLmRecord(r)) {
-    const cls: RunClass = classifyLmRun({ status: r.result.status, ...(last?.bpb !== undefined ? { bpb: last.bpb } : {}), unigramBpb: r.result.baselines.val.unigramBpb }, rules);
+  if (isLmRecord(r) || isDnaRecord(r)) {
+    const classify = isDnaRecord(r) ? classifyDnaRun : classifyLmRun;
+    const cls: RunClass = classify({ status: r.result.status, ...(last?.bpb !== undefined ? { bpb: last.bpb } : {}), unigramBpb: r.result.baselines.val.unigramBpb }, rules);
     const ok = cls === "learned";
     return { lr: r.config.train.lr, valAcc: ok ? 100 * last!.acc : null, class: cls, valBpb: ok ? last!.bpb! : null, score: ok ? -last!.bpb! : -Infinity };
   }
@@ -50,7 +52,7 @@ function tuningPoint(r: AnyProtocolRecord, rules: ProtocolRules): LrPick["grid"]
 
 /**
  * The grid lr with the best final validation score (ties: the smaller lr):
- * accuracy for classifiers, lowest bits per byte for language models; runs
+ * accuracy for classifiers, lowest bits per byte (per base) for language (DNA) models; runs
  * that did not learn never win.
  */
 export function pickLr(arm: string, grid: readonly AnyProtocolRecord[], rules: ProtocolRules = RULES): LrPick {
