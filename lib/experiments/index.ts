@@ -33,4 +33,5 @@ export * from "./placement";
 export * from "./depth-stability";
 export * from "./lm-rmsnorm-dyt";
 export * from "./vision-families";
+export * from "./dna-hyena";
 export * from "./report";

@@ -13,6 +13,7 @@ import { alphaStdEntry } from "./alpha-std";
 import { invarianceEntry } from "./invariance";
 import { lmRmsnormDytEntry } from "./lm-rmsnorm-dyt";
 import { visionFamiliesEntry } from "./vision-families";
+import { dnaHyenaEntry } from "./dna-hyena";
 
 export type { ExperimentEntry } from "./entry";
 
@@ -30,6 +31,7 @@ export const EXPERIMENTS: ExperimentEntry[] = [
   normFreeEntry, // 8
   lmRmsnormDytEntry, // 2 (LLM)
   visionFamiliesEntry, // 2 (ConvNeXt, Mixer), 9 (BatchNorm)
+  dnaHyenaEntry, // 2 (DNA)
   gainBiasEntry,
   invarianceEntry,
   quantizationEntry,

@@ -312,7 +312,7 @@ export function describeDnaBase(base: DnaRunBase, steps: number): string {
   const genomes = data.genomes.length === DNA_GENOMES.length ? "all 10 genomes" : `genomes ${data.genomes.join(", ")}`;
   const count = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n.toLocaleString("en"));
   return (
-    `HyenaDNA-style decoder width ${m.dim}, depth ${m.depth}, filter MLP ${m.filterOrder}, context ${data.seqLen} bases; next-nucleotide pretraining on the train blocks of ${genomes}: ` +
+    `HyenaDNA-style decoder width ${m.dim}, depth ${m.depth}, filter MLP ${m.filterOrder}, init std ${Number(m.initStd.toPrecision(3))}, context ${data.seqLen} bases; next-nucleotide pretraining on the train blocks of ${genomes}: ` +
     `${count(bases)} training bases (${((steps * batch) / windows).toFixed(3)} epoch of ${count(windows * data.seqLen)}; ${steps} steps, batch ${batch}); AdamW, 5 % warmup + cosine; ` +
     `downstream: linear probe on mean-pooled frozen features, task "${probe.task}" (${probe.trainLimit || "all"} training / ${probe.testLimit || "all"} test windows)`
   );
