@@ -11,6 +11,7 @@ import { RULES, scaledRules, type ProtocolRules } from "../lib/experiments/proto
 import { runAlphaStd } from "../lib/experiments/alpha-std/spec";
 import { runAlpha0 } from "../lib/experiments/alpha0/spec";
 import { runDepthStability } from "../lib/experiments/depth-stability/spec";
+import { runDnaHyena } from "../lib/experiments/dna-hyena/spec";
 import { runGainBias } from "../lib/experiments/gain-bias/spec";
 import { runInvariance } from "../lib/experiments/invariance/spec";
 import { runLmAlpha0 } from "../lib/experiments/lm-alpha0/spec";
@@ -42,6 +43,7 @@ const RUNS: Record<string, RunWithRules> = {
   placement: runPlacement,
   "depth-stability": runDepthStability,
   "vision-families": (ctx, override, rules) => runVisionFamilies(ctx, {}, override, rules),
+  "dna-hyena": runDnaHyena,
 };
 
 const RESULTS = path.resolve(__dirname, "../../results");

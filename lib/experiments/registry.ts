@@ -14,6 +14,7 @@ import { invarianceEntry } from "./invariance";
 import { lmRmsnormDytEntry } from "./lm-rmsnorm-dyt";
 import { lmAlpha0Entry } from "./lm-alpha0";
 import { visionFamiliesEntry } from "./vision-families";
+import { dnaHyenaEntry } from "./dna-hyena";
 
 export type { ExperimentEntry } from "./entry";
 
@@ -32,6 +33,7 @@ export const EXPERIMENTS: ExperimentEntry[] = [
   lmRmsnormDytEntry, // 2 (LLM)
   lmAlpha0Entry, // 7 (LLM)
   visionFamiliesEntry, // 2 (ConvNeXt, Mixer), 9 (BatchNorm)
+  dnaHyenaEntry, // 2 (DNA)
   gainBiasEntry,
   invarianceEntry,
   quantizationEntry,

@@ -3,7 +3,7 @@
  * learned. A verdict never rests on a run that diverged or stayed at chance:
  * claims check "both arms learned" as a precondition. Classifiers are judged
  * on accuracy against chance, language models on held-out bits per byte
- * against the unigram baseline.
+ * (DNA models: bits per nucleotide) against the unigram baseline.
  */
 import { RULES, type ProtocolRules } from "./rules";
 import type { LmProtocolRecord } from "./runner";
@@ -51,9 +51,18 @@ export interface ClassifiableLmRun {
  * did not learn: otherwise (also an unfinished run with no final bpb).
  */
 export function classifyLmRun(r: ClassifiableLmRun, rules: ProtocolRules = RULES): RunClass {
+  return classifyBelowUnigram(r, rules.lmLearnedBelowUnigramBpb);
+}
+
+/** A DNA language-model run (bpb = bits per nucleotide): classifyLmRun's rule with the DNA threshold (rules.dnaLearnedBelowUnigramBits). */
+export function classifyDnaRun(r: ClassifiableLmRun, rules: ProtocolRules = RULES): RunClass {
+  return classifyBelowUnigram(r, rules.dnaLearnedBelowUnigramBits);
+}
+
+function classifyBelowUnigram(r: ClassifiableLmRun, below: number): RunClass {
   if (r.status === "diverged" || (r.bpb !== undefined && !Number.isFinite(r.bpb))) return "diverged";
   if (r.bpb === undefined) return "did not learn";
-  return r.bpb <= r.unigramBpb - rules.lmLearnedBelowUnigramBpb ? "learned" : "did not learn";
+  return r.bpb <= r.unigramBpb - below ? "learned" : "did not learn";
 }
 
 /**
@@ -68,9 +77,18 @@ export function lmValidation(r: LmProtocolRecord, rules: ProtocolRules = RULES):
 
 /** Validation-bpb curve of an LM run: has it plateaued by the protocol's rule (fall < lmPlateauBpb over the last third)? */
 export function lmPlateaued(evals: readonly { step: number; bpb?: number }[], rules: ProtocolRules = RULES): { plateaued: boolean; gainBpb: number } {
+  return bitsPlateaued(evals, rules.lmPlateauBpb);
+}
+
+/** Validation bits-per-base curve of a DNA run: plateaued when it fell < rules.dnaPlateauBits over the last third. */
+export function dnaPlateaued(evals: readonly { step: number; bpb?: number }[], rules: ProtocolRules = RULES): { plateaued: boolean; gainBpb: number } {
+  return bitsPlateaued(evals, rules.dnaPlateauBits);
+}
+
+function bitsPlateaued(evals: readonly { step: number; bpb?: number }[], threshold: number): { plateaued: boolean; gainBpb: number } {
   if (evals.length < 2) return { plateaued: false, gainBpb: NaN };
   const last = evals[evals.length - 1]!;
   const ref = evals.find((e) => e.step >= (2 / 3) * last.step) ?? last;
   const gainBpb = (ref.bpb ?? NaN) - (last.bpb ?? NaN);
-  return { plateaued: ref !== last && gainBpb < rules.lmPlateauBpb, gainBpb };
+  return { plateaued: ref !== last && gainBpb < threshold, gainBpb };
 }

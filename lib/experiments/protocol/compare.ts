@@ -11,9 +11,9 @@
  */
 import { allOf as allOfEvidence, anyOf as anyOfEvidence } from "./combine";
 import { meanStd } from "../stats-lite";
-import { classifyLmRun, classifyRun, type RunClass } from "./classify";
+import { classifyDnaRun, classifyLmRun, classifyRun, type RunClass } from "./classify";
 import { RULES, type ProtocolRules } from "./rules";
-import { isLmRecord, type AnyProtocolRecord, type ProtocolRecord } from "./runner";
+import { isDnaRecord, isLmRecord, type AnyProtocolRecord, type ProtocolRecord } from "./runner";
 import { claimOutcome, decide, describeEffect, pairedEvidence, reasonFor, type ClaimVerdict, type Outcome, type PairedEvidence, type Precondition, type Prediction } from "./verdict";
 
 /** One arm's evaluation runs, in seed order, with what the ablation tables show. */
@@ -36,10 +36,12 @@ export interface ArmResult extends ArmSeeds {
 /**
  * The one classification of a saved run: from its status and final test
  * accuracy (classifiers), or its final test bits per byte against the test
- * split's unigram baseline (language models).
+ * split's unigram baseline (language models; DNA models in bits per base,
+ * pretraining only: the downstream probe is judged by its own experiment).
  */
 export function recordClass(r: AnyProtocolRecord, rules: ProtocolRules = RULES): RunClass {
   if (isLmRecord(r)) return classifyLmRun({ status: r.result.status, ...(r.result.test ? { bpb: r.result.test.bpb } : {}), unigramBpb: r.result.baselines.test.unigramBpb }, rules);
+  if (isDnaRecord(r)) return classifyDnaRun({ status: r.result.status, ...(r.result.test ? { bpb: r.result.test.bpb } : {}), unigramBpb: r.result.baselines.test.unigramBpb }, rules);
   return classifyRun({ status: r.result.status, acc: r.result.test?.acc, numClasses: r.config.model.numClasses }, rules);
 }
 

@@ -16,6 +16,7 @@ import { RULES, type ProtocolRules } from "./rules";
 import { runJobs, type AnyProtocolRecord, type Job, type ProtocolRecord } from "./runner";
 import { describeLmBase, isLmBase } from "./lm-task";
 import { describeImageBase, isImageBase } from "./image-task";
+import { describeDnaBase, isDnaBase } from "./dna-task";
 import { resolveRun, trainExamples, trainSize, type AnyRunBase, type ResolvedOf, type RunBase, type RunOverrides } from "./task";
 import { assertTuning, lrId, pickLr, type LrPick, type LrTuningConfig } from "./tuning";
 
@@ -96,7 +97,7 @@ export function edgeNote(picks: Iterable<LrPick>, label: (arm: string) => string
 
 /**
  * The schedule of a budget in epochs over a base's training examples (images;
- * windows of the text train split for a language model): 5 % warmup, `evals`
+ * windows of the text or DNA train split for a language model): 5 % warmup, `evals`
  * validation evals (checkpoints with them) and about `logLines` metrics lines
  * (`logEvery: 1` where per-step losses are needed).
  */
@@ -112,6 +113,7 @@ export function epochSchedule(epochs: number, base: AnyRunBase, o: { evals?: num
 export function describeBase(base: AnyRunBase, epochs: number): string {
   if (isLmBase(base)) return describeLmBase(base, epochSchedule(epochs, base).steps);
   if (isImageBase(base)) return describeImageBase(base, epochs, epochSchedule(epochs, base).steps);
+  if (isDnaBase(base)) return describeDnaBase(base, epochSchedule(epochs, base).steps);
   const m = base.model;
   const t = epochSchedule(epochs, base);
   const depth = m.depth === undefined ? "" : `, depth ${m.depth}`;

@@ -51,6 +51,37 @@ export interface ProtocolRules {
    * verdict, not required by it.
    */
   lmPlateauBpb: number;
+  /**
+   * DNA language models (bits per nucleotide, lower is better; lib/data/dna.ts,
+   * the dna-lm task). Written 2026-12-02, before any DNA model run, from
+   * context-free statistics of the pretraining splits only: the unigram rate of
+   * the validation split (training-split base frequencies) is 1.998 bits per
+   * base, and order-k Markov models of the training split reach 1.979 (k = 1),
+   * 1.962 (k = 4) and 1.946 (k = 8): on these mostly bacterial genomes all the
+   * context a small model can use is worth a few hundredths of a bit, not the
+   * ~2 bits per byte of English text, so the LM thresholds do not carry over.
+   *
+   * A run "learned" when its final held-out bits per base are at least this far
+   * below the unigram baseline of the same split: half of what the previous
+   * base alone is worth (order-1 Markov, 0.019 bits). A model stuck at the base
+   * frequencies sits within a few thousandths of the unigram rate.
+   */
+  dnaLearnedBelowUnigramBits: number;
+  /**
+   * "A matches B" margin for held-out bits per base: A's is at most this much
+   * above B's. 0.01 bits is 0.5 % of the ~2 bits per base, and about a fifth of
+   * the ~0.05 bits an order-8 Markov model gains over the unigram rate, so
+   * "matches" cannot hide the loss of a large share of what context buys (a
+   * 0.02 margin, the LM's, would be ~40 % of it).
+   */
+  dnaMatchMarginBits: number;
+  /**
+   * A DNA run has plateaued when its validation bits per base fell by less than
+   * this between the eval at two thirds of its steps and its last eval (half
+   * the match margin). Reported with the verdict, not required by it: DNA
+   * claims are made at a fixed budget, as the LM's.
+   */
+  dnaPlateauBits: number;
 }
 
 export const RULES: ProtocolRules = {
@@ -65,6 +96,9 @@ export const RULES: ProtocolRules = {
   lmLearnedBelowUnigramBpb: 0.25,
   lmMatchMarginBpb: 0.02,
   lmPlateauBpb: 0.05,
+  dnaLearnedBelowUnigramBits: 0.01,
+  dnaMatchMarginBits: 0.01,
+  dnaPlateauBits: 0.005,
 };
 
 /** The rules with every threshold scaled by `factor` (robustness checks). */
@@ -78,5 +112,8 @@ export function scaledRules(factor: number, base: ProtocolRules = RULES): Protoc
     lmLearnedBelowUnigramBpb: base.lmLearnedBelowUnigramBpb * factor,
     lmMatchMarginBpb: base.lmMatchMarginBpb * factor,
     lmPlateauBpb: base.lmPlateauBpb * factor,
+    dnaLearnedBelowUnigramBits: base.dnaLearnedBelowUnigramBits * factor,
+    dnaMatchMarginBits: base.dnaMatchMarginBits * factor,
+    dnaPlateauBits: base.dnaPlateauBits * factor,
   };
 }

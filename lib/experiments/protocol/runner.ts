@@ -16,6 +16,7 @@ import { MissingResultError, RECORD_EPOCH, resultPath, runDirFor, type Experimen
 import type { Scale } from "../scale";
 import type { LmResolvedRun } from "./lm-task";
 import type { ImageResolvedRun } from "./image-task";
+import type { DnaResolvedRun } from "./dna-task";
 import { runTask, type ResolvedRun, type RunResultOf, type VitResolvedRun } from "./task";
 
 /** A run of resolved config R (a ViT run by default; `resolved.task` tells which). */
@@ -43,9 +44,10 @@ export interface ProtocolRecord<R extends ResolvedRun = VitResolvedRun> extends 
 }
 
 /** A saved run of any task. */
-export type AnyProtocolRecord = ProtocolRecord<VitResolvedRun> | ProtocolRecord<LmResolvedRun> | ProtocolRecord<ImageResolvedRun>;
+export type AnyProtocolRecord = ProtocolRecord<VitResolvedRun> | ProtocolRecord<LmResolvedRun> | ProtocolRecord<ImageResolvedRun> | ProtocolRecord<DnaResolvedRun>;
 export type LmProtocolRecord = ProtocolRecord<LmResolvedRun>;
 export type ImageProtocolRecord = ProtocolRecord<ImageResolvedRun>;
+export type DnaProtocolRecord = ProtocolRecord<DnaResolvedRun>;
 
 export function isLmRecord(r: AnyProtocolRecord): r is LmProtocolRecord {
   return r.config.task === "lm-text";
@@ -53,6 +55,10 @@ export function isLmRecord(r: AnyProtocolRecord): r is LmProtocolRecord {
 
 export function isImageRecord(r: AnyProtocolRecord): r is ImageProtocolRecord {
   return r.config.task === "image-classify";
+}
+
+export function isDnaRecord(r: AnyProtocolRecord): r is DnaProtocolRecord {
+  return r.config.task === "dna-lm";
 }
 
 /** A saved result exists but was produced by a different resolved config (or an older record format). */
@@ -211,10 +217,14 @@ export async function runJobs<R extends ResolvedRun = VitResolvedRun>(jobs: Job<
   return jobs.map((j) => out.get(j.run)!);
 }
 
-/** "test 81.20 %" (classifiers), "test 2.412 bits/byte" (language models), or the status. */
+/** "test 81.20 %" (classifiers), "test 2.412 bits/byte" (language models), "test 1.962 bits/base, probe 81.3 %" (DNA), or the status. */
 function resultLine(rec: ProtocolRecord<ResolvedRun>): string {
   const t = rec.result.test;
   if (!t) return rec.result.status;
+  if (rec.config.task === "dna-lm") {
+    const p = (rec.result as RunResultOf<DnaResolvedRun>).probe;
+    return `test ${(t as { bpb: number }).bpb.toFixed(4)} bits/base${p ? `, ${p.task} probe ${(100 * p.testAcc).toFixed(1)} %` : ""}`;
+  }
   return "bpb" in t && typeof t.bpb === "number" ? `test ${t.bpb.toFixed(3)} bits/byte` : `test ${(100 * t.acc).toFixed(2)} %`;
 }
 

@@ -4,7 +4,9 @@
  * train on Fashion-MNIST, evaluate on the test split: `runVitTask`, here) and
  * "lm-text" (a LLaMA-style decoder on English text, scored in bits per byte:
  * `runLmTask`, lm-task.ts) and "image-classify" (a ConvNeXt, MLP-Mixer or
- * ResNet on Fashion-MNIST or Emoji32: `runImageTask`, image-task.ts).
+ * ResNet on Fashion-MNIST or Emoji32: `runImageTask`, image-task.ts) and
+ * "dna-lm" (a HyenaDNA-style decoder pretrained on next-nucleotide prediction,
+ * scored in bits per base, then probed downstream: `runDnaTask`, dna-task.ts).
  * `resolveRun` and `runTask` dispatch on the base and the resolved config. Named prepare steps and hooks (ViT runs,
  * registered by the experiments that need them) keep jobs serialisable, so a
  * worker process can run any job.
@@ -22,6 +24,8 @@ import { trainedFields } from "./trained";
 import { isLmBase, lmTrainWindows, resolveLmRun, runLmTask, type LmResolvedRun, type LmRunBase, type LmRunResult } from "./lm-task";
 import type { LlamaConfig } from "../../models/llama";
 import { imageTrainSize, isImageBase, resolveImageRun, runImageTask, type ImageModelConfig, type ImageResolvedRun, type ImageRunBase, type ImageRunResult } from "./image-task";
+import { dnaTrainWindows, isDnaBase, resolveDnaRun, runDnaTask, type DnaResolvedRun, type DnaRunBase, type DnaRunResult } from "./dna-task";
+import type { HyenaConfig } from "../../models/hyena";
 
 /** What every experiment saves of one training run (its own extras come on top). */
 export interface TrainedRunResult {
@@ -66,10 +70,10 @@ export interface VitResolvedRun {
 }
 
 /** A resolved run of any task (the `task` field tells which). */
-export type ResolvedRun = VitResolvedRun | LmResolvedRun | ImageResolvedRun;
+export type ResolvedRun = VitResolvedRun | LmResolvedRun | ImageResolvedRun | DnaResolvedRun;
 
 /** What a run of resolved config R saves as its result. */
-export type RunResultOf<R extends ResolvedRun> = R extends LmResolvedRun ? LmRunResult : R extends ImageResolvedRun ? ImageRunResult : VitRunResult;
+export type RunResultOf<R extends ResolvedRun> = R extends LmResolvedRun ? LmRunResult : R extends ImageResolvedRun ? ImageRunResult : R extends DnaResolvedRun ? DnaRunResult : VitRunResult;
 
 /** The shared part of a ViT run's config at one scale, before an arm and a seed are applied. */
 export interface RunBase {
@@ -80,11 +84,11 @@ export interface RunBase {
   hooks?: string[];
 }
 
-/** A base of any task: a ViT base (RunBase), a language-model base (LmRunBase, task "lm-text") or an image-classification base (ImageRunBase, task "image-classify"). */
-export type AnyRunBase = RunBase | LmRunBase | ImageRunBase;
+/** A base of any task: a ViT base (RunBase), a language-model base (LmRunBase, task "lm-text"), an image-classification base (ImageRunBase, task "image-classify") or a DNA base (DnaRunBase, task "dna-lm"). */
+export type AnyRunBase = RunBase | LmRunBase | ImageRunBase | DnaRunBase;
 /** The resolved config a base gives, and the model config its overrides patch. */
-export type ResolvedOf<B extends AnyRunBase> = B extends LmRunBase ? LmResolvedRun : B extends ImageRunBase ? ImageResolvedRun : VitResolvedRun;
-export type ModelConfigOf<B extends AnyRunBase> = B extends LmRunBase ? LlamaConfig : B extends ImageRunBase ? ImageModelConfig : ViTConfig;
+export type ResolvedOf<B extends AnyRunBase> = B extends LmRunBase ? LmResolvedRun : B extends ImageRunBase ? ImageResolvedRun : B extends DnaRunBase ? DnaResolvedRun : VitResolvedRun;
+export type ModelConfigOf<B extends AnyRunBase> = B extends LmRunBase ? LlamaConfig : B extends ImageRunBase ? ImageModelConfig : B extends DnaRunBase ? HyenaConfig : ViTConfig;
 export interface RunOverrides<B extends AnyRunBase = RunBase> {
   lr?: number;
   model?: Partial<ModelConfigOf<B>>;
@@ -95,6 +99,7 @@ export interface RunOverrides<B extends AnyRunBase = RunBase> {
 export function resolveRun<B extends AnyRunBase>(base: B, a: Arm, seed: number, overrides: RunOverrides<B> = {}): ResolvedOf<B> {
   if (isLmBase(base)) return resolveLmRun(base, a, seed, overrides as RunOverrides<LmRunBase>) as ResolvedOf<B>;
   if (isImageBase(base)) return resolveImageRun(base, a, seed, overrides as RunOverrides<ImageRunBase>) as ResolvedOf<B>;
+  if (isDnaBase(base)) return resolveDnaRun(base, a, seed, overrides as RunOverrides<DnaRunBase>) as ResolvedOf<B>;
   return resolveVitRun(base as RunBase, a, seed, overrides as RunOverrides<RunBase>) as ResolvedOf<B>;
 }
 
@@ -131,10 +136,11 @@ export function trainSize(d: Pick<DataConfig, "trainLimit">): number {
   return d.trainLimit > 0 ? Math.min(d.trainLimit, FASHION_TRAIN_SIZE) : FASHION_TRAIN_SIZE;
 }
 
-/** Training examples of a base of any task: images (ViT, image classifiers), or windows of the train split (LM). */
+/** Training examples of a base of any task: images (ViT, image classifiers), or windows of the train split (LM, DNA). */
 export function trainExamples(base: AnyRunBase): number {
   if (isLmBase(base)) return lmTrainWindows(base);
   if (isImageBase(base)) return imageTrainSize(base.data);
+  if (isDnaBase(base)) return dnaTrainWindows(base);
   return trainSize(base.data);
 }
 
@@ -268,6 +274,13 @@ export async function runVitTask(r: VitResolvedRun, runDir: string | undefined, 
 
 /** Train one run of any task (dispatch on the resolved config's `task`). */
 export async function runTask<R extends ResolvedRun>(r: R, runDir: string | undefined, label: string): Promise<RunResultOf<R>> {
-  const out = r.task === "lm-text" ? await runLmTask(r, runDir, label) : r.task === "image-classify" ? await runImageTask(r, runDir, label) : await runVitTask(r, runDir, label);
+  const out =
+    r.task === "lm-text"
+      ? await runLmTask(r, runDir, label)
+      : r.task === "image-classify"
+        ? await runImageTask(r, runDir, label)
+        : r.task === "dna-lm"
+          ? await runDnaTask(r, runDir, label)
+          : await runVitTask(r, runDir, label);
   return out as RunResultOf<R>;
 }

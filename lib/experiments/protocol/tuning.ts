@@ -3,10 +3,11 @@
  * validation split from a grid run with a tuning seed that is never an
  * evaluation seed, so the pick is not scored on the runs that report it.
  * Classifiers are scored on final validation accuracy (higher is better),
- * language models on final validation bits per byte (lower is better).
+ * language models on final validation bits per byte (lower is better), DNA
+ * models on final validation bits per base (lower is better).
  */
-import { classifyRun, lmValidation } from "./classify";
-import { isLmRecord, type AnyProtocolRecord } from "./runner";
+import { classifyDnaRun, classifyRun, lmValidation, type RunClass } from "./classify";
+import { isDnaRecord, isLmRecord, type AnyProtocolRecord } from "./runner";
 import { RULES, type ProtocolRules } from "./rules";
 
 export interface LrTuningConfig {
@@ -43,6 +44,11 @@ function tuningPoint(r: AnyProtocolRecord, rules: ProtocolRules): LrPick["grid"]
     const ok = v.class === "learned";
     return { lr: r.config.train.lr, valAcc: ok ? 100 * last!.acc : null, class: v.class, valBpb: ok ? v.bpb : null, score: ok ? -v.bpb : -Infinity };
   }
+  if (isDnaRecord(r)) {
+    const cls: RunClass = classifyDnaRun({ status: r.result.status, ...(last?.bpb !== undefined ? { bpb: last.bpb } : {}), unigramBpb: r.result.baselines.val.unigramBpb }, rules);
+    const ok = cls === "learned";
+    return { lr: r.config.train.lr, valAcc: ok ? 100 * last!.acc : null, class: cls, valBpb: ok ? last!.bpb! : null, score: ok ? -last!.bpb! : -Infinity };
+  }
   const cls = classifyRun({ status: r.result.status, acc: last?.acc, numClasses: r.config.model.numClasses }, rules);
   const ok = cls === "learned";
   return { lr: r.config.train.lr, valAcc: ok ? 100 * last!.acc : null, class: cls, score: ok ? 100 * last!.acc : -Infinity };
@@ -50,7 +56,7 @@ function tuningPoint(r: AnyProtocolRecord, rules: ProtocolRules): LrPick["grid"]
 
 /**
  * The grid lr with the best final validation score (ties: the smaller lr):
- * accuracy for classifiers, lowest bits per byte for language models; runs
+ * accuracy for classifiers, lowest bits per byte (per base) for language (DNA) models; runs
  * that did not learn never win.
  */
 export function pickLr(arm: string, grid: readonly AnyProtocolRecord[], rules: ProtocolRules = RULES): LrPick {
