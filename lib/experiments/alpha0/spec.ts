@@ -309,7 +309,7 @@ export function summarizeAlpha0(scale: Scale, records: ProtocolRecord[], s: Alph
   if (earlyParts.length === 0) early.reason = `no width has two α₀ that learned on the grid at its picked lr`;
   const width = {
     outcome: "not testable" as Outcome,
-    reason: "the paper's claim is about LLMs (Table 11: smaller α₀ as LLaMA width grows); no language model here yet",
+    reason: "the paper's claim is about LLMs (Table 11: smaller α₀ as LLaMA width grows); the ViT grid does not test it: the language-model table is experiment lm-alpha0 (rows 7-width (LM), 7-depth (LM))",
     statement: `Descriptive only: the grid's best α₀ by width (tuning seed, at each width's picked lr): ${bySize.map((b) => `${b.size} ${b.reference ?? "none learned"} (lr ${b.bestLr})`).join(", ")}.`,
   };
   const setupText = `ViT widths ${s.sizes.map((z) => `${z.name} (dim ${z.model.dim}, depth ${z.model.depth}, ${z.model.heads} heads)`).join(", ")}; grid α₀ ${s.alpha0s.join(", ")} × lr ${s.lrs.join(", ")} for ${s.gridEpochs} epoch(s) (${gridSteps} steps) on tuning seed ${s.tuningSeed}, scored on validation; evaluation: every α₀ at the picked lr for ${s.evalEpochs} epoch(s) (${evalSteps} steps); first ${trainSize(s.base.data).toLocaleString("en")} training images, batch ${s.base.train.batchSize ?? 64}`;
