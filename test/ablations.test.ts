@@ -287,7 +287,7 @@ describe("alpha0 verdicts", () => {
     assert.equal(s.insensitive.parts.length, 2);
     // 7-width tests an LLM claim: never testable on the ViT
     assert.equal(s.width.outcome, "not testable");
-    assert.match(s.width.reason, /about LLMs.*no language model here yet/);
+    assert.match(s.width.reason, /about LLMs.*the language-model table is experiment lm-alpha0/);
     assert.match(s.width.statement, /w32 2 \(lr 0.001\), w64 0.5 \(lr 0.001\)/);
 
     const flat = summarizeAlpha0("full", [...grid, ...evals.filter((r) => r.axes.size !== "w64" || r.axes.alpha0 !== 2), ...evalCell("w64", 1e-3, 2, 84.05)], cfg);
