@@ -21,7 +21,7 @@
  *  - A pair's score is its mean final validation bits per byte over the seeds
  *    (the held-out validation split, as the evals of lm-rmsnorm-dyt). A pair
  *    with a run that diverged or did not learn (protocol classification, on
- *    validation: classify.ts lmValidation) has no score.
+ *    validation: classify.ts bitsScore) has no score.
  *  - Near-best set N(config): the scored pairs whose score is within
  *    rules.lmMatchMarginBpb (0.02 bpb) of the config's best.
  *  - Effective α₀ of a config: the geometric mean over N of √(a·o); the best
@@ -60,7 +60,7 @@ import { meanStd } from "../stats-lite";
 import { saveSummary, type ExperimentContext } from "../runner";
 import type { Scale } from "../scale";
 import { deriveArm, type Arm } from "../protocol/arms";
-import { lmValidation, type RunClass } from "../protocol/classify";
+import { bitsScore, type RunClass } from "../protocol/classify";
 import { armJob, epochSchedule } from "../protocol/jobs";
 import { lmTrainWindows, type LmResolvedRun, type LmRunBase } from "../protocol/lm-task";
 import { RULES, type ProtocolRules } from "../protocol/rules";
@@ -342,7 +342,7 @@ export function pairRuns(records: readonly LmProtocolRecord[], sizeName: string,
   const rs = gridRecords(records)
     .filter((r) => r.axes.size === sizeName && r.axes.alpha0Attn === attn && r.axes.alpha0Other === other)
     .sort((x, y) => x.seed - y.seed);
-  const v = rs.map((r) => lmValidation(r, rules));
+  const v = rs.map((r) => bitsScore(r, "val", rules));
   return { attn, other, seeds: rs.map((r) => r.seed), valBpb: v.map((x) => x.bpb), classes: v.map((x) => x.class) };
 }
 
@@ -354,7 +354,7 @@ function cornerOf(records: readonly LmProtocolRecord[], s: LmAlpha0Scale, rules:
   const rs = records.filter((r) => r.axes.size === c.size && r.seed === c.seed && isPair(r));
   const runs = rs
     .map((r): LmAlpha0CornerRun => {
-      const v = lmValidation(r, rules);
+      const v = bitsScore(r, "val", rules);
       return { attn: r.axes.alpha0Attn as number, other: r.axes.alpha0Other as number, lr: r.config.train.lr, seed: r.seed, class: v.class, valBpb: v.bpb, ...(r.result.diverged ? { divergedStep: r.result.diverged.step } : {}), fromGrid: r.axes.part === "grid" };
     })
     .sort((x, y) => x.lr - y.lr || y.attn - x.attn || y.other - x.other);

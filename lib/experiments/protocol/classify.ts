@@ -6,7 +6,7 @@
  * (DNA models: bits per nucleotide) against the unigram baseline.
  */
 import { RULES, type ProtocolRules } from "./rules";
-import type { LmProtocolRecord } from "./runner";
+import type { DnaProtocolRecord, LmProtocolRecord } from "./runner";
 
 export type RunClass = "diverged" | "did not learn" | "learned";
 
@@ -66,13 +66,16 @@ function classifyBelowUnigram(r: ClassifiableLmRun, below: number): RunClass {
 }
 
 /**
- * An LM run on validation: its final validation bits per byte (NaN when it
- * has none) and its class against the validation split's unigram baseline.
- * lr tuning and the alpha0 grid score runs this way.
+ * A bits-scored run (LM: bits per byte; DNA: bits per base) on one split: its
+ * final bits there (validation: the last eval; test: the final test; NaN when
+ * it has none) and its class against that split's unigram baseline, with the
+ * task's own threshold. lr tuning, the alpha0 grid and recordClass score runs
+ * this way.
  */
-export function lmValidation(r: LmProtocolRecord, rules: ProtocolRules = RULES): { bpb: number; class: RunClass } {
-  const bpb = r.result.evals.at(-1)?.bpb;
-  return { bpb: bpb ?? NaN, class: classifyLmRun({ status: r.result.status, ...(bpb !== undefined ? { bpb } : {}), unigramBpb: r.result.baselines.val.unigramBpb }, rules) };
+export function bitsScore(r: LmProtocolRecord | DnaProtocolRecord, split: "val" | "test", rules: ProtocolRules = RULES): { bpb: number; class: RunClass } {
+  const bpb = split === "val" ? r.result.evals.at(-1)?.bpb : r.result.test?.bpb;
+  const classify = r.config.task === "dna-lm" ? classifyDnaRun : classifyLmRun;
+  return { bpb: bpb ?? NaN, class: classify({ status: r.result.status, ...(bpb !== undefined ? { bpb } : {}), unigramBpb: r.result.baselines[split].unigramBpb }, rules) };
 }
 
 /** Validation-bpb curve of an LM run: has it plateaued by the protocol's rule (fall < lmPlateauBpb over the last third)? */

@@ -11,7 +11,7 @@
  */
 import { allOf as allOfEvidence, anyOf as anyOfEvidence } from "./combine";
 import { meanStd } from "../stats-lite";
-import { classifyDnaRun, classifyLmRun, classifyRun, type RunClass } from "./classify";
+import { bitsScore, classifyRun, type RunClass } from "./classify";
 import { RULES, type ProtocolRules } from "./rules";
 import { isDnaRecord, isLmRecord, type AnyProtocolRecord, type ProtocolRecord } from "./runner";
 import { claimOutcome, decide, describeEffect, pairedEvidence, reasonFor, type ClaimVerdict, type Outcome, type PairedEvidence, type Precondition, type Prediction } from "./verdict";
@@ -40,8 +40,7 @@ export interface ArmResult extends ArmSeeds {
  * pretraining only: the downstream probe is judged by its own experiment).
  */
 export function recordClass(r: AnyProtocolRecord, rules: ProtocolRules = RULES): RunClass {
-  if (isLmRecord(r)) return classifyLmRun({ status: r.result.status, ...(r.result.test ? { bpb: r.result.test.bpb } : {}), unigramBpb: r.result.baselines.test.unigramBpb }, rules);
-  if (isDnaRecord(r)) return classifyDnaRun({ status: r.result.status, ...(r.result.test ? { bpb: r.result.test.bpb } : {}), unigramBpb: r.result.baselines.test.unigramBpb }, rules);
+  if (isLmRecord(r) || isDnaRecord(r)) return bitsScore(r, "test", rules).class;
   return classifyRun({ status: r.result.status, acc: r.result.test?.acc, numClasses: r.config.model.numClasses }, rules);
 }
 

@@ -6,7 +6,7 @@
  * language models on final validation bits per byte (lower is better), DNA
  * models on final validation bits per base (lower is better).
  */
-import { classifyDnaRun, classifyRun, lmValidation, type RunClass } from "./classify";
+import { bitsScore, classifyRun } from "./classify";
 import { isDnaRecord, isLmRecord, type AnyProtocolRecord } from "./runner";
 import { RULES, type ProtocolRules } from "./rules";
 
@@ -39,15 +39,10 @@ export function assertTuning(t: LrTuningConfig, evalSeeds: readonly number[], wh
 /** A tuning run's class on validation and its score (higher is better; -Infinity unless it learned). */
 function tuningPoint(r: AnyProtocolRecord, rules: ProtocolRules): LrPick["grid"][number] & { score: number } {
   const last = r.result.evals.at(-1);
-  if (isLmRecord(r)) {
-    const v = lmValidation(r, rules);
+  if (isLmRecord(r) || isDnaRecord(r)) {
+    const v = bitsScore(r, "val", rules);
     const ok = v.class === "learned";
     return { lr: r.config.train.lr, valAcc: ok ? 100 * last!.acc : null, class: v.class, valBpb: ok ? v.bpb : null, score: ok ? -v.bpb : -Infinity };
-  }
-  if (isDnaRecord(r)) {
-    const cls: RunClass = classifyDnaRun({ status: r.result.status, ...(last?.bpb !== undefined ? { bpb: last.bpb } : {}), unigramBpb: r.result.baselines.val.unigramBpb }, rules);
-    const ok = cls === "learned";
-    return { lr: r.config.train.lr, valAcc: ok ? 100 * last!.acc : null, class: cls, valBpb: ok ? last!.bpb! : null, score: ok ? -last!.bpb! : -Infinity };
   }
   const cls = classifyRun({ status: r.result.status, acc: last?.acc, numClasses: r.config.model.numClasses }, rules);
   const ok = cls === "learned";
