@@ -2,7 +2,7 @@ import { barFigure, baseLayout, curvesFigure, paletteColor } from "../../plot/fi
 import type { Figure, PlotTrace } from "../../plot/types";
 import type { Row } from "../../tables";
 import { meanStd } from "../stats-lite";
-import { armRowHead } from "../protocol/arm-figures";
+import { armRowHead, armRowTail } from "../protocol/arm-figures";
 import type { DnaProtocolRecord } from "../protocol/runner";
 import type { DnaHyenaSummary } from "./spec";
 
@@ -77,9 +77,6 @@ export function dnaArmTable(s: DnaHyenaSummary): Row[] {
     "probe at init %": a.probeInitAccs.map(f2).join(" / "),
     "run classes": a.classes.join(", "),
     "val fall, last third (bits)": a.lateGain.map(f4).join(" / "),
-    plateaued: a.plateaued.length && a.plateaued.every(Boolean) ? "yes" : "no",
-    "final α (mean)": f2(a.meanFinalAlpha),
-    params: a.params,
-    "ms/step": Number.isFinite(a.msPerStep) ? Math.round(a.msPerStep) : "—",
+    ...armRowTail(a),
   }));
 }

@@ -44,6 +44,16 @@ export function armRowHead(a: { label: string; lr: number; lrNote: string; seeds
   return { arm: a.label, lr: a.lr, "lr chosen": a.lrNote, seeds: a.seeds.join(",") };
 }
 
+/** The closing columns of a trained-arm row: whether every run plateaued, mean final alpha, parameters, ms per step. */
+export function armRowTail(a: { plateaued: boolean[]; meanFinalAlpha?: number; params: number; msPerStep: number }): Row {
+  return {
+    plateaued: a.plateaued.length && a.plateaued.every(Boolean) ? "yes" : "no",
+    "final α (mean)": a.meanFinalAlpha !== undefined && Number.isFinite(a.meanFinalAlpha) ? a.meanFinalAlpha.toFixed(2) : "—",
+    params: a.params,
+    "ms/step": Number.isFinite(a.msPerStep) ? Math.round(a.msPerStep) : "—",
+  };
+}
+
 /** One row per arm: lr and how it was chosen, test accuracy, spread, early accuracy, divergences, final alpha. */
 export function variantTable(arms: ArmResult[]): Row[] {
   return arms.map((s) => {

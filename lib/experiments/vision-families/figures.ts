@@ -1,7 +1,7 @@
 import { baseLayout, curvesFigure, paletteColor } from "../../plot/figures";
 import type { Figure, PlotTrace } from "../../plot/types";
 import type { Row } from "../../tables";
-import { armRowHead } from "../protocol/arm-figures";
+import { armRowHead, armRowTail } from "../protocol/arm-figures";
 import { IMAGE_DATASETS, IMAGE_FAMILY_LABEL, type ImageFamily } from "../protocol/image-task";
 import type { ImageProtocolRecord } from "../protocol/runner";
 import { describeEffect } from "../protocol/verdict";
@@ -60,10 +60,7 @@ export function familyArmTable(s: VisionFamiliesSummary): Row[] {
         "test acc % (mean)": v.length ? f2(v.reduce((x, y) => x + y, 0) / v.length) : "—",
         "run classes": a.classes.join(", "),
         "val gain, last third (pts)": a.lateGain.map(f2).join(" / "),
-        plateaued: a.plateaued.length && a.plateaued.every(Boolean) ? "yes" : "no",
-        "final α (mean)": f2(a.meanFinalAlpha),
-        params: a.params,
-        "ms/step": Number.isFinite(a.msPerStep) ? Math.round(a.msPerStep) : "—",
+        ...armRowTail(a),
       };
     }),
   );
