@@ -56,8 +56,9 @@
  * engine, one BLAS thread, nice'd while the lead's 2-worker run held both
  * cores, so only process CPU time per step means anything): width 64
  * RMSNorm 0.98 s (its first step carries the warm-up), DyT 0.65 s; width
- * 128 RMSNorm 1.40 s, DyT 1.39 s: width 128 costs ~2.1x width 64 (DyT 1.39 / 0.65) (lm-alpha0
- * measured 1.96x at batch 16), so ~0.53 s per step on the idle machine,
+ * 128 RMSNorm 1.40 s, DyT 1.39 s: width 128 costs ~2.1x width 64 (DyT
+ * 1.39 / 0.65; lm-alpha0 measured 1.96x at batch 16), so ~0.53 s per step
+ * on the idle machine,
  * ~550 s per run. The measurement adds 5 captures of 16 windows and 5
  * quantised passes over the 1,024 test windows (estimated ~25 s at width
  * 64, ~50 s at width 128; not timed). 6 runs x ~305 s + 4 runs x ~600 s =
