@@ -15,6 +15,7 @@ import { runDnaHyena } from "../lib/experiments/dna-hyena/spec";
 import { runGainBias } from "../lib/experiments/gain-bias/spec";
 import { runInvariance } from "../lib/experiments/invariance/spec";
 import { runLmAlpha0 } from "../lib/experiments/lm-alpha0/spec";
+import { runLmQuant } from "../lib/experiments/lm-quant/spec";
 import { runLmRmsnormDyt } from "../lib/experiments/lm-rmsnorm-dyt/spec";
 import { runLrStability } from "../lib/experiments/lr-stability/spec";
 import { runNormFree } from "../lib/experiments/norm-free/spec";
@@ -36,6 +37,7 @@ const RUNS: Record<string, RunWithRules> = {
   "norm-free": runNormFree,
   "lm-rmsnorm-dyt": runLmRmsnormDyt,
   "lm-alpha0": runLmAlpha0,
+  "lm-quant": runLmQuant,
   "gain-bias": runGainBias,
   invariance: runInvariance,
   quantization: runQuantization,

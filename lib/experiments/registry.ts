@@ -13,6 +13,7 @@ import { alphaStdEntry } from "./alpha-std";
 import { invarianceEntry } from "./invariance";
 import { lmRmsnormDytEntry } from "./lm-rmsnorm-dyt";
 import { lmAlpha0Entry } from "./lm-alpha0";
+import { lmQuantEntry } from "./lm-quant";
 import { visionFamiliesEntry } from "./vision-families";
 import { dnaHyenaEntry } from "./dna-hyena";
 
@@ -32,6 +33,7 @@ export const EXPERIMENTS: ExperimentEntry[] = [
   normFreeEntry, // 8
   lmRmsnormDytEntry, // 2 (LLM)
   lmAlpha0Entry, // 7 (LLM)
+  lmQuantEntry, // R-outliers, R-quant (LLM)
   visionFamiliesEntry, // 2 (ConvNeXt, Mixer), 9 (BatchNorm)
   dnaHyenaEntry, // 2 (DNA)
   gainBiasEntry,

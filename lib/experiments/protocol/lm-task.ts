@@ -13,9 +13,9 @@ import { LLAMA_DEFAULTS, Llama, paperLlamaAlpha0, resolveLlamaConfig, widthMatch
 import { resolveNormOptions } from "../../norms/factory";
 import type { NormOptions } from "../../norms/types";
 import { nextTokenTask, textWindows } from "../../train/task";
-import { train, TRAIN_DEFAULTS, validateTrainConfig, type TrainConfig } from "../../train/trainer";
+import { train, TRAIN_DEFAULTS, validateTrainConfig, type TrainConfig, type TrainHook } from "../../train/trainer";
 import type { Arm } from "./arms";
-import type { TrainedRunResult } from "./task";
+import { parseStepRef, type StepParams, type TrainedRunResult } from "./task";
 
 export interface TextDataConfig {
   dataset: "text";
@@ -40,6 +40,8 @@ export interface LmResolvedRun {
   /** The norm options in effect (biases off, as the model builds them), defaults filled. */
   normResolved: NormOptions;
   train: TrainConfig;
+  /** Named measuring hooks ("name:{params}", registerLmHook); absent when none, so runs without hooks keep their cache key. */
+  hooks?: string[];
 }
 
 /** The shared part of an LM run's config at one scale, before an arm and a seed are applied. */
@@ -48,6 +50,14 @@ export interface LmRunBase {
   model: Partial<LlamaConfig>;
   train: Partial<TrainConfig>;
   data: Partial<Omit<TextDataConfig, "dataset">> & { seqLen: number };
+  /** Named hooks (stepRef) that observe training; part of the resolved config. */
+  hooks?: string[];
+}
+
+const LM_HOOKS = new Map<string, (r: LmResolvedRun, params?: StepParams) => TrainHook>();
+/** Make a training hook available to LM runs by name (the experiments that need one register it when loaded, as registerHook for ViT runs). */
+export function registerLmHook(name: string, make: (r: LmResolvedRun, params?: StepParams) => TrainHook): void {
+  LM_HOOKS.set(name, make);
 }
 
 export interface LmRunResult extends TrainedRunResult {
@@ -86,7 +96,9 @@ export function resolveLmRun(base: LmRunBase, a: Arm, seed: number, overrides: {
   const trainCfg: TrainConfig = { ...TRAIN_DEFAULTS, ...base.train, ...a.train, ...overrides.train, seed };
   if (overrides.lr !== undefined) trainCfg.lr = overrides.lr;
   validateTrainConfig(trainCfg);
-  return { task: "lm-text", arm: a.id, data, model, normResolved: resolveNormOptions(model.norm, { bias: false, ...model.normOptions }), train: trainCfg };
+  const r: LmResolvedRun = { task: "lm-text", arm: a.id, data, model, normResolved: resolveNormOptions(model.norm, { bias: false, ...model.normOptions }), train: trainCfg };
+  if (base.hooks?.length) r.hooks = [...base.hooks];
+  return r;
 }
 
 let splitCache: { key: string; train: TextDataset; val: TextDataset; test: TextDataset } | undefined;
@@ -130,11 +142,17 @@ export function describeLmBase(base: LmRunBase, steps: number): string {
 
 /** Train one LM on the text train split; validation bpb during training, test bpb at the end. */
 export async function runLmTask(r: LmResolvedRun, runDir: string | undefined, label: string): Promise<LmRunResult> {
+  const named = (r.hooks ?? []).map((h) => {
+    const ref = parseStepRef(h);
+    const make = LM_HOOKS.get(ref.name);
+    if (!make) throw new Error(`run ${label} needs LM hook "${ref.name}", but only [${[...LM_HOOKS.keys()].join(", ")}] are registered (import the experiment that defines it)`);
+    return make(r, ref.params);
+  });
   const d = textSplits(r.data);
   const T = r.data.seqLen;
   const model = new Llama(r.model);
   try {
-    const res = await train(model, nextTokenTask(d.train, d.val, { seqLen: T }), r.train, { runDir, hooks: [alphaTraceHook()], label });
+    const res = await train(model, nextTokenTask(d.train, d.val, { seqLen: T }), r.train, { runDir, hooks: [alphaTraceHook(), ...named], label });
     const ev = res.status === "completed" ? nextTokenTask(d.train, d.test, { seqLen: T }).evaluate(model, r.data.testLimit, r.train.evalBatchSize) : undefined;
     return {
       ...trainedFields(res, model),

@@ -2,25 +2,39 @@ import { barFigure } from "../../plot/figures";
 import type { Figure } from "../../plot/types";
 import type { Row } from "../../tables";
 import { meanStd } from "../stats-lite";
-import { QUANT_SCHEMES } from "./measure";
+import { QUANT_SCHEMES, type TensorStats } from "./measure";
 import type { QuantizationSummary, QuantRecord } from "./spec";
 
-/** Per-tensor statistic (mean over seeds) for each arm, one bar group per tracked tensor. */
-function perTensorFigure(records: QuantRecord[], stat: "kurtosis" | "maxOverRms", title: string, yLabel: string): Figure {
-  const arms = [...new Set(records.map((r) => r.arm))];
-  const tensors = (r: QuantRecord) => r.result.quant?.tensors ?? [];
-  const keys = [...new Set(records.flatMap((r) => tensors(r).map((t) => `L${t.layer} ${t.tensor}`)))];
+/** One bar series of a per-tensor figure: a label and the tracked-tensor statistics of each of its runs (seeds). */
+export interface TensorStatGroup {
+  name: string;
+  runs: readonly (readonly TensorStats[])[];
+}
+
+/** Per-tensor statistic (mean ± std over a group's runs), one bar group per tracked tensor ("L<block> <linear>"): any model measured with measure.ts. */
+export function tensorStatFigure(groups: readonly TensorStatGroup[], stat: "kurtosis" | "maxOverRms", title: string, yLabel: string): Figure {
+  const key = (t: TensorStats) => `L${t.layer} ${t.tensor}`;
+  const keys = [...new Set(groups.flatMap((g) => g.runs.flatMap((r) => r.map(key))))];
   return barFigure(
     {
       categories: keys,
-      series: arms.map((a) => {
-        const rs = records.filter((r) => r.arm === a);
-        const per = keys.map((k) => meanStd(rs.flatMap((r) => tensors(r).filter((t) => `L${t.layer} ${t.tensor}` === k).map((t) => t[stat]))));
-        return { name: rs[0]!.label, values: per.map((p) => p.mean), errors: per.map((p) => p.std) };
+      series: groups.map((g) => {
+        const per = keys.map((k) => meanStd(g.runs.flatMap((r) => r.filter((t) => key(t) === k).map((t) => t[stat]))));
+        return { name: g.name, values: per.map((p) => p.mean), errors: per.map((p) => p.std) };
       }),
     },
     { title, yLabel, xLabel: "block, Linear whose input is measured" },
   );
+}
+
+/** Per-tensor statistic (mean over seeds) for each arm, one bar group per tracked tensor. */
+function perTensorFigure(records: QuantRecord[], stat: "kurtosis" | "maxOverRms", title: string, yLabel: string): Figure {
+  const arms = [...new Set(records.map((r) => r.arm))];
+  const groups = arms.map((a) => {
+    const rs = records.filter((r) => r.arm === a);
+    return { name: rs[0]!.label, runs: rs.map((r) => r.result.quant?.tensors ?? []) };
+  });
+  return tensorStatFigure(groups, stat, title, yLabel);
 }
 
 export function quantizationFigures(records: QuantRecord[], summary: QuantizationSummary, scale: string): { drop: Figure; kurtosis: Figure; maxOverRms: Figure } {

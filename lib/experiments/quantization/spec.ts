@@ -22,7 +22,6 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { gatherImages } from "../../data/dataset";
-import { outlierFeatures } from "../../analysis/outliers";
 import type { ViT } from "../../models/vit";
 import { evaluate, type Model, type TrainHook } from "../../train/trainer";
 import { saveSummary, type ExperimentContext } from "../runner";
@@ -38,7 +37,7 @@ import { budgetSchedule, registerHook, runSplits, stepRef, trainSize, type RunBa
 import { armJob, describePicks, picksOf, tuneArms } from "../protocol/jobs";
 import type { LrPick, LrTuningConfig } from "../protocol/tuning";
 import { claimOutcome, describeEffect, pairedEvidence, type Outcome, type PairedEvidence, type Precondition } from "../protocol/verdict";
-import { captureLinearInputs, quantHooks, QUANT_SCHEMES, TRACKED, type QuantScheme } from "./measure";
+import { measureOutliers, quantHooks, QUANT_SCHEMES, type OutlierMeasures, type QuantScheme } from "./measure";
 
 export const QUANTIZATION = "quantization";
 
@@ -87,24 +86,7 @@ export const QUANTIZATION_SCALES: Record<Scale, QuantizationScale> = {
 // ---------------------------------------------------------------------------------------------
 // The measuring hook (at the last step, after the final update)
 
-export interface TensorStats {
-  layer: number;
-  tensor: string;
-  maxAbs: number;
-  rms: number;
-  maxOverRms: number;
-  kurtosis: number;
-}
-
-export interface OutlierSummary {
-  count: number;
-  features: number[];
-}
-
-export interface QuantMeasures {
-  outliersAbs: OutlierSummary;
-  outliersRel: OutlierSummary;
-  tensors: TensorStats[];
+export interface QuantMeasures extends OutlierMeasures {
   /** Test accuracy (fraction) per scheme. */
   quantAcc: Partial<Record<QuantScheme, number>>;
 }
@@ -113,22 +95,15 @@ export interface QuantMeasures {
 export function measureQuantization(model: ViT, test: ReturnType<typeof runSplits>["test"], captureImages: number): QuantMeasures {
   const n = Math.min(captureImages, test.n);
   const images = tf.tensor4d(gatherImages(test, Int32Array.from({ length: n }, (_, i) => i)), [n, test.height, test.width, test.channels]);
-  let layers;
+  let outliers: OutlierMeasures;
   try {
-    layers = captureLinearInputs(model, images);
+    outliers = measureOutliers(model, images);
   } finally {
     images.dispose();
   }
-  const abs = outlierFeatures(layers);
-  const rel = outlierFeatures(layers, { relative: true });
   const quantAcc: QuantMeasures["quantAcc"] = {};
   for (const scheme of QUANT_SCHEMES) quantAcc[scheme] = evaluate(model, test, 0, 250, quantHooks(scheme)).acc;
-  return {
-    outliersAbs: { count: abs.count, features: abs.outliers },
-    outliersRel: { count: rel.count, features: rel.outliers },
-    tensors: abs.tensors.map((t) => ({ layer: t.layer, tensor: TRACKED[t.index] ?? String(t.index), maxAbs: t.maxAbs, rms: t.rms, maxOverRms: t.maxOverRms, kurtosis: t.kurtosis })),
-    quantAcc,
-  };
+  return { ...outliers, quantAcc };
 }
 
 registerHook("quantization", (r, params) => {
