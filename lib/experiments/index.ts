@@ -36,4 +36,5 @@ export * from "./lm-rmsnorm-dyt";
 export * from "./lm-alpha0";
 export * from "./vision-families";
 export * from "./dna-hyena";
+export * from "./wav2vec-ln-dyt";
 export * from "./report";

@@ -15,6 +15,7 @@ import { lmRmsnormDytEntry } from "./lm-rmsnorm-dyt";
 import { lmAlpha0Entry } from "./lm-alpha0";
 import { visionFamiliesEntry } from "./vision-families";
 import { dnaHyenaEntry } from "./dna-hyena";
+import { wav2vecLnDytEntry } from "./wav2vec-ln-dyt";
 
 export type { ExperimentEntry } from "./entry";
 
@@ -34,6 +35,7 @@ export const EXPERIMENTS: ExperimentEntry[] = [
   lmAlpha0Entry, // 7 (LLM)
   visionFamiliesEntry, // 2 (ConvNeXt, Mixer), 9 (BatchNorm)
   dnaHyenaEntry, // 2 (DNA)
+  wav2vecLnDytEntry, // 2 (speech)
   gainBiasEntry,
   invarianceEntry,
   quantizationEntry,
