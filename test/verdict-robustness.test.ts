@@ -12,6 +12,7 @@ import { runAlphaStd } from "../lib/experiments/alpha-std/spec";
 import { runAlpha0 } from "../lib/experiments/alpha0/spec";
 import { runDepthStability } from "../lib/experiments/depth-stability/spec";
 import { runDnaHyena } from "../lib/experiments/dna-hyena/spec";
+import { runWav2VecLnDyt } from "../lib/experiments/wav2vec-ln-dyt/spec";
 import { runGainBias } from "../lib/experiments/gain-bias/spec";
 import { runInvariance } from "../lib/experiments/invariance/spec";
 import { runLmAlpha0 } from "../lib/experiments/lm-alpha0/spec";
@@ -46,6 +47,7 @@ const RUNS: Record<string, RunWithRules> = {
   "depth-stability": runDepthStability,
   "vision-families": (ctx, override, rules) => runVisionFamilies(ctx, {}, override, rules),
   "dna-hyena": runDnaHyena,
+  "wav2vec-ln-dyt": runWav2VecLnDyt,
 };
 
 const RESULTS = path.resolve(__dirname, "../../results");

@@ -16,6 +16,7 @@ import { lmAlpha0Entry } from "./lm-alpha0";
 import { lmQuantEntry } from "./lm-quant";
 import { visionFamiliesEntry } from "./vision-families";
 import { dnaHyenaEntry } from "./dna-hyena";
+import { wav2vecLnDytEntry } from "./wav2vec-ln-dyt";
 
 export type { ExperimentEntry } from "./entry";
 
@@ -36,6 +37,7 @@ export const EXPERIMENTS: ExperimentEntry[] = [
   lmQuantEntry, // R-outliers, R-quant (LLM)
   visionFamiliesEntry, // 2 (ConvNeXt, Mixer), 9 (BatchNorm)
   dnaHyenaEntry, // 2 (DNA)
+  wav2vecLnDytEntry, // 2 (speech)
   gainBiasEntry,
   invarianceEntry,
   quantizationEntry,

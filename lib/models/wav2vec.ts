@@ -250,8 +250,12 @@ function selectMasked(d: Wav2VecDraws): tf.Tensor3D {
  * (share of steps whose true target has the highest similarity, ties lost),
  * and the share of distractors equal to their target (left out of the
  * softmax; near 1 means the codebook has collapsed and the loss means little).
+ * `acc` is fairseq's: identical distractors are left out, so a collapsed
+ * codebook scores 1. `strictAcc` keeps them in: an identical distractor ties
+ * with the target and a tie is lost, so a collapsed codebook scores 0; it is
+ * the accuracy the protocol's "learned" rule reads (wav2vec-ln-dyt).
  */
-export function contrastiveLoss(c: tf.Tensor, q: tf.Tensor, negatives: Int32Array, K: number, logitTemp: number): { loss: tf.Scalar; acc: tf.Scalar; distractorsEqual: tf.Scalar } {
+export function contrastiveLoss(c: tf.Tensor, q: tf.Tensor, negatives: Int32Array, K: number, logitTemp: number): { loss: tf.Scalar; acc: tf.Scalar; strictAcc: tf.Scalar; distractorsEqual: tf.Scalar } {
   const [B, M, D] = q.shape as [number, number, number];
   return tf.tidy(() => {
     // distractors: [B, M*K, M] one-hot rows x q [B, M, D]
@@ -264,6 +268,7 @@ export function contrastiveLoss(c: tf.Tensor, q: tf.Tensor, negatives: Int32Arra
     const nc = tf.sqrt(tf.sum(tf.square(c4), -1));
     const nt = tf.sqrt(tf.sum(tf.square(targets), -1));
     let logits = tf.div(tf.div(dot, tf.maximum(tf.mul(nc, nt), 1e-8)), logitTemp);
+    const rawBest = tf.max(tf.slice(logits, [0, 0, 1], [B, M, K]), -1, true);
     // distractors identical to the target are not distractors (fairseq: -inf)
     // (a constant of the pass: read back and re-created off the tape, as comparisons have no gradient)
     const gap = tf.sum(tf.abs(tf.sub(negs, q.reshape([B, M, 1, D]))), -1).dataSync(); // [B, M, K]
@@ -277,7 +282,9 @@ export function contrastiveLoss(c: tf.Tensor, q: tf.Tensor, negatives: Int32Arra
     const pos = tf.slice(logits, [0, 0, 0], [B, M, 1]);
     const best = tf.max(tf.slice(logits, [0, 0, 1], [B, M, K]), -1, true);
     const acc = tf.mean(tf.cast(tf.greater(pos, best), "float32")) as tf.Scalar;
-    return { loss, acc, distractorsEqual };
+    // Identical vectors give bitwise-identical cosines, so an identical distractor is an exact tie here.
+    const strictAcc = tf.mean(tf.cast(tf.greater(pos, rawBest), "float32")) as tf.Scalar;
+    return { loss, acc, strictAcc, distractorsEqual };
   });
 }
 
@@ -331,8 +338,10 @@ export interface Wav2VecLosses {
   contrastive: tf.Scalar;
   diversity: tf.Scalar;
   featurePenalty: tf.Scalar;
-  /** Share of masked steps whose true target scores highest. */
+  /** Share of masked steps whose true target scores highest (fairseq's: identical distractors left out). */
   accuracy: tf.Scalar;
+  /** The same with identical distractors kept in as ties, and ties lost (a collapsed codebook scores 0). */
+  strictAccuracy: tf.Scalar;
   /** Perplexity of the batch-averaged codeword distribution (max G V). */
   perplexity: tf.Scalar;
   /** Share of distractors identical to their target (left out; see contrastiveLoss). */
@@ -468,11 +477,11 @@ export class Wav2Vec2 {
       // As fairseq, only the masked steps are quantized (and enter the perplexity).
       const qz = this.quantizer.forward(fm, c.gumbelTemp, d.gumbel, opts);
       const q = this.projectQ.apply(qz.q, opts);
-      const { loss: contrastive, acc, distractorsEqual } = contrastiveLoss(cm, q, d.negatives, c.numNegatives, c.logitTemp);
+      const { loss: contrastive, acc, strictAcc, distractorsEqual } = contrastiveLoss(cm, q, d.negatives, c.numNegatives, c.logitTemp);
       const GV = c.quantGroups * c.quantEntries;
       const diversity = tf.div(tf.sub(GV, qz.perplexity), GV) as tf.Scalar;
       const loss = tf.addN([contrastive, tf.mul(diversity, c.diversityWeight), tf.mul(featurePenalty, c.featurePenaltyWeight)]) as tf.Scalar;
-      return { loss, contrastive, diversity, featurePenalty, accuracy: acc, perplexity: qz.perplexity, distractorsEqual };
+      return { loss, contrastive, diversity, featurePenalty, accuracy: acc, strictAccuracy: strictAcc, perplexity: qz.perplexity, distractorsEqual };
     });
   }
 

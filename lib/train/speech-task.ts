@@ -33,6 +33,8 @@ export interface Wav2VecEval extends TaskEval {
   perplexity: number;
   /** Share of distractors equal to their target (see contrastiveLoss). */
   distractorsEqual: number;
+  /** Contrastive accuracy with identical distractors as ties, ties lost (`acc` is fairseq's, which leaves them out). */
+  strictAcc: number;
 }
 
 /**
@@ -49,7 +51,7 @@ export function evaluateWav2Vec(model: TaskModel, ds: SpeechWindows, config: Par
   const T = wav2vecFrames(c, W);
   const n = limit > 0 ? Math.min(limit, ds.n) : ds.n;
   if (n < 1) throw new Error(`evaluateWav2Vec: ${ds.name}/${ds.split} has no windows`);
-  const sums = { loss: 0, acc: 0, contrastive: 0, diversity: 0, perplexity: 0, distractorsEqual: 0 };
+  const sums = { loss: 0, acc: 0, contrastive: 0, diversity: 0, perplexity: 0, distractorsEqual: 0, strictAcc: 0 };
   for (let s = 0; s < n; s += batchSize) {
     const b = Math.min(batchSize, n - s);
     const wave = new Float32Array(b * W);
@@ -57,7 +59,7 @@ export function evaluateWav2Vec(model: TaskModel, ds: SpeechWindows, config: Par
     const d = drawWav2VecBatch(c, b, T, new Rng(batchSeed(seed, [s])), { gumbel: false });
     const v = tf.tidy(() => {
       const r = m.pretrain(tf.tensor2d(wave, [b, W]), d, forward);
-      return [r.loss, r.accuracy, r.contrastive, r.diversity, r.perplexity, r.distractorsEqual].map((t) => t.dataSync()[0]!);
+      return [r.loss, r.accuracy, r.contrastive, r.diversity, r.perplexity, r.distractorsEqual, r.strictAccuracy].map((t) => t.dataSync()[0]!);
     });
     sums.loss += v[0]! * b;
     sums.acc += v[1]! * b;
@@ -65,8 +67,9 @@ export function evaluateWav2Vec(model: TaskModel, ds: SpeechWindows, config: Par
     sums.diversity += v[3]! * b;
     sums.perplexity += v[4]! * b;
     sums.distractorsEqual += v[5]! * b;
+    sums.strictAcc += v[6]! * b;
   }
-  return { loss: sums.loss / n, acc: sums.acc / n, contrastive: sums.contrastive / n, diversity: sums.diversity / n, perplexity: sums.perplexity / n, distractorsEqual: sums.distractorsEqual / n };
+  return { loss: sums.loss / n, acc: sums.acc / n, contrastive: sums.contrastive / n, diversity: sums.diversity / n, perplexity: sums.perplexity / n, distractorsEqual: sums.distractorsEqual / n, strictAcc: sums.strictAcc / n };
 }
 
 /**

@@ -3,10 +3,11 @@
  * learned. A verdict never rests on a run that diverged or stayed at chance:
  * claims check "both arms learned" as a precondition. Classifiers are judged
  * on accuracy against chance, language models on held-out bits per byte
- * (DNA models: bits per nucleotide) against the unigram baseline.
+ * (DNA models: bits per nucleotide) against the unigram baseline, wav2vec
+ * models on contrastive accuracy (ties lost) against chance 1/(K+1).
  */
 import { RULES, type ProtocolRules } from "./rules";
-import type { DnaProtocolRecord, LmProtocolRecord } from "./runner";
+import type { DnaProtocolRecord, LmProtocolRecord, SpeechProtocolRecord } from "./runner";
 
 export type RunClass = "diverged" | "did not learn" | "learned";
 
@@ -94,4 +95,28 @@ function bitsPlateaued(evals: readonly { step: number; bpb?: number }[], thresho
   const ref = evals.find((e) => e.step >= (2 / 3) * last.step) ?? last;
   const gainBpb = (ref.bpb ?? NaN) - (last.bpb ?? NaN);
   return { plateaued: ref !== last && gainBpb < threshold, gainBpb };
+}
+
+/**
+ * A wav2vec run on one split (pre-registered for wav2vec-ln-dyt, 2026-12-02):
+ * its pretraining loss there (validation: the last eval; test: the final
+ * test; NaN when it has none) and its class by the accuracy rule: learned when
+ * the contrastive accuracy with ties lost (`strictAcc`: a distractor equal to
+ * its target is a tie) is at least rules.learnedFraction of the way from
+ * chance 1/(K+1) to 100 %. Never by the loss: with a collapsed codebook the
+ * distractors equal their target, leave the softmax, and the loss falls to ~0
+ * with nothing learned (fairseq's accuracy then reads 100 %; strictAcc 0).
+ */
+export function speechScore(r: SpeechProtocolRecord, split: "val" | "test", rules: ProtocolRules = RULES): { loss: number; strictAcc: number; class: RunClass } {
+  const e = split === "val" ? (r.result.evals.at(-1) as { loss: number; strictAcc?: number } | undefined) : r.result.test;
+  const loss = e?.loss ?? NaN;
+  const strictAcc = e?.strictAcc ?? NaN;
+  if (r.result.status === "diverged" || (e && !Number.isFinite(loss))) return { loss, strictAcc, class: "diverged" };
+  return { loss, strictAcc, class: classifyRun({ status: r.result.status, ...(e?.strictAcc !== undefined ? { acc: e.strictAcc } : {}), numClasses: r.config.model.numNegatives + 1 }, rules) };
+}
+
+/** Validation-loss curve of a wav2vec run: plateaued when the loss fell < rules.speechPlateauNats over the last third. */
+export function speechPlateaued(evals: readonly { step: number; loss: number }[], rules: ProtocolRules = RULES): { plateaued: boolean; gainNats: number } {
+  const p = bitsPlateaued(evals.map((e) => ({ step: e.step, bpb: e.loss })), rules.speechPlateauNats);
+  return { plateaued: p.plateaued, gainNats: p.gainBpb };
 }

@@ -11,9 +11,9 @@
  */
 import { allOf as allOfEvidence, anyOf as anyOfEvidence } from "./combine";
 import { meanStd } from "../stats-lite";
-import { bitsScore, classifyRun, type RunClass } from "./classify";
+import { bitsScore, classifyRun, speechScore, type RunClass } from "./classify";
 import { RULES, type ProtocolRules } from "./rules";
-import { isDnaRecord, isLmRecord, type AnyProtocolRecord, type ProtocolRecord } from "./runner";
+import { isDnaRecord, isLmRecord, isSpeechRecord, type AnyProtocolRecord, type ProtocolRecord } from "./runner";
 import { claimOutcome, decide, describeEffect, pairedEvidence, reasonFor, type ClaimVerdict, type Outcome, type PairedEvidence, type Precondition, type Prediction } from "./verdict";
 
 /** One arm's evaluation runs, in seed order, with what the ablation tables show. */
@@ -37,10 +37,12 @@ export interface ArmResult extends ArmSeeds {
  * The one classification of a saved run: from its status and final test
  * accuracy (classifiers), or its final test bits per byte against the test
  * split's unigram baseline (language models; DNA models in bits per base,
- * pretraining only: the downstream probe is judged by its own experiment).
+ * pretraining only: the downstream probe is judged by its own experiment),
+ * or its final test contrastive accuracy with ties lost (wav2vec models).
  */
 export function recordClass(r: AnyProtocolRecord, rules: ProtocolRules = RULES): RunClass {
   if (isLmRecord(r) || isDnaRecord(r)) return bitsScore(r, "test", rules).class;
+  if (isSpeechRecord(r)) return speechScore(r, "test", rules).class;
   return classifyRun({ status: r.result.status, acc: r.result.test?.acc, numClasses: r.config.model.numClasses }, rules);
 }
 

@@ -17,6 +17,7 @@ import { runJobs, type AnyProtocolRecord, type Job, type ProtocolRecord } from "
 import { describeLmBase, isLmBase } from "./lm-task";
 import { describeImageBase, isImageBase } from "./image-task";
 import { describeDnaBase, isDnaBase } from "./dna-task";
+import { describeSpeechBase, isSpeechBase } from "./speech-task";
 import { resolveRun, trainExamples, trainSize, type AnyRunBase, type ResolvedOf, type RunBase, type RunOverrides } from "./task";
 import { assertTuning, lrId, pickLr, type LrPick, type LrTuningConfig } from "./tuning";
 
@@ -114,6 +115,7 @@ export function describeBase(base: AnyRunBase, epochs: number): string {
   if (isLmBase(base)) return describeLmBase(base, epochSchedule(epochs, base).steps);
   if (isImageBase(base)) return describeImageBase(base, epochs, epochSchedule(epochs, base).steps);
   if (isDnaBase(base)) return describeDnaBase(base, epochSchedule(epochs, base).steps);
+  if (isSpeechBase(base)) return describeSpeechBase(base, epochSchedule(epochs, base).steps);
   const m = base.model;
   const t = epochSchedule(epochs, base);
   const depth = m.depth === undefined ? "" : `, depth ${m.depth}`;

@@ -82,6 +82,29 @@ export interface ProtocolRules {
    * claims are made at a fixed budget, as the LM's.
    */
   dnaPlateauBits: number;
+  /**
+   * Speech (wav2vec 2.0 pretraining, the speech-pretrain task; experiment
+   * wav2vec-ln-dyt). Pre-registered by the lead on 2026-12-02, before any run
+   * of that experiment. The metric is the test-split pretraining loss in nats
+   * per masked step: the objective's total (contrastive + diversityWeight x
+   * diversity term), what fairseq reports as its validation loss and what the
+   * paper compares (wav2vec 2.0 Base 1.95 / 1.95, Large 1.92 / 1.91, LN / DyT).
+   * A run "learned" by the accuracy rule (learnedFraction of the way from
+   * chance 1/(K+1) to 100 % in contrastive accuracy with ties lost), never by
+   * the loss: a collapsed codebook makes distractors equal their target,
+   * they leave the softmax and the loss falls with nothing learned.
+   *
+   * "A matches B" margin for that loss: A's at most this many nats above B's.
+   * 0.05 is 2.5 % of the paper's ~1.95; the paper's own gaps are 0.00 and 0.01.
+   */
+  speechMatchMarginNats: number;
+  /**
+   * A speech run has plateaued when its validation pretraining loss fell by
+   * less than this (nats) between the eval at two thirds of its steps and its
+   * last eval (half the match margin). Reported, not required: the claim is
+   * made at a fixed budget, as the LM and DNA claims.
+   */
+  speechPlateauNats: number;
 }
 
 export const RULES: ProtocolRules = {
@@ -99,6 +122,8 @@ export const RULES: ProtocolRules = {
   dnaLearnedBelowUnigramBits: 0.01,
   dnaMatchMarginBits: 0.01,
   dnaPlateauBits: 0.005,
+  speechMatchMarginNats: 0.05,
+  speechPlateauNats: 0.025,
 };
 
 /** The rules with every threshold scaled by `factor` (robustness checks). */
@@ -115,5 +140,7 @@ export function scaledRules(factor: number, base: ProtocolRules = RULES): Protoc
     dnaLearnedBelowUnigramBits: base.dnaLearnedBelowUnigramBits * factor,
     dnaMatchMarginBits: base.dnaMatchMarginBits * factor,
     dnaPlateauBits: base.dnaPlateauBits * factor,
+    speechMatchMarginNats: base.speechMatchMarginNats * factor,
+    speechPlateauNats: base.speechPlateauNats * factor,
   };
 }

@@ -17,6 +17,7 @@ import type { Scale } from "../scale";
 import type { LmResolvedRun } from "./lm-task";
 import type { ImageResolvedRun } from "./image-task";
 import type { DnaResolvedRun } from "./dna-task";
+import type { SpeechResolvedRun } from "./speech-task";
 import { runTask, type ResolvedRun, type RunResultOf, type VitResolvedRun } from "./task";
 
 /** A run of resolved config R (a ViT run by default; `resolved.task` tells which). */
@@ -44,10 +45,11 @@ export interface ProtocolRecord<R extends ResolvedRun = VitResolvedRun> extends 
 }
 
 /** A saved run of any task. */
-export type AnyProtocolRecord = ProtocolRecord<VitResolvedRun> | ProtocolRecord<LmResolvedRun> | ProtocolRecord<ImageResolvedRun> | ProtocolRecord<DnaResolvedRun>;
+export type AnyProtocolRecord = ProtocolRecord<VitResolvedRun> | ProtocolRecord<LmResolvedRun> | ProtocolRecord<ImageResolvedRun> | ProtocolRecord<DnaResolvedRun> | ProtocolRecord<SpeechResolvedRun>;
 export type LmProtocolRecord = ProtocolRecord<LmResolvedRun>;
 export type ImageProtocolRecord = ProtocolRecord<ImageResolvedRun>;
 export type DnaProtocolRecord = ProtocolRecord<DnaResolvedRun>;
+export type SpeechProtocolRecord = ProtocolRecord<SpeechResolvedRun>;
 
 export function isLmRecord(r: AnyProtocolRecord): r is LmProtocolRecord {
   return r.config.task === "lm-text";
@@ -59,6 +61,10 @@ export function isImageRecord(r: AnyProtocolRecord): r is ImageProtocolRecord {
 
 export function isDnaRecord(r: AnyProtocolRecord): r is DnaProtocolRecord {
   return r.config.task === "dna-lm";
+}
+
+export function isSpeechRecord(r: AnyProtocolRecord): r is SpeechProtocolRecord {
+  return r.config.task === "speech-pretrain";
 }
 
 /** A saved result exists but was produced by a different resolved config (or an older record format). */
@@ -221,6 +227,10 @@ export async function runJobs<R extends ResolvedRun = VitResolvedRun>(jobs: Job<
 function resultLine(rec: ProtocolRecord<ResolvedRun>): string {
   const t = rec.result.test;
   if (!t) return rec.result.status;
+  if (rec.config.task === "speech-pretrain") {
+    const r = rec.result as RunResultOf<SpeechResolvedRun>;
+    return `test loss ${t.loss.toFixed(3)}, strict acc ${(100 * (r.test?.strictAcc ?? NaN)).toFixed(1)} %${r.probe ? `, language-ID probe ${(100 * r.probe.testAcc).toFixed(1)} %` : ""}`;
+  }
   if (rec.config.task === "dna-lm") {
     const p = (rec.result as RunResultOf<DnaResolvedRun>).probe;
     return `test ${(t as { bpb: number }).bpb.toFixed(4)} bits/base${p ? `, ${p.task} probe ${(100 * p.testAcc).toFixed(1)} %` : ""}`;

@@ -6,7 +6,9 @@
  * `runLmTask`, lm-task.ts) and "image-classify" (a ConvNeXt, MLP-Mixer or
  * ResNet on Fashion-MNIST or Emoji32: `runImageTask`, image-task.ts) and
  * "dna-lm" (a HyenaDNA-style decoder pretrained on next-nucleotide prediction,
- * scored in bits per base, then probed downstream: `runDnaTask`, dna-task.ts).
+ * scored in bits per base, then probed downstream: `runDnaTask`, dna-task.ts) and
+ * "speech-pretrain" (a wav2vec 2.0 pretrained self-supervised on speech, scored
+ * on its pretraining loss, then probed: `runSpeechTask`, speech-task.ts).
  * `resolveRun` and `runTask` dispatch on the base and the resolved config. Named prepare steps and hooks (ViT runs,
  * registered by the experiments that need them) keep jobs serialisable, so a
  * worker process can run any job.
@@ -26,6 +28,8 @@ import type { LlamaConfig } from "../../models/llama";
 import { imageTrainSize, isImageBase, resolveImageRun, runImageTask, type ImageModelConfig, type ImageResolvedRun, type ImageRunBase, type ImageRunResult } from "./image-task";
 import { dnaTrainWindows, isDnaBase, resolveDnaRun, runDnaTask, type DnaResolvedRun, type DnaRunBase, type DnaRunResult } from "./dna-task";
 import type { HyenaConfig } from "../../models/hyena";
+import { isSpeechBase, resolveSpeechRun, runSpeechTask, speechTrainWindows, type SpeechResolvedRun, type SpeechRunBase, type SpeechRunResult } from "./speech-task";
+import type { Wav2VecConfig } from "../../models/wav2vec";
 
 /** What every experiment saves of one training run (its own extras come on top). */
 export interface TrainedRunResult {
@@ -70,10 +74,10 @@ export interface VitResolvedRun {
 }
 
 /** A resolved run of any task (the `task` field tells which). */
-export type ResolvedRun = VitResolvedRun | LmResolvedRun | ImageResolvedRun | DnaResolvedRun;
+export type ResolvedRun = VitResolvedRun | LmResolvedRun | ImageResolvedRun | DnaResolvedRun | SpeechResolvedRun;
 
 /** What a run of resolved config R saves as its result. */
-export type RunResultOf<R extends ResolvedRun> = R extends LmResolvedRun ? LmRunResult : R extends ImageResolvedRun ? ImageRunResult : R extends DnaResolvedRun ? DnaRunResult : VitRunResult;
+export type RunResultOf<R extends ResolvedRun> = R extends LmResolvedRun ? LmRunResult : R extends ImageResolvedRun ? ImageRunResult : R extends DnaResolvedRun ? DnaRunResult : R extends SpeechResolvedRun ? SpeechRunResult : VitRunResult;
 
 /** The shared part of a ViT run's config at one scale, before an arm and a seed are applied. */
 export interface RunBase {
@@ -84,11 +88,11 @@ export interface RunBase {
   hooks?: string[];
 }
 
-/** A base of any task: a ViT base (RunBase), a language-model base (LmRunBase, task "lm-text"), an image-classification base (ImageRunBase, task "image-classify") or a DNA base (DnaRunBase, task "dna-lm"). */
-export type AnyRunBase = RunBase | LmRunBase | ImageRunBase | DnaRunBase;
+/** A base of any task: a ViT base (RunBase), a language-model base (LmRunBase, task "lm-text"), an image-classification base (ImageRunBase, task "image-classify") a DNA base (DnaRunBase, task "dna-lm") or a speech base (SpeechRunBase, task "speech-pretrain"). */
+export type AnyRunBase = RunBase | LmRunBase | ImageRunBase | DnaRunBase | SpeechRunBase;
 /** The resolved config a base gives, and the model config its overrides patch. */
-export type ResolvedOf<B extends AnyRunBase> = B extends LmRunBase ? LmResolvedRun : B extends ImageRunBase ? ImageResolvedRun : B extends DnaRunBase ? DnaResolvedRun : VitResolvedRun;
-export type ModelConfigOf<B extends AnyRunBase> = B extends LmRunBase ? LlamaConfig : B extends ImageRunBase ? ImageModelConfig : B extends DnaRunBase ? HyenaConfig : ViTConfig;
+export type ResolvedOf<B extends AnyRunBase> = B extends LmRunBase ? LmResolvedRun : B extends ImageRunBase ? ImageResolvedRun : B extends DnaRunBase ? DnaResolvedRun : B extends SpeechRunBase ? SpeechResolvedRun : VitResolvedRun;
+export type ModelConfigOf<B extends AnyRunBase> = B extends LmRunBase ? LlamaConfig : B extends ImageRunBase ? ImageModelConfig : B extends DnaRunBase ? HyenaConfig : B extends SpeechRunBase ? Wav2VecConfig : ViTConfig;
 export interface RunOverrides<B extends AnyRunBase = RunBase> {
   lr?: number;
   model?: Partial<ModelConfigOf<B>>;
@@ -100,6 +104,7 @@ export function resolveRun<B extends AnyRunBase>(base: B, a: Arm, seed: number, 
   if (isLmBase(base)) return resolveLmRun(base, a, seed, overrides as RunOverrides<LmRunBase>) as ResolvedOf<B>;
   if (isImageBase(base)) return resolveImageRun(base, a, seed, overrides as RunOverrides<ImageRunBase>) as ResolvedOf<B>;
   if (isDnaBase(base)) return resolveDnaRun(base, a, seed, overrides as RunOverrides<DnaRunBase>) as ResolvedOf<B>;
+  if (isSpeechBase(base)) return resolveSpeechRun(base, a, seed, overrides as RunOverrides<SpeechRunBase>) as ResolvedOf<B>;
   return resolveVitRun(base as RunBase, a, seed, overrides as RunOverrides<RunBase>) as ResolvedOf<B>;
 }
 
@@ -136,11 +141,12 @@ export function trainSize(d: Pick<DataConfig, "trainLimit">): number {
   return d.trainLimit > 0 ? Math.min(d.trainLimit, FASHION_TRAIN_SIZE) : FASHION_TRAIN_SIZE;
 }
 
-/** Training examples of a base of any task: images (ViT, image classifiers), or windows of the train split (LM, DNA). */
+/** Training examples of a base of any task: images (ViT, image classifiers), or windows of the train split (LM, DNA, speech). */
 export function trainExamples(base: AnyRunBase): number {
   if (isLmBase(base)) return lmTrainWindows(base);
   if (isImageBase(base)) return imageTrainSize(base.data);
   if (isDnaBase(base)) return dnaTrainWindows(base);
+  if (isSpeechBase(base)) return speechTrainWindows(base);
   return trainSize(base.data);
 }
 
@@ -281,6 +287,8 @@ export async function runTask<R extends ResolvedRun>(r: R, runDir: string | unde
         ? await runImageTask(r, runDir, label)
         : r.task === "dna-lm"
           ? await runDnaTask(r, runDir, label)
-          : await runVitTask(r, runDir, label);
+          : r.task === "speech-pretrain"
+            ? await runSpeechTask(r, runDir, label)
+            : await runVitTask(r, runDir, label);
   return out as RunResultOf<R>;
 }

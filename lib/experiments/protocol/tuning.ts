@@ -4,10 +4,12 @@
  * evaluation seed, so the pick is not scored on the runs that report it.
  * Classifiers are scored on final validation accuracy (higher is better),
  * language models on final validation bits per byte (lower is better), DNA
- * models on final validation bits per base (lower is better).
+ * models on final validation bits per base (lower is better), wav2vec models
+ * on final validation pretraining loss (lower is better; learned by the
+ * contrastive-accuracy rule, classify.ts speechScore).
  */
-import { bitsScore, classifyRun } from "./classify";
-import { isDnaRecord, isLmRecord, type AnyProtocolRecord } from "./runner";
+import { bitsScore, classifyRun, speechScore } from "./classify";
+import { isDnaRecord, isLmRecord, isSpeechRecord, type AnyProtocolRecord } from "./runner";
 import { RULES, type ProtocolRules } from "./rules";
 
 export interface LrTuningConfig {
@@ -23,7 +25,7 @@ export interface LrPick {
    * did not learn (never picked). Language models also give their final
    * validation bits per byte (`valBpb`, null likewise), on which they are picked.
    */
-  grid: { lr: number; valAcc: number | null; class: string; valBpb?: number | null }[];
+  grid: { lr: number; valAcc: number | null; class: string; valBpb?: number | null; valLoss?: number | null }[];
   bestLr: number;
   /** The pick is the grid's largest or smallest lr: the optimum may lie outside the grid. */
   atEdge: boolean;
@@ -43,6 +45,12 @@ function tuningPoint(r: AnyProtocolRecord, rules: ProtocolRules): LrPick["grid"]
     const v = bitsScore(r, "val", rules);
     const ok = v.class === "learned";
     return { lr: r.config.train.lr, valAcc: ok ? 100 * last!.acc : null, class: v.class, valBpb: ok ? v.bpb : null, score: ok ? -v.bpb : -Infinity };
+  }
+  if (isSpeechRecord(r)) {
+    const v = speechScore(r, "val", rules);
+    const ok = v.class === "learned";
+    // valAcc: the strict contrastive accuracy (%), the one the learned rule reads.
+    return { lr: r.config.train.lr, valAcc: ok ? 100 * v.strictAcc : null, class: v.class, valLoss: ok ? v.loss : null, score: ok ? -v.loss : -Infinity };
   }
   const cls = classifyRun({ status: r.result.status, acc: last?.acc, numClasses: r.config.model.numClasses }, rules);
   const ok = cls === "learned";

@@ -1,0 +1,52 @@
+import { claimRow } from "../claims";
+import type { ExperimentEntry } from "../entry";
+import { saveFigures } from "../protocol/figures";
+import { RULES } from "../protocol/rules";
+import { w2vAccuracyFigure, w2vHeldOutFigure, w2vProbeFigure, w2vTrainLossFigure, w2vTuningFigure } from "./figures";
+import { WAV2VEC_LN_DYT, runWav2VecLnDyt, type Wav2VecSummary } from "./spec";
+
+export * from "./spec";
+export * from "./figures";
+
+const NOTEBOOK = "notebooks/18-wav2vec-ln-dyt.ipynb";
+const PAPER = "wav2vec 2.0 on LibriSpeech: validation loss LN / DyT 1.95 / 1.95 (Base), 1.92 / 1.91 (Large) (paper.md, Results)";
+
+export const wav2vecLnDytEntry: ExperimentEntry = {
+  name: WAV2VEC_LN_DYT,
+  description: "small wav2vec 2.0 pretrained self-supervised on the Debian speech set, LayerNorm vs DyT in the transformer norm slots (LN kept in the conv encoder) at each one's tuned lr, paired over seeds on test pretraining loss and on a language-ID linear probe (claim 2, speech)",
+  flags: "(none)",
+  run: async (ctx) => {
+    const out = await runWav2VecLnDyt(ctx);
+    await saveFigures(WAV2VEC_LN_DYT, ctx.scale, {
+      "train-loss": w2vTrainLossFigure(out.records, out.summary),
+      "held-out": w2vHeldOutFigure(out.records, out.summary),
+      accuracy: w2vAccuracyFigure(out.records, out.summary),
+      tuning: w2vTuningFigure(out.summary),
+      probe: w2vProbeFigure(out.summary),
+    });
+    return out;
+  },
+  claims: (raw) => {
+    const s = raw as Wav2VecSummary;
+    const [a, b] = s.arms;
+    const row = (c: Wav2VecSummary["pretrain"]) => ({ outcome: c.verdict, reason: c.reason, ...(c.evidence ? { evidence: c.evidence } : {}) });
+    return [
+      claimRow(row(s.pretrain), {
+        id: "W2V-1",
+        claim: `${a.label} matches ${b.label} in wav2vec 2.0 pretraining: ${a.label}'s test pretraining loss at most ${RULES.speechMatchMarginNats} nats above ${b.label}'s, each at its own tuned lr, paired over seeds`,
+        paper: PAPER,
+        ours: `${s.pretrain.statement} Setup: ${s.setup}.`,
+        notebook: NOTEBOOK,
+        scale: s.scale,
+      }),
+      claimRow(row(s.probe), {
+        id: "W2V-probe",
+        claim: `${a.label} matches ${b.label} downstream: a language-ID linear probe on the frozen pretrained wav2vec's features reaches test accuracy with ${a.label} − ${b.label} > −${RULES.matchMarginPoints} point, paired over seeds`,
+        paper: `${PAPER}; the paper reports no downstream speech result`,
+        ours: `${s.probe.statement} Setup: ${s.setup}.`,
+        notebook: NOTEBOOK,
+        scale: s.scale,
+      }),
+    ];
+  },
+};

@@ -1,0 +1,83 @@
+// %% [markdown]
+// # 18 · LayerNorm vs DyT in a small wav2vec 2.0 on real speech
+//
+// **Paper claim** (Zhu et al., CVPR 2025, claim 2, speech part): replacing the LayerNorms of
+// wav2vec 2.0 with Dynamic Tanh, `DyT(x) = γ · tanh(αx) + β`, keeps its self-supervised
+// pretraining loss (validation loss LN / DyT 1.95 / 1.95 for Base, 1.92 / 1.91 for Large).
+//
+// **Here, in miniature, under the lab's protocol** (README, "Protocol"; design pre-registered
+// 2026-12-02, before any run): a small wav2vec 2.0 (conv feature encoder, pre-norm transformer,
+// Gumbel product quantizer, contrastive + diversity loss) pretrained on 1 s windows of the Debian
+// speech set (split by speaker group), with LayerNorm and with DyT (α₀ 0.5) in every transformer
+// norm slot, **LayerNorm kept in the conv encoder of both arms** (as the paper's patch does),
+// **each arm at its own learning rate** (picked on validation loss with a separate tuning seed).
+// Two claims, paired over seeds:
+// - **W2V-1**: DyT's test pretraining loss is at most `RULES.speechMatchMarginNats` (0.05 nats)
+//   above LayerNorm's;
+// - **W2V-probe**: a language-ID linear probe on the frozen model's mean-pooled features (trained
+//   on IVR voices, tested on the other sources) reaches DyT − LN test accuracy > −1 point.
+//
+// A run counts as learned only by its contrastive accuracy with **ties lost** (a distractor equal to
+// its target is a tie): a collapsed codebook drives the loss to ~0 with nothing learned. Otherwise
+// the claim is *not testable*. The scale comes from `DYT_SCALE` (`smoke`, `quick`, `full`); `full`
+// results are loaded, not re-run (`npm run exp -- wav2vec-ln-dyt --scale full --workers 2`).
+
+// %%
+import { initEngine, notebookScale, runWav2VecLnDyt, w2vTrainLossFigure, w2vHeldOutFigure, w2vAccuracyFigure, w2vTuningFigure, w2vProbeFigure, w2vArmTable, alphaTraceFigure, alphaTraces, showFigure, showTable, toDataFrame, resultPath, RULES } from "dyt-lab";
+
+const scale = notebookScale();
+
+// %%
+const engine = await initEngine();
+console.log(`scale: ${scale}, engine: ${engine.name} (${engine.detail})`);
+
+// %% [markdown]
+// ## Tune, then train (or load) both arms
+// Each run is one record under `results/wav2vec-ln-dyt/<scale>/`, keyed on its fully resolved
+// config (task "speech-pretrain": model, data, probe, training, every default written out).
+
+// %%
+const { records, summary } = await runWav2VecLnDyt({ scale: scale, cachedOnly: scale === "full" }); // tslab: no shorthand properties in cells with await
+console.log(summary.setup);
+console.log(`${records.length} runs (${records.filter((r) => r.role === "tune").length} tuning, ${records.filter((r) => r.role === "eval").length} evaluation)`);
+console.log(`chance: contrastive loss ln(K+1) = ${summary.chanceLoss.toFixed(3)}, accuracy ${summary.chanceAcc.toFixed(1)} %; learned at strict accuracy >= ${summary.learnedAcc.toFixed(1)} %`);
+
+// %% [markdown]
+// ## lr tuning (validation pretraining loss of the tuning seed; lower is better)
+
+// %%
+await showFigure(w2vTuningFigure(summary), { savePath: resultPath("wav2vec-ln-dyt", scale, "figures/tuning") });
+for (const p of summary.picks) console.log(`${p.arm}: lr ${p.bestLr}${p.atEdge ? " (at the grid's edge)" : ""}${p.noneLearned ? " (no lr learned)" : ""}`);
+
+// %% [markdown]
+// ## Pretraining: loss and contrastive accuracy (mean ± std over seeds)
+// The accuracy panel is the learned rule's metric; the table gives the codebook's state per seed
+// (share of distractors equal to their target, perplexity) beside fairseq's accuracy.
+
+// %%
+await showFigure(w2vTrainLossFigure(records, summary), { savePath: resultPath("wav2vec-ln-dyt", scale, "figures/train-loss") });
+await showFigure(w2vHeldOutFigure(records, summary), { savePath: resultPath("wav2vec-ln-dyt", scale, "figures/held-out") });
+await showFigure(w2vAccuracyFigure(records, summary), { savePath: resultPath("wav2vec-ln-dyt", scale, "figures/accuracy") });
+showTable(toDataFrame(w2vArmTable(summary)), { title: `wav2vec-ln-dyt (${scale})`, digits: 3 });
+
+// %% [markdown]
+// ## Downstream: language-ID probe on frozen features, pretrained vs at initialisation
+
+// %%
+await showFigure(w2vProbeFigure(summary), { savePath: resultPath("wav2vec-ln-dyt", scale, "figures/probe") });
+
+// %% [markdown]
+// ## α per layer during training (DyT, first seed)
+
+// %%
+const dytRun = records.find((r) => r.role === "eval" && r.config.model.norm === "dyt");
+if (dytRun) await showFigure(alphaTraceFigure(alphaTraces(dytRun.result.log), { title: `DyT α per layer, seed ${dytRun.seed}` }), { savePath: resultPath("wav2vec-ln-dyt", scale, "figures/alpha") });
+
+// %% [markdown]
+// ## Verdicts (computed from the runs above, before the claims table's Holm correction)
+
+// %%
+console.log(`W2V-1, DyT matches LayerNorm (margin ${RULES.speechMatchMarginNats} nats): ${summary.pretrain.verdict.toUpperCase()} (${summary.pretrain.reason})`);
+console.log(summary.pretrain.statement);
+console.log(`\nW2V-probe, DyT matches LayerNorm (margin ${RULES.matchMarginPoints} point): ${summary.probe.verdict.toUpperCase()} (${summary.probe.reason})`);
+console.log(summary.probe.statement);
