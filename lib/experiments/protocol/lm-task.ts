@@ -15,7 +15,7 @@ import type { NormOptions } from "../../norms/types";
 import { nextTokenTask, textWindows } from "../../train/task";
 import { train, TRAIN_DEFAULTS, validateTrainConfig, type TrainConfig, type TrainHook } from "../../train/trainer";
 import type { Arm } from "./arms";
-import { parseStepRef, type StepParams, type TrainedRunResult } from "./task";
+import { namedHooks, type StepParams, type TrainedRunResult } from "./task";
 
 export interface TextDataConfig {
   dataset: "text";
@@ -142,12 +142,7 @@ export function describeLmBase(base: LmRunBase, steps: number): string {
 
 /** Train one LM on the text train split; validation bpb during training, test bpb at the end. */
 export async function runLmTask(r: LmResolvedRun, runDir: string | undefined, label: string): Promise<LmRunResult> {
-  const named = (r.hooks ?? []).map((h) => {
-    const ref = parseStepRef(h);
-    const make = LM_HOOKS.get(ref.name);
-    if (!make) throw new Error(`run ${label} needs LM hook "${ref.name}", but only [${[...LM_HOOKS.keys()].join(", ")}] are registered (import the experiment that defines it)`);
-    return make(r, ref.params);
-  });
+  const named = namedHooks(LM_HOOKS, r.hooks ?? [], r, label, "LM hook");
   const d = textSplits(r.data);
   const T = r.data.seqLen;
   const model = new Llama(r.model);

@@ -240,6 +240,21 @@ export function parseStepRef(ref: string): { name: string; params?: StepParams }
 }
 
 /**
+ * The training hooks a run's config names (stepRef strings), built by the
+ * factories registered under those names (ViT runs: registerHook; LM runs:
+ * registerLmHook). An unregistered name fails before training, listing the
+ * registered ones.
+ */
+export function namedHooks<R>(registry: ReadonlyMap<string, (r: R, params?: StepParams) => TrainHook>, refs: readonly string[], r: R, label: string, what = "hook"): TrainHook[] {
+  return refs.map((h) => {
+    const ref = parseStepRef(h);
+    const make = registry.get(ref.name);
+    if (!make) throw new Error(`run ${label} needs ${what} "${ref.name}", but only [${[...registry.keys()].join(", ")}] are registered (import the experiment that defines it)`);
+    return make(r, ref.params);
+  });
+}
+
+/**
  * Train one ViT on Fashion-MNIST and evaluate it on the test split. `prepare`
  * (default: the config's named step) runs on the new model first; `hooks`
  * observe training next to the alpha trace.
@@ -248,12 +263,7 @@ export async function runVitTask(r: VitResolvedRun, runDir: string | undefined, 
   const prepRef = r.prepare ? parseStepRef(r.prepare) : undefined;
   const prep = extra.prepare ?? (prepRef ? PREPARES.get(prepRef.name) : undefined);
   if (prepRef && !prep) throw new Error(`run ${label} needs prepare step "${prepRef.name}", but only [${[...PREPARES.keys()].join(", ")}] are registered (import the experiment that defines it)`);
-  const named = r.hooks.map((h) => {
-    const ref = parseStepRef(h);
-    const make = HOOKS.get(ref.name);
-    if (!make) throw new Error(`run ${label} needs hook "${ref.name}", but only [${[...HOOKS.keys()].join(", ")}] are registered (import the experiment that defines it)`);
-    return make(r, ref.params);
-  });
+  const named = namedHooks(HOOKS, r.hooks, r, label);
   const d = runSplits(r.data);
   const model = new ViT(r.model);
   try {
