@@ -8,7 +8,7 @@ import { initEngine, type EngineName } from "../lib/engine";
 import { parseArgs } from "../lib/util/args";
 
 async function main(): Promise<void> {
-  const { flags, positional } = parseArgs(process.argv.slice(2), ["scale", "seed", "norm", "force", "engine", "list", "help", "workers", "allow-dirty", "cached-only", "dataset", "families"]);
+  const { flags, positional } = parseArgs(process.argv.slice(2), ["scale", "seed", "norm", "force", "engine", "list", "help", "workers", "allow-dirty", "cached-only", "dataset", "families", "sizing"]);
   if (flags.list || flags.help || positional.length === 0) {
     console.log("usage: npm run exp -- <experiment> [--scale smoke|quick|full] [--seed N[,N]] [--engine NAME] [--workers N] [--force] [--allow-dirty] [--cached-only] [experiment flags]\n");
     for (const e of EXPERIMENTS) console.log(`  ${e.name.padEnd(16)} ${e.description}\n  ${"".padEnd(16)} flags: ${e.flags}`);

@@ -30,6 +30,9 @@ import {
   compareW2vPretrain,
   compareW2vProbe,
   runWav2VecLnDyt,
+  sizingJobs,
+  summarizeSizing,
+  SIZING_LR,
   w2vAccuracyFigure,
   w2vArmTable,
   w2vHeldOutFigure,
@@ -89,7 +92,7 @@ describe("speech-pretrain task: resolved config", () => {
 });
 
 describe("the learned rule: contrastive accuracy with ties lost", () => {
-  test("a collapsed codebook (every distractor equals its target) has loss ~0 and fairseq accuracy 1, but strict accuracy 0: not learned", async () => {
+  test("a collapsed codebook (every distractor equals its target) has fairseq's loss ~0 and accuracy 1, but the tie-counting loss ln(K+1) and strict accuracy 0: not learned", async () => {
     await useEngine("cpu");
     const [B, M, D, K] = [1, 4, 3, 3];
     const q = tf.tensor3d(Array.from({ length: B * M * D }, () => 1), [B, M, D]); // every target the same codeword
@@ -97,12 +100,22 @@ describe("the learned rule: contrastive accuracy with ties lost", () => {
     const negatives = Int32Array.from({ length: B * M * K }, (_, i) => (Math.floor(i / K) + 1 + (i % K)) % M);
     const r = contrastiveLoss(c, q, negatives, K, 0.1);
     try {
-      assert.ok(r.loss.dataSync()[0]! < 1e-6, "the loss falls to 0 with nothing learned");
+      assert.ok(r.loss.dataSync()[0]! < 1e-6, "fairseq's loss falls to 0 with nothing learned");
+      assert.ok(Math.abs(r.strictLoss.dataSync()[0]! - Math.log(K + 1)) < 1e-5, `the tie-counting loss is chance, ln(K+1) = ${Math.log(K + 1)}: got ${r.strictLoss.dataSync()[0]}`);
       assert.equal(r.distractorsEqual.dataSync()[0], 1);
       assert.equal(r.acc.dataSync()[0], 1, "fairseq's accuracy leaves identical distractors out");
       assert.equal(r.strictAcc.dataSync()[0], 0, "ties lost");
     } finally {
-      tf.dispose([q, c, r.loss, r.acc, r.strictAcc, r.distractorsEqual]);
+      tf.dispose([q, r.loss, r.strictLoss, r.acc, r.strictAcc, r.distractorsEqual]);
+    }
+    // With distinct targets nothing is tied, and the two losses are one.
+    const q2 = tf.tensor3d(Array.from({ length: B * M * D }, (_, i) => Math.sin(1 + i * 1.7)), [B, M, D]);
+    const r2 = contrastiveLoss(c, q2, negatives, K, 0.1);
+    try {
+      assert.equal(r2.distractorsEqual.dataSync()[0], 0);
+      assert.ok(Math.abs(r2.loss.dataSync()[0]! - r2.strictLoss.dataSync()[0]!) < 1e-6, "no ties: strictLoss = loss");
+    } finally {
+      tf.dispose([q2, c, r2.loss, r2.strictLoss, r2.acc, r2.strictAcc, r2.distractorsEqual]);
     }
     // The protocol reads strictAcc: loss 0 with strict accuracy 0 is "did not learn"; K = 5 needs >= 1/6 + 0.2 x 5/6 = 33.3 %.
     const rec = (loss: number, strictAcc: number, status = "completed") =>
@@ -134,7 +147,10 @@ describe("speech-pretrain task on the runner", () => {
     assert.equal(res.evals.length, 2);
     assert.ok(res.evals.every((e) => Number.isFinite(e.loss) && Number.isFinite((e as { strictAcc?: number }).strictAcc)), "validation loss and strict accuracy at every eval");
     const t = res.test!;
-    for (const k of ["loss", "acc", "strictAcc", "contrastive", "diversity", "perplexity", "distractorsEqual"] as const) assert.ok(Number.isFinite(t[k]), `test ${k}`);
+    for (const k of ["loss", "fairseqLoss", "acc", "strictAcc", "contrastive", "strictContrastive", "diversity", "perplexity", "distractorsEqual"] as const) assert.ok(Number.isFinite(t[k]), `test ${k}`);
+    // The claim's loss is fairseq's total with its contrastive term swapped for the tie-counting one; ties can only raise it.
+    assert.ok(Math.abs(t.loss - (t.fairseqLoss - t.contrastive + t.strictContrastive)) < 1e-6, "loss = fairseqLoss − contrastive + strictContrastive");
+    assert.ok(t.strictContrastive >= t.contrastive - 1e-6, "counting ties cannot lower the contrastive loss");
     assert.ok(t.strictAcc <= t.acc + 1e-9, "ties lost can only lower the accuracy");
     const p = res.probe!;
     assert.deepEqual([p.split, p.numClasses, p.featureDim], ["alternate", 5, 16]);
@@ -179,6 +195,7 @@ const fakeArm = (label: string, losses: number[], probeAccs: number[], o: Partia
   accs: losses.map(() => 60),
   classes: o.classes ?? losses.map(() => L),
   losses,
+  fairseqLosses: losses,
   strictAccs: losses.map(() => 60),
   fairseqAccs: losses.map(() => 61),
   distractorsEqual: losses.map(() => 0),
@@ -253,5 +270,36 @@ describe("wav2vec-ln-dyt experiment", () => {
     assert.match(rows[0]!.paper, /1\.95 \/ 1\.95/);
     const again = await runWav2VecLnDyt({ scale: "smoke", verbose: false, cachedOnly: true });
     assert.deepEqual(again.summary, summary, "the summary rebuilt from the saved records is the same");
+  });
+});
+
+describe("wav2vec-ln-dyt schedule sizing", () => {
+  test("jobs: each arm under cosine and warmup + constant, the full budget, the tuning seed, one lr", () => {
+    const s = WAV2VEC_SCALES.smoke;
+    const jobs = sizingJobs(s, "smoke");
+    assert.deepEqual(jobs.map((j) => j.run), ["size-dyt-cosine-lr2.0e-3-s101", "size-dyt-constant-lr2.0e-3-s101", "size-layernorm-cosine-lr2.0e-3-s101", "size-layernorm-constant-lr2.0e-3-s101"]);
+    const steps = epochSchedule(s.epochs, s.base).steps;
+    for (const j of jobs) {
+      assert.equal(j.seed, 101);
+      assert.equal(j.resolved.train.lr, SIZING_LR);
+      assert.equal(j.resolved.train.steps, steps);
+      assert.equal(j.resolved.train.minLrRatio, j.axes.schedule === "constant" ? 1 : 0.01);
+    }
+  });
+
+  test("the decision rule: warmup + constant only when an arm learns under it and not under cosine", () => {
+    const rec = (arm: string, schedule: string, strictAcc: number) =>
+      ({ arm, seed: 101, axes: { schedule }, config: { model: { numNegatives: 5 }, train: { steps: 100 } }, result: { status: "completed", msPerStep: 1, evals: [{ step: 50, loss: 1.7, acc: 0.5, strictAcc: 0.1 }, { step: 100, loss: 1.5, acc: 0.6, strictAcc }] } }) as unknown as SpeechProtocolRecord;
+    const s = WAV2VEC_SCALES.smoke;
+    const both = summarizeSizing([rec("dyt", "cosine", 0.5), rec("dyt", "constant", 0.5), rec("layernorm", "cosine", 0.5), rec("layernorm", "constant", 0.5)], s);
+    assert.equal(both.schedule, "cosine");
+    assert.match(both.why, /no arm learned only under constant lr/);
+    assert.equal(both.runs[0]!.firstLearnedStep, 100, "33.3 % threshold first passed at the last eval");
+    const dytOnlyConstant = summarizeSizing([rec("dyt", "cosine", 0.2), rec("dyt", "constant", 0.5), rec("layernorm", "cosine", 0.5), rec("layernorm", "constant", 0.5)], s);
+    assert.equal(dytOnlyConstant.schedule, "constant");
+    assert.match(dytOnlyConstant.why, /^DyT learned only under constant lr/);
+    assert.equal(dytOnlyConstant.runs[0]!.firstLearnedStep, undefined);
+    const neither = summarizeSizing([rec("dyt", "cosine", 0.2), rec("dyt", "constant", 0.2), rec("layernorm", "cosine", 0.5), rec("layernorm", "constant", 0.5)], s);
+    assert.equal(neither.schedule, "cosine", "an arm that learns under neither schedule does not move the study");
   });
 });

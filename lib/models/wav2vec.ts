@@ -254,8 +254,12 @@ function selectMasked(d: Wav2VecDraws): tf.Tensor3D {
  * codebook scores 1. `strictAcc` keeps them in: an identical distractor ties
  * with the target and a tie is lost, so a collapsed codebook scores 0; it is
  * the accuracy the protocol's "learned" rule reads (wav2vec-ln-dyt).
+ * `strictLoss` is the cross-entropy with the same ties kept in the softmax
+ * (nothing masked): a collapsed codebook scores ln(K + 1), chance, where
+ * fairseq's `loss` falls to 0. It is measured, never trained on; the
+ * wav2vec-ln-dyt claim reads it (amendment of 2026-12-02, before any run).
  */
-export function contrastiveLoss(c: tf.Tensor, q: tf.Tensor, negatives: Int32Array, K: number, logitTemp: number): { loss: tf.Scalar; acc: tf.Scalar; strictAcc: tf.Scalar; distractorsEqual: tf.Scalar } {
+export function contrastiveLoss(c: tf.Tensor, q: tf.Tensor, negatives: Int32Array, K: number, logitTemp: number): { loss: tf.Scalar; strictLoss: tf.Scalar; acc: tf.Scalar; strictAcc: tf.Scalar; distractorsEqual: tf.Scalar } {
   const [B, M, D] = q.shape as [number, number, number];
   return tf.tidy(() => {
     // distractors: [B, M*K, M] one-hot rows x q [B, M, D]
@@ -276,6 +280,7 @@ export function contrastiveLoss(c: tf.Tensor, q: tf.Tensor, negatives: Int32Arra
     for (let r = 0; r < B * M; r++) for (let k = 0; k < K; k++) sameHost[r * (K + 1) + 1 + k] = gap[r * K + k]! < 1e-12 ? 1 : 0;
     const isNegSame = tf.tensor3d(sameHost, [B, M, K + 1], "bool");
     const distractorsEqual = tf.scalar(sameHost.reduce((a, v) => a + v, 0) / (B * M * K));
+    const strictLoss = tf.neg(tf.mean(tf.slice(tf.logSoftmax(logits, -1), [0, 0, 0], [B, M, 1]))) as tf.Scalar;
     logits = tf.where(isNegSame, tf.fill([B, M, K + 1], -1e9), logits);
     const lsm = tf.logSoftmax(logits, -1);
     const loss = tf.neg(tf.mean(tf.slice(lsm, [0, 0, 0], [B, M, 1]))) as tf.Scalar;
@@ -284,7 +289,7 @@ export function contrastiveLoss(c: tf.Tensor, q: tf.Tensor, negatives: Int32Arra
     const acc = tf.mean(tf.cast(tf.greater(pos, best), "float32")) as tf.Scalar;
     // Identical vectors give bitwise-identical cosines, so an identical distractor is an exact tie here.
     const strictAcc = tf.mean(tf.cast(tf.greater(pos, rawBest), "float32")) as tf.Scalar;
-    return { loss, acc, strictAcc, distractorsEqual };
+    return { loss, strictLoss, acc, strictAcc, distractorsEqual };
   });
 }
 
@@ -336,6 +341,8 @@ export interface Wav2VecLosses {
   /** contrastive + diversityWeight * diversity + featurePenaltyWeight * featurePenalty */
   loss: tf.Scalar;
   contrastive: tf.Scalar;
+  /** The contrastive loss with identical distractors kept in the softmax as ties (see contrastiveLoss; not trained on). */
+  strictContrastive: tf.Scalar;
   diversity: tf.Scalar;
   featurePenalty: tf.Scalar;
   /** Share of masked steps whose true target scores highest (fairseq's: identical distractors left out). */
@@ -477,11 +484,11 @@ export class Wav2Vec2 {
       // As fairseq, only the masked steps are quantized (and enter the perplexity).
       const qz = this.quantizer.forward(fm, c.gumbelTemp, d.gumbel, opts);
       const q = this.projectQ.apply(qz.q, opts);
-      const { loss: contrastive, acc, strictAcc, distractorsEqual } = contrastiveLoss(cm, q, d.negatives, c.numNegatives, c.logitTemp);
+      const { loss: contrastive, strictLoss: strictContrastive, acc, strictAcc, distractorsEqual } = contrastiveLoss(cm, q, d.negatives, c.numNegatives, c.logitTemp);
       const GV = c.quantGroups * c.quantEntries;
       const diversity = tf.div(tf.sub(GV, qz.perplexity), GV) as tf.Scalar;
       const loss = tf.addN([contrastive, tf.mul(diversity, c.diversityWeight), tf.mul(featurePenalty, c.featurePenaltyWeight)]) as tf.Scalar;
-      return { loss, contrastive, diversity, featurePenalty, accuracy: acc, strictAccuracy: strictAcc, perplexity: qz.perplexity, distractorsEqual };
+      return { loss, contrastive, strictContrastive, diversity, featurePenalty, accuracy: acc, strictAccuracy: strictAcc, perplexity: qz.perplexity, distractorsEqual };
     });
   }
 

@@ -27,8 +27,17 @@ export function batchSeed(seed: number, idx: ArrayLike<number>): number {
 }
 
 export interface Wav2VecEval extends TaskEval {
-  /** Mean contrastive loss, diversity term and codebook perplexity over the evaluated windows. */
+  /**
+   * `loss` (TaskEval's) is the objective's total with the contrastive term
+   * counting ties: strictContrastive + diversity and feature-penalty terms.
+   * `fairseqLoss` is the total as trained and as fairseq reports it, whose
+   * contrastive term leaves identical distractors out and so falls to 0 on a
+   * collapsed codebook (amendment of 2026-12-02, wav2vec-ln-dyt spec).
+   */
+  fairseqLoss: number;
+  /** Mean contrastive loss (fairseq's), its tie-counting version, diversity term and codebook perplexity over the evaluated windows. */
   contrastive: number;
+  strictContrastive: number;
   diversity: number;
   perplexity: number;
   /** Share of distractors equal to their target (see contrastiveLoss). */
@@ -42,7 +51,9 @@ export interface Wav2VecEval extends TaskEval {
  * masks and distractors drawn from `seed` and the batch's first index (the
  * same every time, so evaluations at different steps compare), quantizer
  * argmax without Gumbel noise (fairseq's eval mode). loss = the training
- * objective's total; acc = contrastive accuracy.
+ * objective's total with ties counted in its contrastive term (see
+ * Wav2VecEval); fairseqLoss = the total as trained; acc = fairseq's
+ * contrastive accuracy, strictAcc = ties lost.
  */
 export function evaluateWav2Vec(model: TaskModel, ds: SpeechWindows, config: Partial<Wav2VecConfig>, limit = 0, batchSize = 16, forward?: ForwardOptions, seed = 0x5eed): Wav2VecEval {
   const m = asWav2Vec(model);
@@ -51,7 +62,7 @@ export function evaluateWav2Vec(model: TaskModel, ds: SpeechWindows, config: Par
   const T = wav2vecFrames(c, W);
   const n = limit > 0 ? Math.min(limit, ds.n) : ds.n;
   if (n < 1) throw new Error(`evaluateWav2Vec: ${ds.name}/${ds.split} has no windows`);
-  const sums = { loss: 0, acc: 0, contrastive: 0, diversity: 0, perplexity: 0, distractorsEqual: 0, strictAcc: 0 };
+  const sums = { fairseqLoss: 0, acc: 0, contrastive: 0, strictContrastive: 0, diversity: 0, perplexity: 0, distractorsEqual: 0, strictAcc: 0 };
   for (let s = 0; s < n; s += batchSize) {
     const b = Math.min(batchSize, n - s);
     const wave = new Float32Array(b * W);
@@ -59,17 +70,14 @@ export function evaluateWav2Vec(model: TaskModel, ds: SpeechWindows, config: Par
     const d = drawWav2VecBatch(c, b, T, new Rng(batchSeed(seed, [s])), { gumbel: false });
     const v = tf.tidy(() => {
       const r = m.pretrain(tf.tensor2d(wave, [b, W]), d, forward);
-      return [r.loss, r.accuracy, r.contrastive, r.diversity, r.perplexity, r.distractorsEqual, r.strictAccuracy].map((t) => t.dataSync()[0]!);
+      return [r.loss, r.accuracy, r.contrastive, r.strictContrastive, r.diversity, r.perplexity, r.distractorsEqual, r.strictAccuracy].map((t) => t.dataSync()[0]!);
     });
-    sums.loss += v[0]! * b;
-    sums.acc += v[1]! * b;
-    sums.contrastive += v[2]! * b;
-    sums.diversity += v[3]! * b;
-    sums.perplexity += v[4]! * b;
-    sums.distractorsEqual += v[5]! * b;
-    sums.strictAcc += v[6]! * b;
+    const keys = ["fairseqLoss", "acc", "contrastive", "strictContrastive", "diversity", "perplexity", "distractorsEqual", "strictAcc"] as const;
+    keys.forEach((k, i) => (sums[k] += v[i]! * b));
   }
-  return { loss: sums.loss / n, acc: sums.acc / n, contrastive: sums.contrastive / n, diversity: sums.diversity / n, perplexity: sums.perplexity / n, distractorsEqual: sums.distractorsEqual / n, strictAcc: sums.strictAcc / n };
+  const mean = Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / n])) as typeof sums;
+  // The total with the tie-counting contrastive term: the other terms of the objective are unchanged.
+  return { loss: mean.fairseqLoss - mean.contrastive + mean.strictContrastive, ...mean };
 }
 
 /**

@@ -104,8 +104,10 @@ function bitsPlateaued(evals: readonly { step: number; bpb?: number }[], thresho
  * the contrastive accuracy with ties lost (`strictAcc`: a distractor equal to
  * its target is a tie) is at least rules.learnedFraction of the way from
  * chance 1/(K+1) to 100 %. Never by the loss: with a collapsed codebook the
- * distractors equal their target, leave the softmax, and the loss falls to ~0
- * with nothing learned (fairseq's accuracy then reads 100 %; strictAcc 0).
+ * distractors equal their target, leave fairseq's softmax, and its loss falls
+ * to ~0 with nothing learned (fairseq's accuracy then reads 100 %; strictAcc
+ * 0). The loss read here is the eval's `loss`, which counts those ties
+ * (evaluateWav2Vec; amended before any run), so collapse scores chance.
  */
 export function speechScore(r: SpeechProtocolRecord, split: "val" | "test", rules: ProtocolRules = RULES): { loss: number; strictAcc: number; class: RunClass } {
   const e = split === "val" ? (r.result.evals.at(-1) as { loss: number; strictAcc?: number } | undefined) : r.result.test;

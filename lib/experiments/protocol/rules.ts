@@ -89,6 +89,10 @@ export interface ProtocolRules {
    * per masked step: the objective's total (contrastive + diversityWeight x
    * diversity term), what fairseq reports as its validation loss and what the
    * paper compares (wav2vec 2.0 Base 1.95 / 1.95, Large 1.92 / 1.91, LN / DyT).
+   * Amended the same day, before any run: the loss counts ties (the
+   * contrastive term over all K + 1 candidates, a distractor equal to its
+   * target kept in), so codebook collapse cannot lower it; fairseq's total is
+   * reported beside it (wav2vec-ln-dyt spec, AMENDMENT).
    * A run "learned" by the accuracy rule (learnedFraction of the way from
    * chance 1/(K+1) to 100 % in contrastive accuracy with ties lost), never by
    * the loss: a collapsed codebook makes distractors equal their target,

@@ -4,9 +4,11 @@ import { saveFigures } from "../protocol/figures";
 import { RULES } from "../protocol/rules";
 import { w2vAccuracyFigure, w2vHeldOutFigure, w2vProbeFigure, w2vTrainLossFigure, w2vTuningFigure } from "./figures";
 import { WAV2VEC_LN_DYT, runWav2VecLnDyt, type Wav2VecSummary } from "./spec";
+import { runWav2VecSizing } from "./sizing";
 
 export * from "./spec";
 export * from "./figures";
+export * from "./sizing";
 
 const NOTEBOOK = "notebooks/18-wav2vec-ln-dyt.ipynb";
 const PAPER = "wav2vec 2.0 on LibriSpeech: validation loss LN / DyT 1.95 / 1.95 (Base), 1.92 / 1.91 (Large) (paper.md, Results)";
@@ -14,8 +16,13 @@ const PAPER = "wav2vec 2.0 on LibriSpeech: validation loss LN / DyT 1.95 / 1.95 
 export const wav2vecLnDytEntry: ExperimentEntry = {
   name: WAV2VEC_LN_DYT,
   description: "small wav2vec 2.0 pretrained self-supervised on the Debian speech set, LayerNorm vs DyT in the transformer norm slots (LN kept in the conv encoder) at each one's tuned lr, paired over seeds on test pretraining loss and on a language-ID linear probe (claim 2, speech)",
-  flags: "(none)",
-  run: async (ctx) => {
+  flags: "--sizing (only the schedule sizing on the tuning seed: cosine vs warmup + constant lr, each arm; results/wav2vec-ln-dyt-sizing/)",
+  run: async (ctx, flags) => {
+    if (flags.sizing === "true") {
+      const { summary } = await runWav2VecSizing(ctx);
+      const runs = summary.runs.map((r) => `${r.arm}/${r.schedule}: ${r.finalClass}, first learned at ${r.firstLearnedStep ?? "never"}, val strict acc ${r.evals.map((e) => e.strictAcc.toFixed(0)).join(" ")} %, val loss ${r.evals.map((e) => e.loss.toFixed(2)).join(" ")}`);
+      return { summary: { verdict: `schedule: ${summary.schedule}`, statement: `${summary.why}. lr ${summary.lr}, seed ${summary.seed}, ${summary.steps} steps, learned at >= ${summary.learnedAcc.toFixed(1)} %.\n${runs.join("\n")}` } };
+    }
     const out = await runWav2VecLnDyt(ctx);
     await saveFigures(WAV2VEC_LN_DYT, ctx.scale, {
       "train-loss": w2vTrainLossFigure(out.records, out.summary),

@@ -58,6 +58,18 @@
  * accuracy, `strictAcc` (contrastiveLoss), in which an identical distractor is
  * an exact tie and a tie is lost. The learned rule reads strictAcc.
  *
+ * AMENDMENT (2026-12-02, by the lead, before any run of this experiment at
+ * any scale; no data of it had been seen): W2V-1's loss and the loss the lr
+ * tuning and plateau read count ties. As first written they read fairseq's
+ * total, whose contrastive term leaves distractors equal to their target out
+ * of the softmax, so a collapsing codebook lowers the loss with nothing
+ * learned (the finding above): an arm could "match" or win by collapsing.
+ * Now: `loss` = the same total with the contrastive term taken over all K + 1
+ * candidates, ties kept in (contrastiveLoss `strictLoss`; a collapsed codebook
+ * scores ln(K + 1), chance). fairseq's total is still computed and reported
+ * beside it (`fairseqLoss`); training is unchanged (the objective is fairseq's,
+ * as in the paper). Margin, plateau rule and everything else as written above.
+ *
  * Schedule: the lab's default, 5 % linear warmup then cosine to 1 % of the
  * peak. A previous session (code and data lost) saw LN leave chance only with
  * a short warmup and then a constant lr 2e-3, and DyT (alpha0 0.5) stay at
@@ -175,8 +187,10 @@ export const WAV2VEC_SCALES: Record<Scale, Wav2VecScale> = {
 
 /** One arm's evaluation runs, by seed. */
 export interface W2vArmRuns extends ArmSeeds {
-  /** Final test pretraining loss (nats) per seed (NaN where the run has none). */
+  /** Final test pretraining loss (nats, ties counted: the claim's) per seed (NaN where the run has none). */
   losses: number[];
+  /** The same total as fairseq computes it (identical distractors left out), per seed: reported, not compared. */
+  fairseqLosses: number[];
   /** Final test contrastive accuracy with ties lost (%), the learned rule's, and fairseq's (%), per seed. */
   strictAccs: number[];
   fairseqAccs: number[];
@@ -258,6 +272,7 @@ export function w2vArmRuns(records: readonly SpeechProtocolRecord[], armId: stri
   return {
     ...seeds,
     losses: rs.map((r) => speechScore(r, "test", rules).loss),
+    fairseqLosses: rs.map((r) => t(r)?.fairseqLoss ?? NaN),
     strictAccs: rs.map((r) => pct(t(r)?.strictAcc)),
     fairseqAccs: rs.map((r) => pct(t(r)?.acc)),
     distractorsEqual: rs.map((r) => t(r)?.distractorsEqual ?? NaN),
@@ -312,10 +327,10 @@ export function summarizeWav2Vec(records: readonly SpeechProtocolRecord[], s: Wa
     : `Not every run plateaued (validation loss fall over the last third, nats: ${[a, b].map((r) => `${r.label} ${r.lateGain.map(f3).join("/")}`).join(", ")}; rule < ${rules.speechPlateauNats}): a verdict at this budget.`;
   const runText = (r: W2vArmRuns) => {
     const m = mean(r.losses);
-    return `${r.label} ${f3(m.mean)} ± ${f3(m.std)} at lr ${r.lr} (strict accuracy ${r.strictAccs.map(f1).join("/")} %, fairseq's ${r.fairseqAccs.map(f1).join("/")} %, distractors equal to target ${r.distractorsEqual.map(f3).join("/")}, codebook perplexity ${r.perplexity.map(f1).join("/")})`;
+    return `${r.label} ${f3(m.mean)} ± ${f3(m.std)} at lr ${r.lr} (fairseq's total, ties left out, ${r.fairseqLosses.map(f3).join("/")}; strict accuracy ${r.strictAccs.map(f1).join("/")} %, fairseq's ${r.fairseqAccs.map(f1).join("/")} %, distractors equal to target ${r.distractorsEqual.map(f3).join("/")}, codebook perplexity ${r.perplexity.map(f1).join("/")})`;
   };
   const preStatement =
-    `Test pretraining loss, nats (mean ± std over seeds): ${runText(a)}; ${runText(b)}; chance contrastive loss ln(K+1) = ${f3(Math.log(K + 1))}; a run learned at strict accuracy >= ${f1(learnedAcc)} % (chance ${f1(chanceAcc)} %). ` +
+    `Test pretraining loss with ties counted, nats (mean ± std over seeds): ${runText(a)}; ${runText(b)}; chance contrastive loss ln(K+1) = ${f3(Math.log(K + 1))}; a run learned at strict accuracy >= ${f1(learnedAcc)} % (chance ${f1(chanceAcc)} %). ` +
     (pre.evidence ? `${describeLossGap(pre.evidence, a.label, b.label)}; "matches" means ${a.label}'s loss is at most ${rules.speechMatchMarginNats} nats above ${b.label}'s. ` : `No paired evidence (${pre.reason}). `) +
     plateauText +
     edgeText;

@@ -1,0 +1,94 @@
+/**
+ * Schedule sizing for wav2vec-ln-dyt, run on the tuning seed before the study
+ * (the spec's "Schedule" paragraph asks for it): each arm at the full budget
+ * and one lr from the middle of the tuning grid, with the lab's default
+ * schedule (5 % warmup + cosine to 1 % of the peak) and with warmup + constant
+ * lr (`minLrRatio: 1`). Its records go to results/wav2vec-ln-dyt-sizing/ (a
+ * separate experiment: nothing of it enters the claims).
+ *
+ * DECISION RULE, written 2026-12-02 before any sizing run: the study keeps the
+ * default cosine schedule unless some arm's sizing run learns (protocol
+ * class on its last validation eval: strict contrastive accuracy) under
+ * constant lr but not under cosine; then the study switches to warmup +
+ * constant, for both arms. The budget is not changed by the sizing (no
+ * compute for a longer one today): an arm that learns under neither schedule
+ * is reported here, and the claims will say "not testable" if its evaluation
+ * runs do not learn either.
+ */
+import { saveSummary, type ExperimentContext } from "../runner";
+import { resolveArm } from "../protocol/arms";
+import { learnedThreshold, speechScore, type RunClass } from "../protocol/classify";
+import { armJob, epochSchedule } from "../protocol/jobs";
+import { RULES, type ProtocolRules } from "../protocol/rules";
+import { runJobs, type SpeechProtocolRecord } from "../protocol/runner";
+import { lrId } from "../protocol/tuning";
+import { WAV2VEC_SCALES, type Wav2VecScale } from "./spec";
+
+export const WAV2VEC_SIZING = "wav2vec-ln-dyt-sizing";
+/** The sizing lr: the middle of the full tuning grid (5e-4 .. 4e-3, 2x apart). */
+export const SIZING_LR = 2e-3;
+export const SIZING_SCHEDULES = { cosine: {}, constant: { minLrRatio: 1 } } as const;
+export type SizingSchedule = keyof typeof SIZING_SCHEDULES;
+
+export interface SizingRun {
+  arm: string;
+  schedule: SizingSchedule;
+  status: string;
+  /** Validation evals: step, loss (ties counted), strict accuracy (%). */
+  evals: { step: number; loss: number; strictAcc: number }[];
+  /** First eval step at or above the learned threshold (undefined: never). */
+  firstLearnedStep?: number;
+  finalClass: RunClass;
+  msPerStep: number;
+}
+
+export interface SizingSummary {
+  experiment: string;
+  lr: number;
+  seed: number;
+  steps: number;
+  learnedAcc: number;
+  runs: SizingRun[];
+  /** The schedule the decision rule picks, and why. */
+  schedule: SizingSchedule;
+  why: string;
+}
+
+export function sizingJobs(s: Wav2VecScale, scale: ExperimentContext["scale"]) {
+  if (s.lr.kind !== "tuned") throw new Error(`${WAV2VEC_SIZING}: the scale has no tuning seed`);
+  const seed = s.lr.tuning.seed;
+  const sched = epochSchedule(s.epochs, s.base);
+  return s.arms.flatMap((id) =>
+    (Object.keys(SIZING_SCHEDULES) as SizingSchedule[]).map((k) =>
+      armJob({ experiment: WAV2VEC_SIZING, scale, base: s.base }, resolveArm(id), seed, { run: `size-${id}-${k}-lr${lrId(SIZING_LR)}-s${seed}`, role: "tune", lr: SIZING_LR, axes: { schedule: k }, train: { ...sched, ...SIZING_SCHEDULES[k] } }),
+    ),
+  );
+}
+
+/** The decision rule of the file comment, on the sizing records. */
+export function summarizeSizing(records: readonly SpeechProtocolRecord[], s: Wav2VecScale, rules: ProtocolRules = RULES): SizingSummary {
+  const first = records[0];
+  const K = first?.config.model.numNegatives ?? NaN;
+  const thr = learnedThreshold(K + 1, rules);
+  const runs = records.map((r): SizingRun => {
+    const evals = r.result.evals.map((e) => ({ step: e.step, loss: e.loss, strictAcc: 100 * ((e as { strictAcc?: number }).strictAcc ?? NaN) }));
+    const hit = evals.find((e) => e.strictAcc >= 100 * thr);
+    return { arm: r.arm, schedule: r.axes.schedule as SizingSchedule, status: r.result.status, evals, ...(hit ? { firstLearnedStep: hit.step } : {}), finalClass: speechScore(r, "val", rules).class, msPerStep: r.result.msPerStep };
+  });
+  const learned = (arm: string, k: SizingSchedule) => runs.some((r) => r.arm === arm && r.schedule === k && r.finalClass === "learned");
+  const switchers = s.arms.filter((a) => learned(a, "constant") && !learned(a, "cosine"));
+  const state = s.arms.map((a) => `${resolveArm(a).label}: cosine ${learned(a, "cosine") ? "learned" : "did not learn"}, constant ${learned(a, "constant") ? "learned" : "did not learn"}`).join("; ");
+  const schedule: SizingSchedule = switchers.length ? "constant" : "cosine";
+  const why = switchers.length
+    ? `${switchers.map((a) => resolveArm(a).label).join(", ")} learned only under constant lr (${state}): the study uses warmup + constant`
+    : `no arm learned only under constant lr (${state}): the study keeps the default cosine schedule`;
+  return { experiment: WAV2VEC_SIZING, lr: SIZING_LR, seed: first?.seed ?? NaN, steps: first?.config.train.steps ?? NaN, learnedAcc: 100 * thr, runs, schedule, why };
+}
+
+export async function runWav2VecSizing(ctx: ExperimentContext, rules: ProtocolRules = RULES): Promise<{ records: SpeechProtocolRecord[]; summary: SizingSummary }> {
+  const s = WAV2VEC_SCALES[ctx.scale];
+  const records = (await runJobs(sizingJobs(s, ctx.scale), ctx)) as unknown as SpeechProtocolRecord[];
+  const summary = summarizeSizing(records, s, rules);
+  saveSummary(WAV2VEC_SIZING, ctx.scale, summary);
+  return { records, summary };
+}
