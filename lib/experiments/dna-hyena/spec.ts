@@ -28,20 +28,20 @@
  * (every position sees the base it would predict), so next-nucleotide
  * pretraining is ill-posed for it; it needs a masked-LM objective.
  */
-import { meanStd } from "../stats-lite";
-import { saveSummary, type ExperimentContext } from "../runner";
+import type { ExperimentContext } from "../runner";
 import type { Scale } from "../scale";
 import { resolveArm } from "../protocol/arms";
-import { classifyRun, dnaPlateaued, learnedThreshold, type RunClass } from "../protocol/classify";
-import { armSeeds, pairOverSeeds, type ArmSeeds } from "../protocol/compare";
+import { dnaPlateaued } from "../protocol/classify";
+import { pairOverSeeds } from "../protocol/compare";
 import type { DnaBaselines, DnaRunBase } from "../protocol/dna-task";
-import { describeBase, edgeNote } from "../protocol/jobs";
+import { describeBase } from "../protocol/jobs";
+import { compareProbe, dytAlpha0, edgeSentence, everyRunPlateaued, fixed, lowerIsBetterGap, lrPolicySentence, meanAtLr, pairArms, plateauSentence, pretrainProbeArmRuns, pretrainStatement, probeStatement, runPretrainProbeStudy, toClaim, type PairVerdict, type PretrainProbeClaim, type PretrainProbeClaims, type PretrainProbeRuns } from "../protocol/pretrain-probe";
 import { RULES, type ProtocolRules } from "../protocol/rules";
 import type { DnaProtocolRecord } from "../protocol/runner";
-import { armStudy, runArmStudy, studyLrs, type ArmLr, type ArmStudy, type StudyScale } from "../protocol/study";
+import { armStudy, studyLrs, type ArmLr, type ArmStudy, type StudyScale } from "../protocol/study";
 import type { LrPick } from "../protocol/tuning";
 import { widthMatchedInitStd } from "../../models/llama";
-import { describeEffect, type Outcome, type PairedEvidence, type Precondition } from "../protocol/verdict";
+import type { PairedEvidence } from "../protocol/verdict";
 
 export const DNA_HYENA = "dna-hyena";
 
@@ -144,35 +144,14 @@ export const DNA_HYENA_SCALES: Record<Scale, DnaHyenaScale> = {
   },
 };
 
-/** One arm's evaluation runs, by seed. */
-export interface DnaArmRuns extends ArmSeeds {
+/** One arm's evaluation runs, by seed: the shared pretrain + probe fields (probe learned at 60 % on the 2 classes; lateGain in bits per base, rule rules.dnaPlateauBits) and test bits per base. */
+export interface DnaArmRuns extends PretrainProbeRuns {
   /** Final test bits per base per seed (NaN where the run has none). */
   bpbs: number[];
-  /** Downstream probe test accuracy (%) per seed, of the pretrained model and of the same model at initialisation (NaN where none). */
-  probeAccs: number[];
-  probeInitAccs: number[];
-  /** Each probe's class by the protocol's accuracy rule (learned: at least 60 % on the 2 classes). */
-  probeClasses: RunClass[];
-  /** Validation bits-per-base fall over the last third of each run, and whether it plateaued (rules.dnaPlateauBits). */
-  lateGain: number[];
-  plateaued: boolean[];
-  /** How its lr was chosen. */
-  lrNote: string;
-  /** Mean final DyT alpha over layers and seeds (DyT arms). */
-  meanFinalAlpha?: number;
-  params: number;
-  /** Mean training cost over its runs (ms per step, one worker). */
-  msPerStep: number;
 }
 
-/** One claim's verdict. */
-export interface DnaClaim {
-  verdict: Outcome;
-  reason: string;
-  /** Paired evidence: pretraining in mbit/base on the negated values (effect = B − A: LN − DyT, positive = DyT lower); downstream in points, A − B. */
-  evidence?: PairedEvidence;
-  statement: string;
-}
+/** One claim's verdict. Evidence: pretraining in mbit/base on the negated values (effect = B − A: LN − DyT, positive = DyT lower); downstream in points, A − B. */
+export type DnaClaim = PretrainProbeClaim;
 
 export interface DnaHyenaSummary {
   experiment: string;
@@ -200,100 +179,63 @@ export function dnaStudy(s: DnaHyenaScale): ArmStudy<DnaRunBase> {
 
 /** Millibits per base: the pretraining effect's units (bits differences here are thousandths). */
 const MBIT = 1000;
+/** The downstream probe tasks are binary (coding vs intergenic, ...). */
+const PROBE_CLASSES = 2;
 
 /** DNA-pretrain: "A matches B" on test bits per base (lower is better), paired over seeds, in mbit/base. */
-export function compareDnaPretrain(a: DnaArmRuns, b: DnaArmRuns, rules: ProtocolRules = RULES): ReturnType<typeof pairOverSeeds> {
+export function compareDnaPretrain(a: DnaArmRuns, b: DnaArmRuns, rules: ProtocolRules = RULES): PairVerdict {
   return pairOverSeeds(a, b, "matches", rules, { values: (r) => r.bpbs.map((x) => MBIT * x), metric: "test bits per base", units: "mbit/base", margin: MBIT * rules.dnaMatchMarginBits, lowerIsBetter: true });
 }
 
-function probePrecondition(a: DnaArmRuns, rules: ProtocolRules): Precondition {
-  const ok = a.probeClasses.filter((c) => c === "learned").length;
-  return { ok: a.probeClasses.length > 0 && ok === a.probeClasses.length, reason: `${a.label} probe: ${ok} of ${a.probeClasses.length} seed(s) at or above ${(100 * learnedThreshold(2, rules)).toFixed(0)} % (the learned threshold for 2 classes)` };
-}
-
 /** DNA-downstream: "A matches B" on the probe's test accuracy (points), paired over seeds; every probe must have learned. */
-export function compareDnaDownstream(a: DnaArmRuns, b: DnaArmRuns, rules: ProtocolRules = RULES): ReturnType<typeof pairOverSeeds> {
-  return pairOverSeeds(a, b, "matches", rules, { values: (r) => r.probeAccs, metric: "probe test accuracy", extra: [probePrecondition(a, rules), probePrecondition(b, rules)] });
+export function compareDnaDownstream(a: DnaArmRuns, b: DnaArmRuns, rules: ProtocolRules = RULES): PairVerdict {
+  return compareProbe(a, b, PROBE_CLASSES, rules);
 }
 
 export function dnaArmRuns(records: readonly DnaProtocolRecord[], armId: string, lr: ArmLr | undefined, rules: ProtocolRules = RULES): DnaArmRuns {
-  const rs = records.filter((r) => r.role === "eval" && r.arm === armId).sort((x, y) => x.seed - y.seed);
-  const seeds: ArmSeeds = rs.length ? armSeeds(rs, rules) : { arm: armId, label: resolveArm(armId).label, lr: lr?.lr ?? NaN, seeds: [], accs: [], classes: [] };
-  const late = rs.map((r) => dnaPlateaued(r.result.evals, rules));
-  const alphas = rs.flatMap((r) => (r.result.finalAlpha ? Object.values(r.result.finalAlpha) : []));
-  const ms = rs.map((r) => r.result.msPerStep).filter(Number.isFinite);
-  const done = (r: DnaProtocolRecord) => r.result.status === "completed";
-  return {
-    ...seeds,
-    bpbs: rs.map((r) => (done(r) && r.result.test ? r.result.test.bpb : NaN)),
-    probeAccs: rs.map((r) => (done(r) && r.result.probe ? 100 * r.result.probe.testAcc : NaN)),
-    probeInitAccs: rs.map((r) => (done(r) && r.result.probe?.init ? 100 * r.result.probe.init.testAcc : NaN)),
-    probeClasses: rs.map((r) => classifyRun({ status: r.result.status, ...(r.result.probe ? { acc: r.result.probe.testAcc } : {}), numClasses: 2 }, rules)),
-    lateGain: late.map((x) => x.gainBpb),
-    plateaued: late.map((x) => x.plateaued),
-    lrNote: lr?.note ?? "",
-    ...(alphas.length ? { meanFinalAlpha: meanStd(alphas).mean } : {}),
-    params: rs[0]?.result.params ?? 0,
-    msPerStep: ms.length ? meanStd(ms).mean : NaN,
-  };
+  return pretrainProbeArmRuns(records, armId, lr, {
+    metrics: (rs) => ({ bpbs: rs.map((r) => (r.result.status === "completed" && r.result.test ? r.result.test.bpb : NaN)) }),
+    late: (r) => {
+      const p = dnaPlateaued(r.result.evals, rules);
+      return { gain: p.gainBpb, plateaued: p.plateaued };
+    },
+    probeClasses: PROBE_CLASSES,
+  }, rules);
 }
 
-const f4 = (x: number) => (Number.isFinite(x) ? x.toFixed(4) : "—");
-const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : "—");
-const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : "—");
-const s1 = (x: number) => (x >= 0 ? "+" : "−") + f1(Math.abs(x));
-const mean = (v: number[]) => {
-  const m = meanStd(v.filter(Number.isFinite));
-  return m.n ? m : { mean: NaN, std: NaN, n: 0 };
-};
+const DNA_CLAIMS: PretrainProbeClaims<DnaProtocolRecord, DnaArmRuns> = { armRuns: dnaArmRuns, pretrain: compareDnaPretrain, probe: compareDnaDownstream };
+
+const f4 = fixed(4);
+const f2 = fixed(2);
 
 /** "DyT − LayerNorm test bits per base: +1.2 [−0.8, +3.2] mbit (n = 3; detectable 2.9 mbit)": the evidence (B − A) turned back into A − B. */
 export function describePretrainGap(e: PairedEvidence, a: string, b: string): string {
-  const t = e.test;
-  return `${a} − ${b} test bits per base: ${s1(-t.mean)} [${s1(-t.ci[1])}, ${s1(-t.ci[0])}] mbit (n = ${t.n}; detectable ${f1(t.detectable)} mbit; 1 mbit = 0.001 bits)`;
+  return lowerIsBetterGap(e, a, b, { metric: "test bits per base", units: "mbit", digits: 1, note: "1 mbit = 0.001 bits" });
 }
 
 export function summarizeDnaHyena(records: readonly DnaProtocolRecord[], s: DnaHyenaScale, scale: Scale, rules: ProtocolRules = RULES): DnaHyenaSummary {
   const { picks, lrs } = studyLrs(dnaStudy(s), records, rules);
-  const [A, B] = s.arms;
-  const a = dnaArmRuns(records, A, lrs[A], rules);
-  const b = dnaArmRuns(records, B, lrs[B], rules);
-  const pre = compareDnaPretrain(a, b, rules);
-  const down = compareDnaDownstream(a, b, rules);
-  const allPlateaued = [a, b].every((r) => r.plateaued.length > 0 && r.plateaued.every(Boolean));
+  const { a, b, pretrain: pre, probe: down } = pairArms(DNA_CLAIMS, records, s.arms, lrs, rules);
+  const allPlateaued = everyRunPlateaued([a, b]);
   const anyEval = records.find((r) => r.role === "eval" && r.result.probe);
   const firstEval = records.find((r) => r.role === "eval");
   const baselines: DnaBaselines = firstEval?.result.baselines.test ?? { uniformBpb: Math.log2(5), unigramBpb: NaN, markovBpb: NaN, markovOrder: 0 };
   const probeTask = anyEval?.result.probe?.task ?? s.base.probe?.task ?? "coding";
   const probeMajorityAcc = anyEval?.result.probe ? 100 * anyEval.result.probe.majorityAcc : NaN;
-  const lrText = s.lr.kind === "tuned" ? `lr tuned per arm on validation bits per base (seed ${s.lr.tuning.seed}, grid ${s.lr.tuning.lrs.join(", ")})` : `shared lr ${s.lr.lr} (${s.lr.why})`;
-  const setup = `${describeBase(s.base, s.epochs)}; ${lrText}; DyT arm: γ·tanh(αx)+β in every norm slot (α₀ ${anyDytAlpha(records)})`;
-  const edge = edgeNote(picks, (arm) => (arm === A ? a.label : arm === B ? b.label : arm));
-  const edgeText = edge ? ` ${edge[0]!.toUpperCase()}${edge.slice(1)}; the comparison may be bounded by the lr grid.` : "";
-  const plateauText = allPlateaued
-    ? `Every run plateaued (validation bits per base fell < ${rules.dnaPlateauBits} over its last third).`
-    : `Not every run plateaued (validation fall over the last third, bits per base: ${[a, b].map((r) => `${r.label} ${r.lateGain.map(f4).join("/")}`).join(", ")}; rule < ${rules.dnaPlateauBits}): a verdict at this budget.`;
-  const bitsText = (r: DnaArmRuns) => {
-    const m = mean(r.bpbs);
-    return `${r.label} ${f4(m.mean)} ± ${f4(m.std)} at lr ${r.lr}`;
-  };
-  const preStatement =
-    `Test bits per base (mean ± std over seeds): ${bitsText(a)}, ${bitsText(b)}; unigram baseline ${f4(baselines.unigramBpb)}, order-${baselines.markovOrder} Markov ${f4(baselines.markovBpb)}, uniform ${f4(baselines.uniformBpb)}. ` +
-    (pre.evidence ? `${describePretrainGap(pre.evidence, a.label, b.label)}; "matches" means ${a.label}'s bits per base are at most ${rules.dnaMatchMarginBits} above ${b.label}'s. ` : `No paired evidence (${pre.reason}). `) +
-    plateauText +
-    edgeText;
-  const accText = (r: DnaArmRuns) => {
-    const m = mean(r.probeAccs);
-    const i = mean(r.probeInitAccs);
-    return `${r.label} ${f2(m.mean)} ± ${f2(m.std)} % (at initialisation ${f2(i.mean)} %)`;
-  };
-  const downStatement =
-    `Linear probe on frozen mean-pooled features, task "${probeTask}", test accuracy (mean ± std over seeds): ${accText(a)}, ${accText(b)}; majority class ${f2(probeMajorityAcc)} %. ` +
-    (down.evidence ? `${a.label} − ${b.label}: ${describeEffect(down.evidence)}; "matches" means ${a.label} − ${b.label} > −${rules.matchMarginPoints} point.` : `No paired evidence (${down.reason}).`) +
-    edgeText;
-  const claim = (c: ReturnType<typeof pairOverSeeds>, statement: string): DnaClaim => ({ verdict: c.outcome, reason: c.reason, ...(c.evidence ? { evidence: c.evidence } : {}), statement });
-  const pretrain = claim(pre, preStatement);
-  const downstream = claim(down, downStatement);
+  const setup = `${describeBase(s.base, s.epochs)}; ${lrPolicySentence(s.lr, "validation bits per base")}; DyT arm: γ·tanh(αx)+β in every norm slot (α₀ ${dytAlpha0(records)})`;
+  const edge = edgeSentence(picks, a, b);
+  const plateau = plateauSentence([a, b], allPlateaued, { fell: `validation bits per base fell < ${rules.dnaPlateauBits}`, falls: "validation fall over the last third, bits per base", rule: rules.dnaPlateauBits, fmt: f4 });
+  const preStatement = pretrainStatement(
+    `Test bits per base (mean ± std over seeds): ${meanAtLr(a, a.bpbs, f4)}, ${meanAtLr(b, b.bpbs, f4)}; unigram baseline ${f4(baselines.unigramBpb)}, order-${baselines.markovOrder} Markov ${f4(baselines.markovBpb)}, uniform ${f4(baselines.uniformBpb)}`,
+    pre,
+    (e) => describePretrainGap(e, a.label, b.label),
+    `${a.label}'s bits per base are at most ${rules.dnaMatchMarginBits} above ${b.label}'s`,
+    plateau,
+    edge,
+  );
+  const downStatement = probeStatement({ probe: `Linear probe on frozen mean-pooled features, task "${probeTask}"`, after: `; majority class ${f2(probeMajorityAcc)} %` }, a, b, down, edge, rules);
+  const pretrain = toClaim(pre, preStatement);
+  const downstream = toClaim(down, downStatement);
   return {
     experiment: DNA_HYENA,
     scale,
@@ -311,22 +253,8 @@ export function summarizeDnaHyena(records: readonly DnaProtocolRecord[], s: DnaH
   };
 }
 
-function anyDytAlpha(records: readonly DnaProtocolRecord[]): string {
-  const r = records.find((x) => x.config.model.norm === "dyt");
-  return r?.config.normResolved.alpha0 !== undefined ? String(r.config.normResolved.alpha0) : "—";
-}
-
 /** Run (or load) tuning, evaluation seeds and, while either claim is inconclusive, extra seeds; then summarise. */
 export async function runDnaHyena(ctx: ExperimentContext, override: Partial<DnaHyenaScale> = {}, rules: ProtocolRules = RULES): Promise<{ records: DnaProtocolRecord[]; summary: DnaHyenaSummary }> {
   const s: DnaHyenaScale = { ...DNA_HYENA_SCALES[ctx.scale], ...override };
-  const [A, B] = s.arms;
-  const inconclusive = (records: DnaProtocolRecord[], lrs: Record<string, ArmLr>) => {
-    const a = dnaArmRuns(records, A, lrs[A], rules);
-    const b = dnaArmRuns(records, B, lrs[B], rules);
-    return [compareDnaPretrain(a, b, rules), compareDnaDownstream(a, b, rules)].some((c) => c.outcome === "inconclusive") ? [A, B] : [];
-  };
-  const { records } = await runArmStudy(ctx, dnaStudy(s), inconclusive, rules);
-  const summary = summarizeDnaHyena(records, s, ctx.scale, rules);
-  saveSummary(DNA_HYENA, ctx.scale, summary);
-  return { records, summary };
+  return runPretrainProbeStudy(ctx, dnaStudy(s), s.arms, DNA_CLAIMS, (records) => summarizeDnaHyena(records, s, ctx.scale, rules), rules);
 }

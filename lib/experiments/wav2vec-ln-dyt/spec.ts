@@ -84,19 +84,19 @@
  *
  * Cost: see WAV2VEC_SCALES below.
  */
-import { meanStd } from "../stats-lite";
-import { saveSummary, type ExperimentContext } from "../runner";
+import type { ExperimentContext } from "../runner";
 import type { Scale } from "../scale";
 import { resolveArm } from "../protocol/arms";
-import { classifyRun, learnedThreshold, speechPlateaued, speechScore, type RunClass } from "../protocol/classify";
-import { armSeeds, pairOverSeeds, type ArmSeeds } from "../protocol/compare";
-import { describeBase, edgeNote } from "../protocol/jobs";
+import { learnedThreshold, speechPlateaued, speechScore } from "../protocol/classify";
+import { pairOverSeeds } from "../protocol/compare";
+import { describeBase } from "../protocol/jobs";
+import { compareProbe, dytAlpha0, edgeSentence, everyRunPlateaued, fixed, lowerIsBetterGap, lrPolicySentence, meanAtLr, pairArms, percent, plateauSentence, pretrainProbeArmRuns, pretrainStatement, probeStatement, runPretrainProbeStudy, toClaim, type PairVerdict, type PretrainProbeClaim, type PretrainProbeClaims, type PretrainProbeRuns } from "../protocol/pretrain-probe";
 import { RULES, type ProtocolRules } from "../protocol/rules";
 import type { SpeechProtocolRecord } from "../protocol/runner";
 import type { SpeechRunBase } from "../protocol/speech-task";
-import { armStudy, runArmStudy, studyLrs, type ArmLr, type ArmStudy, type StudyScale } from "../protocol/study";
+import { armStudy, studyLrs, type ArmLr, type ArmStudy, type StudyScale } from "../protocol/study";
 import type { LrPick } from "../protocol/tuning";
-import { describeEffect, type Outcome, type PairedEvidence, type Precondition } from "../protocol/verdict";
+import type { PairedEvidence } from "../protocol/verdict";
 import { SPEECH_LID_LANGS } from "../../data/speech";
 
 export const WAV2VEC_LN_DYT = "wav2vec-ln-dyt";
@@ -185,8 +185,8 @@ export const WAV2VEC_SCALES: Record<Scale, Wav2VecScale> = {
   },
 };
 
-/** One arm's evaluation runs, by seed. */
-export interface W2vArmRuns extends ArmSeeds {
+/** One arm's evaluation runs, by seed: the shared pretrain + probe fields (language-ID probe: learned at 36 % on 5 classes; lateGain in nats, rule rules.speechPlateauNats) and the speech metrics. */
+export interface W2vArmRuns extends PretrainProbeRuns {
   /** Final test pretraining loss (nats, ties counted: the claim's) per seed (NaN where the run has none). */
   losses: number[];
   /** The same total as fairseq computes it (identical distractors left out), per seed: reported, not compared. */
@@ -197,29 +197,10 @@ export interface W2vArmRuns extends ArmSeeds {
   /** Final test share of distractors equal to their target, and codebook perplexity (max G·V), per seed. */
   distractorsEqual: number[];
   perplexity: number[];
-  /** Language-ID probe test accuracy (%) per seed, pretrained and at initialisation (NaN where none). */
-  probeAccs: number[];
-  probeInitAccs: number[];
-  /** Each probe's class by the accuracy rule (learned: at least 36 % on 5 classes). */
-  probeClasses: RunClass[];
-  /** Validation-loss fall over the last third of each run (nats), and whether it plateaued (rules.speechPlateauNats). */
-  lateGain: number[];
-  plateaued: boolean[];
-  lrNote: string;
-  /** Mean final DyT alpha over layers and seeds (DyT arms). */
-  meanFinalAlpha?: number;
-  params: number;
-  /** Mean training cost over its runs (ms per step, one worker). */
-  msPerStep: number;
 }
 
-export interface W2vClaim {
-  verdict: Outcome;
-  reason: string;
-  /** W2V-1: paired evidence on the negated losses (effect = B − A = LN − DyT, nats); W2V-probe: A − B in points. */
-  evidence?: PairedEvidence;
-  statement: string;
-}
+/** One claim's verdict. Evidence: W2V-1 on the negated losses (effect = B − A = LN − DyT, nats); W2V-probe A − B in points. */
+export type W2vClaim = PretrainProbeClaim;
 
 export interface Wav2VecSummary {
   experiment: string;
@@ -246,106 +227,69 @@ export function wav2vecStudy(s: Wav2VecScale): ArmStudy<SpeechRunBase> {
 }
 
 /** W2V-1: "A matches B" on test pretraining loss (nats, lower is better), paired over seeds. */
-export function compareW2vPretrain(a: W2vArmRuns, b: W2vArmRuns, rules: ProtocolRules = RULES): ReturnType<typeof pairOverSeeds> {
+export function compareW2vPretrain(a: W2vArmRuns, b: W2vArmRuns, rules: ProtocolRules = RULES): PairVerdict {
   return pairOverSeeds(a, b, "matches", rules, { values: (r) => r.losses, metric: "test pretraining loss", units: "nats", margin: rules.speechMatchMarginNats, lowerIsBetter: true });
 }
 
-function probePrecondition(a: W2vArmRuns, rules: ProtocolRules): Precondition {
-  const ok = a.probeClasses.filter((c) => c === "learned").length;
-  const n = SPEECH_LID_LANGS.length;
-  return { ok: a.probeClasses.length > 0 && ok === a.probeClasses.length, reason: `${a.label} probe: ${ok} of ${a.probeClasses.length} seed(s) at or above ${(100 * learnedThreshold(n, rules)).toFixed(0)} % (the learned threshold for ${n} classes)` };
-}
-
 /** W2V-probe: "A matches B" on the language-ID probe's test accuracy (points); every probe must have learned. */
-export function compareW2vProbe(a: W2vArmRuns, b: W2vArmRuns, rules: ProtocolRules = RULES): ReturnType<typeof pairOverSeeds> {
-  return pairOverSeeds(a, b, "matches", rules, { values: (r) => r.probeAccs, metric: "probe test accuracy", extra: [probePrecondition(a, rules), probePrecondition(b, rules)] });
+export function compareW2vProbe(a: W2vArmRuns, b: W2vArmRuns, rules: ProtocolRules = RULES): PairVerdict {
+  return compareProbe(a, b, SPEECH_LID_LANGS.length, rules);
 }
 
 export function w2vArmRuns(records: readonly SpeechProtocolRecord[], armId: string, lr: ArmLr | undefined, rules: ProtocolRules = RULES): W2vArmRuns {
-  const rs = records.filter((r) => r.role === "eval" && r.arm === armId).sort((x, y) => x.seed - y.seed);
-  const seeds: ArmSeeds = rs.length ? armSeeds(rs, rules) : { arm: armId, label: resolveArm(armId).label, lr: lr?.lr ?? NaN, seeds: [], accs: [], classes: [] };
-  const late = rs.map((r) => speechPlateaued(r.result.evals, rules));
-  const alphas = rs.flatMap((r) => (r.result.finalAlpha ? Object.values(r.result.finalAlpha) : []));
-  const ms = rs.map((r) => r.result.msPerStep).filter(Number.isFinite);
   const t = (r: SpeechProtocolRecord) => (r.result.status === "completed" ? r.result.test : undefined);
-  const pct = (x: number | undefined) => (x === undefined ? NaN : 100 * x);
-  return {
-    ...seeds,
-    losses: rs.map((r) => speechScore(r, "test", rules).loss),
-    fairseqLosses: rs.map((r) => t(r)?.fairseqLoss ?? NaN),
-    strictAccs: rs.map((r) => pct(t(r)?.strictAcc)),
-    fairseqAccs: rs.map((r) => pct(t(r)?.acc)),
-    distractorsEqual: rs.map((r) => t(r)?.distractorsEqual ?? NaN),
-    perplexity: rs.map((r) => t(r)?.perplexity ?? NaN),
-    probeAccs: rs.map((r) => pct(r.result.status === "completed" ? r.result.probe?.testAcc : undefined)),
-    probeInitAccs: rs.map((r) => pct(r.result.status === "completed" ? r.result.probe?.init?.testAcc : undefined)),
-    probeClasses: rs.map((r) => classifyRun({ status: r.result.status, ...(r.result.probe ? { acc: r.result.probe.testAcc } : {}), numClasses: SPEECH_LID_LANGS.length }, rules)),
-    lateGain: late.map((x) => x.gainNats),
-    plateaued: late.map((x) => x.plateaued),
-    lrNote: lr?.note ?? "",
-    ...(alphas.length ? { meanFinalAlpha: meanStd(alphas).mean } : {}),
-    params: rs[0]?.result.params ?? 0,
-    msPerStep: ms.length ? meanStd(ms).mean : NaN,
-  };
+  return pretrainProbeArmRuns(records, armId, lr, {
+    metrics: (rs) => ({
+      losses: rs.map((r) => speechScore(r, "test", rules).loss),
+      fairseqLosses: rs.map((r) => t(r)?.fairseqLoss ?? NaN),
+      strictAccs: rs.map((r) => percent(t(r)?.strictAcc)),
+      fairseqAccs: rs.map((r) => percent(t(r)?.acc)),
+      distractorsEqual: rs.map((r) => t(r)?.distractorsEqual ?? NaN),
+      perplexity: rs.map((r) => t(r)?.perplexity ?? NaN),
+    }),
+    late: (r) => {
+      const p = speechPlateaued(r.result.evals, rules);
+      return { gain: p.gainNats, plateaued: p.plateaued };
+    },
+    probeClasses: SPEECH_LID_LANGS.length,
+  }, rules);
 }
 
-const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : "—");
-const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : "—");
-const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : "—");
-const s3 = (x: number) => (x >= 0 ? "+" : "−") + f3(Math.abs(x));
-const mean = (v: number[]) => {
-  const m = meanStd(v.filter(Number.isFinite));
-  return m.n ? m : { mean: NaN, std: NaN, n: 0 };
-};
+const W2V_CLAIMS: PretrainProbeClaims<SpeechProtocolRecord, W2vArmRuns> = { armRuns: w2vArmRuns, pretrain: compareW2vPretrain, probe: compareW2vProbe };
+
+const f3 = fixed(3);
+const f1 = fixed(1);
 
 /** "DyT − LayerNorm test loss: +0.012 [−0.020, +0.044] nats (n = 3; detectable 0.031)": the evidence (B − A) turned back into A − B. */
 export function describeLossGap(e: PairedEvidence, a: string, b: string): string {
-  const t = e.test;
-  return `${a} − ${b} test pretraining loss: ${s3(-t.mean)} [${s3(-t.ci[1])}, ${s3(-t.ci[0])}] nats (n = ${t.n}; detectable ${f3(t.detectable)} nats)`;
+  return lowerIsBetterGap(e, a, b, { metric: "test pretraining loss", units: "nats", digits: 3 });
 }
 
 export function summarizeWav2Vec(records: readonly SpeechProtocolRecord[], s: Wav2VecScale, scale: Scale, rules: ProtocolRules = RULES): Wav2VecSummary {
   const { picks, lrs } = studyLrs(wav2vecStudy(s), records, rules);
-  const [A, B] = s.arms;
-  const a = w2vArmRuns(records, A, lrs[A], rules);
-  const b = w2vArmRuns(records, B, lrs[B], rules);
-  const pre = compareW2vPretrain(a, b, rules);
-  const pr = compareW2vProbe(a, b, rules);
-  const allPlateaued = [a, b].every((r) => r.plateaued.length > 0 && r.plateaued.every(Boolean));
+  const { a, b, pretrain: pre, probe: pr } = pairArms(W2V_CLAIMS, records, s.arms, lrs, rules);
+  const allPlateaued = everyRunPlateaued([a, b]);
   const first = records.find((r) => r.role === "eval") ?? records[0];
   const K = first?.config.model.numNegatives ?? NaN;
   const chanceAcc = 100 / (K + 1);
   const learnedAcc = 100 * learnedThreshold(K + 1, rules);
   const probeSplit = first?.config.probe.split ?? s.base.probe?.split ?? "by-source";
-  const lrText = s.lr.kind === "tuned" ? `lr tuned per arm on validation pretraining loss (seed ${s.lr.tuning.seed}, grid ${s.lr.tuning.lrs.join(", ")})` : `shared lr ${s.lr.lr} (${s.lr.why})`;
-  const alpha0 = records.find((x) => x.config.model.norm === "dyt")?.config.normResolved.alpha0;
-  const setup = `${describeBase(s.base, s.epochs)}; ${lrText}; DyT arm: γ·tanh(αx)+β in every transformer norm slot (α₀ ${alpha0 ?? "—"}), LayerNorm kept in the conv encoder of both arms`;
-  const edge = edgeNote(picks, (arm) => (arm === A ? a.label : arm === B ? b.label : arm));
-  const edgeText = edge ? ` ${edge[0]!.toUpperCase()}${edge.slice(1)}; the comparison may be bounded by the lr grid.` : "";
-  const plateauText = allPlateaued
-    ? `Every run plateaued (validation loss fell < ${rules.speechPlateauNats} nats over its last third).`
-    : `Not every run plateaued (validation loss fall over the last third, nats: ${[a, b].map((r) => `${r.label} ${r.lateGain.map(f3).join("/")}`).join(", ")}; rule < ${rules.speechPlateauNats}): a verdict at this budget.`;
-  const runText = (r: W2vArmRuns) => {
-    const m = mean(r.losses);
-    return `${r.label} ${f3(m.mean)} ± ${f3(m.std)} at lr ${r.lr} (fairseq's total, ties left out, ${r.fairseqLosses.map(f3).join("/")}; strict accuracy ${r.strictAccs.map(f1).join("/")} %, fairseq's ${r.fairseqAccs.map(f1).join("/")} %, distractors equal to target ${r.distractorsEqual.map(f3).join("/")}, codebook perplexity ${r.perplexity.map(f1).join("/")})`;
-  };
-  const preStatement =
-    `Test pretraining loss with ties counted, nats (mean ± std over seeds): ${runText(a)}; ${runText(b)}; chance contrastive loss ln(K+1) = ${f3(Math.log(K + 1))}; a run learned at strict accuracy >= ${f1(learnedAcc)} % (chance ${f1(chanceAcc)} %). ` +
-    (pre.evidence ? `${describeLossGap(pre.evidence, a.label, b.label)}; "matches" means ${a.label}'s loss is at most ${rules.speechMatchMarginNats} nats above ${b.label}'s. ` : `No paired evidence (${pre.reason}). `) +
-    plateauText +
-    edgeText;
-  const accText = (r: W2vArmRuns) => {
-    const m = mean(r.probeAccs);
-    const i = mean(r.probeInitAccs);
-    return `${r.label} ${f2(m.mean)} ± ${f2(m.std)} % (at initialisation ${f2(i.mean)} %)`;
-  };
-  const probeStatement =
-    `Language-ID linear probe (${SPEECH_LID_LANGS.join("/")}, split ${probeSplit}) on frozen mean-pooled features, test accuracy (mean ± std over seeds): ${accText(a)}, ${accText(b)}. ` +
-    (pr.evidence ? `${a.label} − ${b.label}: ${describeEffect(pr.evidence)}; "matches" means ${a.label} − ${b.label} > −${rules.matchMarginPoints} point.` : `No paired evidence (${pr.reason}).`) +
-    edgeText;
-  const claim = (c: ReturnType<typeof pairOverSeeds>, statement: string): W2vClaim => ({ verdict: c.outcome, reason: c.reason, ...(c.evidence ? { evidence: c.evidence } : {}), statement });
-  const pretrain = claim(pre, preStatement);
-  const probe = claim(pr, probeStatement);
+  const setup = `${describeBase(s.base, s.epochs)}; ${lrPolicySentence(s.lr, "validation pretraining loss")}; DyT arm: γ·tanh(αx)+β in every transformer norm slot (α₀ ${dytAlpha0(records)}), LayerNorm kept in the conv encoder of both arms`;
+  const edge = edgeSentence(picks, a, b);
+  const plateau = plateauSentence([a, b], allPlateaued, { fell: `validation loss fell < ${rules.speechPlateauNats} nats`, falls: "validation loss fall over the last third, nats", rule: rules.speechPlateauNats, fmt: f3 });
+  const runText = (r: W2vArmRuns) =>
+    `${meanAtLr(r, r.losses, f3)} (fairseq's total, ties left out, ${r.fairseqLosses.map(f3).join("/")}; strict accuracy ${r.strictAccs.map(f1).join("/")} %, fairseq's ${r.fairseqAccs.map(f1).join("/")} %, distractors equal to target ${r.distractorsEqual.map(f3).join("/")}, codebook perplexity ${r.perplexity.map(f1).join("/")})`;
+  const preStatement = pretrainStatement(
+    `Test pretraining loss with ties counted, nats (mean ± std over seeds): ${runText(a)}; ${runText(b)}; chance contrastive loss ln(K+1) = ${f3(Math.log(K + 1))}; a run learned at strict accuracy >= ${f1(learnedAcc)} % (chance ${f1(chanceAcc)} %)`,
+    pre,
+    (e) => describeLossGap(e, a.label, b.label),
+    `${a.label}'s loss is at most ${rules.speechMatchMarginNats} nats above ${b.label}'s`,
+    plateau,
+    edge,
+  );
+  const probeStatementText = probeStatement({ probe: `Language-ID linear probe (${SPEECH_LID_LANGS.join("/")}, split ${probeSplit}) on frozen mean-pooled features` }, a, b, pr, edge, rules);
+  const pretrain = toClaim(pre, preStatement);
+  const probe = toClaim(pr, probeStatementText);
   return {
     experiment: WAV2VEC_LN_DYT,
     scale,
@@ -360,21 +304,12 @@ export function summarizeWav2Vec(records: readonly SpeechProtocolRecord[], s: Wa
     probe,
     allPlateaued,
     verdict: `W2V-1: ${pretrain.verdict}; W2V-probe: ${probe.verdict}`,
-    statement: `${preStatement} ${probeStatement}`,
+    statement: `${preStatement} ${probeStatementText}`,
   };
 }
 
 /** Run (or load) tuning, evaluation seeds and, while either claim is inconclusive, extra seeds; then summarise. */
 export async function runWav2VecLnDyt(ctx: ExperimentContext, override: Partial<Wav2VecScale> = {}, rules: ProtocolRules = RULES): Promise<{ records: SpeechProtocolRecord[]; summary: Wav2VecSummary }> {
   const s: Wav2VecScale = { ...WAV2VEC_SCALES[ctx.scale], ...override };
-  const [A, B] = s.arms;
-  const inconclusive = (records: SpeechProtocolRecord[], lrs: Record<string, ArmLr>) => {
-    const a = w2vArmRuns(records, A, lrs[A], rules);
-    const b = w2vArmRuns(records, B, lrs[B], rules);
-    return [compareW2vPretrain(a, b, rules), compareW2vProbe(a, b, rules)].some((c) => c.outcome === "inconclusive") ? [A, B] : [];
-  };
-  const { records } = await runArmStudy(ctx, wav2vecStudy(s), inconclusive, rules);
-  const summary = summarizeWav2Vec(records, s, ctx.scale, rules);
-  saveSummary(WAV2VEC_LN_DYT, ctx.scale, summary);
-  return { records, summary };
+  return runPretrainProbeStudy(ctx, wav2vecStudy(s), s.arms, W2V_CLAIMS, (records) => summarizeWav2Vec(records, s, ctx.scale, rules), rules);
 }
