@@ -40,6 +40,7 @@ import { HYENA_DEFAULTS, HyenaDNA } from "../lib/models/hyena";
 import { NORM_DEFAULTS } from "../lib/norms/factory";
 import { train } from "../lib/train/trainer";
 import { useEngine, useTempResultsDirs } from "./helpers";
+import { assertNotTestableWhenStuck, assertProbeOutcomes, fakePretrainProbeArm, L, type FakeClasses } from "./pretrain-probe-helpers";
 
 /** A tiny HyenaDNA on the first 1,000 bases of each genome: the runner's bookkeeping is under test, not learning. */
 const BASE: DnaRunBase = {
@@ -176,52 +177,29 @@ describe("dna-lm task on the runner", () => {
   });
 });
 
-const L = "learned" as const;
 /** A hand-built arm: test bits per base and probe accuracies (%) per seed. */
-const fakeArm = (label: string, bpbs: number[], probeAccs: number[], o: Partial<Pick<DnaArmRuns, "classes" | "probeClasses">> = {}): DnaArmRuns => ({
-  arm: label.toLowerCase(),
-  label,
-  lr: 1e-3,
-  seeds: bpbs.map((_, i) => i + 1),
-  accs: bpbs.map(() => 30),
-  classes: o.classes ?? bpbs.map(() => L),
-  bpbs,
-  probeAccs,
-  probeInitAccs: probeAccs.map(() => 60),
-  probeClasses: o.probeClasses ?? probeAccs.map(() => L),
-  lateGain: [],
-  plateaued: [],
-  lrNote: "tuned",
-  params: 1,
-  msPerStep: 1,
-});
+const fakeArm = (label: string, bpbs: number[], probeAccs: number[], o: FakeClasses = {}): DnaArmRuns => fakePretrainProbeArm(label, { bpbs }, probeAccs, { acc: 30, probeInitAcc: 60, ...o });
 
 describe("dna-hyena verdicts on hand-built arms", () => {
   const LN_BITS = [1.95, 1.9505, 1.9498];
-  const LN_PROBE = [80.0, 80.9, 79.6];
+  const LN_PROBE = [80.0, 80.9, 79.6] as const;
   test("DNA-pretrain: supported, not supported, inconclusive, not testable (margin rules.dnaMatchMarginBits, in mbit/base)", () => {
-    const ln = fakeArm("LayerNorm", LN_BITS, LN_PROBE);
-    const same = compareDnaPretrain(fakeArm("DyT", [1.9501, 1.9504, 1.95], LN_PROBE), ln);
+    const ln = fakeArm("LayerNorm", LN_BITS, [...LN_PROBE]);
+    const dyt = (bpbs: number[], o: FakeClasses = {}) => fakeArm("DyT", bpbs, [...LN_PROBE], o);
+    const same = compareDnaPretrain(dyt([1.9501, 1.9504, 1.95]), ln);
     assert.equal(same.outcome, "supported");
     assert.equal(same.evidence!.units, "mbit/base");
     assert.equal(same.evidence!.margin, 1000 * RULES.dnaMatchMarginBits);
-    assert.equal(compareDnaPretrain(fakeArm("DyT", [1.99, 1.991, 1.9895], LN_PROBE), ln).outcome, "not supported", "DyT 0.04 bits worse on every seed");
-    assert.equal(compareDnaPretrain(fakeArm("DyT", [1.96, 1.948, 1.975], LN_PROBE), ln).outcome, "inconclusive");
-    const stuck = compareDnaPretrain(fakeArm("DyT", [1.998, 1.95, 1.95], LN_PROBE, { classes: ["did not learn", L, L] }), ln);
-    assert.equal(stuck.outcome, "not testable");
-    assert.match(stuck.reason, /DyT: of 3 seeds 0 diverged, 1 did not learn/);
+    assert.equal(compareDnaPretrain(dyt([1.99, 1.991, 1.9895]), ln).outcome, "not supported", "DyT 0.04 bits worse on every seed");
+    assert.equal(compareDnaPretrain(dyt([1.96, 1.948, 1.975]), ln).outcome, "inconclusive");
+    assertNotTestableWhenStuck(compareDnaPretrain, dyt([1.998, 1.95, 1.95], { classes: ["did not learn", L, L] }), ln);
     // lower is better: DyT below LN by a lot still "matches"
-    assert.equal(compareDnaPretrain(fakeArm("DyT", [1.90, 1.901, 1.899], LN_PROBE), ln).outcome, "supported");
+    assert.equal(compareDnaPretrain(dyt([1.90, 1.901, 1.899]), ln).outcome, "supported");
   });
 
   test("DNA-downstream: supported, not supported, inconclusive, not testable (a probe at chance, or pretraining that did not learn)", () => {
-    const ln = fakeArm("LayerNorm", LN_BITS, LN_PROBE);
-    assert.equal(compareDnaDownstream(fakeArm("DyT", LN_BITS, [80.1, 81.0, 79.5]), ln).outcome, "supported");
-    assert.equal(compareDnaDownstream(fakeArm("DyT", LN_BITS, [70, 71, 70.5]), ln).outcome, "not supported");
-    assert.equal(compareDnaDownstream(fakeArm("DyT", LN_BITS, [78, 82, 75]), ln).outcome, "inconclusive");
-    const chance = compareDnaDownstream(fakeArm("DyT", LN_BITS, [55, 80, 80], { probeClasses: ["did not learn", L, L] }), ln);
-    assert.equal(chance.outcome, "not testable");
-    assert.match(chance.reason, /DyT probe: 2 of 3 seed\(s\) at or above 60 %/);
+    assertProbeOutcomes(compareDnaDownstream, (label, probeAccs, o) => fakeArm(label, LN_BITS, probeAccs, o), LN_PROBE, { belowThreshold: 55, thresholdPct: 60 });
+    const ln = fakeArm("LayerNorm", LN_BITS, [...LN_PROBE]);
     assert.equal(compareDnaDownstream(fakeArm("DyT", LN_BITS, [80.1, 81.0, 79.5], { classes: [L, "diverged", L] }), ln).outcome, "not testable");
   });
 });

@@ -47,6 +47,7 @@ import { WAV2VEC_DEFAULTS, Wav2Vec2, contrastiveLoss } from "../lib/models/wav2v
 import { NORM_DEFAULTS } from "../lib/norms/factory";
 import { train } from "../lib/train/trainer";
 import { useEngine, useTempResultsDirs } from "./helpers";
+import { assertNotTestableWhenStuck, assertProbeOutcomes, fakePretrainProbeArm, L, type FakeClasses } from "./pretrain-probe-helpers";
 
 /** The smoke base: a width-16 model on half-second windows of the tiny subset; the runner's bookkeeping is under test, not learning. */
 const BASE: SpeechRunBase = { ...WAV2VEC_SCALES.smoke.base, train: { ...WAV2VEC_SCALES.smoke.base.train, steps: 4, warmupSteps: 1, evalEvery: 2, logEvery: 1, checkpointEvery: 2 } };
@@ -185,63 +186,34 @@ describe("speech-pretrain task on the runner", () => {
   });
 });
 
-const L = "learned" as const;
 /** A hand-built arm: test losses (nats) and probe accuracies (%) per seed. */
-const fakeArm = (label: string, losses: number[], probeAccs: number[], o: Partial<Pick<W2vArmRuns, "classes" | "probeClasses">> = {}): W2vArmRuns => ({
-  arm: label.toLowerCase(),
-  label,
-  lr: 1e-3,
-  seeds: losses.map((_, i) => i + 1),
-  accs: losses.map(() => 60),
-  classes: o.classes ?? losses.map(() => L),
-  losses,
-  fairseqLosses: losses,
-  strictAccs: losses.map(() => 60),
-  fairseqAccs: losses.map(() => 61),
-  distractorsEqual: losses.map(() => 0),
-  perplexity: losses.map(() => 40),
-  probeAccs,
-  probeInitAccs: probeAccs.map(() => 40),
-  probeClasses: o.probeClasses ?? probeAccs.map(() => L),
-  lateGain: [],
-  plateaued: [],
-  lrNote: "tuned",
-  params: 1,
-  msPerStep: 1,
-});
+const fakeArm = (label: string, losses: number[], probeAccs: number[], o: FakeClasses = {}): W2vArmRuns =>
+  fakePretrainProbeArm(label, { losses, fairseqLosses: losses, strictAccs: losses.map(() => 60), fairseqAccs: losses.map(() => 61), distractorsEqual: losses.map(() => 0), perplexity: losses.map(() => 40) }, probeAccs, { acc: 60, probeInitAcc: 40, ...o });
 
 describe("wav2vec-ln-dyt verdicts on hand-built arms", () => {
   const LN = [1.95, 1.955, 1.948];
-  const LN_PROBE = [60.0, 60.9, 59.6];
+  const LN_PROBE = [60.0, 60.9, 59.6] as const;
   test("W2V-1: supported, not supported, inconclusive; margin rules.speechMatchMarginNats on the negated losses", () => {
-    const ln = fakeArm("LayerNorm", LN, LN_PROBE);
-    const same = compareW2vPretrain(fakeArm("DyT", [1.951, 1.954, 1.95], LN_PROBE), ln);
+    const ln = fakeArm("LayerNorm", LN, [...LN_PROBE]);
+    const dyt = (losses: number[]) => fakeArm("DyT", losses, [...LN_PROBE]);
+    const same = compareW2vPretrain(dyt([1.951, 1.954, 1.95]), ln);
     assert.equal(same.outcome, "supported");
     assert.deepEqual([same.evidence!.units, same.evidence!.margin], ["nats", RULES.speechMatchMarginNats]);
-    assert.equal(compareW2vPretrain(fakeArm("DyT", [2.1, 2.11, 2.105], LN_PROBE), ln).outcome, "not supported", "DyT 0.15 nats worse on every seed");
-    assert.equal(compareW2vPretrain(fakeArm("DyT", [2.0, 1.93, 2.06], LN_PROBE), ln).outcome, "inconclusive");
-    assert.equal(compareW2vPretrain(fakeArm("DyT", [1.8, 1.81, 1.79], LN_PROBE), ln).outcome, "supported", "lower is better");
+    assert.equal(compareW2vPretrain(dyt([2.1, 2.11, 2.105]), ln).outcome, "not supported", "DyT 0.15 nats worse on every seed");
+    assert.equal(compareW2vPretrain(dyt([2.0, 1.93, 2.06]), ln).outcome, "inconclusive");
+    assert.equal(compareW2vPretrain(dyt([1.8, 1.81, 1.79]), ln).outcome, "supported", "lower is better");
   });
 
   test("not testable, never not supported, when an arm did not learn on some seed (either claim)", () => {
-    const ln = fakeArm("LayerNorm", LN, LN_PROBE);
-    const stuck = fakeArm("DyT", [2.3, 1.95, 1.95], LN_PROBE, { classes: ["did not learn", L, L] });
-    for (const c of [compareW2vPretrain(stuck, ln), compareW2vProbe(stuck, ln)]) {
-      assert.equal(c.outcome, "not testable");
-      assert.match(c.reason, /DyT: of 3 seeds 0 diverged, 1 did not learn/);
-    }
-    const lnStuck = compareW2vPretrain(fakeArm("DyT", LN, LN_PROBE), fakeArm("LayerNorm", LN, LN_PROBE, { classes: [L, L, "diverged"] }));
+    const ln = fakeArm("LayerNorm", LN, [...LN_PROBE]);
+    const stuck = fakeArm("DyT", [2.3, 1.95, 1.95], [...LN_PROBE], { classes: ["did not learn", L, L] });
+    for (const compare of [compareW2vPretrain, compareW2vProbe]) assertNotTestableWhenStuck(compare, stuck, ln);
+    const lnStuck = compareW2vPretrain(fakeArm("DyT", LN, [...LN_PROBE]), fakeArm("LayerNorm", LN, [...LN_PROBE], { classes: [L, L, "diverged"] }));
     assert.equal(lnStuck.outcome, "not testable");
   });
 
   test("W2V-probe: supported, not supported, inconclusive; not testable when a probe is below the 5-class threshold (36 %)", () => {
-    const ln = fakeArm("LayerNorm", LN, LN_PROBE);
-    assert.equal(compareW2vProbe(fakeArm("DyT", LN, [60.1, 61.0, 59.5]), ln).outcome, "supported");
-    assert.equal(compareW2vProbe(fakeArm("DyT", LN, [50, 51, 50.5]), ln).outcome, "not supported");
-    assert.equal(compareW2vProbe(fakeArm("DyT", LN, [58, 62, 55]), ln).outcome, "inconclusive");
-    const chance = compareW2vProbe(fakeArm("DyT", LN, [30, 60, 60], { probeClasses: ["did not learn", L, L] }), ln);
-    assert.equal(chance.outcome, "not testable");
-    assert.match(chance.reason, /DyT probe: 2 of 3 seed\(s\) at or above 36 %/);
+    assertProbeOutcomes(compareW2vProbe, (label, probeAccs, o) => fakeArm(label, LN, probeAccs, o), LN_PROBE, { belowThreshold: 30, thresholdPct: 36 });
   });
 });
 
