@@ -30,6 +30,7 @@ import {
   compareW2vPretrain,
   compareW2vProbe,
   runWav2VecLnDyt,
+  budgetProbeJobs,
   sizingJobs,
   summarizeSizing,
   SIZING_LR,
@@ -257,6 +258,13 @@ describe("wav2vec-ln-dyt schedule sizing", () => {
       assert.equal(j.resolved.train.steps, steps);
       assert.equal(j.resolved.train.minLrRatio, j.axes.schedule === "constant" ? 1 : 0.01);
     }
+  });
+
+  test("budget probe jobs: each arm under warmup + constant for 0.5 epoch (2.5x the smoke budget's steps), tuning seed", () => {
+    const s = WAV2VEC_SCALES.smoke;
+    const jobs = budgetProbeJobs(s, "smoke");
+    assert.deepEqual(jobs.map((j) => j.run), ["budget-dyt-constant-0.5ep-lr2.0e-3-s101", "budget-layernorm-constant-0.5ep-lr2.0e-3-s101"]);
+    for (const j of jobs) assert.deepEqual([j.seed, j.resolved.train.minLrRatio, j.resolved.train.steps], [101, 1, epochSchedule(0.5, s.base).steps]);
   });
 
   test("the decision rule: warmup + constant only when an arm learns under it and not under cosine", () => {

@@ -14,6 +14,12 @@
  * compute for a longer one today): an arm that learns under neither schedule
  * is reported here, and the claims will say "not testable" if its evaluation
  * runs do not learn either.
+ *
+ * BUDGET PROBE (`--sizing budget`, added 2026-12-02 after the schedule sizing
+ * above showed every arm at chance at the full budget, 764 steps): each arm
+ * under warmup + constant lr 2e-3 for 2.5x that budget (0.5 epoch), on the
+ * tuning seed, to see whether and when each leaves chance. Descriptive: it
+ * sizes the budget of a later study and decides nothing by itself.
  */
 import { saveSummary, type ExperimentContext } from "../runner";
 import { resolveArm } from "../protocol/arms";
@@ -65,16 +71,36 @@ export function sizingJobs(s: Wav2VecScale, scale: ExperimentContext["scale"]) {
   );
 }
 
+/** Budget of the budget probe, epochs (2.5x the study's full budget). */
+export const BUDGET_PROBE_EPOCHS = 0.5;
+
+/** The budget probe's jobs: each arm, warmup + constant lr, BUDGET_PROBE_EPOCHS. */
+export function budgetProbeJobs(s: Wav2VecScale, scale: ExperimentContext["scale"], epochs = BUDGET_PROBE_EPOCHS) {
+  if (s.lr.kind !== "tuned") throw new Error(`${WAV2VEC_SIZING}: the scale has no tuning seed`);
+  const seed = s.lr.tuning.seed;
+  const sched = epochSchedule(epochs, s.base);
+  return s.arms.map((id) =>
+    armJob({ experiment: WAV2VEC_SIZING, scale, base: s.base }, resolveArm(id), seed, { run: `budget-${id}-constant-${epochs}ep-lr${lrId(SIZING_LR)}-s${seed}`, role: "tune", lr: SIZING_LR, axes: { schedule: "constant", epochs }, train: { ...sched, ...SIZING_SCHEDULES.constant } }),
+  );
+}
+
+/** Each sizing run's curve and when it first reached the learned threshold. */
+export function sizingRuns(records: readonly SpeechProtocolRecord[], rules: ProtocolRules = RULES): SizingRun[] {
+  const K = records[0]?.config.model.numNegatives ?? NaN;
+  const thr = learnedThreshold(K + 1, rules);
+  return records.map((r): SizingRun => {
+    const evals = r.result.evals.map((e) => ({ step: e.step, loss: e.loss, strictAcc: 100 * ((e as { strictAcc?: number }).strictAcc ?? NaN) }));
+    const hit = evals.find((e) => e.strictAcc >= 100 * thr);
+    return { arm: r.arm, schedule: r.axes.schedule as SizingSchedule, status: r.result.status, evals, ...(hit ? { firstLearnedStep: hit.step } : {}), finalClass: speechScore(r, "val", rules).class, msPerStep: r.result.msPerStep };
+  });
+}
+
 /** The decision rule of the file comment, on the sizing records. */
 export function summarizeSizing(records: readonly SpeechProtocolRecord[], s: Wav2VecScale, rules: ProtocolRules = RULES): SizingSummary {
   const first = records[0];
   const K = first?.config.model.numNegatives ?? NaN;
   const thr = learnedThreshold(K + 1, rules);
-  const runs = records.map((r): SizingRun => {
-    const evals = r.result.evals.map((e) => ({ step: e.step, loss: e.loss, strictAcc: 100 * ((e as { strictAcc?: number }).strictAcc ?? NaN) }));
-    const hit = evals.find((e) => e.strictAcc >= 100 * thr);
-    return { arm: r.arm, schedule: r.axes.schedule as SizingSchedule, status: r.result.status, evals, ...(hit ? { firstLearnedStep: hit.step } : {}), finalClass: speechScore(r, "val", rules).class, msPerStep: r.result.msPerStep };
-  });
+  const runs = sizingRuns(records, rules);
   const learned = (arm: string, k: SizingSchedule) => runs.some((r) => r.arm === arm && r.schedule === k && r.finalClass === "learned");
   const switchers = s.arms.filter((a) => learned(a, "constant") && !learned(a, "cosine"));
   const state = s.arms.map((a) => `${resolveArm(a).label}: cosine ${learned(a, "cosine") ? "learned" : "did not learn"}, constant ${learned(a, "constant") ? "learned" : "did not learn"}`).join("; ");
@@ -83,6 +109,25 @@ export function summarizeSizing(records: readonly SpeechProtocolRecord[], s: Wav
     ? `${switchers.map((a) => resolveArm(a).label).join(", ")} learned only under constant lr (${state}): the study uses warmup + constant`
     : `no arm learned only under constant lr (${state}): the study keeps the default cosine schedule`;
   return { experiment: WAV2VEC_SIZING, lr: SIZING_LR, seed: first?.seed ?? NaN, steps: first?.config.train.steps ?? NaN, learnedAcc: 100 * thr, runs, schedule, why };
+}
+
+export interface BudgetProbeSummary {
+  experiment: string;
+  lr: number;
+  seed: number;
+  epochs: number;
+  steps: number;
+  learnedAcc: number;
+  runs: SizingRun[];
+}
+
+export async function runWav2VecBudgetProbe(ctx: ExperimentContext, rules: ProtocolRules = RULES): Promise<{ records: SpeechProtocolRecord[]; summary: BudgetProbeSummary }> {
+  const s = WAV2VEC_SCALES[ctx.scale];
+  const records = (await runJobs(budgetProbeJobs(s, ctx.scale), ctx)) as unknown as SpeechProtocolRecord[];
+  const K = records[0]?.config.model.numNegatives ?? NaN;
+  const summary: BudgetProbeSummary = { experiment: WAV2VEC_SIZING, lr: SIZING_LR, seed: records[0]?.seed ?? NaN, epochs: BUDGET_PROBE_EPOCHS, steps: records[0]?.config.train.steps ?? NaN, learnedAcc: 100 * learnedThreshold(K + 1, rules), runs: sizingRuns(records, rules) };
+  saveSummary(WAV2VEC_SIZING, ctx.scale, summary, "budget-summary.json");
+  return { records, summary };
 }
 
 export async function runWav2VecSizing(ctx: ExperimentContext, rules: ProtocolRules = RULES): Promise<{ records: SpeechProtocolRecord[]; summary: SizingSummary }> {
