@@ -82,6 +82,15 @@
  * `minLrRatio: 1`) before the full run. A run at chance is not hidden either
  * way: it makes the claim "not testable".
  *
+ * Sizing result (2026-12-02, results/wav2vec-ln-dyt-sizing/full, sizing.ts):
+ * at lr 2e-3 on seed 101, neither arm left chance in 764 steps under either
+ * schedule (final validation strict accuracy 11.6-12.2 % against the learned
+ * threshold 27.3 %, validation loss 2.398-2.400 against ln 11 = 2.398; codebook
+ * perplexity ~63 of 64, so no collapse), so by the rule the study keeps the
+ * cosine schedule. A study at this budget would most likely make both claims
+ * "not testable"; the budget probe (2.5x) measures whether a longer budget
+ * would do.
+ *
  * Cost: see WAV2VEC_SCALES below.
  */
 import type { ExperimentContext } from "../runner";
