@@ -413,6 +413,33 @@ describe("wav2vec 2.0 model", () => {
     }
   });
 
+  it("fits one fixed batch: the tie-counting contrastive loss and strict accuracy leave chance (gradients reach every part of the objective)", async () => {
+    // The full-scale sizing found both arms at chance on the whole set (README, wav2vec-ln-dyt);
+    // this pins that the objective itself can be learned: one batch, its masks and distractors fixed.
+    await initEngine({ quiet: true });
+    const W = 8000;
+    const w = loadSpeechWindows({ ...TINY, split: "train", windowSamples: W });
+    const cfg = resolveWav2VecConfig({ ...SMALL, depth: 1, convLayers: [[8, 10, 5], [8, 3, 2], [8, 3, 2], [8, 3, 2], [8, 3, 2], [8, 2, 2], [8, 2, 2]], norm: "layernorm", seed: 1 });
+    const m = new Wav2Vec2(cfg);
+    const B = 4;
+    const wave = new Float32Array(B * W);
+    for (let i = 0; i < B; i++) w.read((i * 7) % w.n, wave, i * W);
+    const d = drawWav2VecBatch(cfg, B, wav2vecFrames(cfg, W), new Rng(5), { gumbel: false });
+    const x = tf.tensor2d(wave, [B, W]);
+    const opt = tf.train.adam(5e-3);
+    const score = () => tf.tidy(() => { const o = m.pretrain(x, d); return [o.strictContrastive, o.strictAccuracy].map((t) => t.dataSync()[0]!); });
+    const before = tf.memory().numTensors;
+    const [l0, a0] = score();
+    for (let s = 0; s < 60; s++) opt.minimize(() => m.pretrain(x, d).loss, true)?.dispose();
+    const [l1, a1] = score();
+    opt.dispose();
+    x.dispose();
+    m.dispose();
+    assert.ok(a0! < 0.35 && a1! >= 0.45, `strict accuracy ${a0} -> ${a1} (chance 1/6)`);
+    assert.ok(l1! < l0! - 0.4, `tie-counting contrastive loss ${l0} -> ${l1}`);
+    assert.ok(tf.memory().numTensors <= before, "no tensors left behind");
+  });
+
   it("a linear probe separates separable features and reports chance on shuffled labels", async () => {
     await useEngine("cpu");
     const rng = new Rng(11);
