@@ -60,15 +60,15 @@ export interface SizingSummary {
   why: string;
 }
 
-export function sizingJobs(s: Wav2VecScale, scale: ExperimentContext["scale"]) {
+/** One sizing job: arm `id` at SIZING_LR on the tuning seed, `epochs` of training under `schedule`. */
+function sizingJob(s: Wav2VecScale, scale: ExperimentContext["scale"], id: string, schedule: SizingSchedule, epochs: number, run: (seed: number) => string, axes: Record<string, string | number>) {
   if (s.lr.kind !== "tuned") throw new Error(`${WAV2VEC_SIZING}: the scale has no tuning seed`);
   const seed = s.lr.tuning.seed;
-  const sched = epochSchedule(s.epochs, s.base);
-  return s.arms.flatMap((id) =>
-    (Object.keys(SIZING_SCHEDULES) as SizingSchedule[]).map((k) =>
-      armJob({ experiment: WAV2VEC_SIZING, scale, base: s.base }, resolveArm(id), seed, { run: `size-${id}-${k}-lr${lrId(SIZING_LR)}-s${seed}`, role: "tune", lr: SIZING_LR, axes: { schedule: k }, train: { ...sched, ...SIZING_SCHEDULES[k] } }),
-    ),
-  );
+  return armJob({ experiment: WAV2VEC_SIZING, scale, base: s.base }, resolveArm(id), seed, { run: run(seed), role: "tune", lr: SIZING_LR, axes, train: { ...epochSchedule(epochs, s.base), ...SIZING_SCHEDULES[schedule] } });
+}
+
+export function sizingJobs(s: Wav2VecScale, scale: ExperimentContext["scale"]) {
+  return s.arms.flatMap((id) => (Object.keys(SIZING_SCHEDULES) as SizingSchedule[]).map((k) => sizingJob(s, scale, id, k, s.epochs, (seed) => `size-${id}-${k}-lr${lrId(SIZING_LR)}-s${seed}`, { schedule: k })));
 }
 
 /** Budget of the budget probe, epochs (2.5x the study's full budget). */
@@ -76,21 +76,20 @@ export const BUDGET_PROBE_EPOCHS = 0.5;
 
 /** The budget probe's jobs: each arm, warmup + constant lr, BUDGET_PROBE_EPOCHS. */
 export function budgetProbeJobs(s: Wav2VecScale, scale: ExperimentContext["scale"], epochs = BUDGET_PROBE_EPOCHS) {
-  if (s.lr.kind !== "tuned") throw new Error(`${WAV2VEC_SIZING}: the scale has no tuning seed`);
-  const seed = s.lr.tuning.seed;
-  const sched = epochSchedule(epochs, s.base);
-  return s.arms.map((id) =>
-    armJob({ experiment: WAV2VEC_SIZING, scale, base: s.base }, resolveArm(id), seed, { run: `budget-${id}-constant-${epochs}ep-lr${lrId(SIZING_LR)}-s${seed}`, role: "tune", lr: SIZING_LR, axes: { schedule: "constant", epochs }, train: { ...sched, ...SIZING_SCHEDULES.constant } }),
-  );
+  return s.arms.map((id) => sizingJob(s, scale, id, "constant", epochs, (seed) => `budget-${id}-constant-${epochs}ep-lr${lrId(SIZING_LR)}-s${seed}`, { schedule: "constant", epochs }));
+}
+
+/** The learned threshold of the strict accuracy (%) for the records' K distractors. */
+function learnedAccOf(records: readonly SpeechProtocolRecord[], rules: ProtocolRules): number {
+  return 100 * learnedThreshold((records[0]?.config.model.numNegatives ?? NaN) + 1, rules);
 }
 
 /** Each sizing run's curve and when it first reached the learned threshold. */
 export function sizingRuns(records: readonly SpeechProtocolRecord[], rules: ProtocolRules = RULES): SizingRun[] {
-  const K = records[0]?.config.model.numNegatives ?? NaN;
-  const thr = learnedThreshold(K + 1, rules);
+  const thr = learnedAccOf(records, rules);
   return records.map((r): SizingRun => {
     const evals = r.result.evals.map((e) => ({ step: e.step, loss: e.loss, strictAcc: 100 * ((e as { strictAcc?: number }).strictAcc ?? NaN) }));
-    const hit = evals.find((e) => e.strictAcc >= 100 * thr);
+    const hit = evals.find((e) => e.strictAcc >= thr);
     return { arm: r.arm, schedule: r.axes.schedule as SizingSchedule, status: r.result.status, evals, ...(hit ? { firstLearnedStep: hit.step } : {}), finalClass: speechScore(r, "val", rules).class, msPerStep: r.result.msPerStep };
   });
 }
@@ -98,8 +97,6 @@ export function sizingRuns(records: readonly SpeechProtocolRecord[], rules: Prot
 /** The decision rule of the file comment, on the sizing records. */
 export function summarizeSizing(records: readonly SpeechProtocolRecord[], s: Wav2VecScale, rules: ProtocolRules = RULES): SizingSummary {
   const first = records[0];
-  const K = first?.config.model.numNegatives ?? NaN;
-  const thr = learnedThreshold(K + 1, rules);
   const runs = sizingRuns(records, rules);
   const learned = (arm: string, k: SizingSchedule) => runs.some((r) => r.arm === arm && r.schedule === k && r.finalClass === "learned");
   const switchers = s.arms.filter((a) => learned(a, "constant") && !learned(a, "cosine"));
@@ -108,7 +105,7 @@ export function summarizeSizing(records: readonly SpeechProtocolRecord[], s: Wav
   const why = switchers.length
     ? `${switchers.map((a) => resolveArm(a).label).join(", ")} learned only under constant lr (${state}): the study uses warmup + constant`
     : `no arm learned only under constant lr (${state}): the study keeps the default cosine schedule`;
-  return { experiment: WAV2VEC_SIZING, lr: SIZING_LR, seed: first?.seed ?? NaN, steps: first?.config.train.steps ?? NaN, learnedAcc: 100 * thr, runs, schedule, why };
+  return { experiment: WAV2VEC_SIZING, lr: SIZING_LR, seed: first?.seed ?? NaN, steps: first?.config.train.steps ?? NaN, learnedAcc: learnedAccOf(records, rules), runs, schedule, why };
 }
 
 export interface BudgetProbeSummary {
@@ -124,8 +121,7 @@ export interface BudgetProbeSummary {
 export async function runWav2VecBudgetProbe(ctx: ExperimentContext, rules: ProtocolRules = RULES): Promise<{ records: SpeechProtocolRecord[]; summary: BudgetProbeSummary }> {
   const s = WAV2VEC_SCALES[ctx.scale];
   const records = (await runJobs(budgetProbeJobs(s, ctx.scale), ctx)) as unknown as SpeechProtocolRecord[];
-  const K = records[0]?.config.model.numNegatives ?? NaN;
-  const summary: BudgetProbeSummary = { experiment: WAV2VEC_SIZING, lr: SIZING_LR, seed: records[0]?.seed ?? NaN, epochs: BUDGET_PROBE_EPOCHS, steps: records[0]?.config.train.steps ?? NaN, learnedAcc: 100 * learnedThreshold(K + 1, rules), runs: sizingRuns(records, rules) };
+  const summary: BudgetProbeSummary = { experiment: WAV2VEC_SIZING, lr: SIZING_LR, seed: records[0]?.seed ?? NaN, epochs: BUDGET_PROBE_EPOCHS, steps: records[0]?.config.train.steps ?? NaN, learnedAcc: learnedAccOf(records, rules), runs: sizingRuns(records, rules) };
   saveSummary(WAV2VEC_SIZING, ctx.scale, summary, "budget-summary.json");
   return { records, summary };
 }
