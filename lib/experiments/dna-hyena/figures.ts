@@ -5,6 +5,7 @@ import { meanStd } from "../stats-lite";
 import { armRowHead, armRowTail } from "../protocol/arm-figures";
 import type { DnaProtocolRecord } from "../protocol/runner";
 import type { DnaHyenaSummary } from "./spec";
+import { fixed } from "../../util/format";
 
 const evalRuns = (records: readonly DnaProtocolRecord[]) => records.filter((r) => r.role === "eval");
 const runLabel = (r: DnaProtocolRecord) => `${r.label} (lr ${r.config.train.lr})`;
@@ -66,7 +67,7 @@ export function dnaProbeFigure(s: DnaHyenaSummary): Figure {
 }
 
 const f4 = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? x.toFixed(4) : "—");
-const f2 = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? x.toFixed(2) : "—");
+const f2 = fixed(2);
 
 /** One row per arm: lr and how it was chosen, test bits per base and probe accuracy per seed, run classes, plateau, alpha, cost. */
 export function dnaArmTable(s: DnaHyenaSummary): Row[] {

@@ -4,8 +4,9 @@ import type { Row } from "../../tables";
 import { paperLlamaAlpha0 } from "../../models/llama";
 import type { LmProtocolRecord } from "../protocol/runner";
 import type { LmAlpha0Config, LmAlpha0Pair, LmAlpha0Summary } from "./spec";
+import { fixed } from "../../util/format";
 
-const f3 = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? x.toFixed(3) : "—");
+const f3 = fixed(3);
 const finiteMean = (v: readonly number[]) => {
   const f = v.filter(Number.isFinite);
   return f.length ? f.reduce((a, b) => a + b, 0) / f.length : NaN;

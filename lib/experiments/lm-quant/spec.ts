@@ -92,6 +92,7 @@ import type { TrainHook } from "../../train/trainer";
 import { LM_RMSNORM_DYT_SCALES } from "../lm-rmsnorm-dyt/spec";
 import { measureOutliers, quantHooks, QUANT_SCHEMES, tensorAggregates, type BlockModel, type OutlierMeasures, type QuantScheme } from "../quantization/measure";
 import type { QuantVerdict } from "../quantization/spec";
+import { fixed, signed } from "../../util/format";
 
 export const LM_QUANT = "lm-quant";
 
@@ -400,9 +401,9 @@ function units(byWidth: readonly LmQuantWidthSummary[]): { units: Unit[]; pre: P
   return { units: us, pre };
 }
 
-const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : "—");
-const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : "—");
-const s3 = (x: number) => (x >= 0 ? "+" : "−") + f3(Math.abs(x));
+const f2 = fixed(2);
+const f3 = fixed(3);
+const s3 = signed(3);
 
 /** DyT − RMSNorm in the evidence's units, for evidence built as (DyT, RMSNorm) (sign = 1) or as (−DyT, −RMSNorm) (sign = −1). */
 function dytMinusRms(e: PairedEvidence, sign: 1 | -1): string {

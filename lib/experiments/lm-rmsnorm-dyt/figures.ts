@@ -4,6 +4,7 @@ import type { Row } from "../../tables";
 import { armRowHead } from "../protocol/arm-figures";
 import type { LmProtocolRecord } from "../protocol/runner";
 import type { LmRmsnormDytSummary } from "./spec";
+import { fixed } from "../../util/format";
 
 const evalRuns = (records: readonly LmProtocolRecord[]) => records.filter((r) => r.role === "eval");
 const runLabel = (r: LmProtocolRecord) => `${r.label} (lr ${r.config.train.lr})`;
@@ -42,7 +43,7 @@ export function lmTuningFigure(s: LmRmsnormDytSummary): Figure {
   return { data, layout: baseLayout({ title: `lr tuning on validation (tuning seed; ${s.scale})`, xLabel: "learning rate (log scale)", yLabel: "final validation bits per byte (lower is better)", logX: true }) };
 }
 
-const f3 = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? x.toFixed(3) : "—");
+const f3 = fixed(3);
 
 /** One row per arm: lr and how it was chosen, test bpb per seed and mean, run classes, plateau, final alpha. */
 export function lmArmTable(s: LmRmsnormDytSummary): Row[] {

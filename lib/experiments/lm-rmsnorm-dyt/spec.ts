@@ -22,6 +22,7 @@ import type { LmProtocolRecord } from "../protocol/runner";
 import { armStudy, runArmStudy, studyLrs, type ArmLr, type ArmStudy, type StudyScale } from "../protocol/study";
 import type { LrPick } from "../protocol/tuning";
 import type { Outcome, PairedEvidence } from "../protocol/verdict";
+import { fixed, signed } from "../../util/format";
 
 export const LM_RMSNORM_DYT = "lm-rmsnorm-dyt";
 
@@ -140,8 +141,8 @@ function armRuns(records: readonly LmProtocolRecord[], armId: string, lr: ArmLr 
   };
 }
 
-const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : "—");
-const s3 = (x: number) => (x >= 0 ? "+" : "−") + f3(Math.abs(x));
+const f3 = fixed(3);
+const s3 = signed(3);
 
 /** "DyT − RMSNorm test bpb: −0.012 [−0.030, +0.006] (n = 3)": the evidence (B − A) turned back into A − B. */
 export function describeBpbGap(e: PairedEvidence, a: string, b: string): string {

@@ -4,6 +4,7 @@ import type { Row } from "../../tables";
 import type { ArmSeeds } from "../protocol/compare";
 import type { ProtocolRecord } from "../protocol/runner";
 import type { Claim8Comparison, NormFreeSummary } from "./spec";
+import { fixed } from "../../util/format";
 
 const finite = (xs: number[]) => xs.filter(Number.isFinite);
 const meanOf = (xs: number[]) => (finite(xs).length ? finite(xs).reduce((a, b) => a + b, 0) / finite(xs).length : NaN);
@@ -59,7 +60,7 @@ export function normFreeTable(summary: NormFreeSummary): Row[] {
   }));
 }
 
-const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : "—");
+const f2 = fixed(2);
 
 /** Claim 8's comparisons (tuned lrs by default; "shared" for the secondary rows): effect, 95 % CI, n, detectable effect, outcome. */
 export function normFreeComparisonTable(summary: NormFreeSummary, which: "tuned" | "shared" = "tuned"): Row[] {

@@ -2,6 +2,7 @@ import { heatmapFigure } from "../../plot/figures";
 import type { Figure } from "../../plot/types";
 import type { Row } from "../../tables";
 import type { PlacementSummary } from "./spec";
+import { fixed } from "../../util/format";
 
 const finite = (xs: number[]) => xs.filter(Number.isFinite);
 const meanOf = (xs: number[]) => (finite(xs).length ? finite(xs).reduce((a, b) => a + b, 0) / finite(xs).length : NaN);
@@ -37,7 +38,7 @@ export function placementTable(s: PlacementSummary): Row[] {
   }));
 }
 
-const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : "—");
+const f2 = fixed(2);
 
 /** One row per (placement, depth) cell: DyT − LN with 95 % CI, detectable effect and the cell's outcome. */
 export function placementComparisonTable(s: PlacementSummary): Row[] {

@@ -8,6 +8,7 @@ import type { Figure } from "../../plot/types";
 import type { Row } from "../../tables";
 import type { ArmResult, Comparison } from "./compare";
 import type { ProtocolRecord } from "./runner";
+import { fixed } from "../../util/format";
 
 /** Bars of mean test accuracy (error bar = std over seeds), categories x series picked from each arm. */
 export function variantBars(arms: ArmResult[], opts: { category: (s: ArmResult) => string; series: (s: ArmResult) => string; title: string; yLabel?: string }): Figure {
@@ -71,7 +72,7 @@ export function variantTable(arms: ArmResult[]): Row[] {
   });
 }
 
-const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : "—");
+const f2 = fixed(2);
 
 /** One row per comparison: effect with 95 % CI and n, detectable effect, outcome, reason, lr policy. */
 export function comparisonTable(cs: Comparison[]): Row[] {

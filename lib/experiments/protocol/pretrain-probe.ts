@@ -28,6 +28,7 @@ import { runArmStudy, type ArmLr, type ArmStudy, type LrPolicy } from "./study";
 import type { AnyRunBase, ResolvedOf } from "./task";
 import type { LrPick } from "./tuning";
 import { describeEffect, type Outcome, type PairedEvidence, type Precondition } from "./verdict";
+import { fixed, signed } from "../../util/format";
 
 /** A saved run of a pretrain-then-probe task: what the shared per-arm fields read. */
 export type PretrainProbeRecord = DnaProtocolRecord | SpeechProtocolRecord;
@@ -164,19 +165,8 @@ export function toClaim(c: PairVerdict, statement: string): PretrainProbeClaim {
   return { verdict: c.outcome, reason: c.reason, ...(c.evidence ? { evidence: c.evidence } : {}), statement };
 }
 
-// Numbers in statements: a fixed number of decimals, "—" where there is none (a run without the metric).
-
-/** x with `digits` decimals, "—" when not finite. */
-export const fixed =
-  (digits: number) =>
-  (x: number): string =>
-    Number.isFinite(x) ? x.toFixed(digits) : "—";
-
-/** x with its sign ("+" or "−") and `digits` decimals. */
-export const signed = (digits: number) => {
-  const f = fixed(digits);
-  return (x: number): string => (x >= 0 ? "+" : "−") + f(Math.abs(x));
-};
+// Numbers in statements: lib/util/format.ts (re-exported for the specs that read them from here).
+export { fixed, signed };
 
 /** Mean ± std over the finite values (a run without the metric is left out); NaN when there are none. */
 export function finiteMeanStd(v: readonly number[]): { mean: number; std: number; n: number } {

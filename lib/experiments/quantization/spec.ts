@@ -38,6 +38,7 @@ import { armJob, describePicks, picksOf, tuneArms } from "../protocol/jobs";
 import type { LrPick, LrTuningConfig } from "../protocol/tuning";
 import { claimOutcome, describeEffect, pairedEvidence, type Outcome, type PairedEvidence, type Precondition } from "../protocol/verdict";
 import { measureOutliers, quantHooks, QUANT_SCHEMES, type OutlierMeasures, type QuantScheme } from "./measure";
+import { fixed } from "../../util/format";
 
 export const QUANTIZATION = "quantization";
 
@@ -275,7 +276,7 @@ function paired(ln: QuantArmSummary | undefined, dy: QuantArmSummary | undefined
 }
 
 const at = (a: QuantArmSummary, seeds: number[], f: (p: QuantSeed) => number) => seeds.map((s) => f(a.perSeed.find((p) => p.seed === s)!));
-const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : "—");
+const f2 = fixed(2);
 
 /** R-outliers (module header). `model` names the model tried, for the not-testable reason. */
 export function outlierVerdict(ln: QuantArmSummary | undefined, dy: QuantArmSummary | undefined, model: string, rules: ProtocolRules = RULES): QuantVerdict {

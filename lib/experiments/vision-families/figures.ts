@@ -6,6 +6,7 @@ import { IMAGE_DATASETS, IMAGE_FAMILY_LABEL, type ImageFamily } from "../protoco
 import type { ImageProtocolRecord } from "../protocol/runner";
 import { describeEffect } from "../protocol/verdict";
 import type { FamilyResult, VisionFamiliesSummary } from "./spec";
+import { fixed } from "../../util/format";
 
 const evalRuns = (records: readonly ImageProtocolRecord[], family: ImageFamily) => records.filter((r) => r.role === "eval" && r.config.family === family);
 const runLabel = (r: ImageProtocolRecord) => `${r.label} (lr ${r.config.train.lr})`;
@@ -46,7 +47,7 @@ export function visionTuningFigure(s: VisionFamiliesSummary): Figure {
   return { data, layout: baseLayout({ title: `lr tuning on validation (tuning seed; ${dsLabel(s)}, ${s.scale})`, xLabel: "learning rate (log scale)", yLabel: "final validation accuracy (%)", logX: true }) };
 }
 
-const f2 = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? x.toFixed(2) : "—");
+const f2 = fixed(2);
 
 /** One row per family x arm: lr and how it was chosen, test accuracy per seed and mean, run classes, plateau, alpha, cost. */
 export function familyArmTable(s: VisionFamiliesSummary): Row[] {

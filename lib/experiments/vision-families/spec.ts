@@ -34,6 +34,7 @@ import { armStudy, runArmStudy, studyLrs, type ArmLr, type ArmStudy } from "../p
 import type { TrainConfig } from "../../train/trainer";
 import type { LrPick, LrTuningConfig } from "../protocol/tuning";
 import { describeEffect, type Outcome, type PairedEvidence, type Prediction } from "../protocol/verdict";
+import { fixed } from "../../util/format";
 
 export const VISION_FAMILIES = "vision-families";
 
@@ -246,7 +247,7 @@ export function compareFamily(a: FamilyArm, b: FamilyArm, prediction: FamilySpec
   return { outcome, reason, ...(evidence ? { evidence } : {}) };
 }
 
-const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : "—");
+const f2 = fixed(2);
 
 /** Setup text of a family: model, data, budget, lr policy. */
 function familySetup(d: VisionDatasetScale, f: FamilySpec): string {

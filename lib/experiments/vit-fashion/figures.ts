@@ -3,6 +3,7 @@ import type { Figure, PlotTrace } from "../../plot/types";
 import type { Row } from "../../tables";
 import type { ProtocolRecord } from "../protocol/runner";
 import type { VitFashionSummary } from "./spec";
+import { fixed } from "../../util/format";
 
 /** DyT − LN test accuracy (mean and 95 % CI) against the budget, with the match margin. */
 export function ladderFigure(s: VitFashionSummary, margin: number): Figure {
@@ -49,7 +50,7 @@ export function tuningFigure(s: VitFashionSummary): Figure {
   return { data, layout: baseLayout({ title: `lr tuning on validation (tuning seed; ${s.scale})`, xLabel: "learning rate (log scale)", yLabel: "final validation accuracy (%)", logX: true }) };
 }
 
-const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : "—");
+const f2 = fixed(2);
 
 /** The ladder as a table: one row per budget. */
 export function ladderTable(s: VitFashionSummary): Row[] {

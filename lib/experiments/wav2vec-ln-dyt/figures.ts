@@ -5,6 +5,7 @@ import { meanStd } from "../stats-lite";
 import { armRowHead, armRowTail } from "../protocol/arm-figures";
 import type { SpeechProtocolRecord } from "../protocol/runner";
 import type { Wav2VecSummary } from "./spec";
+import { fixed } from "../../util/format";
 
 const evalRuns = (records: readonly SpeechProtocolRecord[]) => records.filter((r) => r.role === "eval");
 const runLabel = (r: SpeechProtocolRecord) => `${r.label} (lr ${r.config.train.lr})`;
@@ -77,7 +78,7 @@ export function w2vProbeFigure(s: Wav2VecSummary): Figure {
   );
 }
 
-const f3 = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? x.toFixed(3) : "—");
+const f3 = fixed(3);
 const f1 = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? x.toFixed(1) : "—");
 
 /** One row per arm: lr, test loss, strict and fairseq accuracy, codebook state, probe, classes, plateau, alpha, cost. */
