@@ -20,6 +20,19 @@
  * under warmup + constant lr 2e-3 for 2.5x that budget (0.5 epoch), on the
  * tuning seed, to see whether and when each leaves chance. Descriptive: it
  * sizes the budget of a later study and decides nothing by itself.
+ *
+ * CODEBOOK PROBE (`--sizing codebook`, added 2026-12-02 after the budget probe
+ * above; descriptive, decides nothing by itself): each arm under warmup +
+ * constant lr 2e-3 for the study's budget (0.2 epoch) on the tuning seed, with
+ * G x V = 2 x 8 codewords instead of 2 x 32, everything else as the study.
+ * Why this change: exploratory diagnostics (seed 7 draws, not saved; the
+ * recorded probe is the evidence) at V = 32 found that within 100 steps the
+ * projected targets of a window point almost the same way (mean pairwise
+ * cosine 0.95) and the context stops varying over time, so every candidate
+ * scores alike and the loss sits at ln(K + 1); at eval the argmax codes were
+ * almost unique per masked step (135 of 168 distinct), i.e. targets no
+ * context could predict. With V = 8 codes repeat across neighbouring steps
+ * and the LN arm left chance there after ~400 steps.
  */
 import { saveSummary, type ExperimentContext } from "../runner";
 import { resolveArm } from "../protocol/arms";
@@ -28,6 +41,7 @@ import { armJob, epochSchedule } from "../protocol/jobs";
 import { RULES, type ProtocolRules } from "../protocol/rules";
 import { runJobs, type SpeechProtocolRecord } from "../protocol/runner";
 import { lrId } from "../protocol/tuning";
+import type { Wav2VecConfig } from "../../models/wav2vec";
 import { WAV2VEC_SCALES, type Wav2VecScale } from "./spec";
 
 export const WAV2VEC_SIZING = "wav2vec-ln-dyt-sizing";
@@ -61,10 +75,10 @@ export interface SizingSummary {
 }
 
 /** One sizing job: arm `id` at SIZING_LR on the tuning seed, `epochs` of training under `schedule`. */
-function sizingJob(s: Wav2VecScale, scale: ExperimentContext["scale"], id: string, schedule: SizingSchedule, epochs: number, run: (seed: number) => string, axes: Record<string, string | number>) {
+function sizingJob(s: Wav2VecScale, scale: ExperimentContext["scale"], id: string, schedule: SizingSchedule, epochs: number, run: (seed: number) => string, axes: Record<string, string | number>, model?: Partial<Wav2VecConfig>) {
   if (s.lr.kind !== "tuned") throw new Error(`${WAV2VEC_SIZING}: the scale has no tuning seed`);
   const seed = s.lr.tuning.seed;
-  return armJob({ experiment: WAV2VEC_SIZING, scale, base: s.base }, resolveArm(id), seed, { run: run(seed), role: "tune", lr: SIZING_LR, axes, train: { ...epochSchedule(epochs, s.base), ...SIZING_SCHEDULES[schedule] } });
+  return armJob({ experiment: WAV2VEC_SIZING, scale, base: s.base }, resolveArm(id), seed, { run: run(seed), role: "tune", lr: SIZING_LR, axes, train: { ...epochSchedule(epochs, s.base), ...SIZING_SCHEDULES[schedule] }, ...(model ? { model } : {}) });
 }
 
 export function sizingJobs(s: Wav2VecScale, scale: ExperimentContext["scale"]) {
@@ -77,6 +91,15 @@ export const BUDGET_PROBE_EPOCHS = 0.5;
 /** The budget probe's jobs: each arm, warmup + constant lr, BUDGET_PROBE_EPOCHS. */
 export function budgetProbeJobs(s: Wav2VecScale, scale: ExperimentContext["scale"], epochs = BUDGET_PROBE_EPOCHS) {
   return s.arms.map((id) => sizingJob(s, scale, id, "constant", epochs, (seed) => `budget-${id}-constant-${epochs}ep-lr${lrId(SIZING_LR)}-s${seed}`, { schedule: "constant", epochs }));
+}
+
+/** Codewords per group in the codebook probe (the study's default is 32). */
+export const CODEBOOK_PROBE_ENTRIES = 8;
+
+/** The codebook probe's jobs: each arm, warmup + constant lr, the study's budget, CODEBOOK_PROBE_ENTRIES codewords per group. */
+export function codebookProbeJobs(s: Wav2VecScale, scale: ExperimentContext["scale"]) {
+  const v = CODEBOOK_PROBE_ENTRIES;
+  return s.arms.map((id) => sizingJob(s, scale, id, "constant", s.epochs, (seed) => `codebook-${id}-v${v}-constant-lr${lrId(SIZING_LR)}-s${seed}`, { schedule: "constant", codebook: v }, { quantEntries: v }));
 }
 
 /** The learned threshold of the strict accuracy (%) for the records' K distractors. */
@@ -123,6 +146,26 @@ export async function runWav2VecBudgetProbe(ctx: ExperimentContext, rules: Proto
   const records = (await runJobs(budgetProbeJobs(s, ctx.scale), ctx)) as unknown as SpeechProtocolRecord[];
   const summary: BudgetProbeSummary = { experiment: WAV2VEC_SIZING, lr: SIZING_LR, seed: records[0]?.seed ?? NaN, epochs: BUDGET_PROBE_EPOCHS, steps: records[0]?.config.train.steps ?? NaN, learnedAcc: learnedAccOf(records, rules), runs: sizingRuns(records, rules) };
   saveSummary(WAV2VEC_SIZING, ctx.scale, summary, "budget-summary.json");
+  return { records, summary };
+}
+
+export interface CodebookProbeSummary extends BudgetProbeSummary {
+  /** Codeword groups and codewords per group (G x V). */
+  groups: number;
+  entries: number;
+  /** Final test strict accuracy (%), codebook perplexity (max G·V) and share of distractors equal to their target, per run. */
+  test: { arm: string; strictAcc: number; perplexity: number; distractorsEqual: number }[];
+}
+
+export async function runWav2VecCodebookProbe(ctx: ExperimentContext, rules: ProtocolRules = RULES): Promise<{ records: SpeechProtocolRecord[]; summary: CodebookProbeSummary }> {
+  const s = WAV2VEC_SCALES[ctx.scale];
+  const records = (await runJobs(codebookProbeJobs(s, ctx.scale), ctx)) as unknown as SpeechProtocolRecord[];
+  const test = records.map((r) => {
+    const t = r.result.status === "completed" ? r.result.test : undefined;
+    return { arm: r.arm, strictAcc: 100 * (t?.strictAcc ?? NaN), perplexity: t?.perplexity ?? NaN, distractorsEqual: t?.distractorsEqual ?? NaN };
+  });
+  const summary: CodebookProbeSummary = { experiment: WAV2VEC_SIZING, lr: SIZING_LR, seed: records[0]?.seed ?? NaN, epochs: s.epochs, steps: records[0]?.config.train.steps ?? NaN, learnedAcc: learnedAccOf(records, rules), runs: sizingRuns(records, rules), groups: records[0]?.config.model.quantGroups ?? NaN, entries: CODEBOOK_PROBE_ENTRIES, test };
+  saveSummary(WAV2VEC_SIZING, ctx.scale, summary, "codebook-summary.json");
   return { records, summary };
 }
 
