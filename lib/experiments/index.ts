@@ -33,6 +33,7 @@ export * from "./lr-stability";
 export * from "./placement";
 export * from "./depth-stability";
 export * from "./lm-rmsnorm-dyt";
+export * from "./lm-embed-scale";
 export * from "./lm-alpha0";
 export * from "./lm-quant";
 export * from "./vision-families";

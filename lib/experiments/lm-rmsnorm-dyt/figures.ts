@@ -3,14 +3,14 @@ import type { Figure, PlotTrace } from "../../plot/types";
 import type { Row } from "../../tables";
 import { armRowHead } from "../protocol/arm-figures";
 import type { LmProtocolRecord } from "../protocol/runner";
-import type { LmRmsnormDytSummary } from "./spec";
+import type { LmArmRuns, LmRmsnormDytSummary } from "./spec";
 import { fixed } from "../../util/format";
 
 const evalRuns = (records: readonly LmProtocolRecord[]) => records.filter((r) => r.role === "eval");
 const runLabel = (r: LmProtocolRecord) => `${r.label} (lr ${r.config.train.lr})`;
 
 /** Training loss (nats per token) against the step, per arm: mean ± std over seeds. */
-export function trainLossFigure(records: readonly LmProtocolRecord[], s: LmRmsnormDytSummary): Figure {
+export function trainLossFigure(records: readonly LmProtocolRecord[], s: Pick<LmRmsnormDytSummary, "scale">): Figure {
   return curvesFigure(
     evalRuns(records).map((r) => ({ label: runLabel(r), points: r.result.log.filter((l) => Number.isFinite(l.loss)).map((l) => ({ x: l.step, y: l.loss })) })),
     { metric: "training loss (nats/token)", title: `Training loss (${s.scale}), mean ± std over seeds`, band: "std", smooth: 0.6 },
@@ -18,7 +18,7 @@ export function trainLossFigure(records: readonly LmProtocolRecord[], s: LmRmsno
 }
 
 /** Held-out (validation) bits per byte against the step, per arm: mean ± std over seeds, with the unigram baseline. */
-export function heldOutFigure(records: readonly LmProtocolRecord[], s: LmRmsnormDytSummary): Figure {
+export function heldOutFigure(records: readonly LmProtocolRecord[], s: Pick<LmRmsnormDytSummary, "scale">): Figure {
   const fig = curvesFigure(
     evalRuns(records).map((r) => ({ label: runLabel(r), points: r.result.evals.filter((e) => e.bpb !== undefined).map((e) => ({ x: e.step, y: e.bpb! })) })),
     { metric: "validation bits per byte", title: `Held-out loss (${s.scale}): validation bits per byte, mean ± std over seeds`, band: "std", showSeeds: true },
@@ -46,7 +46,7 @@ export function lmTuningFigure(s: LmRmsnormDytSummary): Figure {
 const f3 = fixed(3);
 
 /** One row per arm: lr and how it was chosen, test bpb per seed and mean, run classes, plateau, final alpha. */
-export function lmArmTable(s: LmRmsnormDytSummary): Row[] {
+export function lmArmTable(s: { arms: readonly LmArmRuns[] }): Row[] {
   return s.arms.map((a) => {
     const v = a.bpbs.filter(Number.isFinite);
     return {

@@ -12,7 +12,7 @@
 import { meanStd } from "../stats-lite";
 import { saveSummary, type ExperimentContext } from "../runner";
 import type { Scale } from "../scale";
-import { resolveArm } from "../protocol/arms";
+import { resolveArm, type ArmRef } from "../protocol/arms";
 import { lmPlateaued } from "../protocol/classify";
 import { armSeeds, pairOverSeeds, type ArmSeeds } from "../protocol/compare";
 import { describeBase } from "../protocol/jobs";
@@ -125,9 +125,11 @@ export function compareLmArms(a: LmArmRuns, b: LmArmRuns, rules: ProtocolRules =
   return pairOverSeeds(a, b, "matches", rules, { values: (r) => r.bpbs, metric: "test bits per byte", units: "bpb", margin: rules.lmMatchMarginBpb, lowerIsBetter: true });
 }
 
-function armRuns(records: readonly LmProtocolRecord[], armId: string, lr: ArmLr | undefined, rules: ProtocolRules): LmArmRuns {
-  const rs = records.filter((r) => r.role === "eval" && r.arm === armId).sort((x, y) => x.seed - y.seed);
-  const seeds: ArmSeeds = rs.length ? armSeeds(rs, rules) : { arm: armId, label: resolveArm(armId).label, lr: lr?.lr ?? NaN, seeds: [], accs: [], classes: [] };
+/** One arm's evaluation runs of an LM arm study, by seed (shared with lm-embed-scale). */
+export function lmArmRuns(records: readonly LmProtocolRecord[], ref: ArmRef, lr: ArmLr | undefined, rules: ProtocolRules = RULES): LmArmRuns {
+  const arm = resolveArm(ref);
+  const rs = records.filter((r) => r.role === "eval" && r.arm === arm.id).sort((x, y) => x.seed - y.seed);
+  const seeds: ArmSeeds = rs.length ? armSeeds(rs, rules) : { arm: arm.id, label: arm.label, lr: lr?.lr ?? NaN, seeds: [], accs: [], classes: [] };
   const late = rs.map((r) => lmPlateaued(r.result.evals, rules));
   const alphas = rs.flatMap((r) => (r.result.finalAlpha ? Object.values(r.result.finalAlpha) : []));
   return {
@@ -153,8 +155,8 @@ export function describeBpbGap(e: PairedEvidence, a: string, b: string): string 
 export function summarizeLmRmsnormDyt(records: readonly LmProtocolRecord[], s: LmRmsnormDytScale, scale: Scale, rules: ProtocolRules = RULES): LmRmsnormDytSummary {
   const { picks, lrs } = studyLrs(lmStudy(s), records, rules);
   const [A, B] = s.arms;
-  const a = armRuns(records, A, lrs[A], rules);
-  const b = armRuns(records, B, lrs[B], rules);
+  const a = lmArmRuns(records, A, lrs[A], rules);
+  const b = lmArmRuns(records, B, lrs[B], rules);
   const { outcome, reason, evidence } = compareLmArms(a, b, rules);
   const allPlateaued = [a, b].every((r) => r.plateaued.length > 0 && r.plateaued.every(Boolean));
   const anyEval = records.find((r) => r.role === "eval");
@@ -186,7 +188,7 @@ export async function runLmRmsnormDyt(ctx: ExperimentContext, override: Partial<
   const s: LmRmsnormDytScale = { ...LM_RMSNORM_DYT_SCALES[ctx.scale], ...override };
   const [A, B] = s.arms;
   const inconclusive = (records: LmProtocolRecord[], lrs: Record<string, ArmLr>) =>
-    compareLmArms(armRuns(records, A, lrs[A], rules), armRuns(records, B, lrs[B], rules), rules).outcome === "inconclusive" ? [A, B] : [];
+    compareLmArms(lmArmRuns(records, A, lrs[A], rules), lmArmRuns(records, B, lrs[B], rules), rules).outcome === "inconclusive" ? [A, B] : [];
   const { records } = await runArmStudy(ctx, lmStudy(s), inconclusive, rules);
   const summary = summarizeLmRmsnormDyt(records, s, ctx.scale, rules);
   saveSummary(LM_RMSNORM_DYT, ctx.scale, summary);
