@@ -12,23 +12,17 @@ import { arm } from "../lib/experiments/protocol/arms";
 import { classifyLmRun, lmPlateaued } from "../lib/experiments/protocol/classify";
 import { recordClass } from "../lib/experiments/protocol/compare";
 import { armJob, epochSchedule } from "../lib/experiments/protocol/jobs";
-import { runLmTask, type LmRunBase } from "../lib/experiments/protocol/lm-task";
+import { runLmTask } from "../lib/experiments/protocol/lm-task";
 import { RULES } from "../lib/experiments/protocol/rules";
-import { loadCurrent, recordFile, runJobs, StaleResultError, type LmProtocolRecord } from "../lib/experiments/protocol/runner";
+import { loadCurrent, recordFile, runJobs, StaleResultError } from "../lib/experiments/protocol/runner";
 import { resolveRun } from "../lib/experiments/protocol/task";
 import { pickLr } from "../lib/experiments/protocol/tuning";
 import { OUTCOMES } from "../lib/experiments/protocol/verdict";
 import { heldOutFigure, lmArmTable, lmRmsnormDytEntry, lmTuningFigure, runLmRmsnormDyt, trainLossFigure } from "../lib/experiments/lm-rmsnorm-dyt";
 import { LLAMA_DEFAULTS, paperLlamaAlpha0 } from "../lib/models/llama";
 import { useEngine, useTempResultsDirs } from "./helpers";
+import { fakeLm, LM_TEST_BASE as BASE } from "./lm-fakes";
 
-/** A tiny LM on the first 4 k tokens of the text train split: the runner's bookkeeping is under test, not learning. */
-const BASE: LmRunBase = {
-  task: "lm-text",
-  model: { dim: 16, depth: 1, heads: 2 },
-  train: { steps: 6, batchSize: 4, warmupSteps: 1, evalEvery: 3, evalLimit: 8, evalBatchSize: 8, logEvery: 1, checkpointEvery: 3 },
-  data: { seqLen: 16, trainTokens: 4097, testLimit: 8 },
-};
 const spec = { experiment: "lm-protocol-test", scale: "smoke" as const, base: BASE };
 
 describe("LM runs: resolved config", () => {
@@ -105,38 +99,6 @@ describe("LM runs on the runner", () => {
     assert.equal(tf.memory().numTensors, before);
   });
 });
-
-/** A made-up LM record: final validation and test bpb, the baselines of a typical English byte stream. */
-function fakeLm(o: { arm?: string; seed?: number; lr?: number; bpb?: number; status?: string; role?: "tune" | "eval" }): LmProtocolRecord {
-  const a = arm(o.arm ?? "rmsnorm");
-  const config = resolveRun(BASE, a, o.seed ?? 101, { lr: o.lr ?? 1e-3 });
-  const done = (o.status ?? "completed") === "completed";
-  const base = { uniformBpb: 8.0, unigramBpb: 4.5 };
-  return {
-    experiment: "t",
-    scale: "smoke",
-    run: `${a.id}-${o.lr}-${o.seed}`,
-    seed: o.seed ?? 101,
-    epoch: 2,
-    role: o.role ?? "tune",
-    arm: a.id,
-    label: a.label,
-    axes: {},
-    config,
-    result: {
-      status: (o.status ?? "completed") as "completed",
-      log: [],
-      evals: o.bpb === undefined ? [] : [{ step: 3, loss: 2, acc: 0.3, bpb: o.bpb + 0.3 }, { step: 6, loss: 1.8, acc: 0.4, bpb: o.bpb }],
-      ...(done && o.bpb !== undefined ? { test: { loss: 1.8, acc: 0.4, bpb: o.bpb } } : {}),
-      baselines: { val: base, test: base },
-      params: 1,
-      msPerStep: 1,
-      trainWallTimeSec: 1,
-    },
-    provenance: {} as never,
-    wallTimeSec: 1,
-  };
-}
 
 describe("LM run classification and lr picking", () => {
   test("diverged / did not learn / learned, in bits per byte against the unigram baseline", () => {
