@@ -17,6 +17,7 @@ import { runGainBias } from "../lib/experiments/gain-bias/spec";
 import { runInvariance } from "../lib/experiments/invariance/spec";
 import { runLmAlpha0 } from "../lib/experiments/lm-alpha0/spec";
 import { runLmQuant } from "../lib/experiments/lm-quant/spec";
+import { runLmEmbedScale } from "../lib/experiments/lm-embed-scale/spec";
 import { runLmRmsnormDyt } from "../lib/experiments/lm-rmsnorm-dyt/spec";
 import { runLrStability } from "../lib/experiments/lr-stability/spec";
 import { runNormFree } from "../lib/experiments/norm-free/spec";
@@ -39,6 +40,7 @@ const RUNS: Record<string, RunWithRules> = {
   "lm-rmsnorm-dyt": runLmRmsnormDyt,
   "lm-alpha0": runLmAlpha0,
   "lm-quant": runLmQuant,
+  "lm-embed-scale": runLmEmbedScale,
   "gain-bias": runGainBias,
   invariance: runInvariance,
   quantization: runQuantization,
