@@ -43,4 +43,3 @@ export function fakeLm(o: { arm?: ArmRef; seed?: number; lr?: number; bpb?: numb
     wallTimeSec: 1,
   };
 }
-

@@ -23,21 +23,22 @@
  *  - Seeds 1-3; seeds 4 and 5 are added to the two DyT arms while R-embed-scale
  *    is inconclusive.
  *
- * Cost at full (lm-rmsnorm-dyt's measured ~275 s per run, two side by side):
- * 12 runs ~28 min on 2 workers, 16 with the extra seeds ~37 min.
+ * Cost at full: planned from lm-rmsnorm-dyt's ~275 s per run (two side by
+ * side) as ~28 min for 12 runs on 2 workers; measured 2026-12-03 on this
+ * lab's 2-core machine: 428-486 s per run, 46 min for the 12 (no extra seeds
+ * were called for).
  */
 import { meanStd } from "../stats-lite";
 import { saveSummary, type ExperimentContext } from "../runner";
 import type { Scale } from "../scale";
 import { arm, deriveArm, type Arm } from "../protocol/arms";
-import { pairOverSeeds } from "../protocol/compare";
 import { describeBase } from "../protocol/jobs";
 import type { LmRunBase } from "../protocol/lm-task";
 import { RULES, type ProtocolRules } from "../protocol/rules";
 import type { LmProtocolRecord } from "../protocol/runner";
 import { armStudy, runArmStudy, studyLrs, type ArmStudy, type StudyScale } from "../protocol/study";
 import type { Outcome, PairedEvidence } from "../protocol/verdict";
-import { describeBpbGap, LM_RMSNORM_DYT_SCALES, lmArmRuns, type LmArmRuns } from "../lm-rmsnorm-dyt/spec";
+import { compareLmArms, describeBpbGap, LM_RMSNORM_DYT_SCALES, lmArmRuns, lmTestBaselines, type LmArmRuns } from "../lm-rmsnorm-dyt/spec";
 import { fixed } from "../../util/format";
 
 export const LM_EMBED_SCALE = "lm-embed-scale";
@@ -72,11 +73,6 @@ export function lmEmbedScaleStudy(s: LmEmbedScaleScale): ArmStudy<LmRunBase> {
   return armStudy(LM_EMBED_SCALE, s, [...LM_EMBED_SCALE_ARMS], { axes: (a) => ({ norm: a.norm, embedScale: a.lm?.embedScale ? "learned" : "none" }) });
 }
 
-/** "A beats B" on test bpb (lower is better), refuted when the data exclude a gain >= the LM margin. */
-export function compareEmbedScale(withScale: LmArmRuns, without: LmArmRuns, rules: ProtocolRules = RULES): ReturnType<typeof pairOverSeeds> {
-  return pairOverSeeds(withScale, without, "beats", rules, { values: (r) => r.bpbs, metric: "test bits per byte", units: "bpb", margin: rules.lmMatchMarginBpb, lowerIsBetter: true });
-}
-
 export interface LmEmbedScalePair {
   /** [with the scalar, without]. */
   arms: [LmArmRuns, LmArmRuns];
@@ -104,12 +100,16 @@ export interface LmEmbedScaleSummary {
 
 const f3 = fixed(3);
 
-function pair(records: readonly LmProtocolRecord[], ids: readonly [string, string], lrs: ReturnType<typeof studyLrs>["lrs"], rules: ProtocolRules): LmEmbedScalePair {
-  const ref = (id: string) => LM_EMBED_SCALE_ARMS.find((a) => a.id === id)!;
-  const a = lmArmRuns(records, ref(ids[0]), lrs[ids[0]], rules);
-  const b = lmArmRuns(records, ref(ids[1]), lrs[ids[1]], rules);
-  const { outcome, reason, evidence } = compareEmbedScale(a, b, rules);
+/** "With beats without" on test bpb, refuted when the data exclude a gain >= rules.lmMatchMarginBpb. */
+function pair(arms: readonly LmArmRuns[], ids: readonly [string, string], rules: ProtocolRules): LmEmbedScalePair {
+  const [a, b] = ids.map((id) => arms.find((r) => r.arm === id)!) as [LmArmRuns, LmArmRuns];
+  const { outcome, reason, evidence } = compareLmArms(a, b, rules, "beats");
   return { arms: [a, b], outcome, reason, ...(evidence ? { evidence } : {}) };
+}
+
+/** Every arm's evaluation runs, in LM_EMBED_SCALE_ARMS order. */
+function armRuns(records: readonly LmProtocolRecord[], study: ArmStudy<LmRunBase>, lrs: ReturnType<typeof studyLrs>["lrs"], rules: ProtocolRules): LmArmRuns[] {
+  return study.arms.map((a) => lmArmRuns(records, a, lrs[a.id], rules));
 }
 
 function pairText(p: LmEmbedScalePair): string {
@@ -124,11 +124,10 @@ function pairText(p: LmEmbedScalePair): string {
 export function summarizeLmEmbedScale(records: readonly LmProtocolRecord[], s: LmEmbedScaleScale, scale: Scale, rules: ProtocolRules = RULES): LmEmbedScaleSummary {
   const study = lmEmbedScaleStudy(s);
   const { lrs } = studyLrs(study, records, rules);
-  const arms = study.arms.map((a) => lmArmRuns(records, a, lrs[a.id], rules));
-  const dyt = pair(records, DYT_PAIR, lrs, rules);
-  const rmsnorm = pair(records, RMSNORM_PAIR, lrs, rules);
-  const anyEval = records.find((r) => r.role === "eval");
-  const baselines = anyEval ? { uniformBpb: anyEval.result.baselines.test.uniformBpb, unigramBpb: anyEval.result.baselines.test.unigramBpb } : { uniformBpb: NaN, unigramBpb: NaN };
+  const arms = armRuns(records, study, lrs, rules);
+  const dyt = pair(arms, DYT_PAIR, rules);
+  const rmsnorm = pair(arms, RMSNORM_PAIR, rules);
+  const baselines = lmTestBaselines(records);
   const setup = `${describeBase(s.base, s.epochs)}; every arm at lr ${LM_EMBED_SCALE_LR} (${shared.why}); scalar init √d = ${f3(Math.sqrt(s.base.model.dim ?? NaN))}`;
   const statement =
     `Test bits per byte (mean ± std over seeds; unigram ${f3(baselines.unigramBpb)}). DyT: ${pairText(dyt)}. ` +
@@ -139,8 +138,9 @@ export function summarizeLmEmbedScale(records: readonly LmProtocolRecord[], s: L
 /** Run (or load) the 2 x 2 at the shared lr, adding seeds to the DyT pair while the claim is inconclusive; then summarise. */
 export async function runLmEmbedScale(ctx: ExperimentContext, override: Partial<LmEmbedScaleScale> = {}, rules: ProtocolRules = RULES): Promise<{ records: LmProtocolRecord[]; summary: LmEmbedScaleSummary }> {
   const s: LmEmbedScaleScale = { ...LM_EMBED_SCALE_SCALES[ctx.scale], ...override };
-  const needsMore = (records: LmProtocolRecord[], lrs: ReturnType<typeof studyLrs>["lrs"]) => (pair(records, DYT_PAIR, lrs, rules).outcome === "inconclusive" ? [...DYT_PAIR] : []);
-  const { records } = await runArmStudy(ctx, lmEmbedScaleStudy(s), needsMore, rules);
+  const study = lmEmbedScaleStudy(s);
+  const needsMore = (records: LmProtocolRecord[], lrs: ReturnType<typeof studyLrs>["lrs"]) => (pair(armRuns(records, study, lrs, rules), DYT_PAIR, rules).outcome === "inconclusive" ? [...DYT_PAIR] : []);
+  const { records } = await runArmStudy(ctx, study, needsMore, rules);
   const summary = summarizeLmEmbedScale(records, s, ctx.scale, rules);
   saveSummary(LM_EMBED_SCALE, ctx.scale, summary);
   return { records, summary };

@@ -21,7 +21,7 @@ import { RULES, type ProtocolRules } from "../protocol/rules";
 import type { LmProtocolRecord } from "../protocol/runner";
 import { armStudy, runArmStudy, studyLrs, type ArmLr, type ArmStudy, type StudyScale } from "../protocol/study";
 import type { LrPick } from "../protocol/tuning";
-import type { Outcome, PairedEvidence } from "../protocol/verdict";
+import type { Outcome, PairedEvidence, Prediction } from "../protocol/verdict";
 import { fixed, signed } from "../../util/format";
 
 export const LM_RMSNORM_DYT = "lm-rmsnorm-dyt";
@@ -120,9 +120,15 @@ export function lmStudy(s: LmRmsnormDytScale): ArmStudy<LmRunBase> {
   return armStudy(LM_RMSNORM_DYT, s, s.arms.map(resolveArm));
 }
 
-/** The comparison "A matches B" on test bpb (lower is better), paired over seeds. */
-export function compareLmArms(a: LmArmRuns, b: LmArmRuns, rules: ProtocolRules = RULES): ReturnType<typeof pairOverSeeds> {
-  return pairOverSeeds(a, b, "matches", rules, { values: (r) => r.bpbs, metric: "test bits per byte", units: "bpb", margin: rules.lmMatchMarginBpb, lowerIsBetter: true });
+/** The comparison "A `prediction` B" (default "matches") on test bpb (lower is better), paired over seeds, margin rules.lmMatchMarginBpb. */
+export function compareLmArms(a: LmArmRuns, b: LmArmRuns, rules: ProtocolRules = RULES, prediction: Prediction = "matches"): ReturnType<typeof pairOverSeeds> {
+  return pairOverSeeds(a, b, prediction, rules, { values: (r) => r.bpbs, metric: "test bits per byte", units: "bpb", margin: rules.lmMatchMarginBpb, lowerIsBetter: true });
+}
+
+/** Context-free baselines of the scored test tokens (bits per byte), from any evaluation record; NaN when there is none. */
+export function lmTestBaselines(records: readonly LmProtocolRecord[]): { uniformBpb: number; unigramBpb: number } {
+  const t = records.find((r) => r.role === "eval")?.result.baselines.test;
+  return t ? { uniformBpb: t.uniformBpb, unigramBpb: t.unigramBpb } : { uniformBpb: NaN, unigramBpb: NaN };
 }
 
 /** One arm's evaluation runs of an LM arm study, by seed (shared with lm-embed-scale). */
@@ -159,8 +165,7 @@ export function summarizeLmRmsnormDyt(records: readonly LmProtocolRecord[], s: L
   const b = lmArmRuns(records, B, lrs[B], rules);
   const { outcome, reason, evidence } = compareLmArms(a, b, rules);
   const allPlateaued = [a, b].every((r) => r.plateaued.length > 0 && r.plateaued.every(Boolean));
-  const anyEval = records.find((r) => r.role === "eval");
-  const baselines = anyEval ? { uniformBpb: anyEval.result.baselines.test.uniformBpb, unigramBpb: anyEval.result.baselines.test.unigramBpb } : { uniformBpb: NaN, unigramBpb: NaN };
+  const baselines = lmTestBaselines(records);
   const lrText = `lr tuned per arm on validation bpb (seed ${s.lr.kind === "tuned" ? s.lr.tuning.seed : "—"}, grid ${s.lr.kind === "tuned" ? s.lr.tuning.lrs.join(", ") : "shared"})`;
   const setup = `${describeBase(s.base, s.epochs)}; ${lrText}; DyT arm: γ only, α₀ attention/FFN/final ${anyDytAlpha(records)}, scalar after the embedding (init √d)`;
   const mean = (v: number[]) => meanStd(v.filter(Number.isFinite));
