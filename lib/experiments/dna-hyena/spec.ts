@@ -63,11 +63,14 @@ const TRAIN = { weightDecay: 0.1, clipNorm: 1.0, evalBatchSize: 64 };
  * and Hyena's order-2 gating (x0 · x1 · v) is cubic in that scale; α₀ 5 or 25
  * did not help (1.994, 2.001). At std 0.16 both arms learn (LayerNorm 1.920,
  * DyT 1.925 after 150 steps). At lr 3e-2 LayerNorm diverged and DyT stayed at
- * the unigram rate, so the grid stops at 1e-2.
+ * the unigram rate, so the grid stopped at 1e-2. Both arms' full picks then
+ * sat at that top edge (1e-2), so on 2026-12-03 the grid gained 3e-2 to put
+ * that diagnostic on record; the first full run's summary is kept in
+ * results/dna-hyena/full-grid-1e-3-1e-2/.
  */
 const initStd = (dim: number) => widthMatchedInitStd(dim);
 const MODEL = { dim: 64, depth: 2, initStd: initStd(64) };
-const LRS = [1e-3, 3e-3, 1e-2];
+const LRS = [1e-3, 3e-3, 1e-2, 3e-2];
 
 /**
  * Budgets are in epochs over the windows of the DNA train split: 226,194
