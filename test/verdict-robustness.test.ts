@@ -18,6 +18,7 @@ import { runInvariance } from "../lib/experiments/invariance/spec";
 import { runLmAlpha0 } from "../lib/experiments/lm-alpha0/spec";
 import { runLmQuant } from "../lib/experiments/lm-quant/spec";
 import { runLmEmbedScale } from "../lib/experiments/lm-embed-scale/spec";
+import { runLmLrStability } from "../lib/experiments/lm-lr-stability/spec";
 import { runLmRmsnormDyt } from "../lib/experiments/lm-rmsnorm-dyt/spec";
 import { runLrStability } from "../lib/experiments/lr-stability/spec";
 import { runNormFree } from "../lib/experiments/norm-free/spec";
@@ -41,6 +42,7 @@ const RUNS: Record<string, RunWithRules> = {
   "lm-alpha0": runLmAlpha0,
   "lm-quant": runLmQuant,
   "lm-embed-scale": runLmEmbedScale,
+  "lm-lr-stability": runLmLrStability,
   "gain-bias": runGainBias,
   invariance: runInvariance,
   quantization: runQuantization,

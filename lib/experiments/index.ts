@@ -34,6 +34,7 @@ export * from "./placement";
 export * from "./depth-stability";
 export * from "./lm-rmsnorm-dyt";
 export * from "./lm-embed-scale";
+export * from "./lm-lr-stability";
 export * from "./lm-alpha0";
 export * from "./lm-quant";
 export * from "./vision-families";

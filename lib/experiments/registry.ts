@@ -15,6 +15,7 @@ import { lmRmsnormDytEntry } from "./lm-rmsnorm-dyt";
 import { lmAlpha0Entry } from "./lm-alpha0";
 import { lmQuantEntry } from "./lm-quant";
 import { lmEmbedScaleEntry } from "./lm-embed-scale";
+import { lmLrStabilityEntry } from "./lm-lr-stability";
 import { visionFamiliesEntry } from "./vision-families";
 import { dnaHyenaEntry } from "./dna-hyena";
 import { wav2vecLnDytEntry } from "./wav2vec-ln-dyt";
@@ -37,6 +38,7 @@ export const EXPERIMENTS: ExperimentEntry[] = [
   lmAlpha0Entry, // 7 (LLM)
   lmQuantEntry, // R-outliers, R-quant (LLM)
   lmEmbedScaleEntry, // R-embed-scale (LLM)
+  lmLrStabilityEntry, // R-lr (LLM)
   visionFamiliesEntry, // 2 (ConvNeXt, Mixer), 9 (BatchNorm)
   dnaHyenaEntry, // 2 (DNA)
   wav2vecLnDytEntry, // 2 (speech)

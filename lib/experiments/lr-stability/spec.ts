@@ -195,7 +195,7 @@ export function lrPoints(runs: readonly LrRunSummary[]): LrGridPoint[] {
 }
 
 /** The contiguous run of grid points satisfying `ok` that contains index `at`. */
-function rangeAround(grid: readonly LrGridPoint[], at: number, ok: (p: LrGridPoint) => boolean): LrRange {
+function rangeAround<P extends RankablePoint>(grid: readonly P[], at: number, ok: (p: P) => boolean): LrRange {
   let i = at;
   let j = at;
   while (i > 0 && ok(grid[i - 1]!)) i--;
@@ -203,21 +203,46 @@ function rangeAround(grid: readonly LrGridPoint[], at: number, ok: (p: LrGridPoi
   return { lo: grid[i]!.lr, hi: grid[j]!.lr, decades: Math.log10(grid[j]!.lr / grid[i]!.lr), bracketedBelow: i > 0, bracketedAbove: j < grid.length - 1 };
 }
 
-/** An arm's stable range and near-optimal interval, counting an lr as stable when every seed learned (strict) or any did (lenient). */
-export function armView(grid: readonly LrGridPoint[], mode: "strict" | "lenient", nearOptimalPoints: number): LrArmView {
-  const stable = (p: LrGridPoint) => (mode === "strict" ? p.learned === p.runs && p.runs > 0 : p.learned > 0);
+/** A grid point the stable-range rule can read: how many runs at this lr, and how many learned. */
+export interface RankablePoint {
+  lr: number;
+  runs: number;
+  learned: number;
+}
+
+/** A view with the best score instead of the best accuracy (higher score is better; a language model ranks by −bpb). */
+export interface RankedView {
+  stable: LrRange | null;
+  bestLr: number | null;
+  best: number;
+  nearOptimal: LrRange | null;
+}
+
+/**
+ * The stable range and near-optimal interval of any grid, ranked by `score`
+ * (higher is better): an lr is stable when every seed learned (strict) or any
+ * did (lenient); near-optimal when stable and within `tolerance` of the best.
+ */
+export function rankedView<P extends RankablePoint>(grid: readonly P[], mode: "strict" | "lenient", tolerance: number, score: (p: P) => number): RankedView {
+  const stable = (p: P) => (mode === "strict" ? p.learned === p.runs && p.runs > 0 : p.learned > 0);
   let best = -1;
   grid.forEach((p, i) => {
-    if (stable(p) && (best < 0 || p.meanAcc > grid[best]!.meanAcc)) best = i;
+    if (stable(p) && (best < 0 || score(p) > score(grid[best]!))) best = i;
   });
-  if (best < 0) return { stable: null, bestLr: null, bestAcc: NaN, nearOptimal: null };
-  const bestAcc = grid[best]!.meanAcc;
+  if (best < 0) return { stable: null, bestLr: null, best: NaN, nearOptimal: null };
+  const top = score(grid[best]!);
   return {
     stable: rangeAround(grid, best, stable),
     bestLr: grid[best]!.lr,
-    bestAcc,
-    nearOptimal: rangeAround(grid, best, (p) => stable(p) && p.meanAcc >= bestAcc - nearOptimalPoints),
+    best: top,
+    nearOptimal: rangeAround(grid, best, (p) => stable(p) && score(p) >= top - tolerance),
   };
+}
+
+/** An arm's stable range and near-optimal interval, counting an lr as stable when every seed learned (strict) or any did (lenient). */
+export function armView(grid: readonly LrGridPoint[], mode: "strict" | "lenient", nearOptimalPoints: number): LrArmView {
+  const v = rankedView(grid, mode, nearOptimalPoints, (p) => p.meanAcc);
+  return { stable: v.stable, bestLr: v.bestLr, bestAcc: v.best, nearOptimal: v.nearOptimal };
 }
 
 export function summarizeLrStability(records: readonly ProtocolRecord[], s: LrStabilityScale, scale: Scale, rules: ProtocolRules = RULES): LrStabilitySummary {
@@ -243,6 +268,15 @@ function armFacts(b: LrArmSummary): string {
   return `${b.label}: every seed learned at ${v.stable ? `${e1(v.stable.lo)}..${e1(v.stable.hi)}` : "no lr"}, best lr ${e1(v.bestLr)} (${Number.isFinite(v.bestAcc) ? v.bestAcc.toFixed(2) : "—"} %), near-optimal ${v.nearOptimal ? `${e1(v.nearOptimal.lo)}..${e1(v.nearOptimal.hi)} (${v.nearOptimal.decades.toFixed(2)} decades)` : "none"}, ${b.spikes} loss spikes in ${b.runs} runs`;
 }
 
+/** What the rule reads of an arm: its label, grid size and both views (the ViT's LrArmSummary and the LM's arm summary both have them). */
+export interface RuleArm {
+  arm: string;
+  label: string;
+  grid: readonly unknown[];
+  strict: Pick<LrArmView, "stable" | "nearOptimal">;
+  lenient: Pick<LrArmView, "stable" | "nearOptimal">;
+}
+
 /**
  * R-lr, "A (DyT) is as robust to the lr as B (LayerNorm)", on one view (strict or lenient):
  *  - not testable when an arm learned at no grid lr, when the grid has < 4
@@ -254,10 +288,10 @@ function armFacts(b: LrArmSummary): string {
  *    bracketed on both sides (else not testable: a grid end cut it);
  *  - supported when both hold, not supported when either fails.
  */
-export function lrRule(a: LrArmSummary, b: LrArmSummary, mode: "strict" | "lenient", stepDecades: number): { outcome: Outcome; reason: string } {
+export function lrRule(a: RuleArm, b: RuleArm, mode: "strict" | "lenient", stepDecades: number): { outcome: Outcome; reason: string } {
   const va = a[mode];
   const vb = b[mode];
-  for (const [x, v] of [[a, va], [b, vb]] as [LrArmSummary, LrArmView][]) {
+  for (const [x, v] of [[a, va], [b, vb]] as [RuleArm, RuleArm["strict"]][]) {
     if (!v.stable || !v.nearOptimal) return { outcome: "not testable", reason: `${x.label} learned on every seed at no grid lr` };
     if (x.grid.length < 4) return { outcome: "not testable", reason: `${x.grid.length} lr points are too few to measure a stable range` };
     if (!v.stable.bracketedAbove) return { outcome: "not testable", reason: `the grid does not bracket ${x.label}'s stable range from above (every lr up to ${e1(v.stable.hi)}, the grid's top, learned): extend the grid upward` };
@@ -281,7 +315,7 @@ export function lrRule(a: LrArmSummary, b: LrArmSummary, mode: "strict" | "lenie
  * lenient one (any seed learned). When they agree, that outcome; when they
  * differ, the answer hinges on lrs where seeds disagree: inconclusive (add seeds).
  */
-export function lrVerdict(byArm: readonly LrArmSummary[], armIds: readonly string[], stepDecades: number): { outcome: Outcome; reason: string } {
+export function lrVerdict(byArm: readonly RuleArm[], armIds: readonly string[], stepDecades: number): { outcome: Outcome; reason: string } {
   const [A, B] = armIds;
   const a = byArm.find((x) => x.arm === A);
   const b = byArm.find((x) => x.arm === B);
