@@ -46,7 +46,7 @@ import { RULES, type ProtocolRules } from "../protocol/rules";
 import { runJobs, stableStringify, type Job, type LmProtocolRecord } from "../protocol/runner";
 import { lrId } from "../protocol/tuning";
 import type { Outcome } from "../protocol/verdict";
-import { lrVerdict, NEAR_OPTIMAL_MARGINS, rankedView, type LrRange, type RankablePoint } from "../lr-stability/spec";
+import { lrClassCounts, lrVerdict, NEAR_OPTIMAL_MARGINS, rankedView, type LrRange, type RankablePoint } from "../lr-stability/spec";
 import { LM_RMSNORM_DYT, LM_RMSNORM_DYT_SCALES, lmTestBaselines } from "../lm-rmsnorm-dyt/spec";
 
 export const LM_LR_STABILITY = "lm-lr-stability";
@@ -194,20 +194,7 @@ export interface LmLrStabilitySummary {
 }
 
 export function lmLrPoints(runs: readonly LmLrRunSummary[]): LmLrGridPoint[] {
-  return [...new Set(runs.map((r) => r.lr))]
-    .sort((a, b) => a - b)
-    .map((lr) => {
-      const rs = runs.filter((r) => r.lr === lr);
-      const ok = rs.filter((r) => r.class === "learned");
-      return {
-        lr,
-        runs: rs.length,
-        learned: ok.length,
-        diverged: rs.filter((r) => r.class === "diverged").length,
-        didNotLearn: rs.filter((r) => r.class === "did not learn").length,
-        meanBpb: ok.length ? ok.reduce((a, r) => a + r.testBpb, 0) / ok.length : NaN,
-      };
-    });
+  return lrClassCounts(runs, (r) => r.testBpb).map(({ mean, ...p }) => ({ ...p, meanBpb: mean }));
 }
 
 /** The rule's view of an LM grid: lower bpb is better, near-optimal within `tolerance` bpb of the best. */

@@ -177,7 +177,15 @@ export function lrRunSummary(r: ProtocolRecord, rules: ProtocolRules = RULES): L
   };
 }
 
-export function lrPoints(runs: readonly LrRunSummary[]): LrGridPoint[] {
+/** A grid point the stable-range rule can read: how many runs at this lr, and how many learned. */
+export interface RankablePoint {
+  lr: number;
+  runs: number;
+  learned: number;
+}
+
+/** Per grid lr: how many runs, how many learned / diverged / did not learn, and the mean of `value` over the runs that learned (NaN when none did). */
+export function lrClassCounts<R extends { lr: number; class: RunClass }>(runs: readonly R[], value: (r: R) => number): (RankablePoint & { diverged: number; didNotLearn: number; mean: number })[] {
   return [...new Set(runs.map((r) => r.lr))]
     .sort((a, b) => a - b)
     .map((lr) => {
@@ -189,9 +197,13 @@ export function lrPoints(runs: readonly LrRunSummary[]): LrGridPoint[] {
         learned: ok.length,
         diverged: rs.filter((r) => r.class === "diverged").length,
         didNotLearn: rs.filter((r) => r.class === "did not learn").length,
-        meanAcc: ok.length ? ok.reduce((a, r) => a + r.testAcc, 0) / ok.length : NaN,
+        mean: ok.length ? ok.reduce((a, r) => a + value(r), 0) / ok.length : NaN,
       };
     });
+}
+
+export function lrPoints(runs: readonly LrRunSummary[]): LrGridPoint[] {
+  return lrClassCounts(runs, (r) => r.testAcc).map(({ mean, ...p }) => ({ ...p, meanAcc: mean }));
 }
 
 /** The contiguous run of grid points satisfying `ok` that contains index `at`. */
@@ -201,13 +213,6 @@ function rangeAround<P extends RankablePoint>(grid: readonly P[], at: number, ok
   while (i > 0 && ok(grid[i - 1]!)) i--;
   while (j + 1 < grid.length && ok(grid[j + 1]!)) j++;
   return { lo: grid[i]!.lr, hi: grid[j]!.lr, decades: Math.log10(grid[j]!.lr / grid[i]!.lr), bracketedBelow: i > 0, bracketedAbove: j < grid.length - 1 };
-}
-
-/** A grid point the stable-range rule can read: how many runs at this lr, and how many learned. */
-export interface RankablePoint {
-  lr: number;
-  runs: number;
-  learned: number;
 }
 
 /** A view with the best score instead of the best accuracy (higher score is better; a language model ranks by −bpb). */
