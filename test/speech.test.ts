@@ -85,6 +85,20 @@ describe("speech data (Debian packages, datasets.md)", () => {
     assert.equal(loadSpeechSplit("val", TINY).origin, "cache");
   });
 
+  it("converts repeatably: a second build into another cache gives the same samples (sox without dither)", () => {
+    const first = loadSpeechSplit("train", TINY).samples;
+    const other = fs.mkdtempSync(path.join(os.tmpdir(), "dyt-speech-cache-"));
+    try {
+      forgetSpeech();
+      const again = loadSpeechSplit("train", { ...TINY, cacheDir: other });
+      assert.equal(again.origin, "files");
+      assert.equal(Buffer.compare(Buffer.from(again.samples.buffer, again.samples.byteOffset, again.samples.byteLength), Buffer.from(first.buffer, first.byteOffset, first.byteLength)), 0, "rebuilt samples differ");
+    } finally {
+      forgetSpeech();
+      fs.rmSync(other, { recursive: true, force: true });
+    }
+  });
+
   it("cuts fixed windows inside each group, standardised per clip; language-ID windows are labelled by source family", () => {
     const W = 8000;
     const w = loadSpeechWindows({ ...TINY, split: "train", windowSamples: W });

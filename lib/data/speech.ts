@@ -25,8 +25,8 @@
  * folders repeat sr), so no clip is in two groups. Language = the folder or
  * suffix code before any `_`/`@` (en_GB -> en, sr@latin -> sr).
  *
- * Conversion. `sox -V1 IN -t raw -r 16000 -c 1 -b 16 -e signed-integer -
- * remix -` per clip (one process at a time; .gsm read as `-t gsm -r 8000
+ * Conversion. `sox -V1 -D IN -t raw -r 16000 -c 1 -b 16 -e signed-integer -
+ * remix -` per clip (-D: no dither, so a rebuild gives the same samples) (one process at a time; .gsm read as `-t gsm -r 8000
  * -c 1`); clips under SPEECH_MIN_CLIP_SAMPLES or without signal are dropped.
  *
  * Split. By group, never by clip (SPEECH_VAL_GROUPS / SPEECH_TEST_GROUPS):
@@ -66,7 +66,7 @@ import { DatasetFileError } from "./fashion-mnist";
 
 export const SPEECH_SAMPLE_RATE = 16000;
 /** Bumped whenever the recipe changes (invalidates caches). */
-export const SPEECH_RECIPE_VERSION = 1;
+export const SPEECH_RECIPE_VERSION = 2; // 2: sox without dither (-D), repeatable
 /** Clips shorter than this (0.1 s) are dropped. */
 export const SPEECH_MIN_CLIP_SAMPLES = 1600;
 
@@ -339,7 +339,9 @@ export function soxToS16(file: string, sox = "sox"): Int16Array {
   const input = file.endsWith(".gsm") ? ["-t", "gsm", "-r", "8000", "-c", "1", file] : [file];
   let out: Buffer;
   try {
-    out = execFileSync(sox, ["-V1", ...input, "-t", "raw", "-r", String(SPEECH_SAMPLE_RATE), "-c", "1", "-b", "16", "-e", "signed-integer", "-", "remix", "-"], { stdio: ["ignore", "pipe", "pipe"], maxBuffer: 1 << 30 });
+    // -D: no dither. sox dithers by default when it writes 16 bits, from an unseeded generator, so
+    // two builds of the same clips differed (and seeded runs on them with it).
+    out = execFileSync(sox, ["-V1", "-D", ...input, "-t", "raw", "-r", String(SPEECH_SAMPLE_RATE), "-c", "1", "-b", "16", "-e", "signed-integer", "-", "remix", "-"], { stdio: ["ignore", "pipe", "pipe"], maxBuffer: 1 << 30 });
   } catch (e) {
     const err = e as { code?: string; stderr?: Buffer; message: string };
     if (err.code === "ENOENT")
