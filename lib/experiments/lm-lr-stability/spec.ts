@@ -34,7 +34,7 @@
  * (lm-rmsnorm-dyt, lm-embed-scale); 2 + 3 x 6 = 20 new runs before any
  * extension, at most ~80 min on 2 workers (diverging runs stop early).
  */
-import { detectSpikes } from "../../analysis/spikes";
+import { chanceLoss } from "../../analysis/divergence";
 import { fixed } from "../../util/format";
 import { saveSummary, type ExperimentContext } from "../runner";
 import type { Scale } from "../scale";
@@ -46,7 +46,7 @@ import { RULES, type ProtocolRules } from "../protocol/rules";
 import { runJobs, stableStringify, type Job, type LmProtocolRecord } from "../protocol/runner";
 import { lrId } from "../protocol/tuning";
 import type { Outcome } from "../protocol/verdict";
-import { lrClassCounts, lrVerdict, NEAR_OPTIMAL_MARGINS, rankedView, type LrRange, type RankablePoint } from "../lr-stability/spec";
+import { logStability, lrClassCounts, lrVerdict, NEAR_OPTIMAL_MARGINS, rankedView, type LrRange, type RankablePoint } from "../lr-stability/spec";
 import { LM_RMSNORM_DYT, LM_RMSNORM_DYT_SCALES, lmTestBaselines } from "../lm-rmsnorm-dyt/spec";
 
 export const LM_LR_STABILITY = "lm-lr-stability";
@@ -58,6 +58,11 @@ export const LM_LR_NORM_FREE_ARMS = ["rezero", "skipinit", "fixup"] as const;
 
 /** Every lr a grid may hold, in half-decades; extensions step along it. */
 export const LR_LADDER = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1] as const;
+
+/** Where `lr` sits on LR_LADDER (within float rounding), or −1. */
+function ladderIndex(lr: number): number {
+  return LR_LADDER.findIndex((l) => Math.abs(l - lr) <= 1e-12 * l);
+}
 
 export interface LmLrStabilityScale {
   base: LmRunBase;
@@ -82,9 +87,8 @@ export const LM_LR_STABILITY_SCALES: Record<Scale, LmLrStabilityScale> = {
 
 /** Check a scale before any run: ladder lrs, bounds around the grid, known arms, two claim arms first. */
 export function assertLmLrScale(s: LmLrStabilityScale): void {
-  const onLadder = (x: number) => LR_LADDER.some((l) => Math.abs(l - x) <= 1e-12 * l);
   for (const lr of [...s.lrs, ...s.bounds])
-    if (!onLadder(lr)) throw new Error(`${LM_LR_STABILITY}: lr ${lr} is not on the ladder ${LR_LADDER.join(", ")}; pick lrs from it`);
+    if (ladderIndex(lr) < 0) throw new Error(`${LM_LR_STABILITY}: lr ${lr} is not on the ladder ${LR_LADDER.join(", ")}; pick lrs from it`);
   if (s.lrs.length === 0) throw new Error(`${LM_LR_STABILITY}: the grid is empty; give at least one lr`);
   const [lo, hi] = s.bounds;
   if (lo > Math.min(...s.lrs) || hi < Math.max(...s.lrs)) throw new Error(`${LM_LR_STABILITY}: bounds [${lo}, ${hi}] must contain the grid ${s.lrs.join(", ")}`);
@@ -129,10 +133,7 @@ export interface LmLrRunSummary {
 }
 
 export function lmLrRunSummary(r: LmProtocolRecord, rules: ProtocolRules = RULES): LmLrRunSummary {
-  const losses = r.result.log.map((l) => l.loss);
-  const finite = losses.filter(Number.isFinite);
-  const spikes = detectSpikes(finite);
-  const tail = losses.slice(-Math.max(1, Math.ceil(0.05 * losses.length)));
+  const { finalLoss, spikes, maxSpikeRatio, maxGradNorm } = logStability(r.result.log, chanceLoss(r.config.model.vocabSize));
   const test = bitsScore(r, "test", rules);
   return {
     arm: r.arm,
@@ -145,10 +146,10 @@ export function lmLrRunSummary(r: LmProtocolRecord, rules: ProtocolRules = RULES
     testBpb: test.bpb,
     valBpb: bitsScore(r, "val", rules).bpb,
     learnedBelow: r.result.baselines.test.unigramBpb - rules.lmLearnedBelowUnigramBpb,
-    finalLoss: tail.length ? tail.reduce((x, y) => x + y, 0) / tail.length : NaN,
-    spikes: spikes.count,
-    maxSpikeRatio: spikes.events.reduce((m, e) => Math.max(m, e.peakRatio), 0),
-    maxGradNorm: r.result.log.reduce((m, l) => (Number.isFinite(l.gradNorm) ? Math.max(m, l.gradNorm) : m), 0),
+    finalLoss,
+    spikes,
+    maxSpikeRatio,
+    maxGradNorm,
   };
 }
 
@@ -211,13 +212,12 @@ export function lmArmView(grid: readonly LmLrGridPoint[], mode: "strict" | "leni
  */
 export function gridExtension(grid: readonly LmLrGridPoint[], bounds: readonly [number, number], tolerance: number): number[] {
   if (grid.length === 0) return [];
-  const idx = (lr: number) => LR_LADDER.findIndex((l) => Math.abs(l - lr) <= 1e-12 * l);
   const out: number[] = [];
   const top = grid[grid.length - 1]!;
-  const up = LR_LADDER[idx(top.lr) + 1];
+  const up = LR_LADDER[ladderIndex(top.lr) + 1];
   if (top.learned === top.runs && top.runs > 0 && up !== undefined && up <= bounds[1] * (1 + 1e-12)) out.push(up);
   const view = lmArmView(grid, "strict", tolerance);
-  const down = LR_LADDER[idx(grid[0]!.lr) - 1];
+  const down = LR_LADDER[ladderIndex(grid[0]!.lr) - 1];
   if (view.bestLr !== null && view.bestLr === grid[0]!.lr && down !== undefined && down >= bounds[0] * (1 - 1e-12)) out.push(down);
   return out;
 }

@@ -159,9 +159,20 @@ export async function runLrStability(ctx: ExperimentContext, override: Partial<L
   return { records, summary };
 }
 
-export function lrRunSummary(r: ProtocolRecord, rules: ProtocolRules = RULES): LrRunSummary {
-  const losses = r.result.log.map((l) => l.loss);
+/** What a run's loss log says about stability: the mean loss over its last 5 % (NaN with no log), loss spikes, and the largest gradient norm. */
+export function logStability(log: readonly { loss: number; gradNorm: number }[], l0: number): Pick<LrRunSummary, "finalLoss" | "spikes" | "maxSpikeRatio" | "maxGradNorm"> {
+  const losses = log.map((l) => l.loss);
   const spikes = detectSpikes(losses.filter(Number.isFinite));
+  return {
+    finalLoss: losses.length ? divergence(losses, l0).tailMean : NaN,
+    spikes: spikes.count,
+    maxSpikeRatio: spikes.events.reduce((m, e) => Math.max(m, e.peakRatio), 0),
+    maxGradNorm: log.reduce((m, l) => (Number.isFinite(l.gradNorm) ? Math.max(m, l.gradNorm) : m), 0),
+  };
+}
+
+export function lrRunSummary(r: ProtocolRecord, rules: ProtocolRules = RULES): LrRunSummary {
+  const { finalLoss, spikes, maxSpikeRatio, maxGradNorm } = logStability(r.result.log, chanceLoss(r.config.model.numClasses));
   return {
     arm: r.arm,
     label: r.label,
@@ -170,10 +181,10 @@ export function lrRunSummary(r: ProtocolRecord, rules: ProtocolRules = RULES): L
     status: r.result.status,
     class: recordClass(r, rules),
     testAcc: r.result.test ? 100 * r.result.test.acc : NaN,
-    finalLoss: losses.length ? divergence(losses, chanceLoss(r.config.model.numClasses)).tailMean : NaN,
-    spikes: spikes.count,
-    maxSpikeRatio: spikes.events.reduce((m, e) => Math.max(m, e.peakRatio), 0),
-    maxGradNorm: r.result.log.reduce((m, l) => (Number.isFinite(l.gradNorm) ? Math.max(m, l.gradNorm) : m), 0),
+    finalLoss,
+    spikes,
+    maxSpikeRatio,
+    maxGradNorm,
   };
 }
 
