@@ -19,6 +19,7 @@ import { runLmAlpha0 } from "../lib/experiments/lm-alpha0/spec";
 import { runLmQuant } from "../lib/experiments/lm-quant/spec";
 import { runLmEmbedScale } from "../lib/experiments/lm-embed-scale/spec";
 import { runLmLrStability } from "../lib/experiments/lm-lr-stability/spec";
+import { runLmNormFree } from "../lib/experiments/lm-norm-free/spec";
 import { runLmRmsnormDyt } from "../lib/experiments/lm-rmsnorm-dyt/spec";
 import { runLrStability } from "../lib/experiments/lr-stability/spec";
 import { runNormFree } from "../lib/experiments/norm-free/spec";
@@ -43,6 +44,7 @@ const RUNS: Record<string, RunWithRules> = {
   "lm-quant": runLmQuant,
   "lm-embed-scale": runLmEmbedScale,
   "lm-lr-stability": runLmLrStability,
+  "lm-norm-free": runLmNormFree,
   "gain-bias": runGainBias,
   invariance: runInvariance,
   quantization: runQuantization,

@@ -35,6 +35,7 @@ export * from "./depth-stability";
 export * from "./lm-rmsnorm-dyt";
 export * from "./lm-embed-scale";
 export * from "./lm-lr-stability";
+export * from "./lm-norm-free";
 export * from "./lm-alpha0";
 export * from "./lm-quant";
 export * from "./vision-families";

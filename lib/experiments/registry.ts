@@ -16,6 +16,7 @@ import { lmAlpha0Entry } from "./lm-alpha0";
 import { lmQuantEntry } from "./lm-quant";
 import { lmEmbedScaleEntry } from "./lm-embed-scale";
 import { lmLrStabilityEntry } from "./lm-lr-stability";
+import { lmNormFreeEntry } from "./lm-norm-free";
 import { visionFamiliesEntry } from "./vision-families";
 import { dnaHyenaEntry } from "./dna-hyena";
 import { wav2vecLnDytEntry } from "./wav2vec-ln-dyt";
@@ -39,6 +40,7 @@ export const EXPERIMENTS: ExperimentEntry[] = [
   lmQuantEntry, // R-outliers, R-quant (LLM)
   lmEmbedScaleEntry, // R-embed-scale (LLM)
   lmLrStabilityEntry, // R-lr (LLM)
+  lmNormFreeEntry, // 8 (LLM)
   visionFamiliesEntry, // 2 (ConvNeXt, Mixer), 9 (BatchNorm)
   dnaHyenaEntry, // 2 (DNA)
   wav2vecLnDytEntry, // 2 (speech)

@@ -273,10 +273,12 @@ export function summarizeLmLrStability(records: readonly LmProtocolRecord[], s: 
   return { experiment: LM_LR_STABILITY, scale, setup, runs, byArm, baselines, rule: { stepDecades, nearOptimalBpb }, verdict: outcome, reason, statement };
 }
 
-/** Run (or load) every arm's grid, extending grids by the pre-registered rule until none grows; then summarise. */
-export async function runLmLrStability(ctx: ExperimentContext, override: Partial<LmLrStabilityScale> = {}, rules: ProtocolRules = RULES): Promise<{ records: LmProtocolRecord[]; summary: LmLrStabilitySummary }> {
-  const s: LmLrStabilityScale = { ...LM_LR_STABILITY_SCALES[ctx.scale], ...override };
-  if (ctx.seeds?.length) s.seed = ctx.seeds[0]!;
+/**
+ * Run (or load) every arm's grid, extending grids by the pre-registered rule
+ * until none grows. Saves no summary, so another study (lm-norm-free) can
+ * read some arms' grids as its tuning runs.
+ */
+export async function lmLrSweep(ctx: ExperimentContext, s: LmLrStabilityScale, rules: ProtocolRules = RULES): Promise<LmProtocolRecord[]> {
   assertLmLrScale(s);
   const arms = s.arms.map(resolveArm);
   const grids = new Map(arms.map((a) => [a.id, [...new Set(s.lrs)].sort((x, y) => x - y)]));
@@ -294,6 +296,14 @@ export async function runLmLrStability(ctx: ExperimentContext, override: Partial
     }
     if (!grew) break;
   }
+  return records;
+}
+
+/** Run (or load) every arm's grid (lmLrSweep); then summarise. */
+export async function runLmLrStability(ctx: ExperimentContext, override: Partial<LmLrStabilityScale> = {}, rules: ProtocolRules = RULES): Promise<{ records: LmProtocolRecord[]; summary: LmLrStabilitySummary }> {
+  const s: LmLrStabilityScale = { ...LM_LR_STABILITY_SCALES[ctx.scale], ...override };
+  if (ctx.seeds?.length) s.seed = ctx.seeds[0]!;
+  const records = await lmLrSweep(ctx, s, rules);
   const summary = summarizeLmLrStability(records, s, ctx.scale, rules);
   saveSummary(LM_LR_STABILITY, ctx.scale, summary);
   return { records, summary };

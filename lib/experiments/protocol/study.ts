@@ -76,7 +76,9 @@ function armBase<B extends AnyRunBase>(s: ArmStudy<B>, a: Arm): B {
   return prepare ? { ...s.base, prepare } : s.base;
 }
 
-function studyJob<B extends AnyRunBase>(s: ArmStudy<B>, scale: Scale, a: Arm, seed: number, lr: number, run: string): Job<ResolvedOf<B>> {
+/** The evaluation run of arm `a` on `seed` at `lr`, exactly as runArmStudy makes it (another study may read it instead of training its own). */
+export function studyEvalJob<B extends AnyRunBase>(s: ArmStudy<B>, scale: Scale, a: Arm, seed: number, lr: number): Job<ResolvedOf<B>> {
+  const run = `${a.id}${s.runSuffix ? `-${s.runSuffix}` : ""}-s${seed}`;
   return armJob({ experiment: s.experiment, scale, base: armBase(s, a) }, a, seed, { run, role: "eval", lr, axes: { ...s.axes?.(a), epochs: s.epochs }, train: epochSchedule(s.epochs, s.base) });
 }
 
@@ -131,7 +133,7 @@ export async function runArmStudy<B extends AnyRunBase = RunBase>(
   if (s.lr.kind === "tuned") assertTuning(s.lr.tuning, [...seeds, ...s.extraSeeds], s.experiment);
   const records = await runJobs(studyTuneJobs(s, ctx.scale), ctx);
   const { picks, lrs } = studyLrs(s, records as readonly AnyProtocolRecord[], rules);
-  const evalJob = (a: Arm, seed: number) => studyJob(s, ctx.scale, a, seed, lrs[a.id]!.lr, `${a.id}${s.runSuffix ? `-${s.runSuffix}` : ""}-s${seed}`);
+  const evalJob = (a: Arm, seed: number) => studyEvalJob(s, ctx.scale, a, seed, lrs[a.id]!.lr);
   // Seed-major, so a partial run already has every arm once.
   records.push(...(await runJobs(seeds.flatMap((seed) => s.arms.map((a) => evalJob(a, seed))), ctx)));
   const extra = ctx.seeds ? [] : s.extraSeeds.filter((x) => !seeds.includes(x)).slice(0, Math.max(0, rules.maxSeeds - seeds.length));
