@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { scaledWeightStandardizationKernel, sigmaOf } from "../analysis/reparam";
 import { linear } from "../ops/matmul";
+import { fp8Linear, type Fp8MatmulSpec } from "../ops/fp8-matmul";
 import type { ParamStore } from "../ops/param";
 import { Rng } from "../util/rng";
 
@@ -34,6 +35,8 @@ export interface LinearHooks {
   linearWeight?: (name: string, w: tf.Tensor) => tf.Tensor | void;
   /** Training-mode forward: sigma-Reparam writes its power-iteration vector back only then. */
   training?: boolean;
+  /** Run the matmul in emulated FP8 (lib/ops/fp8-matmul.ts), forward and backward; unset = fp32. */
+  fp8?: Fp8MatmulSpec;
 }
 
 /** Power-iteration iterations used to initialise u (no SVD in tfjs). */
@@ -142,7 +145,7 @@ export class Linear {
 
   apply(x: tf.Tensor, hooks?: LinearHooks): tf.Tensor {
     const xin = hooks?.linearInput?.(this.name, x) ?? x;
-    return linear(xin, this.effectiveWeight(hooks), this.b);
+    return hooks?.fp8 ? fp8Linear(xin, this.effectiveWeight(hooks), this.b, hooks.fp8) : linear(xin, this.effectiveWeight(hooks), this.b);
   }
 }
 

@@ -5,6 +5,7 @@ import { NORM_DEFAULTS, makeNorm, assertNormKind } from "../norms/factory";
 import type { Norm, NormKind, NormOptions } from "../norms/types";
 import { embedLookup } from "./embedding";
 import { Linear } from "./linear";
+import { FP8_HYBRID } from "../ops/fp8-matmul";
 import { RESIDUAL_METHODS, assertResidualMethod, isNormFree, type MethodOptions, type ResidualMethod } from "./residual";
 import { ROPE_THETA } from "./rope";
 import { TransformerBlock, applyNorm, type ForwardOptions } from "./transformer";
@@ -47,6 +48,13 @@ export interface LlamaConfig {
   /** Residual method (lib/models/residual.ts); the norm-free ones make every norm the identity. */
   method: ResidualMethod;
   methodOptions: MethodOptions;
+  /**
+   * "fp8": every block Linear multiplies in emulated FP8 (E4M3 forward, E5M2
+   * backward, per-tensor scaling; lib/ops/fp8-matmul.ts), in training and at
+   * evaluation; the embedding, head, norms and attention products stay fp32.
+   * Unset = fp32 (kept out of the defaults, so older run configs are unchanged).
+   */
+  matmul?: "fp8";
 }
 
 /** LLaMA's FFN width rule: 2/3 of 4d, rounded up to a multiple of `multiple`. */
@@ -133,6 +141,7 @@ export function resolveLlamaConfig(partial: Partial<LlamaConfig> = {}): LlamaCon
   if ((c.dim / c.heads) % 2 !== 0) throw new Error(`Llama config: head dim ${c.dim / c.heads} (dim / heads) must be even for RoPE; change dim or heads`);
   if (!(c.ropeTheta > 0)) throw new Error(`Llama config: ropeTheta must be > 0, got ${c.ropeTheta}`);
   if (!(c.initStd > 0)) throw new Error(`Llama config: initStd must be > 0, got ${c.initStd}`);
+  if (c.matmul !== undefined && c.matmul !== "fp8") throw new Error(`Llama config: matmul must be "fp8" or unset (fp32), got ${JSON.stringify(c.matmul)}`);
   const alphas = ["alpha0Attn", "alpha0Ffn", "alpha0Final"] as const;
   if (isNormFree(c.method)) {
     for (const k of alphas)
@@ -228,8 +237,9 @@ export class Llama {
       const ids = tokens.dtype === "int32" ? tokens : tf.cast(tokens, "int32");
       let x: tf.Tensor = embedLookup(this.embed, ids.reshape([B * T])).reshape([B, T, c.dim]);
       if (this.embedScale) x = tf.mul(x, this.embedScale);
+      const blockOpts: ForwardOptions | undefined = c.matmul === "fp8" ? { ...opts, fp8: FP8_HYBRID } : opts;
       for (const [i, b] of this.blocks.entries()) {
-        x = b.forward(x, opts);
+        x = b.forward(x, blockOpts);
         opts?.onBlock?.(i, x);
       }
       x = applyNorm(this.finalNorm, x, opts);

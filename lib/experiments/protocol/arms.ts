@@ -37,6 +37,8 @@ export interface LmArmSettings {
   alpha0?: "paper" | LlamaAlpha0;
   /** The learnable scalar (init sqrt(d)) after the embedding. */
   embedScale?: boolean;
+  /** "fp8": the block Linears train and evaluate in emulated FP8 (LlamaConfig.matmul). */
+  matmul?: "fp8";
 }
 
 const BASE: Arm[] = [

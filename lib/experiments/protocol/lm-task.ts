@@ -91,6 +91,7 @@ export function resolveLmRun(base: LmRunBase, a: Arm, seed: number, overrides: {
     ...(a.method ? { method: a.method } : {}),
     ...alpha0,
     ...(a.lm?.embedScale !== undefined ? { embedScale: a.lm.embedScale } : {}),
+    ...(a.lm?.matmul ? { matmul: a.lm.matmul } : {}),
     seed,
   });
   const trainCfg: TrainConfig = { ...TRAIN_DEFAULTS, ...base.train, ...a.train, ...overrides.train, seed };
