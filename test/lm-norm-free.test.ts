@@ -8,8 +8,8 @@ import { describe, test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
-import { assertLmNormFreeScale, LM_NORM_FREE, LM_NORM_FREE_SCALES, lmNormFreeEntry, lmNormFreeEvalJob, runLmNormFree, summarizeLmNormFree } from "../lib/experiments/lm-norm-free";
-import { LM_RMSNORM_DYT, LM_RMSNORM_DYT_SCALES } from "../lib/experiments/lm-rmsnorm-dyt/spec";
+import { assertLmNormFreeScale, LM_NORM_FREE, LM_NORM_FREE_SCALES, lmNormFreeEntry, runLmNormFree, summarizeLmNormFree } from "../lib/experiments/lm-norm-free";
+import { LM_RMSNORM_DYT, LM_RMSNORM_DYT_SCALES, lmSharedEvalJob } from "../lib/experiments/lm-rmsnorm-dyt/spec";
 import { arm } from "../lib/experiments/protocol/arms";
 import { pickLr } from "../lib/experiments/protocol/tuning";
 import { readJson } from "../lib/util/atomic";
@@ -40,12 +40,12 @@ describe("lm-norm-free", () => {
     for (const scale of ["smoke", "full"] as const) {
       const lm = LM_RMSNORM_DYT_SCALES[scale];
       const lrs = { "dyt-lm": { lr: 1e-2, note: "" }, rmsnorm: { lr: 1e-2, note: "" } };
-      const j = lmNormFreeEvalJob(scale, arm("dyt-lm"), lm.seeds[0]!, 1e-2, lrs);
+      const j = lmSharedEvalJob(LM_NORM_FREE, scale, arm("dyt-lm"), lm.seeds[0]!, 1e-2, lrs);
       assert.equal(j.experiment, LM_RMSNORM_DYT);
       assert.equal(j.run, `dyt-lm-s${lm.seeds[0]}`);
-      assert.equal(lmNormFreeEvalJob(scale, arm("dyt-lm"), 4, 1e-2, lrs).experiment, LM_NORM_FREE, "a seed lm-rmsnorm-dyt did not run");
-      assert.equal(lmNormFreeEvalJob(scale, arm("dyt-lm"), lm.seeds[0]!, 3e-2, lrs).experiment, LM_NORM_FREE, "another lr");
-      const f = lmNormFreeEvalJob(scale, arm("fixup"), 1, 3e-2, lrs);
+      assert.equal(lmSharedEvalJob(LM_NORM_FREE, scale, arm("dyt-lm"), 4, 1e-2, lrs).experiment, LM_NORM_FREE, "a seed lm-rmsnorm-dyt did not run");
+      assert.equal(lmSharedEvalJob(LM_NORM_FREE, scale, arm("dyt-lm"), lm.seeds[0]!, 3e-2, lrs).experiment, LM_NORM_FREE, "another lr");
+      const f = lmSharedEvalJob(LM_NORM_FREE, scale, arm("fixup"), 1, 3e-2, lrs);
       assert.equal(f.experiment, LM_NORM_FREE);
       assert.equal(f.resolved.model.method, "fixup");
       // Same base and budget as the reused runs: the pairing compares like with like.
@@ -60,7 +60,7 @@ describe("lm-norm-free", () => {
     const lrs = Object.fromEntries(summary.picks.map((p) => [p.arm, { lr: p.bestLr, note: "" }]));
     for (const id of ["dyt-lm", "rmsnorm"])
       for (const seed of LM_NORM_FREE_SCALES.full.seeds) {
-        const j = lmNormFreeEvalJob("full", arm(id), seed, lrs[id]!.lr, lrs);
+        const j = lmSharedEvalJob(LM_NORM_FREE, "full", arm(id), seed, lrs[id]!.lr, lrs);
         assert.equal(j.experiment, LM_RMSNORM_DYT);
         const file = path.join(dir, `${j.run}.json`);
         assert.ok(fs.existsSync(file), `${j.run} is committed`);

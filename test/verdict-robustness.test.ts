@@ -20,6 +20,7 @@ import { runLmQuant } from "../lib/experiments/lm-quant/spec";
 import { runLmEmbedScale } from "../lib/experiments/lm-embed-scale/spec";
 import { runLmLrStability } from "../lib/experiments/lm-lr-stability/spec";
 import { runLmNormFree } from "../lib/experiments/lm-norm-free/spec";
+import { runLmFp8 } from "../lib/experiments/lm-fp8-train/spec";
 import { runLmRmsnormDyt } from "../lib/experiments/lm-rmsnorm-dyt/spec";
 import { runLrStability } from "../lib/experiments/lr-stability/spec";
 import { runNormFree } from "../lib/experiments/norm-free/spec";
@@ -45,6 +46,7 @@ const RUNS: Record<string, RunWithRules> = {
   "lm-embed-scale": runLmEmbedScale,
   "lm-lr-stability": runLmLrStability,
   "lm-norm-free": runLmNormFree,
+  "lm-fp8-train": runLmFp8,
   "gain-bias": runGainBias,
   invariance: runInvariance,
   quantization: runQuantization,

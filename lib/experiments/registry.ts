@@ -17,6 +17,7 @@ import { lmQuantEntry } from "./lm-quant";
 import { lmEmbedScaleEntry } from "./lm-embed-scale";
 import { lmLrStabilityEntry } from "./lm-lr-stability";
 import { lmNormFreeEntry } from "./lm-norm-free";
+import { lmFp8TrainEntry } from "./lm-fp8-train";
 import { visionFamiliesEntry } from "./vision-families";
 import { dnaHyenaEntry } from "./dna-hyena";
 import { wav2vecLnDytEntry } from "./wav2vec-ln-dyt";
@@ -41,6 +42,7 @@ export const EXPERIMENTS: ExperimentEntry[] = [
   lmEmbedScaleEntry, // R-embed-scale (LLM)
   lmLrStabilityEntry, // R-lr (LLM)
   lmNormFreeEntry, // 8 (LLM)
+  lmFp8TrainEntry, // R-fp8-train (LLM)
   visionFamiliesEntry, // 2 (ConvNeXt, Mixer), 9 (BatchNorm)
   dnaHyenaEntry, // 2 (DNA)
   wav2vecLnDytEntry, // 2 (speech)

@@ -35,14 +35,13 @@ import { meanStd } from "../stats-lite";
 import { saveSummary, type ExperimentContext } from "../runner";
 import type { Scale } from "../scale";
 import { resolveArm, type Arm } from "../protocol/arms";
-import { armJob, describeBase, epochSchedule, tuneJobs } from "../protocol/jobs";
-import type { LmResolvedRun } from "../protocol/lm-task";
+import { describeBase } from "../protocol/jobs";
 import { RULES, type ProtocolRules } from "../protocol/rules";
-import { runJobs, type Job, type LmProtocolRecord } from "../protocol/runner";
-import { studyEvalJob, studyLrs, type ArmLr } from "../protocol/study";
+import { runJobs, type LmProtocolRecord } from "../protocol/runner";
+import type { ArmLr } from "../protocol/study";
 import { pickLr, type LrPick } from "../protocol/tuning";
 import type { Outcome, PairedEvidence } from "../protocol/verdict";
-import { compareLmArms, describeBpbGap, LM_RMSNORM_DYT, LM_RMSNORM_DYT_SCALES, lmArmRuns, lmStudy, lmTestBaselines, type LmArmRuns } from "../lm-rmsnorm-dyt/spec";
+import { compareLmArms, describeBpbGap, LM_RMSNORM_DYT, LM_RMSNORM_DYT_SCALES, lmArmRuns, lmRmsnormDytLrs, lmSharedEvalJob, lmTestBaselines, type LmArmRuns } from "../lm-rmsnorm-dyt/spec";
 import { LM_LR_STABILITY, LM_LR_STABILITY_SCALES, lmLrSweep } from "../lm-lr-stability/spec";
 import { fixed } from "../../util/format";
 
@@ -80,24 +79,6 @@ export function assertLmNormFreeScale(s: LmNormFreeScale, scale: Scale): void {
     if (!a.method) throw new Error(`${LM_NORM_FREE}: ${id} is not a norm-free method (it has no method); give method arms such as fixup, skipinit, rezero`);
   }
   if (s.seeds.length === 0) throw new Error(`${LM_NORM_FREE}: no seeds given; pass at least one (e.g. --seed 1)`);
-}
-
-/** Where each arm's lr comes from, at one scale: lm-rmsnorm-dyt's tuning jobs, and lm-lr-stability's grids. */
-function lmrTuneJobs(scale: Scale, arms: Arm[]): Job<LmResolvedRun>[] {
-  const lm = LM_RMSNORM_DYT_SCALES[scale];
-  if (lm.lr.kind !== "tuned") throw new Error(`${LM_NORM_FREE}: lm-rmsnorm-dyt's ${scale} lr is not tuned, so DyT has no tuned lr to take`);
-  return tuneJobs({ experiment: LM_RMSNORM_DYT, scale, base: lm.base }, arms, lm.lr.tuning, { axes: { epochs: lm.epochs }, train: epochSchedule(lm.epochs, lm.base) });
-}
-
-/**
- * The evaluation run of `a` on `seed` at `lr`: lm-rmsnorm-dyt's own when that
- * study runs it (its arm, one of its evaluation seeds, the same lr), so it is
- * read from there and never trained twice; else a run of this study.
- */
-export function lmNormFreeEvalJob(scale: Scale, a: Arm, seed: number, lr: number, lmrLrs: Readonly<Record<string, ArmLr>>): Job<LmResolvedRun> {
-  const lm = LM_RMSNORM_DYT_SCALES[scale];
-  if (lm.arms.includes(a.id) && lm.seeds.includes(seed) && lmrLrs[a.id]?.lr === lr) return studyEvalJob(lmStudy(lm), scale, a, seed, lr);
-  return armJob({ experiment: LM_NORM_FREE, scale, base: lm.base }, a, seed, { run: `${a.id}-s${seed}`, role: "eval", lr, axes: { epochs: lm.epochs }, train: epochSchedule(lm.epochs, lm.base) });
 }
 
 export interface LmNormFreeComparison {
@@ -175,10 +156,8 @@ export function summarizeLmNormFree(records: readonly LmProtocolRecord[], picks:
 export async function runLmNormFree(ctx: ExperimentContext, override: Partial<LmNormFreeScale> = {}, rules: ProtocolRules = RULES): Promise<{ records: LmProtocolRecord[]; picks: (LrPick & { source: string })[]; summary: LmNormFreeSummary }> {
   const s: LmNormFreeScale = { ...LM_NORM_FREE_SCALES[ctx.scale], ...override };
   assertLmNormFreeScale(s, ctx.scale);
-  const lm = LM_RMSNORM_DYT_SCALES[ctx.scale];
   const norms = [s.dyt, s.norm].map(resolveArm);
-  const tuneLmr = await runJobs(lmrTuneJobs(ctx.scale, norms), ctx);
-  const lmrLrs = studyLrs(lmStudy(lm), tuneLmr, rules).lrs;
+  const { records: tuneLmr, lrs: lmrLrs } = await lmRmsnormDytLrs(ctx, norms, rules);
   const lrS = LM_LR_STABILITY_SCALES[ctx.scale];
   const sweep = await lmLrSweep(ctx, { ...lrS, arms: s.normFree }, rules);
   const grid = (lrs: readonly number[]) => `${lrs[0]}..${lrs.at(-1)}`;
@@ -194,7 +173,7 @@ export async function runLmNormFree(ctx: ExperimentContext, override: Partial<Lm
   ];
   const lrOf = new Map(picks.map((p) => [p.arm, p.bestLr]));
   const arms = [...norms, ...s.normFree.map(resolveArm)];
-  const job = (a: Arm, seed: number) => lmNormFreeEvalJob(ctx.scale, a, seed, lrOf.get(a.id)!, lmrLrs);
+  const job = (a: Arm, seed: number) => lmSharedEvalJob(LM_NORM_FREE, ctx.scale, a, seed, lrOf.get(a.id)!, lmrLrs);
   const seeds = ctx.seeds ?? s.seeds;
   const records = await runJobs(seeds.flatMap((seed) => arms.map((a) => job(a, seed))), ctx);
   const extra = ctx.seeds ? [] : s.extraSeeds.filter((x) => !seeds.includes(x)).slice(0, Math.max(0, rules.maxSeeds - seeds.length));

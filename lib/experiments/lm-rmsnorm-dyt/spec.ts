@@ -12,14 +12,14 @@
 import { meanStd } from "../stats-lite";
 import { saveSummary, type ExperimentContext } from "../runner";
 import type { Scale } from "../scale";
-import { resolveArm, type ArmRef } from "../protocol/arms";
+import { resolveArm, type Arm, type ArmRef } from "../protocol/arms";
 import { lmPlateaued } from "../protocol/classify";
 import { armSeeds, pairOverSeeds, type ArmSeeds } from "../protocol/compare";
-import { describeBase } from "../protocol/jobs";
-import type { LmRunBase } from "../protocol/lm-task";
+import { armJob, describeBase, epochSchedule, tuneJobs } from "../protocol/jobs";
+import type { LmResolvedRun, LmRunBase } from "../protocol/lm-task";
 import { RULES, type ProtocolRules } from "../protocol/rules";
-import type { LmProtocolRecord } from "../protocol/runner";
-import { armStudy, runArmStudy, studyLrs, type ArmLr, type ArmStudy, type StudyScale } from "../protocol/study";
+import { runJobs, type Job, type LmProtocolRecord } from "../protocol/runner";
+import { armStudy, runArmStudy, studyEvalJob, studyLrs, type ArmLr, type ArmStudy, type StudyScale } from "../protocol/study";
 import type { LrPick } from "../protocol/tuning";
 import type { Outcome, PairedEvidence, Prediction } from "../protocol/verdict";
 import { fixed, signed } from "../../util/format";
@@ -186,6 +186,31 @@ export function summarizeLmRmsnormDyt(records: readonly LmProtocolRecord[], s: L
 function anyDytAlpha(records: readonly LmProtocolRecord[]): string {
   const m = records.find((r) => r.config.model.norm === "dyt")?.config.model;
   return m ? `${m.alpha0Attn}/${m.alpha0Ffn}/${m.alpha0Final}` : "—";
+}
+
+/**
+ * This study's lr picks for `arms` (its arms) at one scale, from its tuning
+ * runs (loaded, or run when missing): other LM studies run their arms at them.
+ */
+export async function lmRmsnormDytLrs(ctx: ExperimentContext, arms: readonly Arm[], rules: ProtocolRules = RULES): Promise<{ records: LmProtocolRecord[]; lrs: Record<string, ArmLr> }> {
+  const lm = LM_RMSNORM_DYT_SCALES[ctx.scale];
+  if (lm.lr.kind !== "tuned") throw new Error(`${LM_RMSNORM_DYT}: the ${ctx.scale} lr is not tuned, so there is no tuned lr to take`);
+  const unknown = arms.filter((a) => !lm.arms.includes(a.id));
+  if (unknown.length) throw new Error(`${LM_RMSNORM_DYT}: ${unknown.map((a) => a.id).join(", ")} not among its arms (${lm.arms.join(", ")}), so it has no tuned lr; pick one of them`);
+  const records = await runJobs(tuneJobs({ experiment: LM_RMSNORM_DYT, scale: ctx.scale, base: lm.base }, [...arms], lm.lr.tuning, { axes: { epochs: lm.epochs }, train: epochSchedule(lm.epochs, lm.base) }), ctx);
+  return { records, lrs: studyLrs(lmStudy(lm), records, rules).lrs };
+}
+
+/**
+ * The evaluation run of `a` on `seed` at `lr` for `experiment`: this study's
+ * own when it runs it (its arm, one of its evaluation seeds, its pick
+ * `lmrLrs`), so another study reads it and never trains it twice; else a run
+ * of `experiment` on this study's base and budget.
+ */
+export function lmSharedEvalJob(experiment: string, scale: Scale, a: Arm, seed: number, lr: number, lmrLrs: Readonly<Record<string, ArmLr>>): Job<LmResolvedRun> {
+  const lm = LM_RMSNORM_DYT_SCALES[scale];
+  if (lm.arms.includes(a.id) && lm.seeds.includes(seed) && lmrLrs[a.id]?.lr === lr) return studyEvalJob(lmStudy(lm), scale, a, seed, lr);
+  return armJob({ experiment, scale, base: lm.base }, a, seed, { run: `${a.id}-s${seed}`, role: "eval", lr, axes: { epochs: lm.epochs }, train: epochSchedule(lm.epochs, lm.base) });
 }
 
 /** Run (or load) tuning, evaluation seeds and, while the comparison is inconclusive, extra seeds; then summarise. */
