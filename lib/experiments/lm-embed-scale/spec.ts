@@ -38,7 +38,7 @@ import { RULES, type ProtocolRules } from "../protocol/rules";
 import type { LmProtocolRecord } from "../protocol/runner";
 import { armStudy, runArmStudy, studyLrs, type ArmStudy, type StudyScale } from "../protocol/study";
 import type { Outcome, PairedEvidence } from "../protocol/verdict";
-import { compareLmArms, describeBpbGap, LM_RMSNORM_DYT_SCALES, lmArmRuns, lmTestBaselines, type LmArmRuns } from "../lm-rmsnorm-dyt/spec";
+import { compareLmArms, describeBpbGap, LM_RMSNORM_DYT_SCALES, lmArmRuns, lmTestBaselines, type LmArmRuns, type LmStudySummary } from "../lm-rmsnorm-dyt/spec";
 import { fixed } from "../../util/format";
 
 export const LM_EMBED_SCALE = "lm-embed-scale";
@@ -81,21 +81,13 @@ export interface LmEmbedScalePair {
   evidence?: PairedEvidence;
 }
 
-export interface LmEmbedScaleSummary {
-  experiment: string;
-  scale: Scale;
-  setup: string;
+export interface LmEmbedScaleSummary extends LmStudySummary {
   /** Every arm, in LM_EMBED_SCALE_ARMS order. */
   arms: LmArmRuns[];
   /** The claim: DyT with vs without the scalar. */
   dyt: LmEmbedScalePair;
   /** Descriptive: RMSNorm with vs without the scalar. */
   rmsnorm: LmEmbedScalePair;
-  baselines: { uniformBpb: number; unigramBpb: number };
-  verdict: Outcome;
-  reason: string;
-  evidence?: PairedEvidence;
-  statement: string;
 }
 
 const f3 = fixed(3);

@@ -33,7 +33,7 @@ import { RULES, type ProtocolRules } from "../protocol/rules";
 import { runJobs, type LmProtocolRecord } from "../protocol/runner";
 import type { ArmLr } from "../protocol/study";
 import type { Outcome, PairedEvidence } from "../protocol/verdict";
-import { compareLmArms, describeBpbGap, LM_RMSNORM_DYT_SCALES, lmArmRuns, lmRmsnormDytLrs, lmSharedEvalJob, lmTestBaselines, type LmArmRuns } from "../lm-rmsnorm-dyt/spec";
+import { compareLmArms, describeBpbGap, LM_RMSNORM_DYT_SCALES, lmArmRuns, lmRmsnormDytLrs, lmSharedEvalJob, lmTestBaselines, type LmArmRuns, type LmStudySummary } from "../lm-rmsnorm-dyt/spec";
 import { fixed, signed } from "../../util/format";
 
 export const LM_FP8_TRAIN = "lm-fp8-train";
@@ -75,18 +75,10 @@ export interface Fp8Pair {
   gap: { outcome: Outcome; reason: string; evidence?: PairedEvidence };
 }
 
-export interface LmFp8Summary {
-  experiment: string;
-  scale: Scale;
-  setup: string;
+/** `evidence` is the paired test on the costs (DyT vs the norm), when the rule reached it. */
+export interface LmFp8Summary extends LmStudySummary {
   /** [DyT, norm]. */
   pairs: [Fp8Pair, Fp8Pair];
-  baselines: { uniformBpb: number; unigramBpb: number };
-  verdict: Outcome;
-  reason: string;
-  /** Paired evidence on the costs (DyT vs the norm), when the rule reached the paired test. */
-  evidence?: PairedEvidence;
-  statement: string;
 }
 
 const f3 = fixed(3);

@@ -1,4 +1,5 @@
-import { curvesFigure, heatmapFigure } from "../../plot/figures";
+import { curvesFigure } from "../../plot/figures";
+import { learnedHeatmap } from "../lr-stability/figures";
 import type { Figure } from "../../plot/types";
 import type { Row } from "../../tables";
 import type { LmProtocolRecord } from "../protocol/runner";
@@ -24,20 +25,7 @@ export function lmLrFigures(s: LmLrStabilitySummary): { bpb: Figure; learned: Fi
     title: `Test bits per byte vs learning rate (${s.scale}; unigram ${f3(s.baselines.unigramBpb)})`,
   });
   const gradNorm = curvesFigure(series((r) => r.maxGradNorm), { metric: "max gradient norm (before clipping)", x: "peak learning rate", logX: true, logY: true, title: `Largest gradient norm during training (${s.scale})` });
-  const lrs = [...new Set(s.runs.map((r) => r.lr))].sort((a, b) => a - b);
-  const learned = heatmapFigure(
-    {
-      z: s.byArm.map((b) =>
-        lrs.map((lr) => {
-          const p = b.grid.find((g) => g.lr === lr);
-          return p ? p.learned / p.runs : NaN;
-        }),
-      ),
-      x: lrs.map(e1),
-      y: s.byArm.map((b) => b.label),
-    },
-    { title: `Runs that learned (${s.scale}; the rest diverged or stayed near the unigram rate; blank = not run)`, xLabel: "peak learning rate", zLabel: "learned", zmin: 0, zmax: 1, annotate: ".0f", colorscale: "Greens" },
-  );
+  const learned = learnedHeatmap(s.byArm, `Runs that learned (${s.scale}; the rest diverged or stayed near the unigram rate; blank = not run)`, ".0f");
   return { bpb, learned, gradNorm };
 }
 

@@ -85,6 +85,19 @@ export const LM_RMSNORM_DYT_SCALES: Record<Scale, LmRmsnormDytScale> = {
   },
 };
 
+/** The fields every LM study's summary shares: setup, test baselines, one verdict and its statement. */
+export interface LmStudySummary {
+  experiment: string;
+  scale: Scale;
+  setup: string;
+  /** Context-free baselines of the scored test tokens (bits per byte). */
+  baselines: { uniformBpb: number; unigramBpb: number };
+  verdict: Outcome;
+  reason: string;
+  evidence?: PairedEvidence;
+  statement: string;
+}
+
 /** One arm's evaluation runs, by seed. */
 export interface LmArmRuns extends ArmSeeds {
   /** Final test bits per byte per seed (NaN where the run has none). */

@@ -30,19 +30,28 @@ export function lrStabilityFigures(s: LrStabilitySummary): { accuracy: Figure; l
     title: `Final loss vs learning rate (${s.scale})`,
   });
   const gradNorm = curvesFigure(series((r) => r.maxGradNorm), { metric: "max gradient norm (before clipping)", x: "peak learning rate", logX: true, logY: true, band: "minmax", title: `Largest gradient norm during training (${s.scale})` });
-  const lrs = [...new Set(s.runs.map((r) => r.lr))].sort((a, b) => a - b);
-  const learned = heatmapFigure(
+  const learned = learnedHeatmap(s.byArm, `Fraction of seeds that learned (${s.scale}; the rest diverged or stayed near chance)`, ".2f");
+  return { accuracy, loss, learned, gradNorm };
+}
+
+/**
+ * The fraction of runs that learned per (arm, lr): one row per arm, one
+ * column per lr any arm ran (blank where an arm did not run it). Shared by
+ * the ViT and LM lr sweeps.
+ */
+export function learnedHeatmap(arms: readonly { label: string; grid: readonly { lr: number; learned: number; runs: number }[] }[], title: string, annotate: string): Figure {
+  const lrs = [...new Set(arms.flatMap((b) => b.grid.map((g) => g.lr)))].sort((a, b) => a - b);
+  return heatmapFigure(
     {
-      z: s.byArm.map((b) => lrs.map((lr) => {
+      z: arms.map((b) => lrs.map((lr) => {
         const p = b.grid.find((g) => g.lr === lr);
         return p ? p.learned / p.runs : NaN;
       })),
       x: lrs.map((lr) => lr.toExponential(1)),
-      y: s.byArm.map((b) => b.label),
+      y: arms.map((b) => b.label),
     },
-    { title: `Fraction of seeds that learned (${s.scale}; the rest diverged or stayed near chance)`, xLabel: "peak learning rate", zLabel: "learned", zmin: 0, zmax: 1, annotate: ".2f", colorscale: "Greens" },
+    { title, xLabel: "peak learning rate", zLabel: "learned", zmin: 0, zmax: 1, annotate, colorscale: "Greens" },
   );
-  return { accuracy, loss, learned, gradNorm };
 }
 
 const e1 = (x: number | null | undefined) => (x === null || x === undefined ? "none" : x.toExponential(1));
