@@ -8,6 +8,19 @@ patch 4 (49 patches + class token = 50 tokens), width 64, 4 heads, MLP ratio
 classes; softmax cross-entropy; AdamW (decay 0.05 on weight matrices only).
 Norm: LayerNorm (eps 1e-6) or DyT (gamma * tanh(alpha x) + beta, alpha0 0.5).
 
+--model llama: the LLaMA-style LM of lib/models/llama.ts (scripts/bench.ts
+--model llama passes every size): token embedding (times a learnable scalar,
+init sqrt(d), with --embed-scale), pre-norm blocks of causal attention with
+RoPE (theta 10000, half-split pairs as lib/models/rope.ts, on q and k per
+head) and a SwiGLU MLP of width 8d/3 rounded up to a multiple of 8 (as
+llamaFfnHidden), no biases, a final norm, an untied head; next-token softmax
+cross-entropy; AdamW (decay on the weight matrices only). Norm: RMSNorm
+(gamma, eps 1e-6) or DyT without beta (gamma * tanh(alpha x), alpha0 per
+slot from --alpha0 attn,ffn,final). The JSON line also carries "params" (the
+bench stops when it differs from the lab's count) and "attention" (how
+causal attention ran: "sdpa" with torch >= 2, else "explicit" masked
+softmax). --params-only prints {"params": n} and times nothing.
+
 Run with Debian's interpreter (/usr/bin/python3, python3-torch). Prints one
 JSON line: {"msPerStep": median, "steps": [...], "cpuSteps": [process CPU ms
 per step, all threads], "threads": n, ...}.
@@ -26,21 +39,23 @@ import torch.nn.functional as F
 
 
 class DyT(nn.Module):
-    def __init__(self, dim, alpha0=0.5):
+    def __init__(self, dim, alpha0=0.5, bias=True):
         super().__init__()
         self.alpha = nn.Parameter(torch.full((1,), alpha0))
         self.weight = nn.Parameter(torch.ones(dim))
-        self.bias = nn.Parameter(torch.zeros(dim))
+        # The DyT LLaMA recipe drops beta (LLaMA's norms have none).
+        self.bias = nn.Parameter(torch.zeros(dim)) if bias else None
 
     def forward(self, x):
-        return self.weight * torch.tanh(self.alpha * x) + self.bias
+        y = self.weight * torch.tanh(self.alpha * x)
+        return y if self.bias is None else y + self.bias
 
 
-def make_norm(kind, dim):
+def make_norm(kind, dim, alpha0=0.5, bias=True):
     if kind == "layernorm":
         return nn.LayerNorm(dim, eps=1e-6)
     if kind == "dyt":
-        return DyT(dim)
+        return DyT(dim, alpha0, bias)
     if kind == "rmsnorm":
         return RMSNorm(dim)
     raise ValueError(f"unknown norm {kind}")
@@ -106,8 +121,128 @@ class ViT(nn.Module):
         return self.head(self.norm(x[:, 0]))
 
 
+# ---------------------------------------------------------------------------
+# The LLaMA-style LM (same math and parameters as lib/models/llama.ts).
+
+# Causal attention: PyTorch's fused kernel where this torch has one (2.0+),
+# else the same additive mask and softmax as the lab (Debian bookworm ships 1.13).
+ATTENTION = "sdpa" if hasattr(F, "scaled_dot_product_attention") else "explicit"
+
+
+def llama_ffn_hidden(dim, multiple=8):
+    """lib/models/llama.ts llamaFfnHidden: 2/3 of 4d, rounded up to a multiple of 8."""
+    return multiple * math.ceil((8 * dim) / 3 / multiple)
+
+
+def rope_tables(T, dh, theta):
+    """cos, sin [T, dh/2] as lib/models/rope.ts ropeTables: angles in double, rounded once."""
+    pos = torch.arange(T, dtype=torch.float64)[:, None]
+    inv = theta ** (-2.0 * torch.arange(dh // 2, dtype=torch.float64) / dh)
+    ang = pos * inv[None, :]
+    return torch.cos(ang).float(), torch.sin(ang).float()
+
+
+def rope(x, cos, sin):
+    """Half-split RoPE (GPT-NeoX / lib/models/rope.ts): dim i pairs with i + dh/2."""
+    x1, x2 = x.chunk(2, dim=-1)
+    return torch.cat([x1 * cos - x2 * sin, x2 * cos + x1 * sin], dim=-1)
+
+
+class LlamaBlock(nn.Module):
+    def __init__(self, dim, heads, hidden, norm, alpha0_attn, alpha0_ffn):
+        super().__init__()
+        self.heads = heads
+        self.n1 = make_norm(norm, dim, alpha0_attn, bias=False)
+        self.qkv = nn.Linear(dim, 3 * dim, bias=False)
+        self.proj = nn.Linear(dim, dim, bias=False)
+        self.n2 = make_norm(norm, dim, alpha0_ffn, bias=False)
+        self.fc1 = nn.Linear(dim, 2 * hidden, bias=False)  # gate | up, as the lab's fused fc1
+        self.fc2 = nn.Linear(hidden, dim, bias=False)
+
+    def attention(self, x, cos, sin, mask):
+        B, T, D = x.shape
+        H = self.heads
+        dh = D // H
+        q, k, v = (t.reshape(B, T, H, dh).transpose(1, 2) for t in self.qkv(x).split(D, dim=-1))
+        q, k = rope(q, cos, sin), rope(k, cos, sin)
+        if ATTENTION == "sdpa":
+            out = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        else:
+            attn = torch.softmax((q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(dh)) + mask, dim=-1)
+            out = attn @ v
+        return self.proj(out.transpose(1, 2).reshape(B, T, D))
+
+    def forward(self, x, cos, sin, mask):
+        h = x + self.attention(self.n1(x), cos, sin, mask)
+        gate, up = self.fc1(self.n2(h)).chunk(2, dim=-1)
+        return h + self.fc2(F.silu(gate) * up)
+
+
+class LlamaLM(nn.Module):
+    def __init__(self, norm, vocab, seq_len, dim, depth, heads, alpha0=(0.5, 0.5, 0.5), embed_scale=False, rope_theta=10000.0, init_std=0.02):
+        super().__init__()
+        hidden = llama_ffn_hidden(dim)
+        self.embed = nn.Embedding(vocab, dim)
+        # The DyT recipe's learnable scalar after the embedding, init sqrt(d).
+        self.embed_scale = nn.Parameter(torch.full((1,), math.sqrt(dim))) if embed_scale else None
+        self.blocks = nn.ModuleList([LlamaBlock(dim, heads, hidden, norm, alpha0[0], alpha0[1]) for _ in range(depth)])
+        self.norm = make_norm(norm, dim, alpha0[2], bias=False)
+        self.head = nn.Linear(dim, vocab, bias=False)  # untied
+        cos, sin = rope_tables(seq_len, dim // heads, rope_theta)
+        self.register_buffer("cos", cos, persistent=False)
+        self.register_buffer("sin", sin, persistent=False)
+        self.register_buffer("mask", torch.triu(torch.full((seq_len, seq_len), -1e9), diagonal=1), persistent=False)
+        # The lab's init (truncated normal, width-matched std) for the embedding and every matrix.
+        for p in self.parameters():
+            if p.ndim == 2:
+                nn.init.trunc_normal_(p, std=init_std, a=-2.0, b=2.0)
+
+    def forward(self, tokens):  # [B, T] int64 -> logits [B, T, vocab]
+        T = tokens.shape[1]
+        x = self.embed(tokens)
+        if self.embed_scale is not None:
+            x = x * self.embed_scale
+        cos, sin, mask = self.cos[:T], self.sin[:T], self.mask[:T, :T]
+        for b in self.blocks:
+            x = b(x, cos, sin, mask)
+        return self.head(self.norm(x))
+
+
+# ---------------------------------------------------------------------------
+# The step of each model: model, loss on a fixed batch, which parameters decay.
+
+
+def build_vit(a):
+    model = ViT(a.norm, patch=a.patch, dim=a.dim, depth=a.depth, heads=a.heads, mlp_ratio=a.mlp_ratio)
+    x = torch.randn(a.batch, 28, 28, 1)
+    y = torch.randint(0, 10, (a.batch,))
+    decays = lambda n, p: p.ndim == 2 and "pos" not in n and "cls" not in n
+    wd = 0.05 if a.weight_decay is None else a.weight_decay
+    return model, lambda: F.cross_entropy(model(x), y), decays, wd
+
+
+def parse_alpha0(text):
+    vals = [float(v) for v in text.split(",")]
+    if len(vals) != 3:
+        raise SystemExit(f"--alpha0: expected three values attn,ffn,final (e.g. 1,1,1), got {text!r}")
+    return vals
+
+
+def build_llama(a):
+    if a.norm not in ("rmsnorm", "dyt"):
+        raise SystemExit(f"--model llama: --norm must be rmsnorm or dyt (the LM's norms), got {a.norm}")
+    init_std = a.init_std if a.init_std is not None else 0.02 * math.sqrt(4096 / a.dim)  # widthMatchedInitStd
+    model = LlamaLM(a.norm, a.vocab, a.seq_len, a.dim, a.depth, a.heads, parse_alpha0(a.alpha0), a.embed_scale, a.rope_theta, init_std)
+    tokens = torch.randint(0, a.vocab, (a.batch, a.seq_len + 1))
+    x, y = tokens[:, :-1].contiguous(), tokens[:, 1:].reshape(-1).contiguous()  # next-token targets
+    decays = lambda n, p: p.ndim == 2  # embedding, linears, head; not norms, alpha, the scalar
+    wd = 0.1 if a.weight_decay is None else a.weight_decay
+    return model, lambda: F.cross_entropy(model(x).reshape(-1, a.vocab), y), decays, wd
+
+
 def main():
     ap = argparse.ArgumentParser()
+    ap.add_argument("--model", default="vit", choices=["vit", "llama"])
     ap.add_argument("--norm", default="layernorm", choices=["layernorm", "dyt", "rmsnorm"])
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--dim", type=int, default=64)
@@ -115,25 +250,36 @@ def main():
     ap.add_argument("--heads", type=int, default=4)
     ap.add_argument("--mlp-ratio", type=float, default=4)
     ap.add_argument("--patch", type=int, default=4)
+    ap.add_argument("--seq-len", type=int, default=128, help="llama: tokens per sequence")
+    ap.add_argument("--vocab", type=int, default=257, help="llama: vocabulary (257 = bytes + separator)")
+    ap.add_argument("--alpha0", default="0.5,0.5,0.5", help="llama, DyT: alpha0 of the attention, FFN and final norms")
+    ap.add_argument("--embed-scale", action="store_true", help="llama: learnable scalar after the embedding (DyT recipe)")
+    ap.add_argument("--rope-theta", type=float, default=10000.0)
+    ap.add_argument("--init-std", type=float, default=None, help="llama: init std (default 0.02 * sqrt(4096 / dim))")
+    ap.add_argument("--weight-decay", type=float, default=None, help="AdamW decay on weight matrices (default vit 0.05, llama 0.1)")
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--threads", type=int, default=0, help="0: leave torch's default")
     ap.add_argument("--profile", action="store_true", help="also report torch.profiler op totals")
+    ap.add_argument("--params-only", action="store_true", help="print the parameter count as JSON and exit")
     a = ap.parse_args()
 
     if a.threads > 0:
         torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    model = ViT(a.norm, patch=a.patch, dim=a.dim, depth=a.depth, heads=a.heads, mlp_ratio=a.mlp_ratio)
-    decay = [p for n, p in model.named_parameters() if p.ndim == 2 and "pos" not in n and "cls" not in n]
-    no_decay = [p for n, p in model.named_parameters() if not (p.ndim == 2 and "pos" not in n and "cls" not in n)]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.05}, {"params": no_decay, "weight_decay": 0.0}], lr=1e-3)
-    x = torch.randn(a.batch, 28, 28, 1)
-    y = torch.randint(0, 10, (a.batch,))
+    model, loss_fn, decays, wd = (build_llama if a.model == "llama" else build_vit)(a)
+    params = sum(p.numel() for p in model.parameters())
+    if a.params_only:
+        print(json.dumps({"params": params, "model": a.model, "norm": a.norm}))
+        return 0
+    named = list(model.named_parameters())
+    decay = [p for n, p in named if decays(n, p)]
+    no_decay = [p for n, p in named if not decays(n, p)]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": wd}, {"params": no_decay, "weight_decay": 0.0}], lr=1e-3)
 
     def step():
         opt.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(model(x), y)
+        loss = loss_fn()
         loss.backward()
         opt.step()
         return loss.item()
@@ -155,11 +301,15 @@ def main():
         "cpuSteps": cpu,
         "threads": torch.get_num_threads(),
         "torch": torch.__version__,
+        "model": a.model,
         "norm": a.norm,
+        "params": params,
         "openblasCoretype": os.environ.get("OPENBLAS_CORETYPE"),
         "mkldnn": bool(torch.backends.mkldnn.is_available()),
         "blas": next((l.strip() for l in torch.__config__.show().splitlines() if "BLAS_INFO" in l), None),
     }
+    if a.model == "llama":
+        result["attention"] = ATTENTION
     if a.profile:
         from torch.profiler import profile, ProfilerActivity
 

@@ -3,9 +3,20 @@
  * available engine, against the same model in PyTorch (CPU), plus a
  * per-kernel profile.
  *
- * Step: pre-norm ViT on 28x28x1 images, patch 4 -> 49 patches + class token
- * = 50 tokens, width 64, 4 heads, MLP ratio 4, 4 blocks, batch 64; forward +
- * softmax cross-entropy + backward + AdamW. Norm: LayerNorm and DyT.
+ * Step (--model lab, the default, or plain): pre-norm ViT on 28x28x1 images,
+ * patch 4 -> 49 patches + class token = 50 tokens, width 64, 4 heads, MLP
+ * ratio 4, 4 blocks, batch 64; forward + softmax cross-entropy + backward +
+ * AdamW. Norm: LayerNorm and DyT.
+ *
+ * Step (--model llama): the lab's Llama (lib/models/llama.ts) at the LM
+ * experiments' size (lib/bench/lm-step.ts): width 64, depth 2, 4 heads,
+ * causal attention with RoPE, SwiGLU, no biases, untied head, vocab 257,
+ * batch 32 x 128 tokens; next-token softmax cross-entropy + backward +
+ * AdamW. Norm: RMSNorm and DyT in the paper's LLaMA recipe (gamma only,
+ * alpha0 per slot, embedding scalar); --norms defaults to rmsnorm,dyt. Also
+ * reported: tokens/s (batch x seqLen / step time). PyTorch runs
+ * bench/torch_bench.py --model llama; both parameter counts are printed and
+ * the bench stops when they differ.
  *
  * Each (engine, norm) runs in its own child process (fresh heap, no state
  * carried between engines). Reported: median ms/step over --steps steps after
@@ -13,10 +24,11 @@
  * machine's peak (see cpuPeak()).
  *
  *   npm run bench -- [--engines native,native-unfused,wasm,cpu] [--norms layernorm,dyt]
- *                    [--steps 10] [--warmup 3] [--cpu-steps 2] [--rounds 1] [--model lab|plain]
+ *                    [--steps 10] [--warmup 3] [--cpu-steps 2] [--rounds 1] [--model lab|plain|llama]
  *                    [--no-torch] [--no-profile] [--profile-clock cpu|wall] [--json out.json] [--save DIR]
  *   npm run bench -- --layers [--engines ...] [--save DIR]   (norm layer speed, lib/bench/layers.ts)
- *   npm run bench -- --ab [--norms ...] [--steps 6]   (native fused vs unfused, alternating steps in one process)
+ *   npm run bench -- --ab [--norms ...] [--steps 6] [--model ...]   (native fused vs unfused, alternating steps in one process)
+ *   npm run bench -- --model llama --engines native,wasm [--norms rmsnorm,dyt] [--steps 10]   (the LM step)
  *
  * native-unfused: the native engine with DYT_FUSED=0 (no fused AdamW / norm
  * kernels), for before/after ratios taken in one run.
@@ -25,7 +37,8 @@
  * when nothing leaks); MB/step the wasm heap's or cpu backend's bytes held
  * by live tensors at the end of a step (tf.memory().numBytes).
  *
- * --save DIR writes DIR/step.json (or DIR/layers.json with --layers), with
+ * --save DIR writes DIR/step.json (DIR/lm-step.json with --model llama, so
+ * the ViT's committed step.json is not overwritten; DIR/layers.json with --layers), with
  * provenance (commit, dirty flag, engines, tfjs, node, CPU, load, date),
  * atomically; e.g. --save results/efficiency/full (read by lib/bench/efficiency.ts).
  *
@@ -43,6 +56,7 @@ import { AdamW } from "../lib/train/adamw";
 import type { NormKind } from "../lib/norms/types";
 import { benchNormLayers, medianOf, NORM_LAYER_SHAPES, NORM_LAYER_KINDS, type NormLayerBench } from "../lib/bench/layers";
 import { torchReference, type BenchProvenance } from "../lib/bench/efficiency";
+import { LM_BENCH_CONFIG, LM_BENCH_NORMS, assertLmBenchNorm, lmBenchLlamaConfig, lmBenchParamCount, lmBenchStep, lmForwardMatmulFlops, lmTokensPerStep } from "../lib/bench/lm-step";
 import { writeJsonAtomic } from "../lib/util/atomic";
 
 // ---------------------------------------------------------------------------
@@ -155,9 +169,66 @@ function plainModel(c: BenchConfig, norm: NormKind): StepModel {
   };
 }
 
-/** Swap the model under test here (one line). */
+/** Swap the ViT under test here (one line). */
 const MODELS = { lab: labModel, plain: plainModel } as const;
-type ModelName = keyof typeof MODELS;
+/** Every --model: the two ViTs above and the LM (lib/bench/lm-step.ts). */
+const MODEL_NAMES = [...(Object.keys(MODELS) as (keyof typeof MODELS)[]), "llama"] as const;
+type ModelName = (typeof MODEL_NAMES)[number];
+
+/** One training step's pieces, built in the child: the variables, the loss on a fixed batch, the optimizer. */
+interface Workload {
+  vars: tf.Variable[];
+  loss(): tf.Scalar;
+  optimizer: { apply(grads: (tf.Tensor | undefined)[], lr: number): void; dispose(): void };
+  params: number;
+  dispose(): void;
+}
+
+function vitWorkload(make: (c: BenchConfig, norm: NormKind) => StepModel, norm: NormKind): Workload {
+  const model = make(BENCH_CONFIG, norm);
+  const optimizer = model.optimizer();
+  const { x, y } = randomImages(BENCH_CONFIG);
+  return {
+    vars: model.vars,
+    loss: () => tf.losses.softmaxCrossEntropy(y, model.forward(x)) as tf.Scalar,
+    optimizer,
+    params: model.vars.reduce((a, v) => a + v.size, 0),
+    dispose: () => {
+      model.dispose();
+      optimizer.dispose();
+      tf.dispose([x, y]);
+    },
+  };
+}
+
+function makeWorkload(model: ModelName, norm: NormKind): Workload {
+  if (model !== "llama") return vitWorkload(MODELS[model], norm);
+  assertLmBenchNorm(norm);
+  const s = lmBenchStep(norm);
+  return { vars: s.vars, loss: s.loss, optimizer: s.optimizer, params: s.model.parameterCount(), dispose: s.dispose };
+}
+
+/** What the report says about a model: one line, matmul FLOPs per step, tokens per step (LM only: tokens/s). */
+interface ModelFacts {
+  line: string;
+  flopsPerStep: number;
+  tokensPerStep?: number;
+  config: object;
+}
+
+function modelFacts(model: ModelName): ModelFacts {
+  if (model === "llama") {
+    const c = LM_BENCH_CONFIG;
+    const flopsPerStep = 3 * lmForwardMatmulFlops(c);
+    const tokensPerStep = lmTokensPerStep(c);
+    const line = `llama LM, batch ${c.batch} x ${c.seqLen} tokens (${tokensPerStep} tokens/step), width ${c.dim}, ${c.heads} heads, depth ${c.depth}, vocab ${c.vocab}, causal + RoPE, SwiGLU`;
+    return { line: `${line}; matmul work ${fmt(flopsPerStep / 1e9, 2)} GFLOP/step (3x forward)`, flopsPerStep, tokensPerStep, config: c };
+  }
+  const c = BENCH_CONFIG;
+  const flopsPerStep = 3 * forwardMatmulFlops(c);
+  const line = `${model} ViT, batch ${c.batch} x ${(c.image / c.patch) ** 2 + 1} tokens, width ${c.dim}, ${c.heads} heads, depth ${c.depth}`;
+  return { line: `${line}; matmul work ${fmt(flopsPerStep / 1e9, 2)} GFLOP/step (3x forward)`, flopsPerStep, config: c };
+}
 
 /** Matmul FLOPs of one forward pass (2*M*N*K per product); a training step counts 3x. */
 export function forwardMatmulFlops(c: BenchConfig): number {
@@ -254,6 +325,8 @@ interface StepResult {
   /** Process CPU time (all threads) of each timed step. */
   cpuMs: number[];
   loss: number;
+  /** Parameters of the model under test (the LM's are checked against PyTorch's). */
+  params?: number;
   /** Peak resident set of the child (MB), live tensors after a step (max over steps), bytes held by them (MB). */
   rssMB?: number;
   tensors?: number;
@@ -279,16 +352,13 @@ function randomImages(c: BenchConfig): { x: tf.Tensor; y: tf.Tensor } {
 
 async function runStepTask(t: ChildTask): Promise<StepResult> {
   const info = await initEngine({ engine: t.engine, quiet: true });
-  const c = BENCH_CONFIG;
-  const model = MODELS[t.model](c, t.norm);
-  const opt = model.optimizer();
-  const { x, y } = randomImages(c);
+  const w = makeWorkload(t.model, t.norm);
   let loss = NaN;
   const step = () => {
     tf.tidy(() => {
-      const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, model.forward(x)) as tf.Scalar, model.vars);
-      opt.apply(
-        model.vars.map((v) => grads[v.name]),
+      const { value, grads } = tf.variableGrads(() => w.loss(), w.vars);
+      w.optimizer.apply(
+        w.vars.map((v) => grads[v.name]),
         1e-3,
       );
       loss = value.dataSync()[0]!;
@@ -309,7 +379,7 @@ async function runStepTask(t: ChildTask): Promise<StepResult> {
     const c = process.cpuUsage(c0);
     cpuMs.push((c.user + c.system) / 1000);
   }
-  const res: StepResult = { engine: info.name, detail: info.detail, norm: t.norm, model: t.model, msPerStep: median(stepsMs), stepsMs, cpuMs, loss, tensors, tensorMB };
+  const res: StepResult = { engine: info.name, detail: info.detail, norm: t.norm, model: t.model, msPerStep: median(stepsMs), stepsMs, cpuMs, loss, params: w.params, tensors, tensorMB };
   if (t.profile) {
     if (t.profileClock === "cpu") {
       // Per-kernel process CPU time (all threads) instead of wall time: robust
@@ -354,9 +424,7 @@ async function runStepTask(t: ChildTask): Promise<StepResult> {
     const { nativeStats } = require("../lib/engine/native") as typeof import("../lib/engine/native");
     res.stats = { ...nativeStats };
   }
-  model.dispose();
-  opt.dispose();
-  tf.dispose([x, y]);
+  w.dispose();
   res.rssMB = process.resourceUsage().maxRSS / 1024;
   return res;
 }
@@ -379,6 +447,7 @@ interface LayerTask {
 interface AbTask {
   kind: "ab";
   norm: NormKind;
+  model: ModelName;
   steps: number;
 }
 interface AbSide {
@@ -401,15 +470,12 @@ interface AbResult {
  */
 async function runAbTask(t: AbTask): Promise<AbResult> {
   const info = await initEngine({ engine: "native", quiet: true });
-  const c = BENCH_CONFIG;
-  const model = MODELS.lab(c, t.norm);
-  const opt = model.optimizer();
-  const { x, y } = randomImages(c);
+  const w = makeWorkload(t.model, t.norm);
   const step = () =>
     tf.tidy(() => {
-      const { grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, model.forward(x)) as tf.Scalar, model.vars);
-      opt.apply(
-        model.vars.map((v) => grads[v.name]),
+      const { grads } = tf.variableGrads(() => w.loss(), w.vars);
+      w.optimizer.apply(
+        w.vars.map((v) => grads[v.name]),
         1e-3,
       );
     });
@@ -440,9 +506,7 @@ async function runAbTask(t: AbTask): Promise<AbResult> {
     }
   if (prev === undefined) delete process.env.DYT_FUSED;
   else process.env.DYT_FUSED = prev;
-  model.dispose();
-  opt.dispose();
-  tf.dispose([x, y]);
+  w.dispose();
   const out = (s: typeof side.fused): AbSide => ({ wallMs: median(s.wall), cpuMs: median(s.cpu), minWallMs: Math.min(...s.wall), kernelsPerStep: s.kernels });
   return { norm: t.norm, detail: info.detail, fused: out(side.fused), unfused: out(side.unfused) };
 }
@@ -501,15 +565,34 @@ interface TorchResult {
   torch: string;
   norm: string;
   ompWait: string;
+  /** Parameters of PyTorch's model (checked against the lab's for the LM). */
+  params?: number;
+  /** LM only: how PyTorch ran causal attention ("sdpa" = F.scaled_dot_product_attention, torch >= 2; "explicit" = masked softmax). */
+  attention?: string;
   profile?: { op: string; ms: number; calls: number }[];
 }
 
-function runTorch(norm: NormKind, threads: number, steps: number, warmup: number, ompWait: "default" | "passive", profile: boolean): TorchResult | { error: string } {
+/** torch_bench.py's arguments for the model under test (its sizes come from here, not from the script's defaults). */
+function torchModelArgs(model: ModelName, norm: NormKind): string[] {
+  if (model !== "llama") {
+    const c = BENCH_CONFIG;
+    return ["--batch", String(c.batch), "--dim", String(c.dim), "--depth", String(c.depth), "--heads", String(c.heads), "--mlp-ratio", String(c.mlpRatio), "--patch", String(c.patch)];
+  }
+  assertLmBenchNorm(norm);
+  const c = LM_BENCH_CONFIG;
+  const m = lmBenchLlamaConfig(norm, c);
+  const args = ["--model", "llama", "--batch", String(c.batch), "--seq-len", String(c.seqLen), "--vocab", String(c.vocab), "--dim", String(c.dim), "--depth", String(c.depth), "--heads", String(c.heads)];
+  args.push("--weight-decay", String(c.weightDecay), "--rope-theta", String(m.ropeTheta), "--init-std", String(m.initStd));
+  // DyT's recipe (alpha0 per slot, embedding scalar) as the lab resolved it, so both sides build the same model.
+  if (m.norm === "dyt") args.push("--alpha0", [m.alpha0Attn, m.alpha0Ffn, m.alpha0Final].join(","));
+  if (m.embedScale) args.push("--embed-scale");
+  return args;
+}
+
+function runTorch(model: ModelName, norm: NormKind, threads: number, steps: number, warmup: number, ompWait: "default" | "passive", profile: boolean): TorchResult | { error: string } {
   const env = { ...process.env };
   if (ompWait === "passive") env.OMP_WAIT_POLICY = "PASSIVE";
-  const c = BENCH_CONFIG;
-  const args = [path.join(REPO, "bench", "torch_bench.py"), "--norm", norm, "--threads", String(threads), "--steps", String(steps), "--warmup", String(warmup)];
-  args.push("--batch", String(c.batch), "--dim", String(c.dim), "--depth", String(c.depth), "--heads", String(c.heads), "--mlp-ratio", String(c.mlpRatio), "--patch", String(c.patch));
+  const args = [path.join(REPO, "bench", "torch_bench.py"), "--norm", norm, "--threads", String(threads), "--steps", String(steps), "--warmup", String(warmup), ...torchModelArgs(model, norm)];
   if (profile) args.push("--profile");
   const r = spawnSync(PY, args, { encoding: "utf8", env, maxBuffer: 16 << 20 });
   const line = r.stdout.trim().split("\n").pop() ?? "";
@@ -517,10 +600,35 @@ function runTorch(norm: NormKind, threads: number, steps: number, warmup: number
   return { ...(JSON.parse(line) as TorchResult), ompWait };
 }
 
+/** PyTorch's parameter count for the model under test (torch_bench.py --params-only: builds the model, times nothing). */
+function torchParamCount(model: ModelName, norm: NormKind): number | { error: string } {
+  const args = [path.join(REPO, "bench", "torch_bench.py"), "--norm", norm, "--params-only", ...torchModelArgs(model, norm)];
+  const r = spawnSync(PY, args, { encoding: "utf8", maxBuffer: 1 << 20 });
+  const line = r.stdout.trim().split("\n").pop() ?? "";
+  if (r.status !== 0 || !line.startsWith("{")) return { error: (r.stderr || "torch_bench.py --params-only failed").trim().split("\n").pop()! };
+  return (JSON.parse(line) as { params: number }).params;
+}
+
+/**
+ * The LM's parameter counts, lab and PyTorch, printed; a mismatch stops the
+ * bench (a ratio between two different models means nothing). Checked once
+ * before any timing, and again on every PyTorch run's own count.
+ */
+function checkLmParams(norm: NormKind, torchParams: number | undefined, where: string): void {
+  assertLmBenchNorm(norm);
+  const lab = lmBenchParamCount(norm);
+  if (torchParams !== undefined && torchParams !== lab)
+    throw new Error(
+      `--model llama/${norm}: PyTorch's model has ${torchParams} parameters, the lab's Llama ${lab} (${where}); ` +
+        `the two models differ, so no ratio is reported: make LlamaLM in bench/torch_bench.py match lib/models/llama.ts (lmBenchParamCount in lib/bench/lm-step.ts lists the parts)`,
+    );
+}
+
 function parseArgs(argv: string[]) {
   const a = {
     engines: ["native", "wasm", "cpu"] as BenchEngine[],
-    norms: ["layernorm", "dyt"] as NormKind[],
+    /** Empty until parsed: the model's own default (ViT layernorm,dyt; LM rmsnorm,dyt). */
+    norms: [] as NormKind[],
     steps: 10,
     warmup: 3,
     cpuSteps: 2,
@@ -554,7 +662,7 @@ function parseArgs(argv: string[]) {
     }
     else if (k === "--model") {
       const m = v();
-      if (!(m in MODELS)) throw new Error(`--model: one of ${Object.keys(MODELS).join(", ")}`);
+      if (!(MODEL_NAMES as readonly string[]).includes(m)) throw new Error(`--model: got "${m}"; use one of ${MODEL_NAMES.join(", ")}`);
       a.model = m as ModelName;
     } else if (k === "--no-torch") a.torch = false;
     else if (k === "--no-profile") a.profile = false;
@@ -564,6 +672,9 @@ function parseArgs(argv: string[]) {
     else if (k === "--save") a.save = v();
     else throw new Error(`unknown option ${k} (see the header of scripts/bench.ts)`);
   }
+  if (a.norms.length === 0) a.norms = a.model === "llama" ? [...LM_BENCH_NORMS] : ["layernorm", "dyt"];
+  // Checked here, before any child starts: a norm the LM has no recipe for would fail in every child.
+  if (a.model === "llama" && !a.layers) for (const n of a.norms) assertLmBenchNorm(n);
   return a;
 }
 
@@ -635,7 +746,7 @@ async function main(): Promise<void> {
     console.log(`  ${pad("norm", 10)} ${lpad("fused ms", 9)} ${lpad("unfused", 9)} ${lpad("x", 6)} ${lpad("fused cpu", 10)} ${lpad("unfused", 9)} ${lpad("x", 6)} ${lpad("kernels", 8)} ${lpad("unfused", 8)}`);
     const abOut: AbResult[] = [];
     for (const norm of a.norms) {
-      const r = runChild<AbResult>({ kind: "ab", norm, steps: a.steps });
+      const r = runChild<AbResult>({ kind: "ab", norm, model: a.model, steps: a.steps });
       if ("error" in r) {
         console.log(`  ${norm}: unavailable (${r.error})`);
         continue;
@@ -687,8 +798,11 @@ async function main(): Promise<void> {
     return;
   }
 
-  const flops = 3 * forwardMatmulFlops(BENCH_CONFIG);
-  console.log(`[bench] model: ${a.model} ViT, batch ${BENCH_CONFIG.batch} x ${(BENCH_CONFIG.image / BENCH_CONFIG.patch) ** 2 + 1} tokens, width ${BENCH_CONFIG.dim}, ${BENCH_CONFIG.heads} heads, depth ${BENCH_CONFIG.depth}; matmul work ${fmt(flops / 1e9, 2)} GFLOP/step (3x forward)`);
+  const facts = modelFacts(a.model);
+  const flops = facts.flopsPerStep;
+  const tokensPerSec = (ms: number) => (facts.tokensPerStep ? (facts.tokensPerStep * 1000) / ms : NaN);
+  const tokText = (ms: number) => (facts.tokensPerStep ? `, ${fmt(tokensPerSec(ms), 0)} tokens/s` : "");
+  console.log(`[bench] model: ${facts.line}`);
 
   // Rounds interleave every configuration (engines, norms, PyTorch) so that
   // load from other processes hits them alike; steps of all rounds are pooled.
@@ -700,6 +814,14 @@ async function main(): Promise<void> {
   > = {};
   let torchSkip: string | undefined = a.torch ? ensureTorch() : "--no-torch";
   if (a.torch && torchSkip) console.log(`[bench] pytorch: skipped (${torchSkip})`);
+  if (a.model === "llama")
+    for (const norm of a.norms) {
+      assertLmBenchNorm(norm);
+      const pt = torchSkip ? undefined : torchParamCount(a.model, norm);
+      if (typeof pt === "object") throw new Error(`--model llama/${norm}: could not count PyTorch's parameters (${pt.error}); run bench/torch_bench.py --model llama --params-only to see why, or pass --no-torch`);
+      console.log(`[bench] parameters, llama/${norm}: lab ${lmBenchParamCount(norm)}, pytorch ${pt ?? `- (${torchSkip})`}`);
+      checkLmParams(norm, pt, "torch_bench.py --params-only");
+    }
   for (let round = 0; round < a.rounds; round++) {
     for (const engine of a.engines) {
       if (failures[engine]) continue;
@@ -723,7 +845,7 @@ async function main(): Promise<void> {
           console.log(`[bench] ${engine}/${norm}: unavailable (${r.error})`);
           break;
         }
-        console.log(`[bench] round ${round + 1}: ${engine}/${norm}: ${fmt(r.msPerStep)} ms/step (${r.detail}; loss ${fmt(r.loss, 4)})`);
+        console.log(`[bench] round ${round + 1}: ${engine}/${norm}: ${fmt(r.msPerStep)} ms/step${tokText(r.msPerStep)} (${r.detail}; loss ${fmt(r.loss, 4)}${a.model === "llama" ? `; ${r.params} params` : ""})`);
         const prev = results.find((x) => x.engine === r.engine && x.norm === r.norm);
         if (prev) {
           prev.stepsMs.push(...r.stepsMs);
@@ -743,12 +865,14 @@ async function main(): Promise<void> {
         // printed; later rounds repeat only the faster one.
         const policies = round === 0 || !torch[norm] ? (["default", "passive"] as const) : [torch[norm]!.fasterPolicy];
         for (const w of policies) {
-          const r = runTorch(norm, threads, a.steps, a.warmup, w, round === 0 && a.profile && w === "passive" && norm === a.norms[0]);
+          const r = runTorch(a.model, norm, threads, a.steps, a.warmup, w, round === 0 && a.profile && w === "passive" && norm === a.norms[0]);
           if ("error" in r) {
             console.log(`[bench] pytorch/${norm} (OMP_WAIT_POLICY ${w}): failed (${r.error})`);
             continue;
           }
-          console.log(`[bench] round ${round + 1}: pytorch/${norm} (OMP_WAIT_POLICY ${w}): ${fmt(r.msPerStep)} ms/step (torch ${r.torch}, ${r.threads} threads)`);
+          if (a.model === "llama") checkLmParams(norm, r.params, `torch_bench.py run, OMP_WAIT_POLICY ${w}`);
+          const lmText = a.model === "llama" ? `, ${r.params} params, attention ${r.attention}` : "";
+          console.log(`[bench] round ${round + 1}: pytorch/${norm} (OMP_WAIT_POLICY ${w}): ${fmt(r.msPerStep)} ms/step${tokText(r.msPerStep)} (torch ${r.torch}, ${r.threads} threads${lmText})`);
           const t = (torch[norm] ??= { ...r, stepsMs: [], cpuMs: [], byPolicy: {}, cpuByPolicy: {}, fasterPolicy: w });
           (t.byPolicy[w] ??= []).push(...r.steps);
           (t.cpuByPolicy[w] ??= []).push(...r.cpuSteps);
@@ -774,8 +898,11 @@ async function main(): Promise<void> {
   console.log(`rss MB: peak resident set of the engine's child process; tensors / MB: live tensors and their bytes after a step (max over steps).`);
   console.log(`x shipped: ratio to PyTorch as Debian ships it (OMP_WAIT_POLICY unset); x best: to PyTorch's best setting (faster of default/PASSIVE);`);
   console.log(`  same norm, ${threads} threads; each by wall time and (cpu) by CPU time. < 1 = faster than PyTorch.`);
+  // Tokens/s only where a step has a token count worth quoting (the LM: batch x seqLen).
+  const tokCol = (ms: number | string) => (facts.tokensPerStep ? " " + lpad(typeof ms === "string" ? ms : fmt(tokensPerSec(ms), 0), 9) : "");
+  if (facts.tokensPerStep) console.log(`tokens/s: ${facts.tokensPerStep} tokens per step (batch x seqLen) / median wall time.`);
   console.log(
-    `  ${pad("engine", 14)} ${pad("norm", 10)} ${lpad("ms/step", 9)} ${lpad("(min)", 9)} ${lpad("cpu ms", 8)} ${lpad("GFLOP/s", 8)} ${lpad("%peak", 6)} ${lpad("GF/cpu-s", 9)} ${lpad("%core", 6)} ${lpad("x shipped", 10)} ${lpad("(cpu)", 6)} ${lpad("x best", 7)} ${lpad("(cpu)", 6)} ${lpad("rss MB", 7)} ${lpad("tensors", 8)} ${lpad("MB", 6)}`,
+    `  ${pad("engine", 14)} ${pad("norm", 10)} ${lpad("ms/step", 9)} ${lpad("(min)", 9)}${tokCol("tokens/s")} ${lpad("cpu ms", 8)} ${lpad("GFLOP/s", 8)} ${lpad("%peak", 6)} ${lpad("GF/cpu-s", 9)} ${lpad("%core", 6)} ${lpad("x shipped", 10)} ${lpad("(cpu)", 6)} ${lpad("x best", 7)} ${lpad("(cpu)", 6)} ${lpad("rss MB", 7)} ${lpad("tensors", 8)} ${lpad("MB", 6)}`,
   );
   const corePeak = peak.gflops / peak.cores;
   const row = (name: string, norm: string, ms: number, min: number, cpu: number, ratios: [number, number, number, number] | undefined, mem?: StepResult) => {
@@ -783,7 +910,7 @@ async function main(): Promise<void> {
     const gfc = flops / (cpu * 1e6);
     const [s, sc, b, bc] = (ratios ?? [NaN, NaN, NaN, NaN]).map((x) => fmt(x, 2));
     console.log(
-      `  ${pad(name, 14)} ${pad(norm, 10)} ${lpad(fmt(ms), 9)} ${lpad(`(${fmt(min)})`, 9)} ${lpad(fmt(cpu), 8)} ${lpad(fmt(gf, 1), 8)} ${lpad(fmt((100 * gf) / peak.gflops, 1), 6)} ${lpad(fmt(gfc, 1), 9)} ${lpad(fmt((100 * gfc) / corePeak, 1), 6)} ${lpad(s!, 10)} ${lpad(sc!, 6)} ${lpad(b!, 7)} ${lpad(bc!, 6)} ${lpad(mem?.rssMB ? fmt(mem.rssMB, 0) : "-", 7)} ${lpad(mem?.tensors ? String(mem.tensors) : "-", 8)} ${lpad(mem?.tensorMB ? fmt(mem.tensorMB, 1) : "-", 6)}`,
+      `  ${pad(name, 14)} ${pad(norm, 10)} ${lpad(fmt(ms), 9)} ${lpad(`(${fmt(min)})`, 9)}${tokCol(ms)} ${lpad(fmt(cpu), 8)} ${lpad(fmt(gf, 1), 8)} ${lpad(fmt((100 * gf) / peak.gflops, 1), 6)} ${lpad(fmt(gfc, 1), 9)} ${lpad(fmt((100 * gfc) / corePeak, 1), 6)} ${lpad(s!, 10)} ${lpad(sc!, 6)} ${lpad(b!, 7)} ${lpad(bc!, 6)} ${lpad(mem?.rssMB ? fmt(mem.rssMB, 0) : "-", 7)} ${lpad(mem?.tensors ? String(mem.tensors) : "-", 8)} ${lpad(mem?.tensorMB ? fmt(mem.tensorMB, 1) : "-", 6)}`,
     );
   };
   const refs = Object.fromEntries(Object.entries(torch).filter(([, t]) => (t.byPolicy.default ?? []).length > 0).map(([n, t]) => [n, torchReference(t)]));
@@ -828,10 +955,25 @@ async function main(): Promise<void> {
   } catch {
     /* not a checkout */
   }
-  const stepJson = { date: new Date().toISOString(), commit, load, peak, config: BENCH_CONFIG, flopsPerStep: flops, args: a, results, torch, torchSkip, failures };
+  const stepJson = {
+    date: new Date().toISOString(),
+    commit,
+    load,
+    peak,
+    model: a.model,
+    config: facts.config,
+    flopsPerStep: flops,
+    ...(facts.tokensPerStep ? { tokensPerStep: facts.tokensPerStep } : {}),
+    args: a,
+    results,
+    torch,
+    torchSkip,
+    failures,
+  };
   fs.writeFileSync(out, JSON.stringify(stepJson, null, 1));
   console.log(`\n[bench] results written to ${path.relative(process.cwd(), out)}`);
-  if (a.save) saveResults(a.save, "step.json", stepJson, Object.fromEntries(results.map((r) => [r.engine, r.detail])), load, os.cpus()[0]?.model ?? peak.model);
+  // The LM's file sits beside the ViT's step.json (which lib/bench/efficiency.ts reads) instead of replacing it.
+  if (a.save) saveResults(a.save, a.model === "llama" ? "lm-step.json" : "step.json", stepJson, Object.fromEntries(results.map((r) => [r.engine, r.detail])), load, os.cpus()[0]?.model ?? peak.model);
 }
 
 main().catch((e) => {

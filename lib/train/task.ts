@@ -131,8 +131,8 @@ function gatherWindows(ds: TokenWindows, seqLen: number, idx: ArrayLike<number>,
   }
 }
 
-/** Mean next-token cross-entropy over [B, T, V] logits, targets one-hot [B*T, V]. */
-function tokenLoss(y: tf.Tensor, logits: tf.Tensor, reduction?: tf.Reduction): tf.Tensor {
+/** Mean next-token cross-entropy over [B, T, V] logits, targets one-hot [B*T, V] (exported for the LM bench, lib/bench/lm-step.ts). */
+export function tokenLoss(y: tf.Tensor, logits: tf.Tensor, reduction?: tf.Reduction): tf.Tensor {
   const V = logits.shape[logits.rank - 1]!;
   return tf.losses.softmaxCrossEntropy(y, logits.reshape([-1, V]), undefined, undefined, reduction);
 }
