@@ -2,9 +2,12 @@
  * The claims table of a report: every experiment's rows, with the paired
  * rows' verdicts corrected together (Holm over all their one-sided tests).
  */
+import * as fs from "fs";
+import * as path from "path";
 import { tableToMarkdown } from "../tables";
+import { resultsDir } from "../util/paths";
 import type { ClaimRow } from "./claims";
-import { EXPERIMENTS } from "./registry";
+import { EXPERIMENTS, type ExperimentEntry } from "./registry";
 import { MissingResultError, type ExperimentContext } from "./runner";
 import type { Scale } from "./scale";
 import { RULES, type ProtocolRules } from "./protocol/rules";
@@ -54,18 +57,30 @@ export function verdictCounts(rows: readonly TableRow[]): string {
  * claims rows; an experiment with no current results at this scale becomes a
  * "not testable" row naming the command that produces them.
  */
+/** The "not testable" row of an experiment with no saved results at `scale`. */
+function notRunRow(exp: ExperimentEntry, scale: Scale, why: string): ClaimRow {
+  const v1 = scale === "full" ? " The previous protocol's outcomes are kept in results/report-full-v1.md." : "";
+  return { id: exp.name, claim: exp.description, paper: "", ours: `not run at ${scale} scale under the current protocol`, verdict: "not testable", reason: `${why}.${v1}`, notebook: "", scale };
+}
+
 export async function collectClaims(scale: Scale, ctx: Omit<ExperimentContext, "scale"> = {}, only?: readonly string[], log: (line: string) => void = console.log): Promise<TableRow[]> {
   const claims: ClaimRow[] = [];
   for (const exp of EXPERIMENTS.filter((e) => !only || only.includes(e.name))) {
     log(`\n== ${exp.name} (${scale}): ${exp.description}`);
+    // Cached-only with nothing saved: say so without running the experiment, which may first build
+    // its data (the speech pool takes ~27 min) only to find no record.
+    if (ctx.cachedOnly && !fs.existsSync(path.join(resultsDir(), exp.name, scale))) {
+      log(`   not run at ${scale} scale: no saved results`);
+      claims.push(notRunRow(exp, scale, `${exp.name}: no saved ${scale} results (run \`npm run exp -- ${exp.name} --scale ${scale}\`)`));
+      continue;
+    }
     try {
       const { summary } = await exp.run({ ...ctx, scale }, {});
       claims.push(...exp.claims(summary));
     } catch (e) {
       if (!(e instanceof MissingResultError)) throw e;
       log(`   not run at ${scale} scale: ${e.message}`);
-      const v1 = scale === "full" ? " The previous protocol's outcomes are kept in results/report-full-v1.md." : "";
-      claims.push({ id: exp.name, claim: exp.description, paper: "", ours: `not run at ${scale} scale under the current protocol`, verdict: "not testable", reason: `${e.message}.${v1}`, notebook: "", scale });
+      claims.push(notRunRow(exp, scale, e.message));
     }
   }
   // Rows of experiments not yet on the protocol keep their own rule; say so rather than mix rules silently.
