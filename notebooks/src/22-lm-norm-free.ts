@@ -48,5 +48,5 @@ showTable(toDataFrame(lmArmTable(summary)), { title: `lm-norm-free (${scale})`, 
 // ## Verdicts (computed from the runs above)
 
 // %%
-for (const row of findExperiment("lm-norm-free").claims(summary)) console.log(`claim ${row.id}: ${row.verdict.toUpperCase()} (${row.reason ?? ""})`);
+for (const row of findExperiment("lm-norm-free").claims(summary)) console.log(`claim ${row.id}: ${row.verdict.toUpperCase()} by this experiment's test (${row.reason ?? ""}); the claims table then corrects all paired rows together (Holm)`);
 for (const c of summary.descriptive) console.log(`descriptive: ${c.text}`);

@@ -50,4 +50,4 @@ showTable(toDataFrame(rows), { title: `lm-fp8-train (${scale}): FP8 cost per see
 // ## Verdict (computed from the runs above)
 
 // %%
-for (const row of findExperiment("lm-fp8-train").claims(summary)) console.log(`claim ${row.id}: ${row.verdict.toUpperCase()} (${row.reason ?? ""})\n  ${row.ours}\n`);
+for (const row of findExperiment("lm-fp8-train").claims(summary)) console.log(`claim ${row.id}: ${row.verdict.toUpperCase()} by this experiment's test (${row.reason ?? ""}); the claims table then corrects all paired rows together (Holm)\n  ${row.ours}\n`);
