@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
-import { Llama, resolveLlamaConfig, llamaFfnHidden, rope, ropeTables, embedLookup, causalMask, widthMatchedInitStd } from "../lib/models";
+import { Llama, resolveLlamaConfig, llamaFfnHidden, rope, rotateBySplit, ropeTables, embedLookup, causalMask, widthMatchedInitStd } from "../lib/models";
 import { tokenizeDocuments, BYTE_VOCAB_SIZE, TEXT_SEP } from "../lib/data/text";
 import { initEngine } from "../lib/engine";
 import { train, nextTokenTask, textWindows, type TrainConfig } from "../lib/train";
@@ -339,5 +339,34 @@ describe("Llama training (next-token task)", () => {
     await initEngine({ engine: "wasm", quiet: true });
     assertClose(await run(), ref, 1e-4, 1e-5, "losses on wasm vs cpu");
     await initEngine({ quiet: true });
+  });
+});
+
+describe("RoPE without split and concat", () => {
+  it("gives rotateBySplit's values and gradients bit for bit (forward, backward, several shapes)", async () => {
+    await useEngine("native");
+    const rng = new Rng(11);
+    for (const shape of [[2, 3, 16, 8], [1, 5, 4], [4, 2, 128, 16]]) {
+      const T = shape[shape.length - 2]!;
+      const dh = shape[shape.length - 1]!;
+      const n = shape.reduce((a, b) => a * b, 1);
+      const x = tf.tensor(Float32Array.from({ length: n }, () => rng.normal() * 3), shape);
+      const w = tf.tensor(Float32Array.from({ length: n }, () => rng.normal()), shape);
+      const { cos, sin } = ropeTables(T, dh);
+      const c = tf.tensor2d(cos, [T, dh / 2]);
+      const s = tf.tensor2d(sin, [T, dh / 2]);
+      const want = rotateBySplit(x, c, s);
+      const got = rope(x);
+      assert.deepEqual(Array.from(got.dataSync()), Array.from(want.dataSync()), `forward ${shape}`);
+      const g = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(rope(a), w)))(x);
+      const gWant = rotateBySplit(w, c, tf.neg(s));
+      assert.deepEqual(Array.from(g.dataSync()), Array.from(gWant.dataSync()), `gradient ${shape}`);
+      tf.dispose([x, w, c, s, want, got, g, gWant]);
+    }
+    const before = tf.memory().numTensors;
+    const x = tf.ones([2, 4, 8]);
+    for (let i = 0; i < 3; i++) tf.tidy(() => void tf.grad((a: tf.Tensor) => tf.sum(rope(a)))(x));
+    x.dispose();
+    assert.equal(tf.memory().numTensors, before, "no tensors left after forward + backward");
   });
 });
