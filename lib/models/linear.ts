@@ -145,7 +145,8 @@ export class Linear {
 
   apply(x: tf.Tensor, hooks?: LinearHooks): tf.Tensor {
     const xin = hooks?.linearInput?.(this.name, x) ?? x;
-    return hooks?.fp8 ? fp8Linear(xin, this.effectiveWeight(hooks), this.b, hooks.fp8) : linear(xin, this.effectiveWeight(hooks), this.b);
+    const w = this.effectiveWeight(hooks);
+    return hooks?.fp8 ? fp8Linear(xin, w, this.b, hooks.fp8) : linear(xin, w, this.b);
   }
 }
 

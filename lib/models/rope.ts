@@ -71,22 +71,37 @@ function halfSwap(dh: number): tf.Tensor2D {
   return tf.tensor2d(m, [dh, dh]);
 }
 
-/** [T, dh/2] cos/sin -> [T, dh] tables for rotate: [c, c] and [sign * s, -sign * s] (sign -1 turns forward). */
-function fullTables(T: number, dh: number, cos: Float32Array, sin: Float32Array, sign: 1 | -1): { c2: Float32Array; s2: Float32Array } {
+/**
+ * ropeTables widened to [T, dh] for rotate: c2 = [c, c]; forward s2 = [-s, s],
+ * backward (minus the angle) [s, -s]. Memoised like ropeTables: every forward
+ * of every block asks for the same ones.
+ */
+function rotationTables(T: number, dh: number, theta: number): { c2: Float32Array; fwd: Float32Array; bwd: Float32Array } {
+  const key = `${T}:${dh}:${theta}`;
+  const hit = rotationCache.get(key);
+  if (hit) return hit;
+  const { cos, sin } = ropeTables(T, dh, theta);
   const half = dh / 2;
   const c2 = new Float32Array(T * dh);
-  const s2 = new Float32Array(T * dh);
+  const fwd = new Float32Array(T * dh);
+  const bwd = new Float32Array(T * dh);
   for (let p = 0; p < T; p++)
     for (let i = 0; i < half; i++) {
       const c = cos[p * half + i]!;
       const sn = sin[p * half + i]!;
       c2[p * dh + i] = c;
       c2[p * dh + i + half] = c;
-      s2[p * dh + i] = sign * sn;
-      s2[p * dh + i + half] = -sign * sn;
+      fwd[p * dh + i] = -sn;
+      fwd[p * dh + i + half] = sn;
+      bwd[p * dh + i] = sn;
+      bwd[p * dh + i + half] = -sn;
     }
-  return { c2, s2 };
+  const t = { c2, fwd, bwd };
+  if (rotationCache.size > 64) rotationCache.clear();
+  rotationCache.set(key, t);
+  return t;
 }
+const rotationCache = new Map<string, { c2: Float32Array; fwd: Float32Array; bwd: Float32Array }>();
 
 /**
  * Apply RoPE to x [..., T, dh] (positions 0..T-1 on the second-to-last axis).
@@ -97,14 +112,12 @@ export function rope(x: tf.Tensor, theta = ROPE_THETA): tf.Tensor {
   if (x.rank < 2) throw new Error(`rope: expected [..., T, dh], got shape [${x.shape.join(",")}]`);
   const T = x.shape[x.rank - 2]!;
   const dh = x.shape[x.rank - 1]!;
-  const { cos, sin } = ropeTables(T, dh, theta);
-  const fwd = fullTables(T, dh, cos, sin, -1);
-  const bwd = fullTables(T, dh, cos, sin, 1);
+  const tables = rotationTables(T, dh, theta);
   const f = withCustomGrad(([xin], save) => {
     const swap = halfSwap(dh);
-    const c2 = tf.tensor2d(fwd.c2, [T, dh]);
-    const s2 = tf.tensor2d(fwd.s2, [T, dh]);
-    const sb = tf.tensor2d(bwd.s2, [T, dh]);
+    const c2 = tf.tensor2d(tables.c2, [T, dh]);
+    const s2 = tf.tensor2d(tables.fwd, [T, dh]);
+    const sb = tf.tensor2d(tables.bwd, [T, dh]);
     const value = rotate(xin!, c2, s2, swap);
     save([c2, sb, swap]); // save keeps its own copies
     tf.dispose([c2, s2, sb, swap]);

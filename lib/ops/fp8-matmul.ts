@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { AMAX_FLOOR, FP8_FORMATS, type Fp8Format } from "../analysis/quant";
 import { withCustomGrad } from "./grad";
+import { linear, swapLast } from "./matmul";
 
 /**
  * FP8 training, emulated: the formats of a Linear's three matmuls. The
@@ -80,10 +81,6 @@ function roundScaled(src: Float32Array, out: Float32Array, s: number, M: number,
   }
 }
 
-function transpose2(t: tf.Tensor): tf.Tensor {
-  return tf.transpose(t, [1, 0]);
-}
-
 const cache = new Map<string, (x: tf.Tensor, w: tf.Tensor) => tf.Tensor>();
 
 /**
@@ -106,7 +103,7 @@ export function fp8Matmul(x: tf.Tensor, w: tf.Tensor, spec: Fp8MatmulSpec = FP8_
         value: tf.matMul(qa, qb),
         gradFunc: (dy, [sa, sb]) => {
           const qdy = fakeQuantFp8Fast(dy, spec.backward);
-          return [tf.matMul(qdy, transpose2(sb!)), tf.matMul(transpose2(sa!), qdy)];
+          return [tf.matMul(qdy, swapLast(sb!)), tf.matMul(swapLast(sa!), qdy)];
         },
       };
     });
@@ -116,13 +113,7 @@ export function fp8Matmul(x: tf.Tensor, w: tf.Tensor, spec: Fp8MatmulSpec = FP8_
   return f(x, w);
 }
 
-/** x[..., in] @ w[in, out] (+ bias) through fp8Matmul; the bias add stays fp32 (it is not a matmul). */
+/** x[..., in] @ w[in, out] (+ bias) as ops/matmul.ts linear, its matmul through fp8Matmul; the bias add stays fp32 (it is not a matmul). */
 export function fp8Linear(x: tf.Tensor, w: tf.Tensor, bias: tf.Tensor | undefined, spec: Fp8MatmulSpec = FP8_HYBRID): tf.Tensor {
-  const inDim = w.shape[0]!;
-  const outDim = w.shape[1]!;
-  if (x.shape[x.rank - 1] !== inDim) throw new Error(`fp8Linear: input last dim ${x.shape[x.rank - 1]} does not match weight [${w.shape.join(",")}]`);
-  const lead = x.shape.slice(0, -1);
-  let y = fp8Matmul(x.rank === 2 ? x : x.reshape([-1, inDim]), w, spec);
-  if (bias) y = tf.add(y, bias);
-  return x.rank === 2 ? y : y.reshape([...lead, outDim]);
+  return linear(x, w, bias, (a, b) => fp8Matmul(a, b, spec));
 }

@@ -10,7 +10,7 @@ import { withCustomGrad } from "./grad";
  * versions transpose explicitly instead, in the forward and in the gradient.
  * Same math, so results match tf.matMul within float32 rounding.
  */
-function swapLast(t: tf.Tensor): tf.Tensor {
+export function swapLast(t: tf.Tensor): tf.Tensor {
   const r = t.rank;
   const perm = [...Array(r).keys()];
   perm[r - 2] = r - 1;
@@ -27,15 +27,15 @@ export const bmm: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor = withCustomGrad(([a
   };
 });
 
-/** x[..., in] @ w[in, out] (+ bias[out]); flattens leading dims into one matmul. */
-export function linear(x: tf.Tensor, w: tf.Tensor, bias?: tf.Tensor): tf.Tensor {
+/** x[..., in] @ w[in, out] (+ bias[out]); flattens leading dims into one matmul, `mm` (default bmm; FP8 training passes fp8Matmul). */
+export function linear(x: tf.Tensor, w: tf.Tensor, bias?: tf.Tensor, mm: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor = bmm): tf.Tensor {
   const inDim = w.shape[0]!;
   const outDim = w.shape[1]!;
   if (x.shape[x.rank - 1] !== inDim)
     throw new Error(`linear: input last dim ${x.shape[x.rank - 1]} does not match weight [${w.shape.join(",")}]`);
   const lead = x.shape.slice(0, -1);
   const x2 = x.rank === 2 ? x : x.reshape([-1, inDim]);
-  let y = bmm(x2, w);
+  let y = mm(x2, w);
   if (bias) y = tf.add(y, bias);
   return x.rank === 2 ? y : y.reshape([...lead, outDim]);
 }

@@ -27,6 +27,7 @@ import { accAtStep, allOf, anyOf, armResults, compareArms, describeComparison, t
 import { RULES, type ProtocolRules } from "../protocol/rules";
 import { runJobs, type Job, type ProtocolRecord } from "../protocol/runner";
 import { epochSchedule } from "../protocol/jobs";
+import { extraSeedsFor } from "../protocol/study";
 import { resolveRun, stepsForEpochs, trainSize, type RunBase } from "../protocol/task";
 import { assertTuning, lrId } from "../protocol/tuning";
 import type { ClaimVerdict, Outcome } from "../protocol/verdict";
@@ -206,7 +207,7 @@ export async function runAlpha0(ctx: ExperimentContext, override: Partial<Alpha0
   const lrOf = new Map(s.sizes.map((z) => [z.name, pickAlpha0Lr(grid, z.name, s.lrs, s.alpha0s, rules).bestLr]));
   const evalJob = (size: string, a: number, seed: number) => alpha0Job(s, ctx.scale, size, lrOf.get(size)!, a, seed, "eval");
   records.push(...(await runJobs(seeds.flatMap((seed) => s.sizes.flatMap((z) => s.alpha0s.map((a) => evalJob(z.name, a, seed)))), ctx)));
-  const extra = ctx.seeds ? [] : s.extraSeeds.filter((x) => !seeds.includes(x)).slice(0, Math.max(0, rules.maxSeeds - seeds.length));
+  const extra = extraSeedsFor(ctx, s.extraSeeds, seeds, rules);
   if (extra.length) {
     const sum = summarizeAlpha0(ctx.scale, records, s, rules);
     const more = sum.bySize.flatMap((b) =>

@@ -31,7 +31,7 @@ import { deriveArm, resolveArm, type Arm } from "../protocol/arms";
 import { describeBase } from "../protocol/jobs";
 import { RULES, type ProtocolRules } from "../protocol/rules";
 import { runJobs, type LmProtocolRecord } from "../protocol/runner";
-import type { ArmLr } from "../protocol/study";
+import { extraSeedsFor, type ArmLr } from "../protocol/study";
 import type { Outcome, PairedEvidence } from "../protocol/verdict";
 import { compareLmArms, describeBpbGap, LM_RMSNORM_DYT_SCALES, lmArmRuns, lmRmsnormDytLrs, lmSharedEvalJob, lmTestBaselines, type LmArmRuns, type LmStudySummary } from "../lm-rmsnorm-dyt/spec";
 import { fixed, signed } from "../../util/format";
@@ -154,7 +154,7 @@ export async function runLmFp8(ctx: ExperimentContext, override: Partial<LmFp8Sc
   const arms = norms.flatMap((a) => [a, fp8Arm(a.id)].map((x) => ({ arm: x, lr: lrs[a.id]!.lr })));
   const jobs = (ss: number[]) => ss.flatMap((seed) => arms.map(({ arm, lr }) => lmSharedEvalJob(LM_FP8_TRAIN, ctx.scale, arm, seed, lr, lrs)));
   const records = await runJobs(jobs(seeds), ctx);
-  const extra = ctx.seeds ? [] : s.extraSeeds.filter((x) => !seeds.includes(x)).slice(0, Math.max(0, rules.maxSeeds - seeds.length));
+  const extra = extraSeedsFor(ctx, s.extraSeeds, seeds, rules);
   if (extra.length && summarizeLmFp8(records, lrs, s, ctx.scale, rules).verdict === "inconclusive") records.push(...(await runJobs(jobs(extra), ctx)));
   const summary = summarizeLmFp8(records, lrs, s, ctx.scale, rules);
   saveSummary(LM_FP8_TRAIN, ctx.scale, summary);

@@ -38,7 +38,7 @@ import { resolveArm, type Arm } from "../protocol/arms";
 import { describeBase } from "../protocol/jobs";
 import { RULES, type ProtocolRules } from "../protocol/rules";
 import { runJobs, type LmProtocolRecord } from "../protocol/runner";
-import type { ArmLr } from "../protocol/study";
+import { extraSeedsFor, type ArmLr } from "../protocol/study";
 import { pickLr, type LrPick } from "../protocol/tuning";
 import type { Outcome, PairedEvidence } from "../protocol/verdict";
 import { compareLmArms, describeBpbGap, LM_RMSNORM_DYT, LM_RMSNORM_DYT_SCALES, lmArmRuns, lmRmsnormDytLrs, lmSharedEvalJob, lmTestBaselines, type LmArmRuns } from "../lm-rmsnorm-dyt/spec";
@@ -129,8 +129,13 @@ function compareAll(records: readonly LmProtocolRecord[], s: LmNormFreeScale, lr
   return { arms, claims, descriptive };
 }
 
+/** Each arm's lr and how it was chosen, from its pick. */
+function pickedLrs(picks: readonly (LrPick & { source: string })[]): Record<string, ArmLr> {
+  return Object.fromEntries(picks.map((p) => [p.arm, { lr: p.bestLr, note: `tuned on ${p.source}${p.atEdge ? ", at the grid's edge" : ""}${p.noneLearned ? ", no grid lr learned" : ""}` }]));
+}
+
 export function summarizeLmNormFree(records: readonly LmProtocolRecord[], picks: readonly (LrPick & { source: string })[], s: LmNormFreeScale, scale: Scale, rules: ProtocolRules = RULES): LmNormFreeSummary {
-  const lrs = Object.fromEntries(picks.map((p) => [p.arm, { lr: p.bestLr, note: `tuned on ${p.source}${p.atEdge ? ", at the grid's edge" : ""}${p.noneLearned ? ", no grid lr learned" : ""}` }]));
+  const lrs = pickedLrs(picks);
   const evals = records.filter((r) => r.role === "eval");
   const { arms, claims, descriptive } = compareAll(evals, s, lrs, rules);
   const baselines = lmTestBaselines(evals);
@@ -157,28 +162,24 @@ export async function runLmNormFree(ctx: ExperimentContext, override: Partial<Lm
   const s: LmNormFreeScale = { ...LM_NORM_FREE_SCALES[ctx.scale], ...override };
   assertLmNormFreeScale(s, ctx.scale);
   const norms = [s.dyt, s.norm].map(resolveArm);
-  const { records: tuneLmr, lrs: lmrLrs } = await lmRmsnormDytLrs(ctx, norms, rules);
+  const { picks: lmrPicks, lrs: lmrLrs } = await lmRmsnormDytLrs(ctx, norms, rules);
   const lrS = LM_LR_STABILITY_SCALES[ctx.scale];
   const sweep = await lmLrSweep(ctx, { ...lrS, arms: s.normFree }, rules);
   const grid = (lrs: readonly number[]) => `${lrs[0]}..${lrs.at(-1)}`;
   const picks: (LrPick & { source: string })[] = [
-    ...norms.map((a) => {
-      const p = pickLr(a.id, tuneLmr.filter((r) => r.arm === a.id), rules);
-      return { ...p, source: `${LM_RMSNORM_DYT}'s grid ${grid(p.grid.map((g) => g.lr))}` };
-    }),
+    ...lmrPicks.map((p) => ({ ...p, source: `${LM_RMSNORM_DYT}'s grid ${grid(p.grid.map((g) => g.lr))}` })),
     ...s.normFree.map((id) => {
       const p = pickLr(id, sweep.filter((r) => r.arm === id), rules);
       return { ...p, source: `${LM_LR_STABILITY}'s grid ${grid(p.grid.map((g) => g.lr).sort((x, y) => x - y))}` };
     }),
   ];
-  const lrOf = new Map(picks.map((p) => [p.arm, p.bestLr]));
+  const lrs = pickedLrs(picks);
   const arms = [...norms, ...s.normFree.map(resolveArm)];
-  const job = (a: Arm, seed: number) => lmSharedEvalJob(LM_NORM_FREE, ctx.scale, a, seed, lrOf.get(a.id)!, lmrLrs);
+  const job = (a: Arm, seed: number) => lmSharedEvalJob(LM_NORM_FREE, ctx.scale, a, seed, lrs[a.id]!.lr, lmrLrs);
   const seeds = ctx.seeds ?? s.seeds;
   const records = await runJobs(seeds.flatMap((seed) => arms.map((a) => job(a, seed))), ctx);
-  const extra = ctx.seeds ? [] : s.extraSeeds.filter((x) => !seeds.includes(x)).slice(0, Math.max(0, rules.maxSeeds - seeds.length));
+  const extra = extraSeedsFor(ctx, s.extraSeeds, seeds, rules);
   if (extra.length) {
-    const lrs = Object.fromEntries(picks.map((p) => [p.arm, { lr: p.bestLr, note: "" }]));
     const open = new Set(compareAll(records, s, lrs, rules).claims.filter((c) => c.outcome === "inconclusive").flatMap((c) => c.arms));
     const more = arms.filter((a) => open.has(a.id));
     if (more.length) records.push(...(await runJobs(extra.flatMap((seed) => more.map((a) => job(a, seed))), ctx)));

@@ -205,13 +205,14 @@ function anyDytAlpha(records: readonly LmProtocolRecord[]): string {
  * This study's lr picks for `arms` (its arms) at one scale, from its tuning
  * runs (loaded, or run when missing): other LM studies run their arms at them.
  */
-export async function lmRmsnormDytLrs(ctx: ExperimentContext, arms: readonly Arm[], rules: ProtocolRules = RULES): Promise<{ records: LmProtocolRecord[]; lrs: Record<string, ArmLr> }> {
+export async function lmRmsnormDytLrs(ctx: ExperimentContext, arms: readonly Arm[], rules: ProtocolRules = RULES): Promise<{ records: LmProtocolRecord[]; picks: LrPick[]; lrs: Record<string, ArmLr> }> {
   const lm = LM_RMSNORM_DYT_SCALES[ctx.scale];
   if (lm.lr.kind !== "tuned") throw new Error(`${LM_RMSNORM_DYT}: the ${ctx.scale} lr is not tuned, so there is no tuned lr to take`);
   const unknown = arms.filter((a) => !lm.arms.includes(a.id));
   if (unknown.length) throw new Error(`${LM_RMSNORM_DYT}: ${unknown.map((a) => a.id).join(", ")} not among its arms (${lm.arms.join(", ")}), so it has no tuned lr; pick one of them`);
   const records = await runJobs(tuneJobs({ experiment: LM_RMSNORM_DYT, scale: ctx.scale, base: lm.base }, [...arms], lm.lr.tuning, { axes: { epochs: lm.epochs }, train: epochSchedule(lm.epochs, lm.base) }), ctx);
-  return { records, lrs: studyLrs(lmStudy(lm), records, rules).lrs };
+  // The study restricted to `arms`: only their tuning runs were loaded.
+  return { records, ...studyLrs({ ...lmStudy(lm), arms: [...arms] }, records, rules) };
 }
 
 /**

@@ -16,6 +16,7 @@ import { armJob, describeBase, edgeNote, epochSchedule, picksFor, tuneJobs, type
 import { plateaued } from "../protocol/classify";
 import { armSeeds, compareSeeds, conjunction, type ArmComparison, type ArmSeeds } from "../protocol/compare";
 import { RULES, type ProtocolRules } from "../protocol/rules";
+import { extraSeedsFor } from "../protocol/study";
 import { runJobs, type ProtocolRecord } from "../protocol/runner";
 import type { RunBase } from "../protocol/task";
 import { assertTuning, type LrPick, type LrTuningConfig } from "../protocol/tuning";
@@ -152,7 +153,7 @@ export async function runNormFree(ctx: ExperimentContext, override: Partial<Norm
   const atShared = arms.filter((a) => picks.get(a.id)!.bestLr !== sharedLr);
   const records = [...tuneRecs, ...(await runJobs([...seeds.flatMap((seed) => arms.map((a) => tunedJob(a, seed))), ...seeds.flatMap((seed) => atShared.map((a) => sharedJob(a, seed)))], ctx))];
   // Extra seeds for the arms of every comparison (tuned or shared) still inconclusive.
-  const extra = ctx.seeds ? [] : (s.extraSeeds ?? []).filter((x) => !seeds.includes(x)).slice(0, Math.max(0, rules.maxSeeds - seeds.length));
+  const extra = extraSeedsFor(ctx, s.extraSeeds ?? [], seeds, rules);
   if (extra.length) {
     const first = summarizeNormFree(records, { ...s, seeds }, ctx.scale, rules);
     const open = (cs: Claim8Comparison[]) => new Set(cs.filter((c) => c.outcome === "inconclusive").flatMap((c) => [c.a.arm, c.b.arm]));

@@ -91,6 +91,15 @@ function studyTuneJobs<B extends AnyRunBase>(s: ArmStudy<B>, scale: Scale): Job<
     .flatMap((a) => tuneJobs({ experiment: s.experiment, scale, base: armBase(s, a) }, [a], policy.tuning, { ...(s.runSuffix ? { suffix: s.runSuffix } : {}), axes: { ...s.axes?.(a), epochs: s.epochs }, train: epochSchedule(s.epochs, s.base) }));
 }
 
+/**
+ * The extra seeds a study may add after its evaluation seeds: none when the
+ * caller fixed the seeds (ctx.seeds), else the configured ones not already
+ * run, up to rules.maxSeeds in all.
+ */
+export function extraSeedsFor(ctx: Pick<ExperimentContext, "seeds">, extraSeeds: readonly number[], seeds: readonly number[], rules: ProtocolRules = RULES): number[] {
+  return ctx.seeds ? [] : extraSeeds.filter((x) => !seeds.includes(x)).slice(0, Math.max(0, rules.maxSeeds - seeds.length));
+}
+
 /** Each arm's lr from the tuning records (or the shared lr). */
 export function studyLrs<B extends AnyRunBase>(s: ArmStudy<B>, records: readonly AnyProtocolRecord[], rules: ProtocolRules = RULES): { picks: LrPick[]; lrs: Record<string, ArmLr> } {
   const lrs: Record<string, ArmLr> = {};
@@ -136,7 +145,7 @@ export async function runArmStudy<B extends AnyRunBase = RunBase>(
   const evalJob = (a: Arm, seed: number) => studyEvalJob(s, ctx.scale, a, seed, lrs[a.id]!.lr);
   // Seed-major, so a partial run already has every arm once.
   records.push(...(await runJobs(seeds.flatMap((seed) => s.arms.map((a) => evalJob(a, seed))), ctx)));
-  const extra = ctx.seeds ? [] : s.extraSeeds.filter((x) => !seeds.includes(x)).slice(0, Math.max(0, rules.maxSeeds - seeds.length));
+  const extra = extraSeedsFor(ctx, s.extraSeeds, seeds, rules);
   if (extra.length) {
     const more = new Set(needsMoreSeeds(records, lrs));
     const arms = s.arms.filter((a) => more.has(a.id));
