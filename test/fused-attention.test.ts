@@ -2,7 +2,8 @@
  * The fused attention core (lib/ops/fused-attention.ts) on the native engine
  * against its tfjs fallback on the cpu backend: values and gradients of q, k,
  * v, with and without the causal mask, Tq < Tk, a size on the threaded path;
- * finite differences for the native backward; no leaks. Native-only tests
+ * finite differences for the native backward; no leaks; the models' fused
+ * path against their unfused one. Native-only tests
  * skip when the addon is not built.
  */
 import { test } from "node:test";
@@ -11,6 +12,7 @@ import * as tf from "@tensorflow/tfjs";
 import { initEngine } from "../lib/engine";
 import { nativeLoadError, nativeStats } from "../lib/engine/native";
 import { attentionCore, type AttentionOptions } from "../lib/ops/fused-attention";
+import { Llama, ViT, type ForwardOptions } from "../lib/models";
 import { assertClose, gradCheck } from "./helpers";
 
 const reason = nativeLoadError();
@@ -111,4 +113,40 @@ test("attention core: shape errors name the operands", async () => {
   assert.throws(() => attentionCore(a, b, a), /q's last dim 4 != k's 5/);
   assert.throws(() => attentionCore(tf.zeros([2, 5, 4]), a, a, { causal: true }), /causal needs Tq <= Tk/);
   tf.dispose([a, b]);
+});
+
+/**
+ * The models call the fused core on native when no hook reads the
+ * probabilities; an onAttention hook keeps the unfused path. Both paths on
+ * the same weights and input give the same loss and parameter gradients.
+ */
+test("models: fused attention (no hook) and the unfused path (hook set) agree on loss and gradients", { skip }, async () => {
+  await initEngine({ engine: "native", quiet: true });
+  const cases: { name: string; model: { params: { variable: tf.Variable }[]; dispose(): void }; loss: (opts?: ForwardOptions) => tf.Scalar }[] = [];
+  const lm = new Llama({ dim: 32, depth: 2, heads: 4, maxSeqLen: 16, seed: 3, norm: "dyt" });
+  const tokens = tf.tensor2d(Array.from({ length: 2 * 12 }, (_, i) => (i * 37) % 257), [2, 12], "int32");
+  cases.push({ name: "Llama (causal, RoPE)", model: lm, loss: (o) => tf.mean(tf.square(lm.forward(tokens, o))) as tf.Scalar });
+  const vit = new ViT({ imageSize: 8, channels: 1, patchSize: 4, dim: 32, depth: 2, heads: 4, numClasses: 3, seed: 4 });
+  const images = tf.tensor4d(rand(2 * 64, 11), [2, 8, 8, 1]);
+  cases.push({ name: "ViT (bidirectional)", model: vit, loss: (o) => tf.mean(tf.square(vit.forward(images, o))) as tf.Scalar });
+  for (const c of cases) {
+    const vars = c.model.params.map((p) => p.variable);
+    const run = (opts?: ForwardOptions) =>
+      tf.tidy(() => {
+        const { value, grads } = tf.variableGrads(() => c.loss(opts), vars);
+        return { loss: value.dataSync()[0]!, grads: vars.map((v) => Array.from(grads[v.name]!.dataSync())) };
+      });
+    let seen = 0;
+    const before = nativeStats.attention;
+    const fused = run();
+    assert.ok(nativeStats.attention - before >= 4, `${c.name}: the fused kernels ran (forward and backward, 2 blocks)`);
+    const mid = nativeStats.attention;
+    const plain = run({ onAttention: () => void seen++ });
+    assert.equal(nativeStats.attention, mid, `${c.name}: a hook keeps the unfused path`);
+    assert.equal(seen, 2, `${c.name}: the hook saw both blocks`);
+    assertClose([fused.loss], [plain.loss], 1e-5, 1e-6, `${c.name}: loss`);
+    fused.grads.forEach((g, i) => assertClose(g, plain.grads[i]!, 1e-3, 1e-6, `${c.name}: grad of ${c.model.params[i] && (c.model.params[i] as { name?: string }).name}`));
+    c.model.dispose();
+  }
+  tf.dispose([tokens, images]);
 });

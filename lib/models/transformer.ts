@@ -1,6 +1,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { nfActivationGamma, nfBeta, fixupTransformerScales, tfixupScale } from "../analysis/reparam";
 import { gelu } from "../ops/activations";
+import { fusedKernelsUsable } from "../engine/native";
+import { attentionCore } from "../ops/fused-attention";
 import { bmm } from "../ops/matmul";
 import { ParamStore } from "../ops/param";
 import { makeNorm } from "../norms/factory";
@@ -195,12 +197,21 @@ export class TransformerBlock {
     const theta = this.cfg.ropeTheta;
     // RoPE acts on [.., T, dh] rows, so k is rotated before its explicit transpose.
     if (theta !== undefined) q = rope(q, theta);
-    const kT = theta === undefined ? heads(k5, [0, 2, 3, 1]) : tf.transpose(rope(heads(k5, [0, 2, 1, 3]), theta), [0, 1, 3, 2]);
-    let scores = tf.mul(bmm(q, kT), 1 / Math.sqrt(dh));
-    if (this.cfg.causal) scores = tf.add(scores, causalMask(T));
-    const attn = tf.softmax(scores, -1);
-    opts?.onAttention?.(this.cfg.index ?? 0, attn);
-    const out = tf.transpose(bmm(attn, v), [0, 2, 1, 3]).reshape([B, T, D]);
+    let ctx: tf.Tensor;
+    if (!opts?.onAttention && fusedKernelsUsable(x)) {
+      // Native engine, nobody reading the probabilities: scores, mask, softmax
+      // and AV in one kernel each way (lib/ops/fused-attention.ts).
+      const k = heads(k5, [0, 2, 1, 3]);
+      ctx = attentionCore(q, theta === undefined ? k : rope(k, theta), v, { scale: 1 / Math.sqrt(dh), causal: !!this.cfg.causal });
+    } else {
+      const kT = theta === undefined ? heads(k5, [0, 2, 3, 1]) : tf.transpose(rope(heads(k5, [0, 2, 1, 3]), theta), [0, 1, 3, 2]);
+      let scores = tf.mul(bmm(q, kT), 1 / Math.sqrt(dh));
+      if (this.cfg.causal) scores = tf.add(scores, causalMask(T));
+      const attn = tf.softmax(scores, -1);
+      opts?.onAttention?.(this.cfg.index ?? 0, attn);
+      ctx = bmm(attn, v);
+    }
+    const out = tf.transpose(ctx, [0, 2, 1, 3]).reshape([B, T, D]);
     return this.proj.apply(out, opts);
   }
 
