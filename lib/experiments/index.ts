@@ -37,6 +37,7 @@ export * from "./lm-embed-scale";
 export * from "./lm-lr-stability";
 export * from "./lm-norm-free";
 export * from "./lm-fp8-train";
+export * from "./convnext-scurves";
 export * from "./lm-alpha0";
 export * from "./lm-quant";
 export * from "./vision-families";

@@ -19,6 +19,7 @@ import { lmLrStabilityEntry } from "./lm-lr-stability";
 import { lmNormFreeEntry } from "./lm-norm-free";
 import { lmFp8TrainEntry } from "./lm-fp8-train";
 import { visionFamiliesEntry } from "./vision-families";
+import { convnextScurvesEntry } from "./convnext-scurves";
 import { dnaHyenaEntry } from "./dna-hyena";
 import { wav2vecLnDytEntry } from "./wav2vec-ln-dyt";
 
@@ -44,6 +45,7 @@ export const EXPERIMENTS: ExperimentEntry[] = [
   lmNormFreeEntry, // 8 (LLM)
   lmFp8TrainEntry, // R-fp8-train (LLM)
   visionFamiliesEntry, // 2 (ConvNeXt, Mixer), 9 (BatchNorm)
+  convnextScurvesEntry, // 3, 4 (ConvNeXt); after vision-families, whose tuning it reads
   dnaHyenaEntry, // 2 (DNA)
   wav2vecLnDytEntry, // 2 (speech)
   gainBiasEntry,

@@ -15,6 +15,8 @@ import type { ImageDataset } from "../../data/dataset";
 import { loadEmoji32 } from "../../data/emoji";
 import { alphaTraceHook } from "../../hooks/alpha";
 import { trainedFields } from "./trained";
+import { assertImageProbe, readNorms, type ImageProbeConfig, type NormReading } from "./image-probe";
+import { probeImages } from "./probe";
 import { ConvNeXt, CONVNEXT_DEFAULTS, resolveConvNeXtConfig, type ConvNeXtConfig } from "../../models/convnext";
 import { MIXER_DEFAULTS, MLPMixer, resolveMixerConfig, type MixerConfig } from "../../models/mixer";
 import { RESNET_DEFAULTS, ResNet, resolveResNetConfig, type ResNetConfig } from "../../models/resnet";
@@ -62,6 +64,8 @@ interface ImageResolvedRunOf<F extends ImageFamily> {
   /** The norm options in effect, defaults filled (part of the key, so a changed default re-runs). */
   normResolved: NormOptions;
   train: TrainConfig;
+  /** Norm readings on a probe batch at init and at the end (image-probe.ts); absent = none. */
+  probe?: ImageProbeConfig;
 }
 /** Everything that determines an image-classification run's result: the cache key and the saved config. */
 export type ImageResolvedRun = { [F in ImageFamily]: ImageResolvedRunOf<F> }[ImageFamily];
@@ -73,6 +77,7 @@ interface ImageRunBaseOf<F extends ImageFamily> {
   model: Partial<ImageFamilyConfigs[F]>;
   train: Partial<TrainConfig>;
   data: ImageDataConfig;
+  probe?: ImageProbeConfig;
 }
 /** The shared part of an image run's config at one scale, before an arm and a seed are applied. */
 export type ImageRunBase = { [F in ImageFamily]: ImageRunBaseOf<F> }[ImageFamily];
@@ -84,6 +89,8 @@ export interface ImageRunResult extends TrainedRunResult {
   /** DyT alpha per layer at the end of training (DyT models only). */
   finalAlpha?: Record<string, number>;
   params: number;
+  /** With `probe` in the config: the readings at init and (completed runs) at the end. */
+  readings?: NormReading[];
 }
 
 export function isImageBase(b: object): b is ImageRunBase {
@@ -129,7 +136,9 @@ export function resolveImageRun(base: ImageRunBase, a: Arm, seed: number, overri
   const trainCfg: TrainConfig = { ...TRAIN_DEFAULTS, ...base.train, ...a.train, ...overrides.train, seed };
   if (overrides.lr !== undefined) trainCfg.lr = overrides.lr;
   validateTrainConfig(trainCfg);
-  return { task: "image-classify", arm: a.id, family: base.family, data, model, normResolved: resolveNormOptions(model.norm, model.normOptions), train: trainCfg } as ImageResolvedRun;
+  if (base.probe) assertImageProbe(base.probe);
+  const probe = base.probe ? { probe: { images: base.probe.images, seed: base.probe.seed, maxRows: base.probe.maxRows, plotTokens: base.probe.plotTokens } } : {};
+  return { task: "image-classify", arm: a.id, family: base.family, data, model, normResolved: resolveNormOptions(model.norm, model.normOptions), train: trainCfg, ...probe } as ImageResolvedRun;
 }
 
 /** Training images of an image data config (for epochs -> steps). */
@@ -195,10 +204,17 @@ export function describeImageBase(base: ImageRunBase, epochs: number, steps: num
 export async function runImageTask(r: ImageResolvedRun, runDir: string | undefined, label: string): Promise<ImageRunResult> {
   const d = imageSplits(r.data);
   const model = buildImageModel(r);
+  const probe = r.probe ? probeImages(d.val, r.probe.images, r.probe.seed) : undefined;
+  // Read before train(): on a resumed run the model is still the seeded init here, so the init reading is the same.
+  const read = (step: number) => readNorms(model, probe!, r.probe!, step, r.model.norm === "layernorm" ? r.normResolved.eps : undefined);
   try {
+    const init = probe ? read(0) : undefined;
     const res = await train(model, { train: d.train, eval: d.val }, r.train, { runDir, hooks: [alphaTraceHook()], label });
-    return { ...trainedFields(res, model), test: res.status === "completed" ? evaluate(model, d.test, 0, r.train.evalBatchSize) : undefined };
+    const done = res.status === "completed";
+    const readings = init ? { readings: done ? [init, read(r.train.steps)] : [init] } : {};
+    return { ...trainedFields(res, model), test: done ? evaluate(model, d.test, 0, r.train.evalBatchSize) : undefined, ...readings };
   } finally {
+    probe?.dispose();
     model.dispose();
   }
 }

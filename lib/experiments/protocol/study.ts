@@ -83,7 +83,7 @@ export function studyEvalJob<B extends AnyRunBase>(s: ArmStudy<B>, scale: Scale,
 }
 
 /** The tuning jobs of a study (none with a shared lr); an arm's prepare step runs in its tuning too. */
-function studyTuneJobs<B extends AnyRunBase>(s: ArmStudy<B>, scale: Scale): Job<ResolvedOf<B>>[] {
+export function studyTuneJobs<B extends AnyRunBase>(s: ArmStudy<B>, scale: Scale): Job<ResolvedOf<B>>[] {
   const policy = s.lr;
   if (policy.kind !== "tuned") return [];
   return s.arms
