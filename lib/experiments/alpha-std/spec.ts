@@ -25,11 +25,10 @@
  * accuracy comparison: the row stays outside the Holm family (no evidence).
  */
 import type * as tf from "@tensorflow/tfjs";
-import { captureNorms } from "../../hooks/capture";
 import { ViT } from "../../models/vit";
 import { normSlot } from "../../analysis/scurves";
 import { pairedTest } from "../../analysis/paired";
-import { logLogSlope, meanTokenStd, pearson } from "../../analysis/stats";
+import { logLogSlope, pearson } from "../../analysis/stats";
 import type { Model, TrainHook } from "../../train/trainer";
 import { saveSummary, type ExperimentContext } from "../runner";
 import type { Scale } from "../scale";
@@ -38,6 +37,7 @@ import { meanStd } from "../stats-lite";
 import { resolveArm } from "../protocol/arms";
 import { classifyRun } from "../protocol/classify";
 import { probeImages, type ProbeConfig } from "../protocol/probe";
+import { readNorms } from "../protocol/image-probe";
 import { RULES, type ProtocolRules } from "../protocol/rules";
 import { runJobs, type Job, type ProtocolRecord } from "../protocol/runner";
 import { budgetSchedule, registerHook, registerPrepare, runSplits, stepRef, trainSize, type VitResolvedRun, type RunBase, type StepParams, type VitRunResult } from "../protocol/task";
@@ -118,15 +118,7 @@ export interface AlphaStdPoint {
 
 /** Read alpha and input stds of every norm of `model` on the probe batch (one forward, no tensors kept). */
 export function readAlphaStd(model: Model, probe: tf.Tensor, probeCfg: ProbeConfig, step: number): AlphaStdPoint {
-  const caps = captureNorms(model, probe, { maxRows: probeCfg.maxRows, seed: probeCfg.seed });
-  const alphaOf = new Map(model.norms().map((n) => [n.name, n.alpha ? n.alpha.dataSync()[0]! : NaN]));
-  return {
-    step,
-    layers: caps.map((c) => c.layer),
-    alpha: caps.map((c) => alphaOf.get(c.layer) ?? NaN),
-    std: caps.map((c) => c.inputStd),
-    tokenStd: caps.map((c) => meanTokenStd(c.input, c.rows, c.channels)),
-  };
+  return readNorms(model, probe, { ...probeCfg, plotTokens: 0 }, step);
 }
 
 function probeOf(p: StepParams): ProbeConfig {

@@ -33,7 +33,7 @@
  */
 import { saveSummary, type ExperimentContext } from "../runner";
 import type { Scale } from "../scale";
-import { meanStd } from "../stats-lite";
+import { finiteMeanStd, meanStd } from "../stats-lite";
 import { resolveArm } from "../protocol/arms";
 import { classifyRun } from "../protocol/classify";
 import { describeBase } from "../protocol/jobs";
@@ -148,10 +148,7 @@ export interface ConvnextScurvesSummary {
   };
 }
 
-const ms = (v: number[]) => {
-  const m = meanStd(v.filter(Number.isFinite));
-  return { mean: m.mean, std: m.std };
-};
+const ms = finiteMeanStd;
 const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : "—");
 
 function evalsOf(records: readonly ImageProtocolRecord[], arm: string): ImageProtocolRecord[] {

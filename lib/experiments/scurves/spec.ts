@@ -26,7 +26,7 @@ import type { Model, TrainHook } from "../../train/trainer";
 import { saveSummary, type ExperimentContext } from "../runner";
 import type { Scale } from "../scale";
 import { VIT_MAIN, VIT_SMALL } from "../sizes";
-import { meanStd } from "../stats-lite";
+import { finiteMeanStd, meanStd } from "../stats-lite";
 import { resolveArm } from "../protocol/arms";
 import { classifyRun } from "../protocol/classify";
 import { allOf } from "../protocol/combine";
@@ -241,10 +241,7 @@ export interface ScurvesSummary {
   statement: string;
 }
 
-const ms = (v: number[]) => {
-  const m = meanStd(v.filter(Number.isFinite));
-  return { mean: m.mean, std: m.std };
-};
+const ms = finiteMeanStd;
 
 /** Summarise evaluation records (tuning records among them are used for the pick only). */
 export function summarizeScurves(scale: Scale, records: readonly ProtocolRecord[], rules: ProtocolRules = RULES, rule: ScurvesRule = SCURVES_RULE): ScurvesSummary {
