@@ -21,6 +21,8 @@ import { runLmEmbedScale } from "../lib/experiments/lm-embed-scale/spec";
 import { runLmLrStability } from "../lib/experiments/lm-lr-stability/spec";
 import { runLmNormFree } from "../lib/experiments/lm-norm-free/spec";
 import { runLmFp8 } from "../lib/experiments/lm-fp8-train/spec";
+import { runLmToFailure } from "../lib/experiments/lm-to-failure/spec";
+import { runConvnextScurves } from "../lib/experiments/convnext-scurves/spec";
 import { runLmRmsnormDyt } from "../lib/experiments/lm-rmsnorm-dyt/spec";
 import { runLrStability } from "../lib/experiments/lr-stability/spec";
 import { runNormFree } from "../lib/experiments/norm-free/spec";
@@ -47,6 +49,8 @@ const RUNS: Record<string, RunWithRules> = {
   "lm-lr-stability": runLmLrStability,
   "lm-norm-free": runLmNormFree,
   "lm-fp8-train": runLmFp8,
+  "lm-to-failure": runLmToFailure,
+  "convnext-scurves": runConvnextScurves,
   "gain-bias": runGainBias,
   invariance: runInvariance,
   quantization: runQuantization,

@@ -38,6 +38,7 @@ export * from "./lm-lr-stability";
 export * from "./lm-norm-free";
 export * from "./lm-fp8-train";
 export * from "./convnext-scurves";
+export * from "./lm-to-failure";
 export * from "./lm-alpha0";
 export * from "./lm-quant";
 export * from "./vision-families";

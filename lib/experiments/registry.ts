@@ -18,6 +18,7 @@ import { lmEmbedScaleEntry } from "./lm-embed-scale";
 import { lmLrStabilityEntry } from "./lm-lr-stability";
 import { lmNormFreeEntry } from "./lm-norm-free";
 import { lmFp8TrainEntry } from "./lm-fp8-train";
+import { lmToFailureEntry } from "./lm-to-failure";
 import { visionFamiliesEntry } from "./vision-families";
 import { convnextScurvesEntry } from "./convnext-scurves";
 import { dnaHyenaEntry } from "./dna-hyena";
@@ -44,6 +45,7 @@ export const EXPERIMENTS: ExperimentEntry[] = [
   lmLrStabilityEntry, // R-lr (LLM)
   lmNormFreeEntry, // 8 (LLM)
   lmFp8TrainEntry, // R-fp8-train (LLM)
+  lmToFailureEntry, // R-to-failure (LLM)
   visionFamiliesEntry, // 2 (ConvNeXt, Mixer), 9 (BatchNorm)
   convnextScurvesEntry, // 3, 4 (ConvNeXt); after vision-families, whose tuning it reads
   dnaHyenaEntry, // 2 (DNA)

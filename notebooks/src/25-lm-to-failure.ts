@@ -1,0 +1,49 @@
+// %% [markdown]
+// # 25 · The language model pushed to failure
+//
+// **Reviewer request** (issue 12): push DyT "to failure" with longer training and larger sizes, and
+// report where it breaks, or the largest setting tried without a break.
+//
+// **Design** (pre-registered 2026-12-03; `lib/experiments/lm-to-failure/spec.ts`): notebook 14's
+// LLaMA-style byte LM, DyT (LLaMA recipe) and RMSNorm, each at its lr tuned in notebook 14 (not
+// re-tuned per rung), seeds 1–3, up two ladders that start from notebook 14's runs:
+// - **steps**: the training budget ×1, ×2, ×4 at width 64, depth 2;
+// - **depth**: 2, 4, 8 blocks at the base budget.
+//
+// A rung **breaks** when DyT does not learn on a seed where RMSNorm learned, or when DyT's test-bpb gap
+// to RMSNorm widens over the first rung's: the widening, paired over seeds, must be shown below
+// 0.02 bpb for the rung to **hold**; shown above, it breaks; otherwise the rung is inconclusive. A
+// ladder stops at its first break. *R-to-failure (LM)*: supported when every rung holds.
+// The scale comes from `DYT_SCALE`; `full` results are loaded, not re-run
+// (`npm run exp -- lm-to-failure --scale full --workers 2` trains them: hours).
+
+// %%
+import { initEngine, notebookScale, runLmToFailure, gapLadderFigure, rungTable, showFigure, showTable, toDataFrame, resultPath } from "dyt-lab";
+
+const scale = notebookScale();
+
+// %%
+const engine = await initEngine();
+console.log(`scale: ${scale}, engine: ${engine.name} (${engine.detail})`);
+
+// %% [markdown]
+// ## Climb both ladders (or load them)
+
+// %%
+const { records, summary } = await runLmToFailure({ scale: scale, cachedOnly: scale === "full" }); // tslab: no shorthand properties in cells with await
+console.log(summary.setup);
+console.log(`${records.length} runs`);
+
+// %% [markdown]
+// ## DyT − RMSNorm test bits per byte along each ladder
+
+// %%
+await showFigure(gapLadderFigure(summary), { savePath: resultPath("lm-to-failure", scale, "figures/gap-ladder") });
+showTable(toDataFrame(rungTable(summary)), { title: `lm-to-failure (${scale})`, digits: 3 });
+
+// %% [markdown]
+// ## Verdict (computed from the runs above)
+
+// %%
+console.log(`R-to-failure (LM): ${summary.verdict.toUpperCase()} (${summary.reason})`);
+console.log(summary.statement);
