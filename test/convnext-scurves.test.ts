@@ -154,6 +154,10 @@ describe("convnext-scurves experiment", () => {
     const rows = convnextScurvesEntry.claims(summary);
     assert.deepEqual(rows.map((r) => r.id), ["3 (ConvNeXt)", "4 (ConvNeXt)"]);
     assert.deepEqual(rows.map((r) => r.verdict), [summary.ln.verdict, summary.dyt.verdict]);
+    // The report calls the entry and reads its rows from what run returns.
+    const viaEntry = await convnextScurvesEntry.run({ scale: "smoke", verbose: false, cachedOnly: true }, {});
+    assert.deepEqual(convnextScurvesEntry.claims(viaEntry.summary).map((r) => r.verdict), rows.map((r) => r.verdict));
+    assert.equal(viaEntry.summary.verdict, `claim 3: ${summary.ln.verdict}; claim 4: ${summary.dyt.verdict}`);
     const again = await runConvnextScurves({ scale: "smoke", verbose: false, cachedOnly: true });
     assert.deepEqual(again.summary.ln.earlyDeep, summary.ln.earlyDeep);
   });

@@ -21,7 +21,7 @@ export const convnextScurvesEntry: ExperimentEntry = {
     const figs: Record<string, ReturnType<typeof lnDeltaFigure>> = { "ln-delta": lnDeltaFigure(s), "alpha-inv-std": alphaInvStdFigure(s) };
     if (s.ln.earlyDeep.length) figs["ln-maps"] = lnMapsFigure(out.records);
     await saveFigures(CONVNEXT_SCURVES, ctx.scale, figs);
-    return { summary: { verdict: `claim 3: ${s.ln.verdict}; claim 4: ${s.dyt.verdict}`, statement: `${s.ln.statement} ${s.dyt.statement}` } };
+    return out;
   },
   claims: (raw) => {
     const s = raw as ConvnextScurvesSummary;

@@ -118,6 +118,9 @@ export interface ConvnextScurvesSummary {
   experiment: string;
   scale: Scale;
   setup: string;
+  /** "claim 3: ...; claim 4: ..." (each row's own verdict is in `ln` and `dyt`), and both statements. */
+  verdict: string;
+  statement: string;
   seeds: number[];
   picks: LrPick[];
   lrs: Record<string, ArmLr>;
@@ -231,7 +234,7 @@ export function summarizeConvnextScurves(scale: Scale, records: readonly ImagePr
   const lrText = Object.entries(lrs).map(([a, x]) => `${resolveArm(a).label} ${x.lr}`).join(", ");
   const setup = `${describeBase(familyStudy(d, f).base, f.epochs)}; lrs from ${VISION_FAMILIES}' tuning (${lrText})`;
   const seeds = [...new Set(records.filter((r) => r.role === "eval").map((r) => r.seed))].sort((a, b) => a - b);
-  return { experiment: CONVNEXT_SCURVES, scale, setup, seeds, picks, lrs, layers, ln, dyt };
+  return { experiment: CONVNEXT_SCURVES, scale, setup, verdict: `claim 3: ${ln.verdict}; claim 4: ${dyt.verdict}`, statement: `${ln.statement} ${dyt.statement}`, seeds, picks, lrs, layers, ln, dyt };
 }
 
 /** Read vision-families' ConvNeXt lr picks, train (or load) both arms with readings, summarise. */
