@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { FUSED_KERNELS, fusedKernelsUsable } from "../engine/native";
 import { withCustomGrad } from "./grad";
-import { bmm } from "./matmul";
+import { bmm, swapLast } from "./matmul";
 
 export interface AttentionOptions {
   /** Multiplies the scores q k^T; default 1 / sqrt(dh). */
@@ -49,12 +49,6 @@ export function attentionCore(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, opts: At
     if (causal) s = tf.add(s, causalMask(Tq, Tk));
     return bmm(tf.softmax(s, -1), v);
   });
-}
-
-function swapLast(t: tf.Tensor): tf.Tensor {
-  const perm = [...Array(t.rank).keys()];
-  [perm[t.rank - 2], perm[t.rank - 1]] = [perm[t.rank - 1]!, perm[t.rank - 2]!];
-  return tf.transpose(t, perm);
 }
 
 /** Additive [Tq, Tk] mask: 0 where query i may see key j (j <= i + Tk - Tq), -1e30 elsewhere (finite: no inf - inf). */

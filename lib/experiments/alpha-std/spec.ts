@@ -228,6 +228,13 @@ export function rInterval(rs: readonly number[], level: number): RInterval {
   return { perSeed: [...rs], mean: Math.tanh(t.mean), ci: [Math.tanh(t.ci[0]), Math.tanh(t.ci[1])], n: t.n };
 }
 
+/** Why a layer set reads as it does (setReading's outcome and its interval). */
+export function readingReason(reading: string, iv: RInterval, rule: AlphaStdRule = ALPHA_STD_RULE): string {
+  if (reading === "supports") return `CI above 0 and mean r ≥ ${rule.minR}`;
+  if (reading === "refutes") return `CI below ${rule.minR}`;
+  return iv.ci[1] - iv.ci[0] > rule.maxCiWidth ? `CI wider than ${rule.maxCiWidth}` : `CI straddles 0 or ${rule.minR}`;
+}
+
 /** What one layer set says under the rule. */
 export function setReading(iv: RInterval, rule: AlphaStdRule = ALPHA_STD_RULE): "supports" | "refutes" | "inconclusive" {
   const [lo, hi] = iv.ci;
@@ -346,8 +353,7 @@ export function alphaStdVerdict(
   const b = setReading(last.blocks, rule);
   const a = setReading(last.all, rule);
   const verdict: Outcome = b === "supports" && a === "supports" ? "supported" : b === "refutes" && a === "refutes" ? "not supported" : "inconclusive";
-  const rd = (x: string, r: RInterval) =>
-    x === "supports" ? `CI above 0 and mean r ≥ ${rule.minR}` : x === "refutes" ? `CI below ${rule.minR}` : r.ci[1] - r.ci[0] > rule.maxCiWidth ? `CI wider than ${rule.maxCiWidth}` : `CI straddles 0 or ${rule.minR}`;
+  const rd = (x: string, r: RInterval) => readingReason(x, r, rule);
   const reason =
     verdict === "inconclusive" && ((b === "supports" && a === "refutes") || (b === "refutes" && a === "supports"))
       ? `the final norm flips it: block norms ${b} (${rd(b, last.blocks)}), all layers ${a} (${rd(a, last.all)})`

@@ -45,7 +45,7 @@ import { studyEvalJob, studyLrs, studyTuneJobs, type ArmLr } from "../protocol/s
 import type { ImageResolvedRun } from "../protocol/image-task";
 import type { LrPick } from "../protocol/tuning";
 import type { Outcome, PairedEvidence } from "../protocol/verdict";
-import { acrossLayerR, ALPHA_STD_RULE, rInterval, setReading, type AlphaStdRule, type RInterval } from "../alpha-std/spec";
+import { acrossLayerR, ALPHA_STD_RULE, readingReason, rInterval, setReading, type AlphaStdRule, type RInterval } from "../alpha-std/spec";
 import { scurvesVerdict, SCURVES_RULE, type EarlyDeep, type ScurvesRule } from "../scurves/spec";
 import { familyStudy, visionScale, VISION_FAMILIES, type FamilySpec, type VisionDatasetScale } from "../vision-families/spec";
 import { logLogSlope } from "../../analysis/stats";
@@ -209,7 +209,7 @@ export function summarizeDyt(records: readonly ImageProtocolRecord[], rules: Pro
     const idx = x.alpha.map((a, i) => (a > 0 ? i : -1)).filter((i) => i >= 0);
     return idx.length >= 2 ? logLogSlope(idx.map((i) => 1 / x.std[i]!), idx.map((i) => x.alpha[i]!)).slope : NaN;
   });
-  const slope = meanStd(slopes.filter(Number.isFinite)).mean;
+  const slope = ms(slopes).mean;
   const nLayers = reads[0]?.x.alpha.filter(Number.isFinite).length ?? 0;
   const bad = classes.filter((c) => c !== "learned").length;
   const base = { testAcc: accOf(rs), classes, points, r, logLogSlope: slope };
@@ -219,8 +219,7 @@ export function summarizeDyt(records: readonly ImageProtocolRecord[], rules: Pro
   if (r.n < rules.minSeeds) return fail(`${r.n} seed(s) with a reading after training; the rule needs ${rules.minSeeds}`);
   const reading = setReading(r, rule);
   const verdict: Outcome = reading === "supports" ? "supported" : reading === "refutes" ? "not supported" : "inconclusive";
-  const reason =
-    reading === "supports" ? `CI above 0 and mean r ≥ ${rule.minR}` : reading === "refutes" ? `CI below ${rule.minR}` : r.ci[1] - r.ci[0] > rule.maxCiWidth ? `CI wider than ${rule.maxCiWidth}` : `CI straddles 0 or ${rule.minR}`;
+  const reason = readingReason(reading, r, rule);
   const statement =
     `At the end of training, r(alpha, 1/std) across the ${nLayers} DyT layers: r = ${f2(r.mean)} [${f2(r.ci[0])}, ${f2(r.ci[1])}] (per seed ${r.perSeed.map(f2).join(", ")}; ${r.n} seeds, ${Math.round(100 * rules.level)} % CI on Fisher's z); ` +
     `log-log slope ${f2(slope)}. ${verdict}: ${reason}.`;

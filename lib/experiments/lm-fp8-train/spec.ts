@@ -33,7 +33,7 @@ import { RULES, type ProtocolRules } from "../protocol/rules";
 import { runJobs, type LmProtocolRecord } from "../protocol/runner";
 import { extraSeedsFor, type ArmLr } from "../protocol/study";
 import type { Outcome, PairedEvidence } from "../protocol/verdict";
-import { compareLmArms, describeBpbGap, LM_RMSNORM_DYT_SCALES, lmArmRuns, lmRmsnormDytLrs, lmSharedEvalJob, lmTestBaselines, type LmArmRuns, type LmStudySummary } from "../lm-rmsnorm-dyt/spec";
+import { compareLmArms, derivedLmRuns, describeBpbGap, LM_RMSNORM_DYT_SCALES, lmArmRuns, lmRmsnormDytLrs, lmSharedEvalJob, lmTestBaselines, type LmArmRuns, type LmStudySummary } from "../lm-rmsnorm-dyt/spec";
 import { fixed, signed } from "../../util/format";
 
 export const LM_FP8_TRAIN = "lm-fp8-train";
@@ -115,7 +115,7 @@ export function fp8Verdict(d: Fp8Pair, n: Fp8Pair, rules: ProtocolRules = RULES)
   if (d.fp8Failed.length) return { outcome: "not supported", reason: `${fails(d)}; ${n.label}'s FP8 runs all learned` };
   if (n.fp8Failed.length) return { outcome: "supported", reason: `${fails(n)}; ${d.label}'s FP8 runs all learned` };
   // Costs as arm results: the paired test reads bpbs (lower is better) and classes (all learned here).
-  const asRuns = (p: Fp8Pair): LmArmRuns => ({ ...p.fp8, label: `${p.label} FP8 cost`, seeds: p.seeds, bpbs: p.cost, classes: p.seeds.map(() => "learned"), accs: p.seeds.map(() => NaN) });
+  const asRuns = (p: Fp8Pair): LmArmRuns => derivedLmRuns(p.fp8, `${p.label} FP8 cost`, p.seeds, p.cost);
   const { outcome, reason, evidence } = compareLmArms(asRuns(d), asRuns(n), rules, "matches");
   return { outcome, reason, ...(evidence ? { evidence } : {}) };
 }

@@ -162,6 +162,16 @@ export function lmArmRuns(records: readonly LmProtocolRecord[], ref: ArmRef, lr:
   };
 }
 
+/**
+ * A per-seed quantity derived from LM runs (an FP8 cost, a gap between two
+ * arms) dressed as arm runs, so compareLmArms pairs it over `seeds` like test
+ * bpb (lower is better). Every seed counts as learned: the caller has settled
+ * failures before. `from` supplies the other fields (lr, notes).
+ */
+export function derivedLmRuns(from: LmArmRuns, label: string, seeds: readonly number[], values: readonly number[]): LmArmRuns {
+  return { ...from, label, seeds: [...seeds], bpbs: [...values], classes: seeds.map(() => "learned"), accs: seeds.map(() => NaN) };
+}
+
 const f3 = fixed(3);
 const s3 = signed(3);
 

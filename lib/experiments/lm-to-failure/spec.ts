@@ -37,7 +37,7 @@ import { RULES, type ProtocolRules } from "../protocol/rules";
 import { runJobs, type Job, type LmProtocolRecord } from "../protocol/runner";
 import type { ArmLr } from "../protocol/study";
 import type { Outcome, PairedEvidence } from "../protocol/verdict";
-import { compareLmArms, describeBpbGap, LM_RMSNORM_DYT_SCALES, lmArmRuns, lmRmsnormDytLrs, lmSharedEvalJob, lmTestBaselines, type LmArmRuns, type LmStudySummary } from "../lm-rmsnorm-dyt/spec";
+import { compareLmArms, derivedLmRuns, describeBpbGap, LM_RMSNORM_DYT_SCALES, lmArmRuns, lmRmsnormDytLrs, lmSharedEvalJob, lmTestBaselines, type LmArmRuns, type LmStudySummary } from "../lm-rmsnorm-dyt/spec";
 import { fixed, signed } from "../../util/format";
 
 export const LM_TO_FAILURE = "lm-to-failure";
@@ -133,7 +133,7 @@ export function rungVerdict(d: LmArmRuns, n: LmArmRuns, base: { d: LmArmRuns; n:
   if (!base) return out("holds", "both arms learned on every seed (the first rung: the reference gap)");
   const baseSeeds = seeds.filter((s) => base.d.seeds.includes(s) && base.n.seeds.includes(s) && learnedOn(base.d, s) && learnedOn(base.n, s));
   // The widening as two arms the paired test reads: this rung's gap vs the first rung's, per seed (lower is better).
-  const asRuns = (label: string, v: (s: number) => number): LmArmRuns => ({ ...d, label, seeds: baseSeeds, bpbs: baseSeeds.map(v), classes: baseSeeds.map(() => "learned"), accs: baseSeeds.map(() => NaN) });
+  const asRuns = (label: string, v: (s: number) => number): LmArmRuns => derivedLmRuns(d, label, baseSeeds, baseSeeds.map(v));
   const { outcome, reason, evidence } = compareLmArms(
     asRuns(`the gap at this rung`, (s) => bpbOn(d, s) - bpbOn(n, s)),
     asRuns(`the gap at the first rung`, (s) => bpbOn(base.d, s) - bpbOn(base.n, s)),
@@ -157,17 +157,10 @@ export interface LmToFailureSummary extends LmStudySummary {
   ladders: LadderResult[];
 }
 
-function rungRecords(records: readonly LmProtocolRecord[], jobs: readonly Job<LmResolvedRun>[]): LmProtocolRecord[] {
-  const keys = new Set(jobs.map((j) => `${j.experiment}/${j.run}`));
-  return records.filter((r) => keys.has(`${r.experiment}/${r.run}`));
-}
-
-/** One rung's result from its records (`jobs` are the rung's jobs; `base` the first rung's result). */
-export function rungResult(r: LadderRung, records: readonly LmProtocolRecord[], jobs: readonly Job<LmResolvedRun>[], arms: readonly [Arm, Arm], lrs: Readonly<Record<string, ArmLr>>, base: RungResult | undefined, rules: ProtocolRules = RULES): RungResult {
-  const mine = rungRecords(records, jobs);
-  const [d, n] = arms.map((a) => lmArmRuns(mine, a, lrs[a.id], rules)) as [LmArmRuns, LmArmRuns];
-  const steps = mine[0]?.config.train.steps ?? jobs[0]?.resolved.train.steps ?? 0;
-  return { rung: r, steps, arms: [d, n], ...rungVerdict(d, n, base ? { d: base.arms[0], n: base.arms[1] } : undefined, rules) };
+/** One rung's result from its own records (runJobs returns them in job order); `base` is the first rung's result. */
+export function rungResult(r: LadderRung, records: readonly LmProtocolRecord[], arms: readonly [Arm, Arm], lrs: Readonly<Record<string, ArmLr>>, base: RungResult | undefined, rules: ProtocolRules = RULES): RungResult {
+  const [d, n] = arms.map((a) => lmArmRuns(records, a, lrs[a.id], rules)) as [LmArmRuns, LmArmRuns];
+  return { rung: r, steps: records[0]?.config.train.steps ?? 0, arms: [d, n], ...rungVerdict(d, n, base ? { d: base.arms[0], n: base.arms[1] } : undefined, rules) };
 }
 
 /** R-to-failure (LM) from both ladders (module header). */
@@ -210,23 +203,25 @@ export async function runLmToFailure(ctx: ExperimentContext, override: Partial<L
   if (seeds.length === 0) throw new Error(`${LM_TO_FAILURE}: no seeds given; pass at least one (e.g. --seed 1)`);
   const arms = s.arms.map(resolveArm) as [Arm, Arm];
   const { lrs } = await lmRmsnormDytLrs(ctx, arms, rules);
-  const jobsOf = (r: LadderRung) => seeds.flatMap((seed) => arms.map((a) => rungJob(ctx.scale, r, a, seed, lrs[a.id]!.lr, lrs)));
-  const records: LmProtocolRecord[] = [];
+  const climb = async (r: LadderRung, base?: RungResult): Promise<{ records: LmProtocolRecord[]; result: RungResult }> => {
+    const got = await runJobs(seeds.flatMap((seed) => arms.map((a) => rungJob(ctx.scale, r, a, seed, lrs[a.id]!.lr, lrs))), ctx);
+    return { records: got, result: rungResult(r, got, arms, lrs, base, rules) };
+  };
+  // Both ladders share their first rung (lm-rmsnorm-dyt's setting): train or load it once.
+  const start = await climb(ladderRungs(s, ctx.scale, LADDERS[0]!)[0]!);
+  const first = start.result;
+  const records: LmProtocolRecord[] = [...start.records];
   const ladders: LadderResult[] = [];
-  let first: RungResult | undefined;
   for (const ladder of LADDERS) {
     const rungs = ladderRungs(s, ctx.scale, ladder);
-    const done: RungResult[] = [];
-    let brokeAt: string | undefined;
-    for (const r of rungs) {
+    const done: RungResult[] = [{ ...first, rung: rungs[0]! }];
+    let brokeAt = first.outcome === "breaks" ? rungs[0]!.id : undefined;
+    for (const r of rungs.slice(1)) {
       if (brokeAt) break;
-      const jobs = jobsOf(r);
-      const got = r.index === 0 && first ? [] : await runJobs(jobs, ctx);
+      const { records: got, result } = await climb(r, first);
       records.push(...got);
-      const res = r.index === 0 && first ? { ...first, rung: r } : rungResult(r, records, jobs, arms, lrs, first, rules);
-      if (r.index === 0) first ??= res;
-      done.push(res);
-      if (res.outcome === "breaks") brokeAt = r.id;
+      done.push(result);
+      if (result.outcome === "breaks") brokeAt = r.id;
     }
     ladders.push({ ladder, rungs: done, ...(brokeAt ? { brokeAt } : {}), skipped: rungs.slice(done.length).map((r) => r.id) });
   }
