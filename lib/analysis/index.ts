@@ -11,3 +11,4 @@ export * from "./reparam";
 export * from "./tanhfit";
 export * from "./paired";
 export * from "./scurves";
+export * from "./frechet";

@@ -28,6 +28,12 @@ export interface BlockConfig {
   placement?: Placement;
   /** Std of the truncated-normal weight init (timm: 0.02). */
   initStd?: number;
+  /**
+   * Init of q|k|v, Wo, fc1, fc2 under method "norm": trunc-normal(initStd)
+   * (timm's ViT; default) or Xavier-uniform with zero bias (DiT's
+   * initialize_weights). The norm-free methods keep their own inits.
+   */
+  linearInit?: "truncNormal" | "xavier";
   /** Residual method (default "norm": the normalised block; the others remove every norm). */
   method?: ResidualMethod;
   methodOptions?: MethodOptions;
@@ -146,7 +152,8 @@ export class TransformerBlock {
     const normKind: NormKind = normFree ? "identity" : cfg.norm;
     const tn: LinearInit = { kind: "truncNormal", std };
     // Per-method init of q|k|v, Wo, fc1, fc2 (baselines.md; L = 2 x depth residual branches).
-    let inits: [LinearInit, LinearInit, LinearInit, LinearInit] = [tn, tn, tn, tn];
+    const base: LinearInit = cfg.linearInit === "xavier" ? { kind: "xavier" } : tn;
+    let inits: [LinearInit, LinearInit, LinearInit, LinearInit] = [base, base, base, base];
     if (this.method === "fixup") {
       const f = fixupTransformerScales(2 * depth);
       inits = [{ kind: "xavier", scale: f.qkv, groups: 3 }, { kind: "zeros" }, { kind: "xavier", scale: f.fc1, groups: fc1Out / hidden }, { kind: "zeros" }];

@@ -7,3 +7,4 @@ export * from "./trainer";
 export * from "./task";
 export * from "./speech-task";
 export * from "./probe";
+export * from "./diffusion";

@@ -24,7 +24,7 @@ export interface TaskEval {
  * divergence, leak check) is shared.
  */
 export interface TrainTask {
-  readonly kind: "classification" | "next-token" | "contrastive";
+  readonly kind: "classification" | "next-token" | "contrastive" | "diffusion";
   readonly trainSize: number;
   /** Classes or vocabulary: a loss above divergenceFactor * ln(numOutputs) counts as diverged. */
   readonly numOutputs: number;
@@ -43,6 +43,12 @@ export interface TrainTask {
    * absent the trainer uses loss(y, model.forward(x)).
    */
   objective?(model: TaskModel, x: tf.Tensor, y: tf.Tensor, forward: ForwardOptions): tf.Scalar;
+  /**
+   * The training loss above which a run counts as diverged, for a loss that
+   * is no cross-entropy over numOutputs (e.g. a diffusion model's MSE); when
+   * absent the cap is divergenceFactor x ln(numOutputs).
+   */
+  divergenceCap?(divergenceFactor: number): { cap: number; why: string };
 }
 
 /** Mean loss and accuracy of `model` on the first `limit` examples of ds (0 = all). */

@@ -173,12 +173,15 @@ export async function train(model: Model, data: { train: ImageDataset; eval: Ima
     for (const p of model.params) {
       const v = ck.values.get(p.name);
       if (!v) throw new Error(`checkpoint in ${ckptDir} has no tensor ${p.name}: it was written by a different model; delete it to start over`);
-      p.variable.assign(tf.tensor(v.data, v.shape));
+      // tidy: assign shares the new tensor's data, and the tensor itself would otherwise stay live.
+      tf.tidy(() => p.variable.assign(tf.tensor(v.data, v.shape)));
     }
-    trainable.forEach((p, i) => {
-      opt.m[i]!.assign(tf.tensor(ck.values.get(`opt.m.${p.name}`)!.data, p.variable.shape));
-      opt.v[i]!.assign(tf.tensor(ck.values.get(`opt.v.${p.name}`)!.data, p.variable.shape));
-    });
+    trainable.forEach((p, i) =>
+      tf.tidy(() => {
+        opt.m[i]!.assign(tf.tensor(ck.values.get(`opt.m.${p.name}`)!.data, p.variable.shape));
+        opt.v[i]!.assign(tf.tensor(ck.values.get(`opt.v.${p.name}`)!.data, p.variable.shape));
+      }),
+    );
     opt.step = ck.state.optStep;
     sampler = BatchSampler.fromState(ck.state.sampler);
     log = ck.state.log;
@@ -194,7 +197,8 @@ export async function train(model: Model, data: { train: ImageDataset; eval: Ima
   const progress = opts.progress === false ? undefined : (opts.progress ?? consoleProgress());
   progress?.start(cfg.steps, opts.label ?? "train", start);
   const guard = opts.leakCheck === false ? undefined : new LeakGuard(2);
-  const lossCap = cfg.divergenceFactor * Math.log(task.numOutputs);
+  const capOf = task.divergenceCap?.(cfg.divergenceFactor) ?? { cap: cfg.divergenceFactor * Math.log(task.numOutputs), why: `${cfg.divergenceFactor} x ln ${task.numOutputs} ${task.outputsName}` };
+  const lossCap = capOf.cap;
   const t0 = Date.now();
   let status: RunStatus = "completed";
   let diverged: TrainResult["diverged"];
@@ -248,7 +252,7 @@ export async function train(model: Model, data: { train: ImageDataset; eval: Ima
       status = "diverged";
       diverged = {
         step,
-        reason: !Number.isFinite(lossV) ? `non-finite loss (${lossV})` : !Number.isFinite(normV) ? `non-finite gradient norm` : `loss ${lossV.toFixed(3)} > ${lossCap.toFixed(3)} (${cfg.divergenceFactor} x ln ${task.numOutputs} ${task.outputsName})`,
+        reason: !Number.isFinite(lossV) ? `non-finite loss (${lossV})` : !Number.isFinite(normV) ? `non-finite gradient norm` : `loss ${lossV.toFixed(3)} > ${lossCap.toFixed(3)} (${capOf.why})`,
       };
       const line: LogLine = { step, loss: lossV, lr, gradNorm: normV, diverged: true };
       log.push(line);
