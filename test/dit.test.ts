@@ -9,6 +9,7 @@ import { DiT, resolveDiTConfig, sincosPosEmbed2d, timestepEmbedding, type DiTCon
 import { alphaBars, ddimSample, ddimTimesteps, diffusionTask, evaluateDiffusion, fromUnitRange, toUnitRange, train, type TrainConfig } from "../lib/train";
 import { frechetDistance, gaussianStats, sqrtPsd, type GaussianStats } from "../lib/analysis";
 import { Rng } from "../lib/util/rng";
+import { nativeLoadError } from "../lib/engine/native";
 import { assertClose, gradCheck } from "./helpers";
 import { toyImages } from "./fixtures";
 
@@ -77,6 +78,27 @@ describe("DiT (class-conditional diffusion transformer)", () => {
     const ds = { normalization: { kind: "z", mean: 0.3, std: 0.4 } };
     assertClose(Array.from(fromUnitRange(ds, toUnitRange(ds, Float32Array.from([-1, 0, 2])))), [-1, 0, 2], 1e-6, 1e-6);
     assertClose(Array.from(toUnitRange(ds, Float32Array.from([(0 - 0.3) / 0.4, (1 - 0.3) / 0.4]))), [-1, 1], 1e-6, 1e-6);
+  });
+
+  it("DDIM with the exact noise of a one-image distribution returns that image from any start", () => {
+    // For data that is always x*, E[eps | x_t] = (x_t - sqrt(ab_t) x*) / sqrt(1 - ab_t): the perfect denoiser.
+    const H = 4;
+    const target = Float32Array.from({ length: H * H }, (_, i) => 0.9 * Math.sin(i));
+    const ab = alphaBars({ T: 1000, betaStart: 1e-4, betaEnd: 0.02 });
+    const oracle = {
+      config: { imageSize: H, channels: 1, numClasses: 2 },
+      predict: (xt: tf.Tensor, t: tf.Tensor) =>
+        tf.tidy(() => {
+          const tv = Array.from(t.dataSync());
+          const a = tf.tensor4d(tv.map((v) => Math.sqrt(ab[v]!)), [tv.length, 1, 1, 1]);
+          const s = tf.tensor4d(tv.map((v) => Math.sqrt(1 - ab[v]!)), [tv.length, 1, 1, 1]);
+          return tf.div(tf.sub(xt, tf.mul(a, tf.tensor4d(target, [1, H, H, 1]))), s) as tf.Tensor4D;
+        }),
+    } as unknown as DiT;
+    for (const steps of [2, 10, 50]) {
+      const out = ddimSample(oracle, Int32Array.from([0, 1, 1]), { steps, seed: steps });
+      for (let k = 0; k < 3; k++) assertClose(Array.from(out.subarray(k * 16, (k + 1) * 16)), Array.from(target), 1e-4, 1e-4, `${steps} steps, sample ${k}`);
+    }
   });
 
   it("gradients of the noise prediction match finite differences (input, through blocks, modulation and DyT)", () => {
@@ -157,6 +179,33 @@ describe("DiT (class-conditional diffusion transformer)", () => {
     assert.equal(r.status, "diverged");
     assert.match(r.diverged!.reason, /> 0\.100 \(10 x 0\.01 x the zero prediction's loss of 1\)/);
     m.dispose();
+  });
+});
+
+describe("DiT on the native engine", () => {
+  const reason = nativeLoadError();
+  it("the noise prediction and the gradients of the denoising loss match the cpu backend", { skip: reason ? `native engine unavailable: ${reason}` : false }, async () => {
+    const run = async (engine: "cpu" | "native") => {
+      await initEngine({ engine, quiet: true });
+      const m = new DiT({ ...TOY, norm: "dyt", adaLNZero: false, seed: 4 });
+      const r = new Rng(6);
+      const x = tf.tensor4d(Float32Array.from({ length: 3 * 64 }, () => r.normal()), [3, 8, 8, 1]);
+      const t = tf.tensor1d([5, 400, 990]);
+      const y = tf.tensor1d([0, 2, 3], "int32");
+      const eps = tf.tensor4d(Float32Array.from({ length: 3 * 64 }, () => r.normal()), [3, 8, 8, 1]);
+      const pred = m.predict(x, t, y).dataSync().slice();
+      const vars = m.params.map((p) => p.variable);
+      const { grads } = tf.variableGrads(() => tf.mean(tf.squaredDifference(m.predict(x, t, y), eps)) as tf.Scalar, vars);
+      const g = vars.map((v) => grads[v.name]!.dataSync().slice());
+      tf.dispose([x, t, y, eps, ...Object.values(grads)]);
+      m.dispose();
+      return { pred, g };
+    };
+    const ref = await run("cpu");
+    const got = await run("native");
+    await initEngine({ engine: "cpu", quiet: true });
+    assertClose(Array.from(got.pred), Array.from(ref.pred), 1e-4, 1e-5, "eps-hat");
+    ref.g.forEach((gr, i) => assertClose(Array.from(got.g[i]!), Array.from(gr), 1e-3, 1e-6, `gradient of parameter ${i}`));
   });
 });
 

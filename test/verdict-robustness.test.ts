@@ -13,6 +13,7 @@ import { runAlpha0 } from "../lib/experiments/alpha0/spec";
 import { runDepthStability } from "../lib/experiments/depth-stability/spec";
 import { runDnaHyena } from "../lib/experiments/dna-hyena/spec";
 import { runWav2VecLnDyt } from "../lib/experiments/wav2vec-ln-dyt/spec";
+import { runDitLnDyt } from "../lib/experiments/dit-ln-dyt/spec";
 import { runGainBias } from "../lib/experiments/gain-bias/spec";
 import { runInvariance } from "../lib/experiments/invariance/spec";
 import { runLmAlpha0 } from "../lib/experiments/lm-alpha0/spec";
@@ -60,6 +61,7 @@ const RUNS: Record<string, RunWithRules> = {
   "vision-families": (ctx, override, rules) => runVisionFamilies(ctx, {}, override, rules),
   "dna-hyena": runDnaHyena,
   "wav2vec-ln-dyt": runWav2VecLnDyt,
+  "dit-ln-dyt": runDitLnDyt,
 };
 
 const RESULTS = path.resolve(__dirname, "../../results");

@@ -8,6 +8,7 @@
  * round-off negatives clamped to 0. With the lab's classifiers' features in
  * place of Inception's it is a proxy for FID, not FID.
  */
+/// <reference path="../types/mathjs.d.ts" />
 import { eigs } from "mathjs";
 
 export interface GaussianStats {

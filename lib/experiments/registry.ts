@@ -23,6 +23,7 @@ import { visionFamiliesEntry } from "./vision-families";
 import { convnextScurvesEntry } from "./convnext-scurves";
 import { dnaHyenaEntry } from "./dna-hyena";
 import { wav2vecLnDytEntry } from "./wav2vec-ln-dyt";
+import { ditLnDytEntry } from "./dit-ln-dyt";
 
 export type { ExperimentEntry } from "./entry";
 
@@ -48,6 +49,7 @@ export const EXPERIMENTS: ExperimentEntry[] = [
   lmToFailureEntry, // R-to-failure (LLM)
   visionFamiliesEntry, // 2 (ConvNeXt, Mixer), 9 (BatchNorm)
   convnextScurvesEntry, // 3, 4 (ConvNeXt); after vision-families, whose tuning it reads
+  ditLnDytEntry, // 2 (DiT)
   dnaHyenaEntry, // 2 (DNA)
   wav2vecLnDytEntry, // 2 (speech)
   gainBiasEntry,

@@ -152,6 +152,11 @@ export class ViT {
 
   /** images: [B, H, W, C] (or flat [B, H*W*C]) -> logits [B, numClasses]. */
   forward(images: tf.Tensor, opts?: ForwardOptions): tf.Tensor {
+    return tf.tidy(() => this.head.apply(this.features(images, opts), opts));
+  }
+
+  /** The head's input: the class token after the last block and the final norm, [B, dim] (e.g. the Fréchet distance's features). */
+  features(images: tf.Tensor, opts?: ForwardOptions): tf.Tensor {
     const c = this.config;
     const p = c.patchSize;
     const g = c.imageSize / p;
@@ -173,7 +178,7 @@ export class ViT {
       }
       let clsOut = tf.squeeze(tf.slice(x, [0, 0, 0], [B, 1, c.dim]), [1]);
       if (this.finalNorm) clsOut = applyNorm(this.finalNorm, clsOut, opts);
-      return this.head.apply(clsOut, opts);
+      return clsOut;
     });
   }
 

@@ -174,9 +174,10 @@ export function ddimTimesteps(T: number, steps: number): number[] {
 /**
  * Deterministic DDIM sampling (eta = 0) of one image per label: from
  * x_T ~ N(0, I) (drawn from `seed`), each step predicts eps, forms
- * x0-hat = (x_t - sqrt(1 - ab_t) eps) / sqrt(ab_t) clipped to [-1, 1], and
- * moves to x_s = sqrt(ab_s) x0-hat + sqrt(1 - ab_s) eps; the last step returns
- * x0-hat. Returns images in [-1, 1], [N, H, W, C] flattened.
+ * x0-hat = (x_t - sqrt(1 - ab_t) eps) / sqrt(ab_t) clipped to [-1, 1], takes
+ * the noise consistent with the clipped x0-hat, eps' = (x_t - sqrt(ab_t)
+ * x0-hat) / sqrt(1 - ab_t), and moves to x_s = sqrt(ab_s) x0-hat +
+ * sqrt(1 - ab_s) eps'; the last step returns x0-hat. Returns images in [-1, 1], [N, H, W, C] flattened.
  */
 export function ddimSample(model: DiT, labels: Int32Array, opts: SampleOptions = {}): Float32Array {
   const schedule = { ...DIFFUSION_DEFAULTS, ...opts.schedule };
@@ -197,10 +198,14 @@ export function ddimSample(model: DiT, labels: Int32Array, opts: SampleOptions =
       let x0hat: tf.Tensor = x;
       for (let k = 0; k < ts.length; k++) {
         const t = ts[k]!;
-        const eps = model.predict(x, tf.fill([m], t), y);
-        x0hat = tf.clipByValue(tf.div(tf.sub(x, tf.mul(eps, Math.sqrt(1 - ab[t]!))), Math.sqrt(ab[t]!)), -1, 1);
+        const epsHat = model.predict(x, tf.fill([m], t), y);
+        x0hat = tf.clipByValue(tf.div(tf.sub(x, tf.mul(epsHat, Math.sqrt(1 - ab[t]!))), Math.sqrt(ab[t]!)), -1, 1);
         if (k < ts.length - 1) {
           const prev = ab[ts[k + 1]!]!;
+          // The noise consistent with the clipped x0-hat (diffusers' DDIM with clip_sample): at high
+          // noise a small error in eps-hat is a large one in x0-hat, and stepping with the raw eps-hat
+          // would carry it on into x.
+          const eps = tf.div(tf.sub(x, tf.mul(x0hat, Math.sqrt(ab[t]!))), Math.sqrt(1 - ab[t]!));
           x = tf.add(tf.mul(x0hat, Math.sqrt(prev)), tf.mul(eps, Math.sqrt(1 - prev)));
         }
       }

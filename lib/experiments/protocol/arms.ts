@@ -25,6 +25,8 @@ export interface Arm {
   paperViTB?: number;
   /** What the arm brings to a language model (lib/models/llama.ts); language-model runs only. */
   lm?: LmArmSettings;
+  /** What the arm brings to a DiT (lib/models/dit.ts); DiT runs only (default: adaLN-Zero on, DiT's own). */
+  dit?: { adaLNZero: boolean };
 }
 
 /** An arm's language-model recipe. */
@@ -57,6 +59,9 @@ const BASE: Arm[] = [
   { id: "dyt-lm", label: "DyT (LLaMA recipe)", norm: "dyt", lm: { alpha0: "paper", embedScale: true } },
   // The ResNet's own norm (image-classify task); the paper replaces it with DyT in ResNet-50 (76.2 -> 68.9 top-1), its failure case.
   { id: "batchnorm", label: "BatchNorm", norm: "batchnorm" },
+  // The DiT (image-diffusion task): the paper's DyT arm drops adaLN-Zero's zero init; a reviewer asked for DyT with it too.
+  { id: "dyt-dit", label: "DyT (no adaLN-Zero)", norm: "dyt", dit: { adaLNZero: false } },
+  { id: "dyt-dit-zero", label: "DyT + adaLN-Zero", norm: "dyt", dit: { adaLNZero: true } },
 ];
 
 export const ARMS: ReadonlyMap<string, Arm> = new Map(BASE.map((a) => [a.id, a]));
@@ -86,6 +91,7 @@ export function deriveArm(baseId: string, patch: Partial<Arm> & { id?: string; l
   if (b.normOptions || patch.normOptions) out.normOptions = { ...b.normOptions, ...patch.normOptions };
   if (b.train || patch.train) out.train = { ...b.train, ...patch.train };
   if (b.lm || patch.lm) out.lm = { ...b.lm, ...patch.lm };
+  if (b.dit || patch.dit) out.dit = { ...b.dit!, ...patch.dit };
   delete out.paperViTB;
   return out;
 }

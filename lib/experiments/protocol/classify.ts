@@ -7,7 +7,7 @@
  * models on contrastive accuracy (ties lost) against chance 1/(K+1).
  */
 import { RULES, type ProtocolRules } from "./rules";
-import type { DnaProtocolRecord, LmProtocolRecord, SpeechProtocolRecord } from "./runner";
+import type { DitProtocolRecord, DnaProtocolRecord, LmProtocolRecord, SpeechProtocolRecord } from "./runner";
 
 export type RunClass = "diverged" | "did not learn" | "learned";
 
@@ -121,4 +121,29 @@ export function speechScore(r: SpeechProtocolRecord, split: "val" | "test", rule
 export function speechPlateaued(evals: readonly { step: number; loss: number }[], rules: ProtocolRules = RULES): { plateaued: boolean; gainNats: number } {
   const p = bitsPlateaued(evals.map((e) => ({ step: e.step, bpb: e.loss })), rules.speechPlateauNats);
   return { plateaued: p.plateaued, gainNats: p.gainBpb };
+}
+
+/**
+ * A DiT run on one split (pre-registered for dit-ln-dyt, 2026-12-04, rules
+ * ditMatchFdRatio): its denoising loss there (validation: the last eval;
+ * test: the final test; NaN when it has none) and its class by the accuracy
+ * rule on its samples: learned when the Fréchet-distance classifier assigns
+ * at least rules.learnedFraction of the way from chance to 100 % of them to
+ * their conditioning class. A run with no samples (it did not finish) did not
+ * learn; a diverged one diverged.
+ */
+export function ditScore(r: DitProtocolRecord, split: "val" | "test", rules: ProtocolRules = RULES): { loss: number; sampleAcc: number; class: RunClass } {
+  const loss = (split === "val" ? r.result.evals.at(-1)?.loss : r.result.test?.loss) ?? NaN;
+  const sampleAcc = r.result.samples?.sampleAcc ?? NaN;
+  if (r.result.status === "diverged" || (r.result.status === "completed" && !Number.isFinite(loss))) return { loss, sampleAcc, class: "diverged" };
+  return { loss, sampleAcc, class: classifyRun({ status: r.result.status, ...(r.result.samples ? { acc: sampleAcc } : {}), numClasses: r.config.model.numClasses }, rules) };
+}
+
+/** Validation denoising-loss curve of a DiT run: plateaued when it fell by < rules.ditPlateauRelative of its value over the last third. */
+export function ditPlateaued(evals: readonly { step: number; loss: number }[], rules: ProtocolRules = RULES): { plateaued: boolean; gainRelative: number } {
+  if (evals.length < 2) return { plateaued: false, gainRelative: NaN };
+  const last = evals[evals.length - 1]!;
+  const ref = evals.find((e) => e.step >= (2 / 3) * last.step) ?? last;
+  const gainRelative = (ref.loss - last.loss) / ref.loss;
+  return { plateaued: ref !== last && gainRelative < rules.ditPlateauRelative, gainRelative };
 }

@@ -18,6 +18,7 @@ import { describeLmBase, isLmBase } from "./lm-task";
 import { describeImageBase, isImageBase } from "./image-task";
 import { describeDnaBase, isDnaBase } from "./dna-task";
 import { describeSpeechBase, isSpeechBase } from "./speech-task";
+import { describeDitBase, isDitBase } from "./dit-task";
 import { resolveRun, trainExamples, trainSize, type AnyRunBase, type ResolvedOf, type RunBase, type RunOverrides } from "./task";
 import { assertTuning, lrId, pickLr, type LrPick, type LrTuningConfig } from "./tuning";
 
@@ -116,6 +117,7 @@ export function describeBase(base: AnyRunBase, epochs: number): string {
   if (isImageBase(base)) return describeImageBase(base, epochs, epochSchedule(epochs, base).steps);
   if (isDnaBase(base)) return describeDnaBase(base, epochSchedule(epochs, base).steps);
   if (isSpeechBase(base)) return describeSpeechBase(base, epochSchedule(epochs, base).steps);
+  if (isDitBase(base)) return describeDitBase(base, epochs, epochSchedule(epochs, base).steps);
   const m = base.model;
   const t = epochSchedule(epochs, base);
   const depth = m.depth === undefined ? "" : `, depth ${m.depth}`;

@@ -109,6 +109,29 @@ export interface ProtocolRules {
    * made at a fixed budget, as the LM and DNA claims.
    */
   speechPlateauNats: number;
+  /**
+   * DiT (class-conditional diffusion on Fashion-MNIST, the image-diffusion
+   * task; experiment dit-ln-dyt). Pre-registered on 2026-12-04, before any
+   * run of that experiment. The claim's metric is the Fréchet distance (FD)
+   * of 1,000 DDIM samples to 1,000 real test images in a ViT classifier's
+   * features (the paper's FID, with the lab's classifier in place of
+   * Inception: a proxy). FD has no natural unit, so arms are compared on
+   * ln FD: "A matches B" when A's FD is at most this factor above B's,
+   * ln FD_A − ln FD_B < ln(ditMatchFdRatio). 1.10: the paper's largest DiT
+   * gap is DyT 20.8 vs LN 19.9 FID (+4.5 %, XL/2); its other two favour DyT.
+   * A run "learned" by the accuracy rule on its samples: the classifier
+   * assigns at least learnedFraction of the way from chance (10 %) to 100 %
+   * of them to the class they were conditioned on (28 %); a sampler that
+   * makes noise or one class for every label scores ~10 %.
+   */
+  ditMatchFdRatio: number;
+  /**
+   * A DiT run has plateaued when its validation denoising loss fell by less
+   * than this fraction of its value between the eval at two thirds of its
+   * steps and its last eval. Reported with the verdict, not required by it
+   * (the claim is made at a fixed budget, as the paper's 400k steps).
+   */
+  ditPlateauRelative: number;
 }
 
 export const RULES: ProtocolRules = {
@@ -128,6 +151,8 @@ export const RULES: ProtocolRules = {
   dnaPlateauBits: 0.005,
   speechMatchMarginNats: 0.05,
   speechPlateauNats: 0.025,
+  ditMatchFdRatio: 1.1,
+  ditPlateauRelative: 0.01,
 };
 
 /** The rules with every threshold scaled by `factor` (robustness checks). */
@@ -146,5 +171,8 @@ export function scaledRules(factor: number, base: ProtocolRules = RULES): Protoc
     dnaPlateauBits: base.dnaPlateauBits * factor,
     speechMatchMarginNats: base.speechMatchMarginNats * factor,
     speechPlateauNats: base.speechPlateauNats * factor,
+    // The ratio's excess over 1 is the threshold (1.10 -> 1.111 at factor 1.01).
+    ditMatchFdRatio: 1 + (base.ditMatchFdRatio - 1) * factor,
+    ditPlateauRelative: base.ditPlateauRelative * factor,
   };
 }

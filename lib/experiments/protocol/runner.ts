@@ -18,6 +18,7 @@ import type { LmResolvedRun } from "./lm-task";
 import type { ImageResolvedRun } from "./image-task";
 import type { DnaResolvedRun } from "./dna-task";
 import type { SpeechResolvedRun } from "./speech-task";
+import type { DitResolvedRun } from "./dit-task";
 import { runTask, type ResolvedRun, type RunResultOf, type VitResolvedRun } from "./task";
 
 /** A run of resolved config R (a ViT run by default; `resolved.task` tells which). */
@@ -45,11 +46,12 @@ export interface ProtocolRecord<R extends ResolvedRun = VitResolvedRun> extends 
 }
 
 /** A saved run of any task. */
-export type AnyProtocolRecord = ProtocolRecord<VitResolvedRun> | ProtocolRecord<LmResolvedRun> | ProtocolRecord<ImageResolvedRun> | ProtocolRecord<DnaResolvedRun> | ProtocolRecord<SpeechResolvedRun>;
+export type AnyProtocolRecord = ProtocolRecord<VitResolvedRun> | ProtocolRecord<LmResolvedRun> | ProtocolRecord<ImageResolvedRun> | ProtocolRecord<DnaResolvedRun> | ProtocolRecord<SpeechResolvedRun> | ProtocolRecord<DitResolvedRun>;
 export type LmProtocolRecord = ProtocolRecord<LmResolvedRun>;
 export type ImageProtocolRecord = ProtocolRecord<ImageResolvedRun>;
 export type DnaProtocolRecord = ProtocolRecord<DnaResolvedRun>;
 export type SpeechProtocolRecord = ProtocolRecord<SpeechResolvedRun>;
+export type DitProtocolRecord = ProtocolRecord<DitResolvedRun>;
 
 export function isLmRecord(r: AnyProtocolRecord): r is LmProtocolRecord {
   return r.config.task === "lm-text";
@@ -65,6 +67,10 @@ export function isDnaRecord(r: AnyProtocolRecord): r is DnaProtocolRecord {
 
 export function isSpeechRecord(r: AnyProtocolRecord): r is SpeechProtocolRecord {
   return r.config.task === "speech-pretrain";
+}
+
+export function isDitRecord(r: AnyProtocolRecord): r is DitProtocolRecord {
+  return r.config.task === "image-diffusion";
 }
 
 /** A saved result exists but was produced by a different resolved config (or an older record format). */
@@ -230,6 +236,10 @@ function resultLine(rec: ProtocolRecord<ResolvedRun>): string {
   if (rec.config.task === "speech-pretrain") {
     const r = rec.result as RunResultOf<SpeechResolvedRun>;
     return `test loss ${t.loss.toFixed(3)}, strict acc ${(100 * (r.test?.strictAcc ?? NaN)).toFixed(1)} %${r.probe ? `, language-ID probe ${(100 * r.probe.testAcc).toFixed(1)} %` : ""}`;
+  }
+  if (rec.config.task === "image-diffusion") {
+    const sc = (rec.result as RunResultOf<DitResolvedRun>).samples;
+    return `test denoising loss ${t.loss.toFixed(4)}${sc ? `, FD ${sc.fd.toFixed(2)} (floor ${sc.fdFloor.toFixed(2)}), samples recognised ${(100 * sc.sampleAcc).toFixed(1)} %` : ""}`;
   }
   if (rec.config.task === "dna-lm") {
     const p = (rec.result as RunResultOf<DnaResolvedRun>).probe;

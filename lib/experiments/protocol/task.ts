@@ -8,7 +8,10 @@
  * "dna-lm" (a HyenaDNA-style decoder pretrained on next-nucleotide prediction,
  * scored in bits per base, then probed downstream: `runDnaTask`, dna-task.ts) and
  * "speech-pretrain" (a wav2vec 2.0 pretrained self-supervised on speech, scored
- * on its pretraining loss, then probed: `runSpeechTask`, speech-task.ts).
+ * on its pretraining loss, then probed: `runSpeechTask`, speech-task.ts) and
+ * "image-diffusion" (a class-conditional DiT trained to denoise Fashion-MNIST,
+ * scored on its denoising loss and its samples' Fréchet distance: `runDitTask`,
+ * dit-task.ts).
  * `resolveRun` and `runTask` dispatch on the base and the resolved config. Named prepare steps and hooks (ViT runs,
  * registered by the experiments that need them) keep jobs serialisable, so a
  * worker process can run any job.
@@ -30,6 +33,8 @@ import { dnaTrainWindows, isDnaBase, resolveDnaRun, runDnaTask, type DnaResolved
 import type { HyenaConfig } from "../../models/hyena";
 import { isSpeechBase, resolveSpeechRun, runSpeechTask, speechTrainWindows, type SpeechResolvedRun, type SpeechRunBase, type SpeechRunResult } from "./speech-task";
 import type { Wav2VecConfig } from "../../models/wav2vec";
+import { ditTrainSize, isDitBase, resolveDitRun, runDitTask, type DitResolvedRun, type DitRunBase, type DitRunResult } from "./dit-task";
+import type { DiTConfig } from "../../models/dit";
 
 /** What every experiment saves of one training run (its own extras come on top). */
 export interface TrainedRunResult {
@@ -74,10 +79,10 @@ export interface VitResolvedRun {
 }
 
 /** A resolved run of any task (the `task` field tells which). */
-export type ResolvedRun = VitResolvedRun | LmResolvedRun | ImageResolvedRun | DnaResolvedRun | SpeechResolvedRun;
+export type ResolvedRun = VitResolvedRun | LmResolvedRun | ImageResolvedRun | DnaResolvedRun | SpeechResolvedRun | DitResolvedRun;
 
 /** What a run of resolved config R saves as its result. */
-export type RunResultOf<R extends ResolvedRun> = R extends LmResolvedRun ? LmRunResult : R extends ImageResolvedRun ? ImageRunResult : R extends DnaResolvedRun ? DnaRunResult : R extends SpeechResolvedRun ? SpeechRunResult : VitRunResult;
+export type RunResultOf<R extends ResolvedRun> = R extends LmResolvedRun ? LmRunResult : R extends ImageResolvedRun ? ImageRunResult : R extends DnaResolvedRun ? DnaRunResult : R extends SpeechResolvedRun ? SpeechRunResult : R extends DitResolvedRun ? DitRunResult : VitRunResult;
 
 /** The shared part of a ViT run's config at one scale, before an arm and a seed are applied. */
 export interface RunBase {
@@ -88,11 +93,11 @@ export interface RunBase {
   hooks?: string[];
 }
 
-/** A base of any task: a ViT base (RunBase), a language-model base (LmRunBase, task "lm-text"), an image-classification base (ImageRunBase, task "image-classify") a DNA base (DnaRunBase, task "dna-lm") or a speech base (SpeechRunBase, task "speech-pretrain"). */
-export type AnyRunBase = RunBase | LmRunBase | ImageRunBase | DnaRunBase | SpeechRunBase;
+/** A base of any task: a ViT base (RunBase), a language-model base (LmRunBase, task "lm-text"), an image-classification base (ImageRunBase, task "image-classify") a DNA base (DnaRunBase, task "dna-lm"), a speech base (SpeechRunBase, task "speech-pretrain") or a diffusion base (DitRunBase, task "image-diffusion"). */
+export type AnyRunBase = RunBase | LmRunBase | ImageRunBase | DnaRunBase | SpeechRunBase | DitRunBase;
 /** The resolved config a base gives, and the model config its overrides patch. */
-export type ResolvedOf<B extends AnyRunBase> = B extends LmRunBase ? LmResolvedRun : B extends ImageRunBase ? ImageResolvedRun : B extends DnaRunBase ? DnaResolvedRun : B extends SpeechRunBase ? SpeechResolvedRun : VitResolvedRun;
-export type ModelConfigOf<B extends AnyRunBase> = B extends LmRunBase ? LlamaConfig : B extends ImageRunBase ? ImageModelConfig : B extends DnaRunBase ? HyenaConfig : B extends SpeechRunBase ? Wav2VecConfig : ViTConfig;
+export type ResolvedOf<B extends AnyRunBase> = B extends LmRunBase ? LmResolvedRun : B extends ImageRunBase ? ImageResolvedRun : B extends DnaRunBase ? DnaResolvedRun : B extends SpeechRunBase ? SpeechResolvedRun : B extends DitRunBase ? DitResolvedRun : VitResolvedRun;
+export type ModelConfigOf<B extends AnyRunBase> = B extends LmRunBase ? LlamaConfig : B extends ImageRunBase ? ImageModelConfig : B extends DnaRunBase ? HyenaConfig : B extends SpeechRunBase ? Wav2VecConfig : B extends DitRunBase ? DiTConfig : ViTConfig;
 export interface RunOverrides<B extends AnyRunBase = RunBase> {
   lr?: number;
   model?: Partial<ModelConfigOf<B>>;
@@ -105,6 +110,7 @@ export function resolveRun<B extends AnyRunBase>(base: B, a: Arm, seed: number, 
   if (isImageBase(base)) return resolveImageRun(base, a, seed, overrides as RunOverrides<ImageRunBase>) as ResolvedOf<B>;
   if (isDnaBase(base)) return resolveDnaRun(base, a, seed, overrides as RunOverrides<DnaRunBase>) as ResolvedOf<B>;
   if (isSpeechBase(base)) return resolveSpeechRun(base, a, seed, overrides as RunOverrides<SpeechRunBase>) as ResolvedOf<B>;
+  if (isDitBase(base)) return resolveDitRun(base, a, seed, overrides as RunOverrides<DitRunBase>) as ResolvedOf<B>;
   return resolveVitRun(base as RunBase, a, seed, overrides as RunOverrides<RunBase>) as ResolvedOf<B>;
 }
 
@@ -147,6 +153,7 @@ export function trainExamples(base: AnyRunBase): number {
   if (isImageBase(base)) return imageTrainSize(base.data);
   if (isDnaBase(base)) return dnaTrainWindows(base);
   if (isSpeechBase(base)) return speechTrainWindows(base);
+  if (isDitBase(base)) return ditTrainSize(base.data);
   return trainSize(base.data);
 }
 
@@ -299,6 +306,8 @@ export async function runTask<R extends ResolvedRun>(r: R, runDir: string | unde
           ? await runDnaTask(r, runDir, label)
           : r.task === "speech-pretrain"
             ? await runSpeechTask(r, runDir, label)
-            : await runVitTask(r, runDir, label);
+            : r.task === "image-diffusion"
+              ? await runDitTask(r, runDir, label)
+              : await runVitTask(r, runDir, label);
   return out as RunResultOf<R>;
 }

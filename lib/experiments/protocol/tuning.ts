@@ -6,10 +6,12 @@
  * language models on final validation bits per byte (lower is better), DNA
  * models on final validation bits per base (lower is better), wav2vec models
  * on final validation pretraining loss (lower is better; learned by the
- * contrastive-accuracy rule, classify.ts speechScore).
+ * contrastive-accuracy rule, classify.ts speechScore), DiT models on final
+ * validation denoising loss (lower is better; learned by the sample-accuracy
+ * rule, classify.ts ditScore).
  */
-import { bitsScore, classifyRun, speechScore } from "./classify";
-import { isDnaRecord, isLmRecord, isSpeechRecord, type AnyProtocolRecord } from "./runner";
+import { bitsScore, classifyRun, ditScore, speechScore } from "./classify";
+import { isDitRecord, isDnaRecord, isLmRecord, isSpeechRecord, type AnyProtocolRecord } from "./runner";
 import { RULES, type ProtocolRules } from "./rules";
 
 export interface LrTuningConfig {
@@ -51,6 +53,12 @@ function tuningPoint(r: AnyProtocolRecord, rules: ProtocolRules): LrPick["grid"]
     const ok = v.class === "learned";
     // valAcc: the strict contrastive accuracy (%), the one the learned rule reads.
     return { lr: r.config.train.lr, valAcc: ok ? 100 * v.strictAcc : null, class: v.class, valLoss: ok ? v.loss : null, score: ok ? -v.loss : -Infinity };
+  }
+  if (isDitRecord(r)) {
+    const v = ditScore(r, "val", rules);
+    const ok = v.class === "learned";
+    // valAcc: the share of samples recognised as their class (%), the one the learned rule reads.
+    return { lr: r.config.train.lr, valAcc: ok ? 100 * v.sampleAcc : null, class: v.class, valLoss: ok ? v.loss : null, score: ok ? -v.loss : -Infinity };
   }
   const cls = classifyRun({ status: r.result.status, acc: last?.acc, numClasses: r.config.model.numClasses }, rules);
   const ok = cls === "learned";
