@@ -16,6 +16,7 @@ import { describeBase } from "../lib/experiments/protocol/jobs";
 import { RULES, scaledRules } from "../lib/experiments/protocol/rules";
 import type { DitProtocolRecord } from "../lib/experiments/protocol/runner";
 import { gridImages } from "../lib/experiments/protocol/dit-task";
+import { fdClassifier, fdClassifierFiles, forgetFdClassifiers } from "../lib/experiments/protocol/fd-classifier";
 import { resolveRun } from "../lib/experiments/protocol/task";
 import { EXPERIMENTS } from "../lib/experiments/registry";
 import { compareDitFd, ditFdFigure, ditHeldOutFigure, ditLnDytEntry, ditSamplesFigure, ditTable, ditTuningFigure, DIT_SCALES, runDitLnDyt, type DitArmRuns } from "../lib/experiments/dit-ln-dyt";
@@ -151,5 +152,22 @@ describe("dit-ln-dyt experiment end to end (smoke)", () => {
     assert.equal(ditTable(s).length, 3);
     const again = await runDitLnDyt({ scale: "smoke", verbose: false, cachedOnly: true });
     assert.deepEqual(again.summary, s);
+    // The classifier's weights were stored under results/fd-classifier/smoke/; a fresh process loads them, the same checksum.
+    const spec = DIT_SCALES.smoke.base.sample.classifier;
+    const files = fdClassifierFiles(spec);
+    assert.match(path.relative(resultsDir(), files.weights), /^fd-classifier[\/]smoke[\/][0-9a-f]{16}\.bin$/);
+    const meta = JSON.parse(fs.readFileSync(files.meta, "utf8")) as { checksum: string; testAcc: number };
+    forgetFdClassifiers();
+    const loaded = await fdClassifier(spec, () => undefined);
+    assert.equal(loaded.checksum, meta.checksum);
+    assert.equal(loaded.testAcc, meta.testAcc);
+    assert.equal(out.records.find((r) => r.result.samples)!.result.samples!.classifier.checksum, meta.checksum);
+    // Corrupt weights are named, with the fix.
+    forgetFdClassifiers();
+    const bytes = fs.readFileSync(files.weights);
+    bytes[0] = bytes[0]! ^ 0xff;
+    fs.writeFileSync(files.weights, bytes);
+    await assert.rejects(fdClassifier(spec, () => undefined), /does not load \(weights checksum [0-9a-f]+, the JSON says [0-9a-f]+\).*delete/);
+    forgetFdClassifiers();
   });
 });
