@@ -48,10 +48,13 @@ export function lnDeltaFigure(s: ConvnextScurvesSummary): Figure {
     const ls = names.map((n) => s.ln.layerStats.find((l) => l.layer === n && (l.step === 0) === step0));
     return { name, values: ls.map((l) => l?.deltaR2.mean ?? NaN), errors: ls.map((l) => l?.deltaR2.std ?? NaN), color: paletteColor(i) };
   };
-  return barFigure(
+  const fig = barFigure(
     { categories: names.map((n) => n + tag(n)), series: [series(true, "init", 0), series(false, "end of training", 1)] },
     { title: `How tanh-like each ConvNeXt LayerNorm is: R²(tanh) − R²(line), mean ± std over ${s.ln.earlyDeep.length || s.seeds.length} seed(s)`, yLabel: "ΔR² (pre-affine)", xLabel: "layer, forward order" },
   );
+  // Long layer names: slant them and let the axis grow a margin, so neither they nor the axis title overlap.
+  fig.layout.xaxis = { ...fig.layout.xaxis, tickangle: -30, automargin: true };
+  return fig;
 }
 
 /** alpha vs 1/std of every DyT layer at the end, one colour per seed (log-log): the ConvNeXt counterpart of Figure 9. */
