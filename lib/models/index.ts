@@ -12,3 +12,4 @@ export { patchify, applyNormNHWC } from "./vision-common";
 export * from "./dit";
 export * from "./hyena";
 export * from "./wav2vec";
+export * from "./mae";

@@ -93,8 +93,9 @@ export class ViT {
   readonly blocks: TransformerBlock[] = [];
   readonly finalNorm: Norm | undefined;
   readonly patchEmbed: Linear;
-  private readonly cls: tf.Variable;
-  private readonly pos: tf.Variable;
+  /** The class token [1, 1, dim] and the learned position embedding [1, 1 + N, dim] (read by the MAE encoder). */
+  readonly cls: tf.Variable;
+  readonly pos: tf.Variable;
   readonly head: Linear;
   readonly numPatches: number;
 

@@ -8,3 +8,4 @@ export * from "./task";
 export * from "./speech-task";
 export * from "./probe";
 export * from "./diffusion";
+export * from "./mae-task";

@@ -24,7 +24,7 @@ export interface TaskEval {
  * divergence, leak check) is shared.
  */
 export interface TrainTask {
-  readonly kind: "classification" | "next-token" | "contrastive" | "diffusion";
+  readonly kind: "classification" | "next-token" | "contrastive" | "diffusion" | "masked-image";
   readonly trainSize: number;
   /** Classes or vocabulary: a loss above divergenceFactor * ln(numOutputs) counts as diverged. */
   readonly numOutputs: number;
