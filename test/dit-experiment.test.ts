@@ -19,6 +19,7 @@ import { gridImages } from "../lib/experiments/protocol/dit-task";
 import { fdClassifier, fdClassifierFiles, forgetFdClassifiers } from "../lib/experiments/protocol/fd-classifier";
 import { resolveRun } from "../lib/experiments/protocol/task";
 import { EXPERIMENTS } from "../lib/experiments/registry";
+import { runDitSizing } from "../lib/experiments/dit-ln-dyt/sizing";
 import { compareDitFd, ditFdFigure, ditHeldOutFigure, ditLnDytEntry, ditSamplesFigure, ditTable, ditTuningFigure, DIT_SCALES, runDitLnDyt, type DitArmRuns } from "../lib/experiments/dit-ln-dyt";
 import { resultsDir } from "../lib/util/paths";
 import { useEngine, useTempResultsDirs } from "./helpers";
@@ -169,5 +170,20 @@ describe("dit-ln-dyt experiment end to end (smoke)", () => {
     fs.writeFileSync(files.weights, bytes);
     await assert.rejects(fdClassifier(spec, () => undefined), /does not load \(weights checksum [0-9a-f]+, the JSON says [0-9a-f]+\).*delete/);
     forgetFdClassifiers();
+    fs.rmSync(files.weights);
+    fs.rmSync(files.meta);
+  });
+
+  test("the budget probe (--sizing): LayerNorm only, samples scored at each quarter, saved as they come; a finished probe reloads", async () => {
+    await useEngine("cpu");
+    const { summary } = await runDitSizing({ scale: "smoke", verbose: false });
+    assert.equal(summary.arm, "layernorm");
+    assert.equal(summary.seed, 101, "the tuning seed, never an evaluation seed");
+    assert.deepEqual(summary.points.map((p) => p.step), [8, 16, 24, 32]);
+    assert.deepEqual(summary.points.map((p) => p.epoch), [2, 4, 6, 8]);
+    for (const p of summary.points) assert.equal(p.learned, p.sampleAcc >= summary.learnedAcc);
+    assert.equal(summary.firstLearnedEpoch, summary.points.find((p) => p.learned)?.epoch ?? null);
+    const again = await runDitSizing({ scale: "smoke", verbose: false, cachedOnly: true });
+    assert.deepEqual(again.summary.points, summary.points);
   });
 });

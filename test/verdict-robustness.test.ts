@@ -14,6 +14,7 @@ import { runDepthStability } from "../lib/experiments/depth-stability/spec";
 import { runDnaHyena } from "../lib/experiments/dna-hyena/spec";
 import { runWav2VecLnDyt } from "../lib/experiments/wav2vec-ln-dyt/spec";
 import { runDitLnDyt } from "../lib/experiments/dit-ln-dyt/spec";
+import { runMaeLnDyt } from "../lib/experiments/mae-ln-dyt/spec";
 import { runGainBias } from "../lib/experiments/gain-bias/spec";
 import { runInvariance } from "../lib/experiments/invariance/spec";
 import { runLmAlpha0 } from "../lib/experiments/lm-alpha0/spec";
@@ -62,6 +63,7 @@ const RUNS: Record<string, RunWithRules> = {
   "dna-hyena": runDnaHyena,
   "wav2vec-ln-dyt": runWav2VecLnDyt,
   "dit-ln-dyt": runDitLnDyt,
+  "mae-ln-dyt": runMaeLnDyt,
 };
 
 const RESULTS = path.resolve(__dirname, "../../results");

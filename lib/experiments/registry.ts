@@ -24,6 +24,7 @@ import { convnextScurvesEntry } from "./convnext-scurves";
 import { dnaHyenaEntry } from "./dna-hyena";
 import { wav2vecLnDytEntry } from "./wav2vec-ln-dyt";
 import { ditLnDytEntry } from "./dit-ln-dyt";
+import { maeLnDytEntry } from "./mae-ln-dyt";
 
 export type { ExperimentEntry } from "./entry";
 
@@ -50,6 +51,7 @@ export const EXPERIMENTS: ExperimentEntry[] = [
   visionFamiliesEntry, // 2 (ConvNeXt, Mixer), 9 (BatchNorm)
   convnextScurvesEntry, // 3, 4 (ConvNeXt); after vision-families, whose tuning it reads
   ditLnDytEntry, // 2 (DiT)
+  maeLnDytEntry, // 2 (MAE)
   dnaHyenaEntry, // 2 (DNA)
   wav2vecLnDytEntry, // 2 (speech)
   gainBiasEntry,

@@ -162,6 +162,12 @@ export class MAE {
     });
   }
 
+  /** Every patch encoded, nothing hidden: [B, 1 + N, dim] after the final norm (linear-probe features, mean-pooled). */
+  encodeAll(images: tf.Tensor, opts?: ForwardOptions): tf.Tensor3D {
+    const B = images.shape[0]!;
+    return tf.tidy(() => this.encode(images, tf.tile(tf.expandDims(tf.eye(this.numPatches), 0), [B, 1, 1]) as tf.Tensor3D, opts));
+  }
+
   /** One-hot selection [B, keep, N] of the visible patches, and the 0/1 hidden mask [B, N]. */
   selection(visible: Int32Array, B: number): { select: tf.Tensor3D; mask: tf.Tensor2D } {
     const N = this.numPatches;

@@ -4,9 +4,11 @@ import { saveFigures } from "../protocol/figures";
 import { RULES } from "../protocol/rules";
 import { ditFdFigure, ditHeldOutFigure, ditSamplesFigure, ditTuningFigure } from "./figures";
 import { DIT_LN_DYT, runDitLnDyt, type DitSummary } from "./spec";
+import { runDitSizing } from "./sizing";
 
 export * from "./spec";
 export * from "./figures";
+export * from "./sizing";
 
 const NOTEBOOK = "notebooks/26-dit-ln-dyt.ipynb";
 const PAPER = "DiT-B/4, L/4, XL/2 on ImageNet 256: FID LN 64.9 / 45.9 / 19.9, DyT 63.9 / 45.7 / 20.8 (paper.md, Results); the DyT arm drops adaLN-Zero's zero init";
@@ -14,8 +16,12 @@ const PAPER = "DiT-B/4, L/4, XL/2 on ImageNet 256: FID LN 64.9 / 45.9 / 19.9, Dy
 export const ditLnDytEntry: ExperimentEntry = {
   name: DIT_LN_DYT,
   description: "class-conditional DiT denoising Fashion-MNIST: LayerNorm (adaLN-Zero) vs DyT without adaLN-Zero (the paper's arm) and DyT with it (a reviewer's), each at its tuned lr, paired over seeds on the Fréchet distance of DDIM samples in a ViT classifier's features (an FID proxy) (claim 2, DiT)",
-  flags: "(none)",
-  run: async (ctx) => {
+  flags: "--sizing (only the budget probe: one LayerNorm DiT on the tuning seed, samples scored at each quarter of 8 epochs; results/dit-ln-dyt-sizing/)",
+  run: async (ctx, flags) => {
+    if (flags.sizing !== undefined) {
+      if (flags.sizing !== "true") throw new Error(`${DIT_LN_DYT}: --sizing takes no value, got "${flags.sizing}"`);
+      return runDitSizing(ctx);
+    }
     const out = await runDitLnDyt(ctx);
     const first = (arm: string) => out.records.filter((r) => r.role === "eval" && r.arm === arm).sort((a, b) => a.seed - b.seed)[0];
     const samples = Object.fromEntries(

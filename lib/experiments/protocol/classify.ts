@@ -7,7 +7,7 @@
  * models on contrastive accuracy (ties lost) against chance 1/(K+1).
  */
 import { RULES, type ProtocolRules } from "./rules";
-import type { DitProtocolRecord, DnaProtocolRecord, LmProtocolRecord, SpeechProtocolRecord } from "./runner";
+import type { DitProtocolRecord, DnaProtocolRecord, LmProtocolRecord, MaeProtocolRecord, SpeechProtocolRecord } from "./runner";
 
 export type RunClass = "diverged" | "did not learn" | "learned";
 
@@ -146,4 +146,25 @@ export function ditPlateaued(evals: readonly { step: number; loss: number }[], r
   const ref = evals.find((e) => e.step >= (2 / 3) * last.step) ?? last;
   const gainRelative = (ref.loss - last.loss) / ref.loss;
   return { plateaued: ref !== last && gainRelative < rules.ditPlateauRelative, gainRelative };
+}
+
+/**
+ * An MAE run on one split (pre-registered for mae-ln-dyt, 2026-12-04): its
+ * masked-reconstruction loss there (validation: the last eval; test: the
+ * final test; NaN when none) and its class by the accuracy rule on the
+ * fine-tuned classifier: on "val" its best validation accuracy over the
+ * fine-tuning grid (lr tuning never reads the test split), on "test" its test
+ * accuracy. A run with no fine-tuning (it did not finish) did not learn.
+ */
+export function maeScore(r: MaeProtocolRecord, split: "val" | "test", rules: ProtocolRules = RULES): { loss: number; acc: number; class: RunClass } {
+  const loss = (split === "val" ? r.result.evals.at(-1)?.loss : r.result.pretrainTest?.loss) ?? NaN;
+  const vals = (r.result.finetune?.grid ?? []).map((g) => g.valAcc).filter((v): v is number => v !== null);
+  const acc = split === "val" ? (vals.length ? Math.max(...vals) : NaN) : (r.result.test?.acc ?? NaN);
+  if (r.result.status === "diverged" || (r.result.status === "completed" && !Number.isFinite(loss))) return { loss, acc, class: "diverged" };
+  return { loss, acc, class: classifyRun({ status: r.result.status, ...(Number.isFinite(acc) ? { acc } : {}), numClasses: 10 }, rules) };
+}
+
+/** Validation reconstruction-loss curve of an MAE run: plateaued when it fell by < rules.maePlateauRelative of its value over the last third. */
+export function maePlateaued(evals: readonly { step: number; loss: number }[], rules: ProtocolRules = RULES): { plateaued: boolean; gainRelative: number } {
+  return ditPlateaued(evals, { ...rules, ditPlateauRelative: rules.maePlateauRelative });
 }

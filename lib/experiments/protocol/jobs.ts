@@ -19,6 +19,7 @@ import { describeImageBase, isImageBase } from "./image-task";
 import { describeDnaBase, isDnaBase } from "./dna-task";
 import { describeSpeechBase, isSpeechBase } from "./speech-task";
 import { describeDitBase, isDitBase } from "./dit-task";
+import { describeMaeBase, isMaeBase } from "./mae-task";
 import { resolveRun, trainExamples, trainSize, type AnyRunBase, type ResolvedOf, type RunBase, type RunOverrides } from "./task";
 import { assertTuning, lrId, pickLr, type LrPick, type LrTuningConfig } from "./tuning";
 
@@ -118,6 +119,7 @@ export function describeBase(base: AnyRunBase, epochs: number): string {
   if (isDnaBase(base)) return describeDnaBase(base, epochSchedule(epochs, base).steps);
   if (isSpeechBase(base)) return describeSpeechBase(base, epochSchedule(epochs, base).steps);
   if (isDitBase(base)) return describeDitBase(base, epochs, epochSchedule(epochs, base).steps);
+  if (isMaeBase(base)) return describeMaeBase(base, epochs, epochSchedule(epochs, base).steps);
   const m = base.model;
   const t = epochSchedule(epochs, base);
   const depth = m.depth === undefined ? "" : `, depth ${m.depth}`;

@@ -132,6 +132,16 @@ export interface ProtocolRules {
    * (the claim is made at a fixed budget, as the paper's 400k steps).
    */
   ditPlateauRelative: number;
+  /**
+   * MAE (experiment mae-ln-dyt; pre-registered 2026-12-04, before any run). A
+   * run has plateaued when its validation masked-reconstruction loss fell by
+   * less than this fraction of its value over its last third; reported with
+   * the verdicts, not required by them. The claims themselves use the
+   * accuracy rules above: fine-tuned and linear-probe test accuracy, "DyT
+   * matches LN" within matchMarginPoints, every run learned by
+   * learnedFraction (10 classes: 28 %).
+   */
+  maePlateauRelative: number;
 }
 
 export const RULES: ProtocolRules = {
@@ -153,6 +163,7 @@ export const RULES: ProtocolRules = {
   speechPlateauNats: 0.025,
   ditMatchFdRatio: 1.1,
   ditPlateauRelative: 0.01,
+  maePlateauRelative: 0.01,
 };
 
 /** The rules with every threshold scaled by `factor` (robustness checks). */
@@ -174,5 +185,6 @@ export function scaledRules(factor: number, base: ProtocolRules = RULES): Protoc
     // The ratio's excess over 1 is the threshold (1.10 -> 1.111 at factor 1.01).
     ditMatchFdRatio: 1 + (base.ditMatchFdRatio - 1) * factor,
     ditPlateauRelative: base.ditPlateauRelative * factor,
+    maePlateauRelative: base.maePlateauRelative * factor,
   };
 }

@@ -19,6 +19,7 @@ import type { ImageResolvedRun } from "./image-task";
 import type { DnaResolvedRun } from "./dna-task";
 import type { SpeechResolvedRun } from "./speech-task";
 import type { DitResolvedRun } from "./dit-task";
+import type { MaeResolvedRun } from "./mae-task";
 import { runTask, type ResolvedRun, type RunResultOf, type VitResolvedRun } from "./task";
 
 /** A run of resolved config R (a ViT run by default; `resolved.task` tells which). */
@@ -46,12 +47,13 @@ export interface ProtocolRecord<R extends ResolvedRun = VitResolvedRun> extends 
 }
 
 /** A saved run of any task. */
-export type AnyProtocolRecord = ProtocolRecord<VitResolvedRun> | ProtocolRecord<LmResolvedRun> | ProtocolRecord<ImageResolvedRun> | ProtocolRecord<DnaResolvedRun> | ProtocolRecord<SpeechResolvedRun> | ProtocolRecord<DitResolvedRun>;
+export type AnyProtocolRecord = ProtocolRecord<VitResolvedRun> | ProtocolRecord<LmResolvedRun> | ProtocolRecord<ImageResolvedRun> | ProtocolRecord<DnaResolvedRun> | ProtocolRecord<SpeechResolvedRun> | ProtocolRecord<DitResolvedRun> | ProtocolRecord<MaeResolvedRun>;
 export type LmProtocolRecord = ProtocolRecord<LmResolvedRun>;
 export type ImageProtocolRecord = ProtocolRecord<ImageResolvedRun>;
 export type DnaProtocolRecord = ProtocolRecord<DnaResolvedRun>;
 export type SpeechProtocolRecord = ProtocolRecord<SpeechResolvedRun>;
 export type DitProtocolRecord = ProtocolRecord<DitResolvedRun>;
+export type MaeProtocolRecord = ProtocolRecord<MaeResolvedRun>;
 
 export function isLmRecord(r: AnyProtocolRecord): r is LmProtocolRecord {
   return r.config.task === "lm-text";
@@ -71,6 +73,10 @@ export function isSpeechRecord(r: AnyProtocolRecord): r is SpeechProtocolRecord 
 
 export function isDitRecord(r: AnyProtocolRecord): r is DitProtocolRecord {
   return r.config.task === "image-diffusion";
+}
+
+export function isMaeRecord(r: AnyProtocolRecord): r is MaeProtocolRecord {
+  return r.config.task === "image-mae";
 }
 
 /** A saved result exists but was produced by a different resolved config (or an older record format). */
@@ -240,6 +246,10 @@ function resultLine(rec: ProtocolRecord<ResolvedRun>): string {
   if (rec.config.task === "image-diffusion") {
     const sc = (rec.result as RunResultOf<DitResolvedRun>).samples;
     return `test denoising loss ${t.loss.toFixed(4)}${sc ? `, FD ${sc.fd.toFixed(2)} (floor ${sc.fdFloor.toFixed(2)}), samples recognised ${(100 * sc.sampleAcc).toFixed(1)} %` : ""}`;
+  }
+  if (rec.config.task === "image-mae") {
+    const m = rec.result as RunResultOf<MaeResolvedRun>;
+    return `fine-tuned test ${(100 * t.acc).toFixed(2)} % (lr ${m.finetune?.bestLr}), probe ${(100 * (m.probe?.testAcc ?? NaN)).toFixed(1)} %, reconstruction loss ${(m.pretrainTest?.loss ?? NaN).toFixed(4)}`;
   }
   if (rec.config.task === "dna-lm") {
     const p = (rec.result as RunResultOf<DnaResolvedRun>).probe;

@@ -11,7 +11,8 @@
  * on its pretraining loss, then probed: `runSpeechTask`, speech-task.ts) and
  * "image-diffusion" (a class-conditional DiT trained to denoise Fashion-MNIST,
  * scored on its denoising loss and its samples' Fréchet distance: `runDitTask`,
- * dit-task.ts).
+ * dit-task.ts) and "image-mae" (a masked autoencoder pretrained on
+ * Fashion-MNIST, then probed and fine-tuned: `runMaeTask`, mae-task.ts).
  * `resolveRun` and `runTask` dispatch on the base and the resolved config. Named prepare steps and hooks (ViT runs,
  * registered by the experiments that need them) keep jobs serialisable, so a
  * worker process can run any job.
@@ -35,6 +36,8 @@ import { isSpeechBase, resolveSpeechRun, runSpeechTask, speechTrainWindows, type
 import type { Wav2VecConfig } from "../../models/wav2vec";
 import { ditTrainSize, isDitBase, resolveDitRun, runDitTask, type DitResolvedRun, type DitRunBase, type DitRunResult } from "./dit-task";
 import type { DiTConfig } from "../../models/dit";
+import { isMaeBase, maeTrainSize, resolveMaeRun, runMaeTask, type MaeResolvedRun, type MaeRunBase, type MaeRunResult } from "./mae-task";
+import type { MAEConfig } from "../../models/mae";
 
 /** What every experiment saves of one training run (its own extras come on top). */
 export interface TrainedRunResult {
@@ -79,10 +82,10 @@ export interface VitResolvedRun {
 }
 
 /** A resolved run of any task (the `task` field tells which). */
-export type ResolvedRun = VitResolvedRun | LmResolvedRun | ImageResolvedRun | DnaResolvedRun | SpeechResolvedRun | DitResolvedRun;
+export type ResolvedRun = VitResolvedRun | LmResolvedRun | ImageResolvedRun | DnaResolvedRun | SpeechResolvedRun | DitResolvedRun | MaeResolvedRun;
 
 /** What a run of resolved config R saves as its result. */
-export type RunResultOf<R extends ResolvedRun> = R extends LmResolvedRun ? LmRunResult : R extends ImageResolvedRun ? ImageRunResult : R extends DnaResolvedRun ? DnaRunResult : R extends SpeechResolvedRun ? SpeechRunResult : R extends DitResolvedRun ? DitRunResult : VitRunResult;
+export type RunResultOf<R extends ResolvedRun> = R extends LmResolvedRun ? LmRunResult : R extends ImageResolvedRun ? ImageRunResult : R extends DnaResolvedRun ? DnaRunResult : R extends SpeechResolvedRun ? SpeechRunResult : R extends DitResolvedRun ? DitRunResult : R extends MaeResolvedRun ? MaeRunResult : VitRunResult;
 
 /** The shared part of a ViT run's config at one scale, before an arm and a seed are applied. */
 export interface RunBase {
@@ -93,11 +96,11 @@ export interface RunBase {
   hooks?: string[];
 }
 
-/** A base of any task: a ViT base (RunBase), a language-model base (LmRunBase, task "lm-text"), an image-classification base (ImageRunBase, task "image-classify") a DNA base (DnaRunBase, task "dna-lm"), a speech base (SpeechRunBase, task "speech-pretrain") or a diffusion base (DitRunBase, task "image-diffusion"). */
-export type AnyRunBase = RunBase | LmRunBase | ImageRunBase | DnaRunBase | SpeechRunBase | DitRunBase;
+/** A base of any task: a ViT base (RunBase), a language-model base (LmRunBase, task "lm-text"), an image-classification base (ImageRunBase, task "image-classify") a DNA base (DnaRunBase, task "dna-lm"), a speech base (SpeechRunBase, task "speech-pretrain"), a diffusion base (DitRunBase, task "image-diffusion") or an MAE base (MaeRunBase, task "image-mae"). */
+export type AnyRunBase = RunBase | LmRunBase | ImageRunBase | DnaRunBase | SpeechRunBase | DitRunBase | MaeRunBase;
 /** The resolved config a base gives, and the model config its overrides patch. */
-export type ResolvedOf<B extends AnyRunBase> = B extends LmRunBase ? LmResolvedRun : B extends ImageRunBase ? ImageResolvedRun : B extends DnaRunBase ? DnaResolvedRun : B extends SpeechRunBase ? SpeechResolvedRun : B extends DitRunBase ? DitResolvedRun : VitResolvedRun;
-export type ModelConfigOf<B extends AnyRunBase> = B extends LmRunBase ? LlamaConfig : B extends ImageRunBase ? ImageModelConfig : B extends DnaRunBase ? HyenaConfig : B extends SpeechRunBase ? Wav2VecConfig : B extends DitRunBase ? DiTConfig : ViTConfig;
+export type ResolvedOf<B extends AnyRunBase> = B extends LmRunBase ? LmResolvedRun : B extends ImageRunBase ? ImageResolvedRun : B extends DnaRunBase ? DnaResolvedRun : B extends SpeechRunBase ? SpeechResolvedRun : B extends DitRunBase ? DitResolvedRun : B extends MaeRunBase ? MaeResolvedRun : VitResolvedRun;
+export type ModelConfigOf<B extends AnyRunBase> = B extends LmRunBase ? LlamaConfig : B extends ImageRunBase ? ImageModelConfig : B extends DnaRunBase ? HyenaConfig : B extends SpeechRunBase ? Wav2VecConfig : B extends DitRunBase ? DiTConfig : B extends MaeRunBase ? MAEConfig : ViTConfig;
 export interface RunOverrides<B extends AnyRunBase = RunBase> {
   lr?: number;
   model?: Partial<ModelConfigOf<B>>;
@@ -111,6 +114,7 @@ export function resolveRun<B extends AnyRunBase>(base: B, a: Arm, seed: number, 
   if (isDnaBase(base)) return resolveDnaRun(base, a, seed, overrides as RunOverrides<DnaRunBase>) as ResolvedOf<B>;
   if (isSpeechBase(base)) return resolveSpeechRun(base, a, seed, overrides as RunOverrides<SpeechRunBase>) as ResolvedOf<B>;
   if (isDitBase(base)) return resolveDitRun(base, a, seed, overrides as RunOverrides<DitRunBase>) as ResolvedOf<B>;
+  if (isMaeBase(base)) return resolveMaeRun(base, a, seed, overrides as RunOverrides<MaeRunBase>) as ResolvedOf<B>;
   return resolveVitRun(base as RunBase, a, seed, overrides as RunOverrides<RunBase>) as ResolvedOf<B>;
 }
 
@@ -154,6 +158,7 @@ export function trainExamples(base: AnyRunBase): number {
   if (isDnaBase(base)) return dnaTrainWindows(base);
   if (isSpeechBase(base)) return speechTrainWindows(base);
   if (isDitBase(base)) return ditTrainSize(base.data);
+  if (isMaeBase(base)) return maeTrainSize(base.data);
   return trainSize(base.data);
 }
 
@@ -308,6 +313,8 @@ export async function runTask<R extends ResolvedRun>(r: R, runDir: string | unde
             ? await runSpeechTask(r, runDir, label)
             : r.task === "image-diffusion"
               ? await runDitTask(r, runDir, label)
-              : await runVitTask(r, runDir, label);
+              : r.task === "image-mae"
+                ? await runMaeTask(r, runDir, label)
+                : await runVitTask(r, runDir, label);
   return out as RunResultOf<R>;
 }

@@ -8,10 +8,12 @@
  * on final validation pretraining loss (lower is better; learned by the
  * contrastive-accuracy rule, classify.ts speechScore), DiT models on final
  * validation denoising loss (lower is better; learned by the sample-accuracy
- * rule, classify.ts ditScore).
+ * rule, classify.ts ditScore), MAE models on final validation
+ * reconstruction loss (lower is better; learned by their fine-tuned
+ * validation accuracy, classify.ts maeScore).
  */
-import { bitsScore, classifyRun, ditScore, speechScore } from "./classify";
-import { isDitRecord, isDnaRecord, isLmRecord, isSpeechRecord, type AnyProtocolRecord } from "./runner";
+import { bitsScore, classifyRun, ditScore, maeScore, speechScore } from "./classify";
+import { isDitRecord, isMaeRecord, isDnaRecord, isLmRecord, isSpeechRecord, type AnyProtocolRecord } from "./runner";
 import { RULES, type ProtocolRules } from "./rules";
 
 export interface LrTuningConfig {
@@ -59,6 +61,12 @@ function tuningPoint(r: AnyProtocolRecord, rules: ProtocolRules): LrPick["grid"]
     const ok = v.class === "learned";
     // valAcc: the share of samples recognised as their class (%), the one the learned rule reads.
     return { lr: r.config.train.lr, valAcc: ok ? 100 * v.sampleAcc : null, class: v.class, valLoss: ok ? v.loss : null, score: ok ? -v.loss : -Infinity };
+  }
+  if (isMaeRecord(r)) {
+    const v = maeScore(r, "val", rules);
+    const ok = v.class === "learned";
+    // valAcc: the fine-tuned validation accuracy (%), the one the learned rule reads here.
+    return { lr: r.config.train.lr, valAcc: ok ? 100 * v.acc : null, class: v.class, valLoss: ok ? v.loss : null, score: ok ? -v.loss : -Infinity };
   }
   const cls = classifyRun({ status: r.result.status, acc: last?.acc, numClasses: r.config.model.numClasses }, rules);
   const ok = cls === "learned";
