@@ -437,6 +437,21 @@ export function heatmapFigure(
 }
 
 /**
+ * Greyscale images in a grid, one row of images per entry of `rows` (each
+ * image size x size values in [0, 1], row-major), drawn as one heatmap
+ * without axes or colour bar, square pixels.
+ */
+export function imageMosaicFigure(rows: readonly (readonly Float32Array[])[], size: number, title: string): Figure {
+  const z: number[][] = [];
+  for (const row of rows) for (let y = 0; y < size; y++) z.push(row.flatMap((im) => Array.from(im.subarray(y * size, (y + 1) * size))));
+  const fig = heatmapFigure({ z }, { title, colorscale: "Greys", zmin: 0, zmax: 1, matrix: true });
+  (fig.data[0] as PlotTrace).showscale = false;
+  fig.layout.xaxis = { ...fig.layout.xaxis, showticklabels: false, showgrid: false, ticks: "", scaleanchor: "y" };
+  fig.layout.yaxis = { ...fig.layout.yaxis, showticklabels: false, showgrid: false, ticks: "" };
+  return fig;
+}
+
+/**
  * Text notes on the cells of a heatmapFigure with x and y labels (Plotly
  * annotations), row i of `y` x column j of `x`, for the cells where
  * `text(i, j)` gives one: e.g. "✕ diverged" on a cell whose run has no value

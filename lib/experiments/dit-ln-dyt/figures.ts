@@ -1,5 +1,6 @@
-import { barFigure, baseLayout, curvesFigure, heatmapFigure, paletteColor } from "../../plot/figures";
-import type { Figure, PlotTrace } from "../../plot/types";
+import { lossTuningFigure } from "../protocol/arm-figures";
+import { barFigure, baseLayout, curvesFigure, imageMosaicFigure, paletteColor } from "../../plot/figures";
+import type { Figure } from "../../plot/types";
 import type { Row } from "../../tables";
 import { gridImages } from "../protocol/dit-task";
 import type { DitProtocolRecord } from "../protocol/runner";
@@ -30,15 +31,7 @@ export function ditFdFigure(s: DitSummary): Figure {
 
 /** lr tuning: final validation denoising loss against lr, one line per arm (runs that did not learn are gaps). */
 export function ditTuningFigure(s: DitSummary): Figure {
-  const data: PlotTrace[] = s.picks.map((p, i) => ({
-    type: "scatter",
-    mode: "lines+markers",
-    name: `${s.arms.find((a) => a.arm === p.arm)?.label ?? p.arm} (pick ${p.bestLr}${p.noneLearned ? ", none learned" : p.atEdge ? ", at grid edge" : ""})`,
-    x: p.grid.map((g) => g.lr),
-    y: p.grid.map((g) => g.valLoss ?? null),
-    line: { color: paletteColor(i) },
-  }));
-  return { data, layout: baseLayout({ title: `lr tuning on validation (tuning seed; ${s.scale})`, xLabel: "learning rate (log scale)", yLabel: "final validation denoising loss (lower is better)", logX: true }) };
+  return lossTuningFigure(s, { value: (g) => g.valLoss, yLabel: "final validation denoising loss (lower is better)" });
 }
 
 /** The kept samples of one evaluation run as one greyscale mosaic: a row per class, conditioned on it. */
@@ -46,16 +39,7 @@ export function ditSamplesFigure(r: DitProtocolRecord, classNames?: readonly str
   const g = r.result.samples?.grid;
   if (!g || g.perClass === 0) return { data: [], layout: baseLayout({ title: `${runLabel(r)}, seed ${r.seed}: no samples (${r.result.status})` }) };
   if (g.channels !== 1) throw new Error(`ditSamplesFigure: ${g.channels}-channel samples; the mosaic shows greyscale images`);
-  const imgs = gridImages(g);
-  const S = g.size;
-  const z: number[][] = [];
-  for (let c = 0; c < g.classes; c++)
-    for (let y = 0; y < S; y++) z.push(imgs[c]!.flatMap((im) => Array.from(im.subarray(y * S, (y + 1) * S))));
-  const fig = heatmapFigure({ z }, { title: `${runLabel(r)}, seed ${r.seed}: DDIM samples, a row per class${classNames ? ` (${classNames.join(", ")})` : ""}`, colorscale: "Greys", zmin: 0, zmax: 1, matrix: true });
-  (fig.data[0] as PlotTrace).showscale = false;
-  fig.layout.xaxis = { ...fig.layout.xaxis, showticklabels: false, showgrid: false, ticks: "", scaleanchor: "y" };
-  fig.layout.yaxis = { ...fig.layout.yaxis, showticklabels: false, showgrid: false, ticks: "" };
-  return fig;
+  return imageMosaicFigure(gridImages(g), g.size, `${runLabel(r)}, seed ${r.seed}: DDIM samples, a row per class${classNames ? ` (${classNames.join(", ")})` : ""}`);
 }
 
 /** One row per arm: lr, FD, the floor, samples recognised, test denoising loss, final alpha, runs. */

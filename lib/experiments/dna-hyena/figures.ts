@@ -1,5 +1,6 @@
-import { barFigure, baseLayout, curvesFigure, paletteColor } from "../../plot/figures";
-import type { Figure, PlotTrace } from "../../plot/types";
+import { lossTuningFigure } from "../protocol/arm-figures";
+import { barFigure, curvesFigure } from "../../plot/figures";
+import type { Figure } from "../../plot/types";
 import type { Row } from "../../tables";
 import { meanStd } from "../stats-lite";
 import { armRowHead, armRowTail } from "../protocol/arm-figures";
@@ -36,15 +37,7 @@ export function dnaHeldOutFigure(records: readonly DnaProtocolRecord[], s: DnaHy
 
 /** lr tuning: final validation bits per base against lr, one line per arm (runs that did not learn are gaps). */
 export function dnaTuningFigure(s: DnaHyenaSummary): Figure {
-  const data: PlotTrace[] = s.picks.map((p, i) => ({
-    type: "scatter",
-    mode: "lines+markers",
-    name: `${s.arms.find((a) => a.arm === p.arm)?.label ?? p.arm} (pick ${p.bestLr}${p.noneLearned ? ", none learned" : p.atEdge ? ", at grid edge" : ""})`,
-    x: p.grid.map((g) => g.lr),
-    y: p.grid.map((g) => g.valBpb ?? null),
-    line: { color: paletteColor(i) },
-  }));
-  return { data, layout: baseLayout({ title: `lr tuning on validation (tuning seed; ${s.scale})`, xLabel: "learning rate (log scale)", yLabel: "final validation bits per base (lower is better)", logX: true }) };
+  return lossTuningFigure(s, { value: (g) => g.valBpb, yLabel: "final validation bits per base (lower is better)" });
 }
 
 /** Downstream probe test accuracy per arm, pretrained vs at initialisation: mean ± std over seeds. */

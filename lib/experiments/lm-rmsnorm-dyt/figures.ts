@@ -1,5 +1,6 @@
-import { baseLayout, curvesFigure, paletteColor } from "../../plot/figures";
-import type { Figure, PlotTrace } from "../../plot/types";
+import { lossTuningFigure } from "../protocol/arm-figures";
+import { curvesFigure } from "../../plot/figures";
+import type { Figure } from "../../plot/types";
 import type { Row } from "../../tables";
 import { armRowHead } from "../protocol/arm-figures";
 import type { LmProtocolRecord } from "../protocol/runner";
@@ -30,17 +31,9 @@ export function heldOutFigure(records: readonly LmProtocolRecord[], s: Pick<LmRm
   return fig;
 }
 
-/** Tuning grid: final validation bits per byte against lr, one line per arm (runs that did not learn are gaps). */
+/** lr tuning: final validation bits per byte against lr, one line per arm (named by arm id). */
 export function lmTuningFigure(s: LmRmsnormDytSummary): Figure {
-  const data: PlotTrace[] = s.picks.map((p, i) => ({
-    type: "scatter",
-    mode: "lines+markers",
-    name: `${p.arm} (pick ${p.bestLr}${p.noneLearned ? ", none learned" : p.atEdge ? ", at grid edge" : ""})`,
-    x: p.grid.map((g) => g.lr),
-    y: p.grid.map((g) => g.valBpb ?? null),
-    line: { color: paletteColor(i) },
-  }));
-  return { data, layout: baseLayout({ title: `lr tuning on validation (tuning seed; ${s.scale})`, xLabel: "learning rate (log scale)", yLabel: "final validation bits per byte (lower is better)", logX: true }) };
+  return lossTuningFigure({ picks: s.picks, scale: s.scale }, { value: (g) => g.valBpb, yLabel: "final validation bits per byte (lower is better)" });
 }
 
 const f3 = fixed(3);

@@ -1,5 +1,6 @@
-import { barFigure, baseLayout, curvesFigure, heatmapFigure, paletteColor } from "../../plot/figures";
-import type { Figure, PlotTrace } from "../../plot/types";
+import { lossTuningFigure } from "../protocol/arm-figures";
+import { barFigure, baseLayout, curvesFigure, imageMosaicFigure, paletteColor } from "../../plot/figures";
+import type { Figure } from "../../plot/types";
 import type { Row } from "../../tables";
 import { reconImages } from "../protocol/mae-task";
 import { finiteMeanStd } from "../protocol/pretrain-probe";
@@ -19,15 +20,7 @@ export function maeHeldOutFigure(records: readonly MaeProtocolRecord[], s: MaeSu
 
 /** lr tuning: final validation reconstruction loss against lr, per arm. */
 export function maeTuningFigure(s: MaeSummary): Figure {
-  const data: PlotTrace[] = s.picks.map((p, i) => ({
-    type: "scatter",
-    mode: "lines+markers",
-    name: `${s.arms.find((a) => a.arm === p.arm)?.label ?? p.arm} (pick ${p.bestLr}${p.noneLearned ? ", none learned" : p.atEdge ? ", at grid edge" : ""})`,
-    x: p.grid.map((g) => g.lr),
-    y: p.grid.map((g) => g.valLoss ?? null),
-    line: { color: paletteColor(i) },
-  }));
-  return { data, layout: baseLayout({ title: `lr tuning on validation (tuning seed; ${s.scale})`, xLabel: "learning rate (log scale)", yLabel: "final validation reconstruction loss (lower is better)", logX: true }) };
+  return lossTuningFigure(s, { value: (g) => g.valLoss, yLabel: "final validation reconstruction loss (lower is better)" });
 }
 
 /** Fine-tuned and linear-probe test accuracy per arm (mean ± std over seeds), the probe at initialisation beside them. */
@@ -45,15 +38,7 @@ export function maeAccuracyFigure(s: MaeSummary): Figure {
 export function maeReconFigure(r: MaeProtocolRecord): Figure {
   const rec = r.result.recon;
   if (!rec || rec.n === 0) return { data: [], layout: baseLayout({ title: `${runLabel(r)}, seed ${r.seed}: no reconstructions (${r.result.status})` }) };
-  const imgs = reconImages(rec);
-  const S = rec.size;
-  const z: number[][] = [];
-  for (const row of imgs) for (let y = 0; y < S; y++) z.push(row.flatMap((im) => Array.from(im.subarray(y * S, (y + 1) * S))));
-  const fig = heatmapFigure({ z }, { title: `${runLabel(r)}, seed ${r.seed}: test image | ${Math.round(100 * r.config.model.maskRatio)} % masked | reconstruction`, colorscale: "Greys", zmin: 0, zmax: 1, matrix: true });
-  (fig.data[0] as PlotTrace).showscale = false;
-  fig.layout.xaxis = { ...fig.layout.xaxis, showticklabels: false, showgrid: false, ticks: "", scaleanchor: "y" };
-  fig.layout.yaxis = { ...fig.layout.yaxis, showticklabels: false, showgrid: false, ticks: "" };
-  return fig;
+  return imageMosaicFigure(reconImages(rec), rec.size, `${runLabel(r)}, seed ${r.seed}: test image | ${Math.round(100 * r.config.model.maskRatio)} % masked | reconstruction`);
 }
 
 /** One row per arm: pretraining lr, fine-tuned and probe accuracy, reconstruction loss, final alpha. */

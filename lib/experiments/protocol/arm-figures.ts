@@ -3,8 +3,9 @@
  * bars with the seed spread, validation curves, one table row per arm with
  * its lr, divergences and runs that did not learn, one row per comparison.
  */
-import { barFigure, curvesFigure } from "../../plot/figures";
-import type { Figure } from "../../plot/types";
+import { barFigure, baseLayout, curvesFigure, paletteColor } from "../../plot/figures";
+import type { Figure, PlotTrace } from "../../plot/types";
+import type { LrPick } from "./tuning";
 import type { Row } from "../../tables";
 import type { ArmResult, Comparison } from "./compare";
 import type { ProtocolRecord } from "./runner";
@@ -90,4 +91,22 @@ export function comparisonTable(cs: Comparison[]): Row[] {
       lr: c.lrPolicy,
     };
   });
+}
+
+/**
+ * lr tuning of a study scored by a loss (lower is better): the final
+ * validation value against lr, one line per arm, runs that did not learn as
+ * gaps; each line names its pick and whether it is at the grid's edge or
+ * nothing learned. `arms` gives labels (absent: the arm ids).
+ */
+export function lossTuningFigure(s: { picks: readonly LrPick[]; scale: string; arms?: readonly { arm: string; label: string }[] }, o: { value: (g: LrPick["grid"][number]) => number | null | undefined; yLabel: string }): Figure {
+  const data: PlotTrace[] = s.picks.map((p, i) => ({
+    type: "scatter",
+    mode: "lines+markers",
+    name: `${s.arms ? (s.arms.find((a) => a.arm === p.arm)?.label ?? p.arm) : p.arm} (pick ${p.bestLr}${p.noneLearned ? ", none learned" : p.atEdge ? ", at grid edge" : ""})`,
+    x: p.grid.map((g) => g.lr),
+    y: p.grid.map((g) => o.value(g) ?? null),
+    line: { color: paletteColor(i) },
+  }));
+  return { data, layout: baseLayout({ title: `lr tuning on validation (tuning seed; ${s.scale})`, xLabel: "learning rate (log scale)", yLabel: o.yLabel, logX: true }) };
 }
