@@ -1,7 +1,8 @@
 /**
  * The main job: run every experiment at a scale (default quick), execute every
  * notebook headlessly at that scale, and write the report (claims table +
- * figures) to results/report-<scale>.md.
+ * figures) to results/report-<scale>.md (with --only, to
+ * results/report-<scale>-partial.md: a subset is its own Holm family).
  *
  *   npm run reproduce                     # quick
  *   npm run reproduce -- --scale full     # hours; or loads the committed full results
@@ -57,6 +58,7 @@ async function main(): Promise<void> {
     "",
     `Generated ${new Date().toISOString()} in ${((Date.now() - t0) / 1000).toFixed(0)} s on ${engine.name} (${engine.detail}); commit ${prov.gitCommit.slice(0, 10)}${prov.gitDirty ? " (dirty)" : ""}; ${prov.host.cpus} x ${prov.host.cpuModel}.`,
     "Every number below comes from runs whose records (config, seed, provenance) sit in `results/<experiment>/<scale>/`.",
+    ...(only ? ["", `Partial report (\`--only ${only.join(",")}\`): the Holm correction covers these rows only; the full table is \`report-${scale}.md\`.`] : []),
     "",
     "## Claims",
     "",
@@ -71,7 +73,8 @@ async function main(): Promise<void> {
     ...figures.map((f) => `![${f}](${f})`),
     "",
   ].join("\n");
-  const file = path.join(resultsDir(), `report-${scale}.md`);
+  // A subset is another Holm family: it must not replace the full report.
+  const file = path.join(resultsDir(), only ? `report-${scale}-partial.md` : `report-${scale}.md`);
   writeFileAtomic(file, report);
   console.log(`\nreport: ${path.relative(repoRoot(), file)}\n`);
   console.log(tableToMarkdown(table.map((c) => ({ "#": c.id, claim: c.claim, verdict: c.verdict }))));
