@@ -45,7 +45,7 @@ describe("image-diffusion task: resolved config", () => {
     assert.throws(() => resolveRun(BASE, arm("fixup"), 1), /residual method/);
     assert.throws(() => resolveRun({ ...BASE, sample: { ...BASE.sample, n: 25 } }, arm("layernorm"), 1), /sample.n must be a multiple of the 10 classes/);
     assert.throws(() => resolveRun({ ...BASE, model: { ...BASE.model, imageSize: 32, patchSize: 4 } }, arm("layernorm"), 1), /does not fit Fashion-MNIST/);
-    assert.match(describeBase(DIT_SCALES.full.base, DIT_SCALES.full.epochs), /DiT width 64, depth 4, 4 heads, 4×4 patches; Fashion-MNIST, 55,000 training images; 3 epoch\(s\) \(2579 steps, batch 64\)/);
+    assert.match(describeBase(DIT_SCALES.full.base, DIT_SCALES.full.epochs), /DiT width 64, depth 4, 4 heads, 4×4 patches; Fashion-MNIST, 55,000 training images; 2 epoch\(s\) \(1719 steps, batch 64\)/);
   });
 });
 
