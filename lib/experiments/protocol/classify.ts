@@ -30,11 +30,15 @@ export function classifyRun(r: ClassifiableRun, rules: ProtocolRules = RULES): R
 }
 
 /** Validation-accuracy curve of a run: has it plateaued by the protocol's rule? */
+/** The first eval at or after two thirds of the last eval's step, and the last: what every plateau rule compares. */
+function lastThird<E extends { step: number }>(evals: readonly E[]): { ref: E; last: E } {
+  const last = evals[evals.length - 1]!;
+  return { ref: evals.find((e) => e.step >= (2 / 3) * last.step) ?? last, last };
+}
+
 export function plateaued(evals: readonly { step: number; acc: number }[], rules: ProtocolRules = RULES): { plateaued: boolean; gainPoints: number } {
   if (evals.length < 2) return { plateaued: false, gainPoints: NaN };
-  const last = evals[evals.length - 1]!;
-  const at = (2 / 3) * last.step;
-  const ref = evals.find((e) => e.step >= at) ?? last;
+  const { ref, last } = lastThird(evals);
   const gainPoints = 100 * (last.acc - ref.acc);
   return { plateaued: ref !== last && gainPoints < rules.plateauPoints, gainPoints };
 }
@@ -91,8 +95,7 @@ export function dnaPlateaued(evals: readonly { step: number; bpb?: number }[], r
 
 function bitsPlateaued(evals: readonly { step: number; bpb?: number }[], threshold: number): { plateaued: boolean; gainBpb: number } {
   if (evals.length < 2) return { plateaued: false, gainBpb: NaN };
-  const last = evals[evals.length - 1]!;
-  const ref = evals.find((e) => e.step >= (2 / 3) * last.step) ?? last;
+  const { ref, last } = lastThird(evals);
   const gainBpb = (ref.bpb ?? NaN) - (last.bpb ?? NaN);
   return { plateaued: ref !== last && gainBpb < threshold, gainBpb };
 }
@@ -141,11 +144,15 @@ export function ditScore(r: DitProtocolRecord, split: "val" | "test", rules: Pro
 
 /** Validation denoising-loss curve of a DiT run: plateaued when it fell by < rules.ditPlateauRelative of its value over the last third. */
 export function ditPlateaued(evals: readonly { step: number; loss: number }[], rules: ProtocolRules = RULES): { plateaued: boolean; gainRelative: number } {
+  return relativePlateau(evals, rules.ditPlateauRelative);
+}
+
+/** A loss curve plateaued when it fell by < `threshold` of its value over the last third. */
+function relativePlateau(evals: readonly { step: number; loss: number }[], threshold: number): { plateaued: boolean; gainRelative: number } {
   if (evals.length < 2) return { plateaued: false, gainRelative: NaN };
-  const last = evals[evals.length - 1]!;
-  const ref = evals.find((e) => e.step >= (2 / 3) * last.step) ?? last;
+  const { ref, last } = lastThird(evals);
   const gainRelative = (ref.loss - last.loss) / ref.loss;
-  return { plateaued: ref !== last && gainRelative < rules.ditPlateauRelative, gainRelative };
+  return { plateaued: ref !== last && gainRelative < threshold, gainRelative };
 }
 
 /**
@@ -166,5 +173,5 @@ export function maeScore(r: MaeProtocolRecord, split: "val" | "test", rules: Pro
 
 /** Validation reconstruction-loss curve of an MAE run: plateaued when it fell by < rules.maePlateauRelative of its value over the last third. */
 export function maePlateaued(evals: readonly { step: number; loss: number }[], rules: ProtocolRules = RULES): { plateaued: boolean; gainRelative: number } {
-  return ditPlateaued(evals, { ...rules, ditPlateauRelative: rules.maePlateauRelative });
+  return relativePlateau(evals, rules.maePlateauRelative);
 }
