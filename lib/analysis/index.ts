@@ -12,3 +12,4 @@ export * from "./tanhfit";
 export * from "./paired";
 export * from "./scurves";
 export * from "./frechet";
+export * from "./knn";

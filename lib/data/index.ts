@@ -7,3 +7,4 @@ export * from "./text";
 export * from "./emoji";
 export * from "./dna";
 export * from "./speech";
+export * from "./multicrop";

@@ -13,3 +13,4 @@ export * from "./dit";
 export * from "./hyena";
 export * from "./wav2vec";
 export * from "./mae";
+export * from "./dino";

@@ -159,31 +159,82 @@ export class ViT {
   /** The head's input: the class token after the last block and the final norm, [B, dim] (e.g. the Fréchet distance's features). */
   features(images: tf.Tensor, opts?: ForwardOptions): tf.Tensor {
     const c = this.config;
-    const p = c.patchSize;
-    const g = c.imageSize / p;
     const B = images.shape[0]!;
     const expected = c.imageSize * c.imageSize * c.channels;
     if (images.size !== B * expected)
       throw new Error(`ViT.forward: expected images [B, ${c.imageSize}, ${c.imageSize}, ${c.channels}], got [${images.shape.join(",")}]`);
+    return tf.tidy(() => this.classToken(images.reshape([B, c.imageSize, c.imageSize, c.channels]) as tf.Tensor4D, this.pos, opts));
+  }
+
+  /**
+   * features() of square images of another size (a multiple of patchSize,
+   * e.g. DINO's local crops): the learned patch positions are resampled
+   * bilinearly to the new grid (DINO's interpolate_pos_encoding, which uses
+   * bicubic), as a constant matrix product so gradients reach `pos`.
+   */
+  featuresAt(images: tf.Tensor4D, opts?: ForwardOptions): tf.Tensor {
+    const c = this.config;
+    const [, H, W, C] = images.shape;
+    if (H !== W || C !== c.channels || H % c.patchSize !== 0)
+      throw new Error(`ViT.featuresAt: expected square images [B, s, s, ${c.channels}] with s a multiple of patchSize ${c.patchSize}, got [${images.shape.join(",")}]`);
+    if (H === c.imageSize) return this.features(images, opts);
+    const g = c.imageSize / c.patchSize;
+    const gs = H / c.patchSize;
     return tf.tidy(() => {
-      // [B, g, p, g, p, C] -> [B, g, g, p, p, C] -> [B, N, p*p*C]
-      const patches = tf
-        .transpose(images.reshape([B, g, p, g, p, c.channels]), [0, 1, 3, 2, 4, 5])
-        .reshape([B, this.numPatches, p * p * c.channels]);
-      let x = this.patchEmbed.apply(patches, opts);
-      x = tf.concat([tf.tile(this.cls, [B, 1, 1]), x], 1);
-      x = tf.add(x, this.pos);
-      for (const [i, b] of this.blocks.entries()) {
-        x = b.forward(x, opts);
-        opts?.onBlock?.(i, x);
-      }
-      let clsOut = tf.squeeze(tf.slice(x, [0, 0, 0], [B, 1, c.dim]), [1]);
-      if (this.finalNorm) clsOut = applyNorm(this.finalNorm, clsOut, opts);
-      return clsOut;
+      const grid = tf.tensor2d(bilinearGridMatrix(g, gs), [gs * gs, g * g]);
+      const patchPos = tf.matMul(grid, tf.reshape(tf.slice(this.pos, [0, 1, 0], [1, g * g, c.dim]), [g * g, c.dim]));
+      const pos = tf.concat([tf.slice(this.pos, [0, 0, 0], [1, 1, c.dim]), tf.expandDims(patchPos, 0)], 1);
+      return this.classToken(images, pos, opts);
     });
+  }
+
+  /** Class token after the blocks and the final norm, for NHWC images and positions [1, 1 + (s/p)^2, dim]. */
+  private classToken(images: tf.Tensor4D, pos: tf.Tensor, opts?: ForwardOptions): tf.Tensor {
+    const c = this.config;
+    const p = c.patchSize;
+    const [B, s] = images.shape;
+    const g = s / p;
+    // [B, g, p, g, p, C] -> [B, g, g, p, p, C] -> [B, N, p*p*C]
+    const patches = tf.transpose(images.reshape([B, g, p, g, p, c.channels]), [0, 1, 3, 2, 4, 5]).reshape([B, g * g, p * p * c.channels]);
+    let x = this.patchEmbed.apply(patches, opts);
+    x = tf.concat([tf.tile(this.cls, [B, 1, 1]), x], 1);
+    x = tf.add(x, pos);
+    for (const [i, b] of this.blocks.entries()) {
+      x = b.forward(x, opts);
+      opts?.onBlock?.(i, x);
+    }
+    let clsOut = tf.squeeze(tf.slice(x, [0, 0, 0], [B, 1, c.dim]), [1]);
+    if (this.finalNorm) clsOut = applyNorm(this.finalNorm, clsOut, opts);
+    return clsOut;
   }
 
   dispose(): void {
     disposeParams(this.params);
   }
+}
+
+/**
+ * Bilinear resampling of a g x g grid to gs x gs as a [gs*gs, g*g] matrix
+ * (row-major cells; PyTorch's interpolate with align_corners=False: sample
+ * centres at (i + 0.5) g / gs - 0.5, clamped to the grid).
+ */
+export function bilinearGridMatrix(g: number, gs: number): Float32Array {
+  const axis = (i: number): [number, number, number] => {
+    const src = Math.min(Math.max((i + 0.5) * (g / gs) - 0.5, 0), g - 1);
+    const i0 = Math.floor(src);
+    const i1 = Math.min(i0 + 1, g - 1);
+    return [i0, i1, src - i0];
+  };
+  const m = new Float32Array(gs * gs * g * g);
+  for (let r = 0; r < gs; r++)
+    for (let q = 0; q < gs; q++) {
+      const [r0, r1, wr] = axis(r);
+      const [q0, q1, wq] = axis(q);
+      const row = (r * gs + q) * g * g;
+      m[row + r0 * g + q0] += (1 - wr) * (1 - wq);
+      m[row + r0 * g + q1] += (1 - wr) * wq;
+      m[row + r1 * g + q0] += wr * (1 - wq);
+      m[row + r1 * g + q1] += wr * wq;
+    }
+  return m;
 }

@@ -9,3 +9,4 @@ export * from "./speech-task";
 export * from "./probe";
 export * from "./diffusion";
 export * from "./mae-task";
+export * from "./dino-task";

@@ -14,6 +14,8 @@ export interface TaskEval {
   acc: number;
   /** Language models: held-out loss in bits per byte. */
   bpb?: number;
+  /** Further held-out statistics a task reports (e.g. DINO's teacher entropies), kept with the eval point. */
+  stats?: Record<string, number>;
 }
 
 /**
@@ -24,7 +26,7 @@ export interface TaskEval {
  * divergence, leak check) is shared.
  */
 export interface TrainTask {
-  readonly kind: "classification" | "next-token" | "contrastive" | "diffusion" | "masked-image";
+  readonly kind: "classification" | "next-token" | "contrastive" | "diffusion" | "masked-image" | "self-distillation";
   readonly trainSize: number;
   /** Classes or vocabulary: a loss above divergenceFactor * ln(numOutputs) counts as diverged. */
   readonly numOutputs: number;
@@ -49,6 +51,12 @@ export interface TrainTask {
    * absent the cap is divergenceFactor x ln(numOutputs).
    */
   divergenceCap?(divergenceFactor: number): { cap: number; why: string };
+  /**
+   * Called after each applied update (inside the step's tidy), for state that
+   * follows the trained weights without gradients (e.g. DINO's EMA teacher);
+   * `step` is the step just done, of `steps`.
+   */
+  afterUpdate?(model: TaskModel, step: number, steps: number): void;
 }
 
 /** Mean loss and accuracy of `model` on the first `limit` examples of ds (0 = all). */

@@ -112,6 +112,8 @@ export interface EvalPoint {
   acc: number;
   /** Language models: held-out bits per byte. */
   bpb?: number;
+  /** The task's further held-out statistics (TaskEval.stats). */
+  stats?: Record<string, number>;
 }
 
 export type RunStatus = "completed" | "diverged" | "interrupted";
@@ -244,6 +246,7 @@ export async function train(model: Model, data: { train: ImageDataset; eval: Ima
         const ga = cfg.agc > 0 ? gl.map((g, i) => (trainable[i]!.name.startsWith("head.") ? g : agcClipTensor(vars[i]!, g, { lam: cfg.agc }))) : gl;
         const g = cfg.clipNorm > 0 ? clipByGlobalNorm(ga, cfg.agc > 0 ? globalNorm(ga).dataSync()[0]! : normV, cfg.clipNorm) : ga;
         opt.apply(g, lr);
+        task.afterUpdate?.(model, step, cfg.steps);
       }
       return { lossV, normV };
     });
@@ -271,7 +274,7 @@ export async function train(model: Model, data: { train: ImageDataset; eval: Ima
       const e = task.evaluate(model, cfg.evalLimit, cfg.evalBatchSize);
       evals.push({ step: step + 1, ...e });
       lastEvalAcc = e.acc;
-      if (metricsFile) fs.appendFileSync(metricsFile, JSON.stringify({ step: step + 1, evalLoss: e.loss, evalAcc: e.acc, ...(e.bpb !== undefined ? { evalBpb: e.bpb } : {}) }) + "\n");
+      if (metricsFile) fs.appendFileSync(metricsFile, JSON.stringify({ step: step + 1, evalLoss: e.loss, evalAcc: e.acc, ...(e.bpb !== undefined ? { evalBpb: e.bpb } : {}), ...(e.stats ? { evalStats: e.stats } : {}) }) + "\n");
     }
     if ((cfg.checkpointEvery > 0 && (step + 1) % cfg.checkpointEvery === 0) || isLast) checkpoint(step + 1);
     progress?.update(step, { loss: lossV, lr, msPerStep: ms, evalAcc: lastEvalAcc });
