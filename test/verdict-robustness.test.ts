@@ -15,6 +15,7 @@ import { runDnaHyena } from "../lib/experiments/dna-hyena/spec";
 import { runWav2VecLnDyt } from "../lib/experiments/wav2vec-ln-dyt/spec";
 import { runDitLnDyt } from "../lib/experiments/dit-ln-dyt/spec";
 import { runMaeLnDyt } from "../lib/experiments/mae-ln-dyt/spec";
+import { runDinoLnDyt } from "../lib/experiments/dino-ln-dyt/spec";
 import { runGainBias } from "../lib/experiments/gain-bias/spec";
 import { runInvariance } from "../lib/experiments/invariance/spec";
 import { runLmAlpha0 } from "../lib/experiments/lm-alpha0/spec";
@@ -64,6 +65,7 @@ const RUNS: Record<string, RunWithRules> = {
   "wav2vec-ln-dyt": runWav2VecLnDyt,
   "dit-ln-dyt": runDitLnDyt,
   "mae-ln-dyt": runMaeLnDyt,
+  "dino-ln-dyt": runDinoLnDyt,
 };
 
 const RESULTS = path.resolve(__dirname, "../../results");

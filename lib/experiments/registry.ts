@@ -25,6 +25,7 @@ import { dnaHyenaEntry } from "./dna-hyena";
 import { wav2vecLnDytEntry } from "./wav2vec-ln-dyt";
 import { ditLnDytEntry } from "./dit-ln-dyt";
 import { maeLnDytEntry } from "./mae-ln-dyt";
+import { dinoLnDytEntry } from "./dino-ln-dyt";
 
 export type { ExperimentEntry } from "./entry";
 
@@ -52,6 +53,7 @@ export const EXPERIMENTS: ExperimentEntry[] = [
   convnextScurvesEntry, // 3, 4 (ConvNeXt); after vision-families, whose tuning it reads
   ditLnDytEntry, // 2 (DiT)
   maeLnDytEntry, // 2 (MAE)
+  dinoLnDytEntry, // 2 (DINO)
   dnaHyenaEntry, // 2 (DNA)
   wav2vecLnDytEntry, // 2 (speech)
   gainBiasEntry,

@@ -220,7 +220,8 @@ export class DINO {
     return tf.tidy(() => {
       const B = v.globals.shape[0]! / 2;
       const [g, l] = this.studentOutputs(v, opts);
-      const split = (x: tf.Tensor | undefined) => (x ? tf.split(x, x.shape[0]! / B, 0) : []);
+      // tf.split's gradient fails for a single piece (tfjs 4.22 passes its one dy as no list): keep one view whole.
+      const split = (x: tf.Tensor | undefined) => (!x ? [] : x.shape[0] === B ? [x] : tf.split(x, x.shape[0]! / B, 0));
       const t = this.teacherOutputs(v, opts);
       const loss = dinoLoss([...split(g), ...split(l)], split(t), this.center, c.studentTemp, c.teacherTemp);
       if (opts?.updateCenter) this.center.assign(tf.add(tf.mul(this.center, c.centerMomentum), tf.mul(tf.mean(t, 0, true), 1 - c.centerMomentum)));

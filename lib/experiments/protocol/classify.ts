@@ -7,7 +7,7 @@
  * models on contrastive accuracy (ties lost) against chance 1/(K+1).
  */
 import { RULES, type ProtocolRules } from "./rules";
-import type { DitProtocolRecord, DnaProtocolRecord, LmProtocolRecord, MaeProtocolRecord, SpeechProtocolRecord } from "./runner";
+import type { DinoProtocolRecord, DitProtocolRecord, DnaProtocolRecord, LmProtocolRecord, MaeProtocolRecord, SpeechProtocolRecord } from "./runner";
 
 export type RunClass = "diverged" | "did not learn" | "learned";
 
@@ -174,4 +174,33 @@ export function maeScore(r: MaeProtocolRecord, split: "val" | "test", rules: Pro
 /** Validation reconstruction-loss curve of an MAE run: plateaued when it fell by < rules.maePlateauRelative of its value over the last third. */
 export function maePlateaued(evals: readonly { step: number; loss: number }[], rules: ProtocolRules = RULES): { plateaued: boolean; gainRelative: number } {
   return relativePlateau(evals, rules.maePlateauRelative);
+}
+
+/** DINO's collapse check (rules.dinoCollapseFraction) on the teacher's entropies: "one prototype", "uniform", or undefined (no collapse). */
+export function dinoCollapse(e: { teacherEntropy: number; marginalEntropy: number; lnOutDim: number } | undefined, rules: ProtocolRules = RULES): "one prototype" | "uniform" | undefined {
+  if (!e) return undefined;
+  if (e.marginalEntropy <= rules.dinoCollapseFraction * e.lnOutDim) return "one prototype";
+  if (e.teacherEntropy >= (1 - rules.dinoCollapseFraction) * e.lnOutDim) return "uniform";
+  return undefined;
+}
+
+/**
+ * A DINO run on one split (pre-registered for dino-ln-dyt, 2026-12-04): the
+ * teacher's k-NN accuracy there (validation: the last eval; test: the final
+ * test; NaN when none), the same network's at initialisation, and its class:
+ * learned when the accuracy is at least rules.learnedFraction of the way
+ * from the init's accuracy to 100 % and the teacher did not collapse
+ * (dinoCollapse, on that split's entropies). A run that did not finish has
+ * no init reference and did not learn.
+ */
+export function dinoScore(r: DinoProtocolRecord, split: "val" | "test", rules: ProtocolRules = RULES): { acc: number; initAcc: number; collapse?: string; class: RunClass } {
+  const last = r.result.evals.at(-1);
+  const acc = (split === "val" ? last?.acc : r.result.test?.acc) ?? NaN;
+  const initAcc = r.result.knnInit?.[split] ?? NaN;
+  const st = split === "val" ? last?.stats : r.result.collapse;
+  const collapse = dinoCollapse(st && { teacherEntropy: st.teacherEntropy!, marginalEntropy: st.marginalEntropy!, lnOutDim: st.lnOutDim! }, rules);
+  if (r.result.status === "diverged" || (r.result.status === "completed" && !Number.isFinite(acc))) return { acc, initAcc, class: "diverged" };
+  if (r.result.status !== "completed" || !Number.isFinite(initAcc)) return { acc, initAcc, class: "did not learn" };
+  const learned = acc >= initAcc + rules.learnedFraction * (1 - initAcc) && !collapse;
+  return { acc, initAcc, ...(collapse ? { collapse } : {}), class: learned ? "learned" : "did not learn" };
 }

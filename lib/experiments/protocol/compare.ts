@@ -11,9 +11,9 @@
  */
 import { allOf as allOfEvidence, anyOf as anyOfEvidence } from "./combine";
 import { meanStd } from "../stats-lite";
-import { bitsScore, classifyRun, ditScore, maeScore, speechScore, type RunClass } from "./classify";
+import { bitsScore, classifyRun, dinoScore, ditScore, maeScore, speechScore, type RunClass } from "./classify";
 import { RULES, type ProtocolRules } from "./rules";
-import { isDitRecord, isMaeRecord, isDnaRecord, isLmRecord, isSpeechRecord, type AnyProtocolRecord, type ProtocolRecord } from "./runner";
+import { isDinoRecord, isDitRecord, isMaeRecord, isDnaRecord, isLmRecord, isSpeechRecord, type AnyProtocolRecord, type ProtocolRecord } from "./runner";
 import { claimOutcome, decide, describeEffect, pairedEvidence, reasonFor, type ClaimVerdict, type Outcome, type PairedEvidence, type Precondition, type Prediction } from "./verdict";
 
 /** One arm's evaluation runs, in seed order, with what the ablation tables show. */
@@ -45,6 +45,7 @@ export function recordClass(r: AnyProtocolRecord, rules: ProtocolRules = RULES):
   if (isSpeechRecord(r)) return speechScore(r, "test", rules).class;
   if (isDitRecord(r)) return ditScore(r, "test", rules).class;
   if (isMaeRecord(r)) return maeScore(r, "test", rules).class;
+  if (isDinoRecord(r)) return dinoScore(r, "test", rules).class;
   return classifyRun({ status: r.result.status, acc: r.result.test?.acc, numClasses: r.config.model.numClasses }, rules);
 }
 

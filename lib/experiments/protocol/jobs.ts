@@ -20,6 +20,7 @@ import { describeDnaBase, isDnaBase } from "./dna-task";
 import { describeSpeechBase, isSpeechBase } from "./speech-task";
 import { describeDitBase, isDitBase } from "./dit-task";
 import { describeMaeBase, isMaeBase } from "./mae-task";
+import { describeDinoBase, isDinoBase } from "./dino-task";
 import { resolveRun, trainExamples, trainSize, type AnyRunBase, type ResolvedOf, type RunBase, type RunOverrides } from "./task";
 import { assertTuning, lrId, pickLr, type LrPick, type LrTuningConfig } from "./tuning";
 
@@ -120,6 +121,7 @@ export function describeBase(base: AnyRunBase, epochs: number): string {
   if (isSpeechBase(base)) return describeSpeechBase(base, epochSchedule(epochs, base).steps);
   if (isDitBase(base)) return describeDitBase(base, epochs, epochSchedule(epochs, base).steps);
   if (isMaeBase(base)) return describeMaeBase(base, epochs, epochSchedule(epochs, base).steps);
+  if (isDinoBase(base)) return describeDinoBase(base, epochs, epochSchedule(epochs, base).steps);
   const m = base.model;
   const t = epochSchedule(epochs, base);
   const depth = m.depth === undefined ? "" : `, depth ${m.depth}`;

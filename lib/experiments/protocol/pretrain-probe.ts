@@ -23,7 +23,7 @@ import { classifyRun, learnedThreshold, type RunClass } from "./classify";
 import { armSeeds, pairOverSeeds, type ArmSeeds } from "./compare";
 import { edgeNote } from "./jobs";
 import { RULES, type ProtocolRules } from "./rules";
-import type { DnaProtocolRecord, MaeProtocolRecord, ProtocolRecord, SpeechProtocolRecord } from "./runner";
+import type { DinoProtocolRecord, DnaProtocolRecord, MaeProtocolRecord, ProtocolRecord, SpeechProtocolRecord } from "./runner";
 import { runArmStudy, type ArmLr, type ArmStudy, type LrPolicy } from "./study";
 import type { AnyRunBase, ResolvedOf } from "./task";
 import type { LrPick } from "./tuning";
@@ -31,7 +31,7 @@ import { describeEffect, type Outcome, type PairedEvidence, type Precondition } 
 import { fixed, signed } from "../../util/format";
 
 /** A saved run of a pretrain-then-probe task: what the shared per-arm fields read. */
-export type PretrainProbeRecord = DnaProtocolRecord | SpeechProtocolRecord | MaeProtocolRecord;
+export type PretrainProbeRecord = DnaProtocolRecord | SpeechProtocolRecord | MaeProtocolRecord | DinoProtocolRecord;
 
 /** One paired comparison of two arms (pairOverSeeds' answer). */
 export type PairVerdict = ReturnType<typeof pairOverSeeds>;

@@ -142,6 +142,21 @@ export interface ProtocolRules {
    * learnedFraction (10 classes: 28 %).
    */
   maePlateauRelative: number;
+  /**
+   * DINO (experiment dino-ln-dyt; pre-registered 2026-12-04, before any run
+   * of the experiment). A random ViT's features already classify well by
+   * k-NN (~50 % on Fashion-MNIST), so the accuracy rule reads the way from
+   * the same network at initialisation: a run learned when its teacher's
+   * k-NN accuracy is at least learnedFraction of the way from its init's to
+   * 100 %, and its teacher did not collapse. Collapsed: the entropy of the
+   * teacher's mean output is at most this fraction of ln(prototypes) (one
+   * prototype takes every image), or its mean per-image entropy at least
+   * 1 - this fraction of it (uniform outputs). Claims: "DyT matches LN" on
+   * k-NN and linear-probe test accuracy within matchMarginPoints; the
+   * accuracy plateau rule (plateauPoints) on the validation k-NN curve is
+   * reported beside them.
+   */
+  dinoCollapseFraction: number;
 }
 
 export const RULES: ProtocolRules = {
@@ -164,6 +179,7 @@ export const RULES: ProtocolRules = {
   ditMatchFdRatio: 1.1,
   ditPlateauRelative: 0.01,
   maePlateauRelative: 0.01,
+  dinoCollapseFraction: 0.05,
 };
 
 /** The rules with every threshold scaled by `factor` (robustness checks). */
@@ -186,5 +202,6 @@ export function scaledRules(factor: number, base: ProtocolRules = RULES): Protoc
     ditMatchFdRatio: 1 + (base.ditMatchFdRatio - 1) * factor,
     ditPlateauRelative: base.ditPlateauRelative * factor,
     maePlateauRelative: base.maePlateauRelative * factor,
+    dinoCollapseFraction: base.dinoCollapseFraction * factor,
   };
 }

@@ -20,6 +20,7 @@ import type { DnaResolvedRun } from "./dna-task";
 import type { SpeechResolvedRun } from "./speech-task";
 import type { DitResolvedRun } from "./dit-task";
 import type { MaeResolvedRun } from "./mae-task";
+import type { DinoResolvedRun } from "./dino-task";
 import { runTask, type ResolvedRun, type RunResultOf, type VitResolvedRun } from "./task";
 
 /** A run of resolved config R (a ViT run by default; `resolved.task` tells which). */
@@ -47,13 +48,14 @@ export interface ProtocolRecord<R extends ResolvedRun = VitResolvedRun> extends 
 }
 
 /** A saved run of any task. */
-export type AnyProtocolRecord = ProtocolRecord<VitResolvedRun> | ProtocolRecord<LmResolvedRun> | ProtocolRecord<ImageResolvedRun> | ProtocolRecord<DnaResolvedRun> | ProtocolRecord<SpeechResolvedRun> | ProtocolRecord<DitResolvedRun> | ProtocolRecord<MaeResolvedRun>;
+export type AnyProtocolRecord = ProtocolRecord<VitResolvedRun> | ProtocolRecord<LmResolvedRun> | ProtocolRecord<ImageResolvedRun> | ProtocolRecord<DnaResolvedRun> | ProtocolRecord<SpeechResolvedRun> | ProtocolRecord<DitResolvedRun> | ProtocolRecord<MaeResolvedRun> | ProtocolRecord<DinoResolvedRun>;
 export type LmProtocolRecord = ProtocolRecord<LmResolvedRun>;
 export type ImageProtocolRecord = ProtocolRecord<ImageResolvedRun>;
 export type DnaProtocolRecord = ProtocolRecord<DnaResolvedRun>;
 export type SpeechProtocolRecord = ProtocolRecord<SpeechResolvedRun>;
 export type DitProtocolRecord = ProtocolRecord<DitResolvedRun>;
 export type MaeProtocolRecord = ProtocolRecord<MaeResolvedRun>;
+export type DinoProtocolRecord = ProtocolRecord<DinoResolvedRun>;
 
 export function isLmRecord(r: AnyProtocolRecord): r is LmProtocolRecord {
   return r.config.task === "lm-text";
@@ -77,6 +79,10 @@ export function isDitRecord(r: AnyProtocolRecord): r is DitProtocolRecord {
 
 export function isMaeRecord(r: AnyProtocolRecord): r is MaeProtocolRecord {
   return r.config.task === "image-mae";
+}
+
+export function isDinoRecord(r: AnyProtocolRecord): r is DinoProtocolRecord {
+  return r.config.task === "image-dino";
 }
 
 /** A saved result exists but was produced by a different resolved config (or an older record format). */
@@ -250,6 +256,10 @@ function resultLine(rec: ProtocolRecord<ResolvedRun>): string {
   if (rec.config.task === "image-mae") {
     const m = rec.result as RunResultOf<MaeResolvedRun>;
     return `fine-tuned test ${(100 * t.acc).toFixed(2)} % (lr ${m.finetune?.bestLr}), probe ${(100 * (m.probe?.testAcc ?? NaN)).toFixed(1)} %, reconstruction loss ${(m.pretrainTest?.loss ?? NaN).toFixed(4)}`;
+  }
+  if (rec.config.task === "image-dino") {
+    const m = rec.result as RunResultOf<DinoResolvedRun>;
+    return `teacher k-NN test ${(100 * t.acc).toFixed(2)} % (at init ${(100 * (m.knnInit?.test ?? NaN)).toFixed(2)} %), probe ${(100 * (m.probe?.testAcc ?? NaN)).toFixed(1)} %, teacher entropy ${(m.collapse?.teacherEntropy ?? NaN).toFixed(2)} / marginal ${(m.collapse?.marginalEntropy ?? NaN).toFixed(2)} nats`;
   }
   if (rec.config.task === "dna-lm") {
     const p = (rec.result as RunResultOf<DnaResolvedRun>).probe;

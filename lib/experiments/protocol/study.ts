@@ -20,6 +20,7 @@ import { isDnaBase } from "./dna-task";
 import { isSpeechBase } from "./speech-task";
 import { isDitBase } from "./dit-task";
 import { isMaeBase } from "./mae-task";
+import { isDinoBase } from "./dino-task";
 import type { AnyRunBase, ResolvedOf, RunBase } from "./task";
 import { assertTuning, pickLr, type LrPick, type LrTuningConfig } from "./tuning";
 
@@ -73,7 +74,7 @@ export interface StudyRun<B extends AnyRunBase = RunBase> {
 /** The study's base for arm `a`, with the arm's named prepare step if it has one. */
 function armBase<B extends AnyRunBase>(s: ArmStudy<B>, a: Arm): B {
   const prepare = s.prepare?.[a.id];
-  const other = isLmBase(s.base) ? "language-model" : isImageBase(s.base) ? "image-classification" : isDnaBase(s.base) ? "DNA" : isSpeechBase(s.base) ? "speech" : isDitBase(s.base) ? "DiT" : isMaeBase(s.base) ? "MAE" : undefined;
+  const other = isLmBase(s.base) ? "language-model" : isImageBase(s.base) ? "image-classification" : isDnaBase(s.base) ? "DNA" : isSpeechBase(s.base) ? "speech" : isDitBase(s.base) ? "DiT" : isMaeBase(s.base) ? "MAE" : isDinoBase(s.base) ? "DINO" : undefined;
   if (prepare && other) throw new Error(`${s.experiment}: prepare steps are for ViT runs; the ${other} arm ${a.id} cannot have one`);
   return prepare ? { ...s.base, prepare } : s.base;
 }

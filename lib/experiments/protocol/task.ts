@@ -12,7 +12,9 @@
  * "image-diffusion" (a class-conditional DiT trained to denoise Fashion-MNIST,
  * scored on its denoising loss and its samples' Fréchet distance: `runDitTask`,
  * dit-task.ts) and "image-mae" (a masked autoencoder pretrained on
- * Fashion-MNIST, then probed and fine-tuned: `runMaeTask`, mae-task.ts).
+ * Fashion-MNIST, then probed and fine-tuned: `runMaeTask`, mae-task.ts) and
+ * "image-dino" (DINO self-distillation on Fashion-MNIST, scored by k-NN and
+ * a linear probe: `runDinoTask`, dino-task.ts).
  * `resolveRun` and `runTask` dispatch on the base and the resolved config. Named prepare steps and hooks (ViT runs,
  * registered by the experiments that need them) keep jobs serialisable, so a
  * worker process can run any job.
@@ -38,6 +40,8 @@ import { ditTrainSize, isDitBase, resolveDitRun, runDitTask, type DitResolvedRun
 import type { DiTConfig } from "../../models/dit";
 import { isMaeBase, maeTrainSize, resolveMaeRun, runMaeTask, type MaeResolvedRun, type MaeRunBase, type MaeRunResult } from "./mae-task";
 import type { MAEConfig } from "../../models/mae";
+import { dinoTrainSize, isDinoBase, resolveDinoRun, runDinoTask, type DinoResolvedRun, type DinoRunBase, type DinoRunResult } from "./dino-task";
+import type { DINOConfig } from "../../models/dino";
 
 /** What every experiment saves of one training run (its own extras come on top). */
 export interface TrainedRunResult {
@@ -82,10 +86,10 @@ export interface VitResolvedRun {
 }
 
 /** A resolved run of any task (the `task` field tells which). */
-export type ResolvedRun = VitResolvedRun | LmResolvedRun | ImageResolvedRun | DnaResolvedRun | SpeechResolvedRun | DitResolvedRun | MaeResolvedRun;
+export type ResolvedRun = VitResolvedRun | LmResolvedRun | ImageResolvedRun | DnaResolvedRun | SpeechResolvedRun | DitResolvedRun | MaeResolvedRun | DinoResolvedRun;
 
 /** What a run of resolved config R saves as its result. */
-export type RunResultOf<R extends ResolvedRun> = R extends LmResolvedRun ? LmRunResult : R extends ImageResolvedRun ? ImageRunResult : R extends DnaResolvedRun ? DnaRunResult : R extends SpeechResolvedRun ? SpeechRunResult : R extends DitResolvedRun ? DitRunResult : R extends MaeResolvedRun ? MaeRunResult : VitRunResult;
+export type RunResultOf<R extends ResolvedRun> = R extends LmResolvedRun ? LmRunResult : R extends ImageResolvedRun ? ImageRunResult : R extends DnaResolvedRun ? DnaRunResult : R extends SpeechResolvedRun ? SpeechRunResult : R extends DitResolvedRun ? DitRunResult : R extends MaeResolvedRun ? MaeRunResult : R extends DinoResolvedRun ? DinoRunResult : VitRunResult;
 
 /** The shared part of a ViT run's config at one scale, before an arm and a seed are applied. */
 export interface RunBase {
@@ -96,11 +100,11 @@ export interface RunBase {
   hooks?: string[];
 }
 
-/** A base of any task: a ViT base (RunBase), a language-model base (LmRunBase, task "lm-text"), an image-classification base (ImageRunBase, task "image-classify") a DNA base (DnaRunBase, task "dna-lm"), a speech base (SpeechRunBase, task "speech-pretrain"), a diffusion base (DitRunBase, task "image-diffusion") or an MAE base (MaeRunBase, task "image-mae"). */
-export type AnyRunBase = RunBase | LmRunBase | ImageRunBase | DnaRunBase | SpeechRunBase | DitRunBase | MaeRunBase;
+/** A base of any task: a ViT base (RunBase), a language-model base (LmRunBase, task "lm-text"), an image-classification base (ImageRunBase, task "image-classify") a DNA base (DnaRunBase, task "dna-lm"), a speech base (SpeechRunBase, task "speech-pretrain"), a diffusion base (DitRunBase, task "image-diffusion"), an MAE base (MaeRunBase, task "image-mae") or a DINO base (DinoRunBase, task "image-dino"). */
+export type AnyRunBase = RunBase | LmRunBase | ImageRunBase | DnaRunBase | SpeechRunBase | DitRunBase | MaeRunBase | DinoRunBase;
 /** The resolved config a base gives, and the model config its overrides patch. */
-export type ResolvedOf<B extends AnyRunBase> = B extends LmRunBase ? LmResolvedRun : B extends ImageRunBase ? ImageResolvedRun : B extends DnaRunBase ? DnaResolvedRun : B extends SpeechRunBase ? SpeechResolvedRun : B extends DitRunBase ? DitResolvedRun : B extends MaeRunBase ? MaeResolvedRun : VitResolvedRun;
-export type ModelConfigOf<B extends AnyRunBase> = B extends LmRunBase ? LlamaConfig : B extends ImageRunBase ? ImageModelConfig : B extends DnaRunBase ? HyenaConfig : B extends SpeechRunBase ? Wav2VecConfig : B extends DitRunBase ? DiTConfig : B extends MaeRunBase ? MAEConfig : ViTConfig;
+export type ResolvedOf<B extends AnyRunBase> = B extends LmRunBase ? LmResolvedRun : B extends ImageRunBase ? ImageResolvedRun : B extends DnaRunBase ? DnaResolvedRun : B extends SpeechRunBase ? SpeechResolvedRun : B extends DitRunBase ? DitResolvedRun : B extends MaeRunBase ? MaeResolvedRun : B extends DinoRunBase ? DinoResolvedRun : VitResolvedRun;
+export type ModelConfigOf<B extends AnyRunBase> = B extends LmRunBase ? LlamaConfig : B extends ImageRunBase ? ImageModelConfig : B extends DnaRunBase ? HyenaConfig : B extends SpeechRunBase ? Wav2VecConfig : B extends DitRunBase ? DiTConfig : B extends MaeRunBase ? MAEConfig : B extends DinoRunBase ? DINOConfig : ViTConfig;
 export interface RunOverrides<B extends AnyRunBase = RunBase> {
   lr?: number;
   model?: Partial<ModelConfigOf<B>>;
@@ -115,6 +119,7 @@ export function resolveRun<B extends AnyRunBase>(base: B, a: Arm, seed: number, 
   if (isSpeechBase(base)) return resolveSpeechRun(base, a, seed, overrides as RunOverrides<SpeechRunBase>) as ResolvedOf<B>;
   if (isDitBase(base)) return resolveDitRun(base, a, seed, overrides as RunOverrides<DitRunBase>) as ResolvedOf<B>;
   if (isMaeBase(base)) return resolveMaeRun(base, a, seed, overrides as RunOverrides<MaeRunBase>) as ResolvedOf<B>;
+  if (isDinoBase(base)) return resolveDinoRun(base, a, seed, overrides as RunOverrides<DinoRunBase>) as ResolvedOf<B>;
   return resolveVitRun(base as RunBase, a, seed, overrides as RunOverrides<RunBase>) as ResolvedOf<B>;
 }
 
@@ -159,6 +164,7 @@ export function trainExamples(base: AnyRunBase): number {
   if (isSpeechBase(base)) return speechTrainWindows(base);
   if (isDitBase(base)) return ditTrainSize(base.data);
   if (isMaeBase(base)) return maeTrainSize(base.data);
+  if (isDinoBase(base)) return dinoTrainSize(base.data);
   return trainSize(base.data);
 }
 
@@ -315,6 +321,8 @@ export async function runTask<R extends ResolvedRun>(r: R, runDir: string | unde
               ? await runDitTask(r, runDir, label)
               : r.task === "image-mae"
                 ? await runMaeTask(r, runDir, label)
-                : await runVitTask(r, runDir, label);
+                : r.task === "image-dino"
+                  ? await runDinoTask(r, runDir, label)
+                  : await runVitTask(r, runDir, label);
   return out as RunResultOf<R>;
 }

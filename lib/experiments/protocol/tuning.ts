@@ -10,10 +10,12 @@
  * validation denoising loss (lower is better; learned by the sample-accuracy
  * rule, classify.ts ditScore), MAE models on final validation
  * reconstruction loss (lower is better; learned by their fine-tuned
- * validation accuracy, classify.ts maeScore).
+ * validation accuracy, classify.ts maeScore), DINO models on the teacher's
+ * final validation k-NN accuracy (higher is better; learned by its lift
+ * over the same network at init, classify.ts dinoScore).
  */
-import { bitsScore, classifyRun, ditScore, maeScore, speechScore } from "./classify";
-import { isDitRecord, isMaeRecord, isDnaRecord, isLmRecord, isSpeechRecord, type AnyProtocolRecord } from "./runner";
+import { bitsScore, classifyRun, dinoScore, ditScore, maeScore, speechScore } from "./classify";
+import { isDinoRecord, isDitRecord, isMaeRecord, isDnaRecord, isLmRecord, isSpeechRecord, type AnyProtocolRecord } from "./runner";
 import { RULES, type ProtocolRules } from "./rules";
 
 export interface LrTuningConfig {
@@ -67,6 +69,11 @@ function tuningPoint(r: AnyProtocolRecord, rules: ProtocolRules): LrPick["grid"]
     const ok = v.class === "learned";
     // valAcc: the fine-tuned validation accuracy (%), the one the learned rule reads here.
     return { lr: r.config.train.lr, valAcc: ok ? 100 * v.acc : null, class: v.class, valLoss: ok ? v.loss : null, score: ok ? -v.loss : -Infinity };
+  }
+  if (isDinoRecord(r)) {
+    const v = dinoScore(r, "val", rules);
+    const ok = v.class === "learned";
+    return { lr: r.config.train.lr, valAcc: ok ? 100 * v.acc : null, class: v.class, score: ok ? 100 * v.acc : -Infinity };
   }
   const cls = classifyRun({ status: r.result.status, acc: last?.acc, numClasses: r.config.model.numClasses }, rules);
   const ok = cls === "learned";
