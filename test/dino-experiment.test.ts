@@ -17,7 +17,7 @@ import type { DinoProtocolRecord } from "../lib/experiments/protocol/runner";
 import { resolveRun } from "../lib/experiments/protocol/task";
 import { pickLr } from "../lib/experiments/protocol/tuning";
 import { EXPERIMENTS } from "../lib/experiments/registry";
-import { compareDinoKnn, compareDinoProbe, dinoAccuracyFigure, dinoEntropyFigure, dinoKnnFigure, dinoLnDytEntry, dinoTable, dinoTuningFigure, DINO_SCALES, runDinoLnDyt, type DinoArmRuns } from "../lib/experiments/dino-ln-dyt";
+import { compareDinoKnn, compareDinoProbe, dinoAccuracyFigure, dinoEntropyFigure, dinoKnnFigure, dinoLnDytEntry, dinoTable, dinoTuningFigure, DINO_SCALES, DINO_SIZING_VARIANTS, runDinoLnDyt, runDinoSizing, type DinoArmRuns } from "../lib/experiments/dino-ln-dyt";
 import { resultsDir } from "../lib/util/paths";
 import { useEngine, useTempResultsDirs } from "./helpers";
 
@@ -147,5 +147,31 @@ describe("dino-ln-dyt experiment end to end (smoke)", () => {
     assert.equal(dinoTable(s).length, 2);
     const again = await runDinoLnDyt({ scale: "smoke", verbose: false, cachedOnly: true });
     assert.deepEqual(again.summary, s);
+  });
+});
+
+describe("dino-ln-dyt sizing probe (smoke)", () => {
+  useTempResultsDirs("dyt-dino-sizing-");
+  test("variants run in order on the tuning seed with LN only, k-NN at each eighth against the init's threshold; the rule adopts the first that learned; a second call loads the records", async () => {
+    await useEngine("cpu");
+    assert.deepEqual(DINO_SIZING_VARIANTS.map((v) => v.id), ["p7-10k-30ep", "p7-10k-30ep-6local"]);
+    const small = { backbone: { dim: 16, depth: 1, heads: 2, patchSize: 7 }, headHidden: 32, headBottleneck: 16, outDim: 64 };
+    const variants = [
+      { id: "a", why: "test", model: small, trainLimit: 128, epochs: 1, lr: 1e-3 },
+      { id: "b", why: "test", model: { ...small, crops: { ...DINO_SCALES.smoke.base.model.crops!, localCrops: 2 } }, trainLimit: 128, epochs: 1, lr: 1e-3 },
+    ];
+    const { summary } = await runDinoSizing({ scale: "smoke", verbose: false }, { variants });
+    assert.ok(summary.runs.length >= 1 && summary.runs.length <= 2);
+    const r = summary.runs[0]!;
+    assert.equal(r.config.arm, "layernorm");
+    assert.equal(r.config.train.seed, 101);
+    assert.equal(r.points.length, 4, "4 steps: an eval at each step");
+    assert.ok(Math.abs(r.learnedKnn - (r.initValKnn + 0.2 * (100 - r.initValKnn))) < 1e-9);
+    for (const p of r.points) assert.equal(p.learned, p.valKnn >= r.learnedKnn && !p.collapse);
+    if (r.firstLearnedEpoch !== null) assert.deepEqual(summary.adopted, { id: "a", epochs: 1 });
+    else assert.equal(summary.runs.length, 2);
+    const again = await runDinoSizing({ scale: "smoke", verbose: false, cachedOnly: true }, { variants });
+    assert.deepEqual(again.summary, summary);
+    await assert.rejects(runDinoSizing({ scale: "smoke", verbose: false }, { variants, only: "zzz" }), /unknown variant "zzz"; variants: a, b/);
   });
 });

@@ -4,9 +4,11 @@ import { saveFigures } from "../protocol/figures";
 import { RULES } from "../protocol/rules";
 import { dinoAccuracyFigure, dinoEntropyFigure, dinoKnnFigure, dinoTuningFigure } from "./figures";
 import { DINO_LN_DYT, runDinoLnDyt, type DinoSummary } from "./spec";
+import { runDinoSizing } from "./sizing";
 
 export * from "./spec";
 export * from "./figures";
+export * from "./sizing";
 
 const NOTEBOOK = "notebooks/28-dino-ln-dyt.ipynb";
 const PAPER = "DINO-pretrained on ImageNet, top-1: ViT-B/16 83.2 (LN) / 83.4 (DyT), ViT-B/8 84.1 / 84.5 (paper.md, Results)";
@@ -14,8 +16,9 @@ const PAPER = "DINO-pretrained on ImageNet, top-1: ViT-B/16 83.2 (LN) / 83.4 (Dy
 export const dinoLnDytEntry: ExperimentEntry = {
   name: DINO_LN_DYT,
   description: "DINO self-distillation (student + EMA teacher, multi-crop, centring and sharpening) around the lab's ViT on Fashion-MNIST without labels, LayerNorm vs DyT in every backbone norm at each one's tuned lr, scored by the teacher's k-NN and linear-probe accuracy with a collapse check, paired over seeds (claim 2, DINO)",
-  flags: "(none)",
-  run: async (ctx) => {
+  flags: "--sizing[=VARIANT] (only the recipe/budget probe: LayerNorm DINO variants on the tuning seed, k-NN at each eighth; results/dino-ln-dyt-sizing/)",
+  run: async (ctx, flags) => {
+    if (flags.sizing !== undefined) return runDinoSizing(ctx, flags.sizing === "true" ? {} : { only: flags.sizing });
     const out = await runDinoLnDyt(ctx);
     await saveFigures(DINO_LN_DYT, ctx.scale, { knn: dinoKnnFigure(out.records, out.summary), entropy: dinoEntropyFigure(out.records, out.summary), tuning: dinoTuningFigure(out.summary), accuracy: dinoAccuracyFigure(out.summary) });
     return out;
