@@ -77,3 +77,9 @@ export function classCounts(ds: Pick<ImageDataset, "labels" | "numClasses">): nu
   for (const l of ds.labels) c[l] = (c[l] ?? 0) + 1;
   return c;
 }
+
+/** The first n examples of ds as a view (no copy); n <= 0 or >= ds.n gives ds itself. */
+export function firstExamples(ds: ImageDataset, n: number): ImageDataset {
+  if (n <= 0 || n >= ds.n) return ds;
+  return { ...ds, n, images: ds.images.subarray(0, n * exampleSize(ds)), labels: ds.labels.subarray(0, n) };
+}

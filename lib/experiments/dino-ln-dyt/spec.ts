@@ -47,21 +47,16 @@ import {
 } from "../protocol/pretrain-probe";
 import { RULES, type ProtocolRules } from "../protocol/rules";
 import type { DinoProtocolRecord } from "../protocol/runner";
-import { armStudy, studyLrs, type ArmLr, type ArmStudy, type LrPolicy } from "../protocol/study";
+import { armStudy, studyLrs, type ArmLr, type ArmStudy, type StudyScale } from "../protocol/study";
 import type { LrPick } from "../protocol/tuning";
 import { describeEffect } from "../protocol/verdict";
 import { fixed } from "../../util/format";
 
 export const DINO_LN_DYT = "dino-ln-dyt";
 
-export interface DinoScale {
-  base: DinoRunBase;
+/** Budget (epochs over the training images), seeds and lr policy of the study, and its two arms [DyT, LN]. */
+export interface DinoScale extends StudyScale<DinoRunBase> {
   arms: [string, string];
-  /** Budget of every run, in epochs over the training images. */
-  epochs: number;
-  seeds: number[];
-  extraSeeds: number[];
-  lr: LrPolicy;
 }
 
 const TRAIN = { batchSize: 64, weightDecay: 0.04, clipNorm: 3.0 };

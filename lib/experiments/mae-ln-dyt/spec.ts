@@ -45,21 +45,16 @@ import {
 } from "../protocol/pretrain-probe";
 import { RULES, type ProtocolRules } from "../protocol/rules";
 import type { MaeProtocolRecord } from "../protocol/runner";
-import { armStudy, studyLrs, type ArmLr, type ArmStudy, type LrPolicy } from "../protocol/study";
+import { armStudy, studyLrs, type ArmLr, type ArmStudy, type StudyScale } from "../protocol/study";
 import type { LrPick } from "../protocol/tuning";
 import { describeEffect } from "../protocol/verdict";
 import { fixed } from "../../util/format";
 
 export const MAE_LN_DYT = "mae-ln-dyt";
 
-export interface MaeScale {
-  base: MaeRunBase;
+/** Pretraining budget (epochs over the pretraining images), seeds and lr policy of the study, and its two arms [DyT, LN]. */
+export interface MaeScale extends StudyScale<MaeRunBase> {
   arms: [string, string];
-  /** Pretraining budget of every run, in epochs over the pretraining images. */
-  epochs: number;
-  seeds: number[];
-  extraSeeds: number[];
-  lr: LrPolicy;
 }
 
 const TRAIN = { batchSize: 64, weightDecay: 0.05, clipNorm: 1.0 };

@@ -19,7 +19,7 @@
  * complete cache key, as for the other tasks.
  */
 import { KNN_DEFAULTS, type KnnOptions } from "../../analysis/knn";
-import type { ImageDataset } from "../../data/dataset";
+import { firstExamples, type ImageDataset } from "../../data/dataset";
 import { alphaTraceHook } from "../../hooks/alpha";
 import { DINO, DINO_DEFAULTS, resolveDINOConfig, type DINOConfig } from "../../models/dino";
 import { resolveNormOptions } from "../../norms/factory";
@@ -136,11 +136,6 @@ export function describeDinoBase(base: DinoRunBase, epochs: number, steps: numbe
   return `DINO: ViT backbone width ${b.dim}, depth ${b.depth}, ${b.patchSize}×${b.patchSize} patches; head ${m.headHidden}-${m.headHidden}-${m.headBottleneck} to ${m.outDim} prototypes; 2 global ${c.globalSize}-px views (scale ${c.globalScale.join("-")}) + ${c.localCrops} local ${c.localSize}-px views (scale ${c.localScale.join("-")}); temperatures ${m.studentTemp} (student) / ${m.teacherTemp} (teacher), centre momentum ${m.centerMomentum}, teacher EMA ${m.teacherMomentum}→1; trained on ${dinoTrainSize(base.data).toLocaleString("en")} Fashion-MNIST images without labels for ${epochs} epoch(s) (${steps} steps, batch ${base.train.batchSize ?? TRAIN_DEFAULTS.batchSize}), AdamW, 5 % warmup + cosine; scored by the teacher's ${k.k}-NN accuracy (T ${k.temperature}, ${k.bank.toLocaleString("en")} labelled training images as the bank) and a linear probe on its frozen class token`;
 }
 
-function first(ds: ImageDataset, n: number): ImageDataset {
-  if (n <= 0 || n >= ds.n) return ds;
-  const ex = ds.height * ds.width * ds.channels;
-  return { ...ds, n, images: ds.images.subarray(0, n * ex), labels: ds.labels.subarray(0, n) };
-}
 
 /** Linear probe on the frozen teacher's class token. */
 function probeTeacher(dino: DINO, p: DinoProbeConfig, tr: ImageDataset, te: ImageDataset): ProbeResult & { featureDim: number } {
@@ -152,7 +147,7 @@ function probeTeacher(dino: DINO, p: DinoProbeConfig, tr: ImageDataset, te: Imag
 /** Train one DINO, then score it: k-NN (and at init), collapse check, probe (and at init); see the header. */
 export async function runDinoTask(r: DinoResolvedRun, runDir: string | undefined, label: string): Promise<DinoRunResult> {
   const all = fashionSplits(r.data.trainLimit, 0);
-  const d = { ...all, test: first(all.test, r.data.testLimit) };
+  const d = { ...all, test: firstExamples(all.test, r.data.testLimit) };
   const { bank, ...knn } = r.knn;
   const model = new DINO(r.model);
   try {
@@ -160,7 +155,7 @@ export async function runDinoTask(r: DinoResolvedRun, runDir: string | undefined
     const res = await train(model, task, r.train, { runDir, hooks: [alphaTraceHook()], label });
     if (res.status !== "completed") return trainedFields(res, model);
     const te = evaluateDino(model, d.train, bank, d.test, 0, r.train.evalBatchSize, r.train.seed ^ 0x7e57, knn);
-    const ptr = first(d.train, r.probe.trainLimit);
+    const ptr = firstExamples(d.train, r.probe.trainLimit);
     const { featureDim, ...scores } = probeTeacher(model, r.probe, ptr, d.test);
     const fresh = new DINO(r.model);
     let knnInit: { val: number; test: number };

@@ -22,7 +22,7 @@
  * complete cache key, as for the other tasks.
  */
 import * as tf from "@tensorflow/tfjs";
-import { gatherImages, gatherLabels, type ImageDataset } from "../../data/dataset";
+import { firstExamples, gatherImages, gatherLabels, type ImageDataset } from "../../data/dataset";
 import { alphaTraceHook } from "../../hooks/alpha";
 import { MAE, MAE_DEFAULTS, drawMaeMask, resolveMAEConfig, type MAEConfig } from "../../models/mae";
 import { ViT } from "../../models/vit";
@@ -217,11 +217,6 @@ export function reconImages(r: NonNullable<MaeRunResult["recon"]>): Float32Array
   return Array.from({ length: r.n }, (_, i) => Array.from({ length: 3 }, (_, k) => Float32Array.from(u8.subarray((i * 3 + k) * ex, (i * 3 + k + 1) * ex), (v) => v / 255)));
 }
 
-function first(ds: ImageDataset, n: number): ImageDataset {
-  if (n <= 0 || n >= ds.n) return ds;
-  const ex = ds.height * ds.width * ds.channels;
-  return { ...ds, n, images: ds.images.subarray(0, n * ex), labels: ds.labels.subarray(0, n) };
-}
 
 /** Linear probe on frozen mean-pooled encoder tokens (all patches visible). */
 function probeEncoder(mae: MAE, p: MaeProbeConfig, tr: ImageDataset, te: ImageDataset): ProbeResult & { featureDim: number } {
@@ -236,7 +231,7 @@ function probeEncoder(mae: MAE, p: MaeProbeConfig, tr: ImageDataset, te: ImageDa
 /** Fine-tune copies of the pretrained encoder at each grid lr; keep the best on validation. */
 async function finetune(mae: MAE, r: MaeResolvedRun, d: { train: ImageDataset; val: ImageDataset; test: ImageDataset }, label: string): Promise<MaeFinetuneResult> {
   const f = r.finetune;
-  const tr = first(d.train, f.trainLimit);
+  const tr = firstExamples(d.train, f.trainLimit);
   const steps = Math.ceil((f.epochs * tr.n) / f.batchSize);
   const every = Math.max(1, Math.round(steps / 4));
   const grid: MaeFinetuneResult["grid"] = [];
@@ -264,13 +259,13 @@ async function finetune(mae: MAE, r: MaeResolvedRun, d: { train: ImageDataset; v
 /** Pretrain one MAE, then score it: reconstruction, probe, fine-tuning (see the header). */
 export async function runMaeTask(r: MaeResolvedRun, runDir: string | undefined, label: string): Promise<MaeRunResult> {
   const all = fashionSplits(r.data.trainLimit, 0);
-  const d = { ...all, test: first(all.test, r.data.testLimit) };
+  const d = { ...all, test: firstExamples(all.test, r.data.testLimit) };
   const model = new MAE(r.model);
   try {
     const res = await train(model, maeTask(d.train, d.val, { seed: r.train.seed }), r.train, { runDir, hooks: [alphaTraceHook()], label });
     if (res.status !== "completed") return trainedFields(res, model);
     const pretrainTest = evaluateMae(model, d.test, 0, r.train.evalBatchSize);
-    const ptr = first(d.train, r.probe.trainLimit);
+    const ptr = firstExamples(d.train, r.probe.trainLimit);
     const { featureDim, ...scores } = probeEncoder(model, r.probe, ptr, d.test);
     let init: ProbeResult | undefined;
     if (r.probe.init) {
