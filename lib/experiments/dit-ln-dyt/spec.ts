@@ -216,9 +216,10 @@ export function summarizeDit(records: readonly DitProtocolRecord[], s: DitScale,
   const [ln, dyt, dytZero] = arms;
   const claim = (id: DitClaim["id"], a: DitArmRuns): DitClaim => {
     const c = compareDitFd(a, ln, rules);
-    const edge = edgeSentence(picks, a, ln);
+    // The pair's own picks: each claim names the grid edges of the two arms it compares.
+    const edge = edgeSentence(picks.filter((p) => p.arm === a.arm || p.arm === ln.arm), a, ln);
     const ev = c.evidence ? `${describeFdGap(c.evidence, a.label, ln.label)}; "matches" means ${a.label}'s FD is at most ${rules.ditMatchFdRatio}× ${ln.label}'s.` : `No paired evidence (${c.reason}).`;
-    return { id, verdict: c.outcome, reason: c.reason, ...(c.evidence ? { evidence: c.evidence } : {}), statement: `${id} (${a.label} vs ${ln.label}): ${c.outcome}. ${ev}${edge ? ` ${edge}` : ""}` };
+    return { id, verdict: c.outcome, reason: c.reason, ...(c.evidence ? { evidence: c.evidence } : {}), statement: `${id} (${a.label} vs ${ln.label}): ${c.outcome}. ${ev}${edge}` };
   };
   const claims: [DitClaim, DitClaim] = [claim("DIT-1", dyt), claim("DIT-2", dytZero)];
   const allPlateaued = arms.every((a) => a.plateaued.length > 0 && a.plateaued.every(Boolean));
