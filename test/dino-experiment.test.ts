@@ -36,7 +36,7 @@ describe("image-dino task: resolved config", () => {
     assert.throws(() => resolveRun(BASE, arm("dyt-lm"), 1), /language-model arm/);
     assert.throws(() => resolveRun(BASE, arm("dyt-dit"), 1), /DINO runs take norm arms/);
     assert.throws(() => resolveRun({ ...BASE, knn: { k: 0 } }, arm("dyt"), 1), /knn needs k >= 1/);
-    assert.match(describeBase(DINO_SCALES.full.base, DINO_SCALES.full.epochs), /2 global 28-px views .* \+ 2 local 12-px views .*; trained on 55,000 Fashion-MNIST images without labels for 3 epoch\(s\) \(2579 steps, batch 64\)/);
+    assert.match(describeBase(DINO_SCALES.full.base, DINO_SCALES.full.epochs), /7×7 patches; .*2 global 28-px views .* \+ 2 local 14-px views .*; trained on 10,000 Fashion-MNIST images without labels for 19 epoch\(s\) \(2969 steps, batch 64\)/);
   });
 });
 

@@ -4,11 +4,12 @@
 // **Paper claim** (Zhu et al., CVPR 2025, Table 1): DINO pretraining with DyT in place of every
 // LayerNorm gives the same top-1 on ImageNet: ViT-B/16 83.2 / 83.4, ViT-B/8 84.1 / 84.5 (LN / DyT).
 //
-// **Here**: DINO around the lab's ViT (width 64, depth 4, 4×4 patches): a student and an EMA
-// teacher of the same architecture, two global 28-px views and two local 12-px views per image
+// **Here**: DINO around the lab's ViT (width 64, depth 4, 7×7 patches): a student and an EMA
+// teacher of the same architecture, two global 28-px views and two local 14-px views per image
 // (the local views use the learned positions resampled to their grid), a projection head to 1,024
-// weight-normalised prototypes, the teacher's outputs centred and sharpened. Trained on
-// Fashion-MNIST without labels, LN vs DyT in every backbone norm of student and teacher, each arm
+// weight-normalised prototypes, the teacher's outputs centred and sharpened. Trained on 10,000
+// Fashion-MNIST images without labels for 19 epochs (the budget a LayerNorm-only sizing probe set,
+// `results/dino-ln-dyt-sizing/`), LN vs DyT in every backbone norm of student and teacher, each arm
 // at its lr tuned on the teacher's validation k-NN accuracy. Each run is scored by the teacher's
 // 20-NN accuracy (DINO's label-free readout) and a linear probe on its frozen class token, both
 // beside the same network at initialisation, and checked for collapse (the teacher's output

@@ -61,15 +61,24 @@ export interface DinoScale extends StudyScale<DinoRunBase> {
 
 const TRAIN = { batchSize: 64, weightDecay: 0.04, clipNorm: 3.0 };
 
+/** The recipe the sizing probe adopted (sizing.ts, variant p7-10k-30ep): 7×7 patches, 2 local 14-px views. */
+const P7 = { backbone: { patchSize: 7 }, crops: { globalSize: 28, globalScale: [0.4, 1] as [number, number], localCrops: 2, localSize: 14, localScale: [0.05, 0.4] as [number, number], contrast: 0.4, flip: true } };
+
 /**
- * Cost (this lab's 2-core machine, native engine, 2026-12-04, measured while
- * a two-worker DiT study shared the CPU): the width-64, depth-4 backbone
- * with 4×4 patches, two global 28-px views and two local 12-px views, takes
- * ~550-700 ms per step at batch 64 (the student runs 4 views, the teacher 2).
- * The full budget is not settled yet (see the README's DINO section).
- * Quick (a pipeline check): 10,000 images, 1 epoch (157 steps), a
- * 2,000-image bank and probe. Smoke: a width-16, depth-1 backbone with 7×7
- * patches on 128 images.
+ * Cost (this lab's 2-core machine, native engine, 2026-12-04, measured beside
+ * other training): the width-64, depth-4 backbone with 7×7 patches, two
+ * global 28-px and two local 14-px views, took 250-570 ms per step at batch
+ * 64 (the sizing probe's 4,688 steps in 36 min).
+ * Full, set by the sizing probe's pre-written rule (results/dino-ln-dyt-
+ * sizing/full/): LayerNorm at lr 1e-3 first passed the learned rule at 18.75
+ * of 30 epochs on 10,000 images (validation k-NN 71.9 %, threshold 71.7 %
+ * from an init of 64.6 %), so the budget is 19 epochs (2,969 steps) and the
+ * grid 3e-4, 1e-3, 3e-3 around that lr: 12 runs, an estimated ~2-2.5 h of CPU
+ * (~1.2 h on 2 workers), plus ~25 min per extra seed round. At 19 epochs LN
+ * only just passed in the probe, so runs that do not learn, and "not
+ * testable" rows, are possible. Quick (a pipeline check): 10,000 images, 1
+ * epoch (157 steps), a 2,000-image bank and probe. Smoke: a width-16,
+ * depth-1 backbone on 128 images.
  */
 export const DINO_SCALES: Record<Scale, DinoScale> = {
   smoke: {
@@ -90,7 +99,7 @@ export const DINO_SCALES: Record<Scale, DinoScale> = {
   quick: {
     base: {
       task: "image-dino",
-      model: {},
+      model: P7,
       train: { ...TRAIN, evalLimit: 500 },
       data: { trainLimit: 10_000, testLimit: 1000 },
       knn: { bank: 2000 },
@@ -105,17 +114,18 @@ export const DINO_SCALES: Record<Scale, DinoScale> = {
   full: {
     base: {
       task: "image-dino",
-      model: {},
+      model: P7,
       train: { ...TRAIN, evalLimit: 1000 },
-      data: { trainLimit: 0, testLimit: 0 },
+      data: { trainLimit: 10_000, testLimit: 0 },
       knn: { bank: 10_000 },
       probe: { trainLimit: 10_000 },
     },
     arms: ["dyt", "layernorm"],
-    epochs: 3,
+    // Set by the sizing probe's rule (see the cost note above); it was a provisional 3 epochs on all 55,000 images with 4×4 patches before any run.
+    epochs: 19,
     seeds: [1, 2, 3],
     extraSeeds: [4, 5],
-    lr: { kind: "tuned", tuning: { lrs: [1e-4, 3e-4, 1e-3], seed: 101 } },
+    lr: { kind: "tuned", tuning: { lrs: [3e-4, 1e-3, 3e-3], seed: 101 } },
   },
 };
 
