@@ -76,6 +76,13 @@ describe("DINO (self-distillation around the lab's ViT)", () => {
     assert.throws(() => v.featuresAt(tf.zeros([1, 5, 5, 1]) as tf.Tensor4D), /multiple of patchSize 2/);
     tf.dispose(x);
     v.dispose();
+    // The smaller-view path end to end (resampled positions, blocks, final norm): gradients match finite differences.
+    const small = new ViT({ ...dinoBackboneConfig(resolveDINOConfig({ ...TOY, norm: "dyt", seed: 2 })), depth: 1 });
+    const r = new Rng(5);
+    const w = tf.tensor2d(Array.from({ length: 16 }, () => r.normal()), [2, 8]);
+    gradCheck(([img]) => tf.sum(tf.mul(small.featuresAt(img as tf.Tensor4D), w)) as tf.Scalar, [{ data: Array.from({ length: 32 }, () => r.normal()), shape: [2, 4, 4, 1] }], 1e-2, 3e-3);
+    tf.dispose(w);
+    small.dispose();
   });
 
   it("k-NN: the nearest labelled neighbours by cosine vote, weighted by exp(sim / T); bad input names the fix", () => {
