@@ -216,6 +216,11 @@ export class DINO {
    * the loss, in the same step).
    */
   loss(v: DinoViews, opts?: ForwardOptions & { updateCenter?: boolean }): tf.Scalar {
+    return tf.tidy(() => this.lossAndTeacher(v, opts).loss);
+  }
+
+  /** loss(), and the teacher's outputs [2B, K] it used (held-out entropies read them without a second teacher pass). */
+  lossAndTeacher(v: DinoViews, opts?: ForwardOptions & { updateCenter?: boolean }): { loss: tf.Scalar; teacher: tf.Tensor } {
     const c = this.config;
     return tf.tidy(() => {
       const B = v.globals.shape[0]! / 2;
@@ -225,7 +230,7 @@ export class DINO {
       const t = this.teacherOutputs(v, opts);
       const loss = dinoLoss([...split(g), ...split(l)], split(t), this.center, c.studentTemp, c.teacherTemp);
       if (opts?.updateCenter) this.center.assign(tf.add(tf.mul(this.center, c.centerMomentum), tf.mul(tf.mean(t, 0, true), 1 - c.centerMomentum)));
-      return loss;
+      return { loss, teacher: t };
     });
   }
 

@@ -83,9 +83,8 @@ export function evaluateDino(model: TaskModel, bank: ImageDataset, bankSize: num
       const m = Math.min(batchSize, n - s);
       const idx = Int32Array.from({ length: m }, (_, i) => s + i);
       const { l, p } = tf.tidy(() => {
-        const v = viewsOf(dino, evalSet, idx, batchSeed(seed, [s]));
-        const t = dino.teacherOutputs(v);
-        return { l: dino.loss(v), p: tf.softmax(tf.div(tf.sub(t, dino.center), c.teacherTemp)) };
+        const { loss, teacher } = dino.lossAndTeacher(viewsOf(dino, evalSet, idx, batchSeed(seed, [s])));
+        return { l: loss, p: tf.softmax(tf.div(tf.sub(teacher, dino.center), c.teacherTemp)) };
       });
       lossSum += l.dataSync()[0]! * m;
       l.dispose();
