@@ -2,7 +2,8 @@
  * lm-to-failure (issue 12, experiment 6): the ladders' rungs and jobs (the
  * first rung is lm-rmsnorm-dyt's own runs), the rung rule and R-to-failure
  * on made-up runs (every outcome), and the climb end to end at smoke: a
- * ladder stops at its first break, and a second run loads.
+ * ladder stops at its first break, and a second run loads; the re-tuned
+ * depth rung (its jobs, DyT's choice among α₀ candidates, its verdict).
  */
 import { describe, test } from "node:test";
 import * as assert from "node:assert/strict";
@@ -10,7 +11,8 @@ import { resolveArm } from "../lib/experiments/protocol/arms";
 import { RULES } from "../lib/experiments/protocol/rules";
 import { OUTCOMES } from "../lib/experiments/protocol/verdict";
 import type { LmArmRuns } from "../lib/experiments/lm-rmsnorm-dyt";
-import { gapLadderFigure, ladderRungs, LM_TO_FAILURE_SCALES, lmToFailureEntry, rungJob, rungTable, rungVerdict, runLmToFailure, toFailureVerdict, type LadderResult, type RungResult } from "../lib/experiments/lm-to-failure";
+import { chooseDytCandidate, gapLadderFigure, ladderRungs, LM_TO_FAILURE_SCALES, lmToFailureEntry, retunedEvalJob, retunedVerdict, retuneDytArms, retuneRung, retuneTuneJobs, rungJob, rungTable, rungVerdict, runLmToFailure, toFailureVerdict, type LadderResult, type RungResult } from "../lib/experiments/lm-to-failure";
+import type { LrPick } from "../lib/experiments/protocol/tuning";
 import { EXPERIMENTS } from "../lib/experiments/registry";
 import { useEngine, useTempResultsDirs } from "./helpers";
 
@@ -64,6 +66,51 @@ describe("lm-to-failure: rungs and jobs", () => {
   });
 });
 
+describe("lm-to-failure: the re-tuned depth rung", () => {
+  const s = LM_TO_FAILURE_SCALES.full;
+  const [dyt, norm] = [resolveArm("dyt-lm"), resolveArm("rmsnorm")] as const;
+  const lrs = { "dyt-lm": { lr: 1e-2, note: "tuned" }, rmsnorm: { lr: 1e-2, note: "tuned" } };
+
+  test("full: RMSNorm over 3 lrs, DyT over 3 lrs x α₀ {recipe (1 at width 64), 0.25}, at depth 4 on the tuning seed", () => {
+    assert.equal(retuneRung(s, "full").id, "d4");
+    const jobs = retuneTuneJobs(s, "full", [dyt, norm]);
+    assert.equal(jobs.length, 9);
+    assert.ok(jobs.every((j) => j.role === "tune" && j.seed === 101 && j.resolved.model.depth === 4 && j.experiment === "lm-to-failure"));
+    assert.deepEqual([...new Set(jobs.map((j) => j.resolved.arm))], ["rmsnorm", "dyt-lm", "dyt-lm-a0.25"]);
+    assert.deepEqual([...new Set(jobs.filter((j) => j.resolved.model.norm === "dyt").map((j) => `${j.resolved.model.alpha0Attn}/${j.resolved.model.alpha0Ffn}/${j.resolved.model.alpha0Final}`))], ["1/1/1", "0.25/0.25/0.25"]);
+    assert.equal(jobs[0]!.run, "tune-rmsnorm-d4-lr3.0e-3-s101");
+    assert.equal(new Set(jobs.map((j) => j.run)).size, 9, "run ids are unique");
+    assert.equal(retuneDytArms(dyt, [0.25])[1]!.lm?.embedScale, true, "the α₀ arm keeps the recipe's embedding scalar");
+    assert.throws(() => retuneRung({ ...s, retune: { ...s.retune!, depth: 2 } }, "full"), /not a rung of the depth ladder above its first/);
+    assert.throws(() => retuneRung({ ...s, retune: { ...s.retune!, depth: 6 } }, "full"), /pick one of those/);
+  });
+
+  test("a pick equal to the ladder's setting reads the ladder's run; any other pick is its own run at the same depth and budget", () => {
+    const same = retunedEvalJob(s, "full", dyt, 2, 1e-2, lrs);
+    assert.equal(same.run, "dyt-lm-d4-s2");
+    assert.equal(same.run, rungJob("full", retuneRung(s, "full"), dyt, 2, 1e-2, lrs).run);
+    const other = retunedEvalJob(s, "full", dyt, 2, 3e-3, lrs);
+    assert.equal(other.run, "dyt-lm-d4-lr3.0e-3-s2");
+    assert.equal(other.resolved.train.steps, same.resolved.train.steps);
+    assert.equal(other.resolved.model.depth, 4);
+    const alpha = retunedEvalJob(s, "full", retuneDytArms(dyt, [0.25])[1]!, 1, 1e-2, lrs);
+    assert.equal(alpha.run, "dyt-lm-a0.25-d4-lr1.0e-2-s1", "a derived α₀ arm never reads the ladder's run");
+  });
+
+  test("DyT's candidate: lowest validation bpb among those that learned, ties to the earlier (the recipe's α₀); none when none learned", () => {
+    const pick = (arm: string, bpb: number | null): LrPick => ({ arm, grid: [{ lr: 1e-2, valAcc: null, class: bpb === null ? "diverged" : "learned", valBpb: bpb }], bestLr: 1e-2, atEdge: false, noneLearned: bpb === null });
+    assert.equal(chooseDytCandidate([pick("a", 2.7), pick("b", 2.6)])!.arm, "b");
+    assert.equal(chooseDytCandidate([pick("a", 2.6), pick("b", 2.6)])!.arm, "a");
+    assert.equal(chooseDytCandidate([pick("a", null), pick("b", 2.9)])!.arm, "b");
+    assert.equal(chooseDytCandidate([pick("a", null), pick("b", null)]), undefined);
+  });
+
+  test("the row's outcome follows the rung's", () => {
+    const r = (outcome: RungResult["outcome"]) => ({ outcome, reason: "why" }) as RungResult;
+    assert.deepEqual((["holds", "breaks", "inconclusive", "not testable"] as const).map((o) => retunedVerdict(r(o)).verdict), ["supported", "not supported", "inconclusive", "not testable"]);
+  });
+});
+
 describe("lm-to-failure: rules", () => {
   const base = { d: runs("DyT", [2.67, 2.65, 2.69]), n: runs("RMSNorm", [2.56, 2.55, 2.58]) };
   test("a rung holds when the gap does not widen, breaks when it widens or DyT stops learning, is not testable when RMSNorm fails", () => {
@@ -107,18 +154,27 @@ describe("lm-to-failure end to end", () => {
     const hold = await runLmToFailure(ctx, { steps: [1, 2, 4] }, { ...learnAll, lmMatchMarginBpb: 100 });
     assert.deepEqual(hold.summary.ladders.map((l) => l.rungs.map((r) => r.outcome)), [["holds", "holds", "holds"], ["holds", "holds"]]);
     assert.equal(hold.summary.verdict, "supported");
-    assert.equal(hold.records.length, 24, "4 rungs (the first shared by both ladders) x 3 seeds x 2 arms");
+    assert.equal(hold.records.length, 24 + 6 + 6, "4 rungs (the first shared by both ladders) x 3 seeds x 2 arms; the re-tuned rung's 6 tuning runs and 3 seeds x 2 arms");
+    const rt = hold.summary.retuned!;
+    assert.equal(rt.picks.length, 3);
+    assert.deepEqual(rt.picks.map((p) => p.arm), ["rmsnorm", "dyt-lm", "dyt-lm-a0.25"]);
+    assert.equal(rt.rung?.outcome, "holds", rt.reason);
+    assert.equal(rt.verdict, "supported");
+    assert.match(rt.statement, /Depth 2 re-tuned/);
     // The first rung is lm-rmsnorm-dyt's own runs on its seeds (smoke: 1, 2), this experiment's on seed 3.
     assert.deepEqual(hold.records.filter((r) => r.experiment === "lm-rmsnorm-dyt").map((r) => r.run).sort(), ["dyt-lm-s1", "dyt-lm-s2", "rmsnorm-s1", "rmsnorm-s2"]);
     const stop = await runLmToFailure({ ...ctx, cachedOnly: true }, { steps: [1, 2, 4] }, { ...learnAll, lmMatchMarginBpb: -100 });
     assert.deepEqual(stop.summary.ladders.map((l) => [l.brokeAt, l.skipped]), [["x2", ["x4"]], ["d2", []]]);
     assert.equal(stop.summary.verdict, "not supported");
+    assert.equal(stop.summary.retuned?.verdict, "not supported", "the re-tuned rung is judged by the same rule");
     const plain = await runLmToFailure({ ...ctx, cachedOnly: true }, { steps: [1, 2, 4] }, learnAll);
     assert.ok(OUTCOMES.includes(plain.summary.verdict));
-    assert.equal(gapLadderFigure(plain.summary).data.length, 4);
-    assert.equal(rungTable(plain.summary).length, 5);
-    const [row] = lmToFailureEntry.claims(plain.summary);
+    assert.equal(gapLadderFigure(plain.summary).data.length, 6, "two traces per ladder and two for the re-tuned rung");
+    assert.equal(rungTable(plain.summary).length, 6);
+    const [row, retunedRow] = lmToFailureEntry.claims(plain.summary);
     assert.equal(row!.id, "R-to-failure (LM)");
     assert.equal(row!.verdict, plain.summary.verdict);
+    assert.equal(retunedRow!.id, "R-to-failure.retuned (LM)");
+    assert.equal(retunedRow!.verdict, plain.summary.retuned!.verdict);
   });
 });

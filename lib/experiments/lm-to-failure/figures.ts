@@ -2,7 +2,7 @@ import { baseLayout, paletteColor } from "../../plot/figures";
 import type { Figure, PlotTrace } from "../../plot/types";
 import type { Row } from "../../tables";
 import { meanStd } from "../stats-lite";
-import type { LmToFailureSummary } from "./spec";
+import type { LmToFailureSummary, RungResult } from "./spec";
 
 /**
  * DyT − RMSNorm test bpb per rung, one panel per ladder: each seed's gap
@@ -28,6 +28,16 @@ export function gapLadderFigure(s: LmToFailureSummary): Figure {
       yaxis: `y${ax}`,
     });
   });
+  // The re-tuned depth rung beside the depth ladder's own, in the depth panel.
+  const k = s.ladders.findIndex((l) => l.ladder === "depth");
+  const rt = s.retuned?.rung;
+  if (rt && k >= 0) {
+    const ax = k === 0 ? "" : String(k + 1);
+    const x = `${rt.rung.id} (depth ${rt.rung.depth}, re-tuned)`;
+    const m = meanStd(rt.gap.filter(Number.isFinite));
+    data.push({ type: "scatter", mode: "markers", name: `depth ${rt.rung.depth} re-tuned: mean ± std`, x: [x], y: [m.mean], error_y: { type: "data", array: [m.std], visible: true }, marker: { color: paletteColor(2), size: 10, symbol: "diamond" }, xaxis: `x${ax}`, yaxis: `y${ax}` });
+    data.push({ type: "scatter", mode: "markers", name: `depth ${rt.rung.depth} re-tuned: per seed`, x: rt.gap.map(() => x), y: rt.gap, text: rt.seeds.map((sd) => `seed ${sd}: ${rt.outcome}`), marker: { color: paletteColor(2), size: 6, opacity: 0.5 }, xaxis: `x${ax}`, yaxis: `y${ax}` });
+  }
   const layout = baseLayout({ title: `DyT − RMSNorm test bits per byte as the LM is pushed (R-to-failure: ${s.verdict})` });
   layout.grid = { rows: 1, columns: Math.max(1, s.ladders.length), pattern: "independent" };
   layout.width = 950;
@@ -35,19 +45,19 @@ export function gapLadderFigure(s: LmToFailureSummary): Figure {
   return { data, layout };
 }
 
-/** One row per rung: steps, depth, both arms' mean test bpb, the gap, its widening and the rung's outcome. */
+/** One row per rung: steps, depth, both arms' mean test bpb, the gap, its widening and the rung's outcome; the re-tuned rung last. */
 export function rungTable(s: LmToFailureSummary): Row[] {
-  return s.ladders.flatMap((l) =>
-    l.rungs.map((r) => ({
-      ladder: l.ladder,
-      rung: r.rung.id,
-      steps: r.steps,
-      depth: r.rung.depth,
-      "DyT bpb": meanStd(r.arms[0].bpbs.filter(Number.isFinite)).mean,
-      "RMSNorm bpb": meanStd(r.arms[1].bpbs.filter(Number.isFinite)).mean,
-      "gap (mean)": meanStd(r.gap.filter(Number.isFinite)).mean,
-      "widening (mean)": meanStd(r.widening.filter(Number.isFinite)).mean,
-      outcome: r.outcome,
-    })),
-  );
+  const mean = (v: readonly number[]) => meanStd(v.filter(Number.isFinite)).mean;
+  const row = (ladder: string, r: RungResult): Row => ({
+    ladder,
+    rung: r.rung.id,
+    steps: r.steps,
+    depth: r.rung.depth,
+    "DyT bpb": mean(r.arms[0].bpbs),
+    "RMSNorm bpb": mean(r.arms[1].bpbs),
+    "gap (mean)": mean(r.gap),
+    "widening (mean)": mean(r.widening),
+    outcome: r.outcome,
+  });
+  return [...s.ladders.flatMap((l) => l.rungs.map((r) => row(l.ladder, r))), ...(s.retuned?.rung ? [row("depth, re-tuned", s.retuned.rung)] : [])];
 }

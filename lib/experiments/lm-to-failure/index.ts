@@ -29,6 +29,21 @@ export const lmToFailureEntry: ExperimentEntry = {
         notebook: NOTEBOOK,
         scale: s.scale,
       }),
+      ...(s.retuned
+        ? [
+            claimRow(
+              { outcome: s.retuned.verdict, reason: s.retuned.reason },
+              {
+                id: "R-to-failure.retuned (LM)",
+                claim: `Where the depth ladder is re-tuned (depth ${s.retuned.depth}: each norm's lr, and DyT's α₀, tuned again on validation bpb), DyT keeps pace with RMSNorm: it learns wherever RMSNorm does, and its test-bpb gap does not widen by 0.02 bpb or more over the first rung's, paired over seeds`,
+                paper: "the paper matches LLaMA only with α₀ tuned per width (7B-70B); reviewers asked to push to failure",
+                ours: `${s.retuned.statement} Pre-registered 2026-12-04 after the ladders' data were seen (the R-to-failure row is unchanged).`,
+                notebook: NOTEBOOK,
+                scale: s.scale,
+              },
+            ),
+          ]
+        : []),
     ];
   },
 };

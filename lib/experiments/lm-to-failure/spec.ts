@@ -26,16 +26,39 @@
  *    rung breaks (the row names the first); inconclusive otherwise; not
  *    testable when the first rung is (an arm did not learn there).
  *    No extra seeds: the ladders already cost hours.
+ *
+ * The re-tuned depth rung, pre-registered 2026-12-04, AFTER the full ladders
+ * were seen (the depth ladder broke at d4 with both norms at their depth-2
+ * lrs) and after lm-alpha0's w64d4 grid (best α₀ 0.25/0.25 at lr 3e-3), but
+ * before any run of this rung. It asks what the ladder left open: does DyT
+ * at that depth need its own lr or α₀? The rows above are unchanged.
+ *  - At depth `retune.depth` (full: 4), each norm is tuned again on
+ *    validation bpb with the tuning seed (101), as lm-rmsnorm-dyt tunes:
+ *    RMSNorm over the lrs `retune.lrs` (full: 3e-3, 1e-2, 3e-2); DyT over the
+ *    same lrs x α₀ (one value for all three slots): the recipe's own α₀ for
+ *    the width (1 at width 64) and each of `retune.alpha0s` (full: 0.25).
+ *    DyT's pick is the (α₀, lr) of lowest validation bpb among the runs that
+ *    learned (ties: the recipe's α₀, then the smaller lr).
+ *  - Each norm's pick runs on the evaluation seeds; a pick that equals the
+ *    ladder's own setting reads the ladder's runs instead of training again.
+ *  - The same rung rule as above, against the same first rung (depth 2,
+ *    each norm at its lm-rmsnorm-dyt lr). If RMSNorm learns on no tuning
+ *    run the rung is not testable; if DyT learns on none while RMSNorm
+ *    does, it breaks without evaluation runs.
+ *  - R-to-failure, depth re-tuned (LM): supported when the rung holds, not
+ *    supported when it breaks, else inconclusive / not testable. A pick at
+ *    the grid's edge is named in the row.
  */
 import { meanStd } from "../stats-lite";
 import { saveSummary, type ExperimentContext } from "../runner";
 import type { Scale } from "../scale";
-import { resolveArm, type Arm } from "../protocol/arms";
-import { armJob, describeBase, epochSchedule } from "../protocol/jobs";
+import { deriveArm, resolveArm, type Arm } from "../protocol/arms";
+import { armJob, describeBase, epochSchedule, picksOf, tuneJobs } from "../protocol/jobs";
 import type { LmResolvedRun, LmRunBase } from "../protocol/lm-task";
 import { RULES, type ProtocolRules } from "../protocol/rules";
 import { runJobs, type Job, type LmProtocolRecord } from "../protocol/runner";
 import type { ArmLr } from "../protocol/study";
+import { assertTuning, lrId, type LrPick } from "../protocol/tuning";
 import type { Outcome, PairedEvidence } from "../protocol/verdict";
 import { compareLmArms, derivedLmRuns, describeBpbGap, LM_RMSNORM_DYT_SCALES, lmArmRuns, lmRmsnormDytLrs, lmSharedEvalJob, lmTestBaselines, type LmArmRuns, type LmStudySummary } from "../lm-rmsnorm-dyt/spec";
 import { fixed, signed } from "../../util/format";
@@ -53,6 +76,18 @@ export interface LmToFailureScale {
   steps: number[];
   /** Depths, ascending; the first is lm-rmsnorm-dyt's depth (its own runs). */
   depths: number[];
+  /** The re-tuned depth rung (module header); absent: not run. */
+  retune?: RetuneScale;
+}
+
+export interface RetuneScale {
+  /** A depth of the depth ladder above its first rung. */
+  depth: number;
+  lrs: number[];
+  /** DyT α₀ values (all three slots) tried beside the recipe's own. */
+  alpha0s: number[];
+  /** The tuning seed; never an evaluation seed. */
+  seed: number;
 }
 
 /**
@@ -63,9 +98,11 @@ export interface LmToFailureScale {
  * about 3-6 h on 2 workers if no rung breaks.
  */
 export const LM_TO_FAILURE_SCALES: Record<Scale, LmToFailureScale> = {
-  smoke: { arms: ["dyt-lm", "rmsnorm"], seeds: [1, 2], steps: [1, 2], depths: [1, 2] },
-  quick: { arms: ["dyt-lm", "rmsnorm"], seeds: [1, 2, 3], steps: [1, 2], depths: [2, 4] },
-  full: { arms: ["dyt-lm", "rmsnorm"], seeds: [1, 2, 3], steps: [1, 2, 4], depths: [2, 4, 8] },
+  smoke: { arms: ["dyt-lm", "rmsnorm"], seeds: [1, 2], steps: [1, 2], depths: [1, 2], retune: { depth: 2, lrs: [3e-3, 1e-2], alpha0s: [0.25], seed: 101 } },
+  quick: { arms: ["dyt-lm", "rmsnorm"], seeds: [1, 2, 3], steps: [1, 2], depths: [2, 4], retune: { depth: 4, lrs: [3e-3, 1e-2], alpha0s: [0.25], seed: 101 } },
+  // Re-tuned rung: 9 tuning runs + up to 6 evaluation runs at depth 4, ~5 min each side by side (the d4 rung's
+  // runs took 290-305 s on 2 workers): ~40 min on 2 workers.
+  full: { arms: ["dyt-lm", "rmsnorm"], seeds: [1, 2, 3], steps: [1, 2, 4], depths: [2, 4, 8], retune: { depth: 4, lrs: [3e-3, 1e-2, 3e-2], alpha0s: [0.25], seed: 101 } },
 };
 
 /** One rung: its ladder, budget multiple and depth; rung 0 of either ladder is the shared first rung. */
@@ -89,11 +126,17 @@ export function ladderRungs(s: LmToFailureScale, scale: Scale, ladder: Ladder): 
     : s.depths.map((d, i) => ({ ladder, index: i, budget: 1, depth: d, id: i === 0 ? "base" : `d${d}` }));
 }
 
+/** lm-rmsnorm-dyt's base at another depth. */
+function depthBase(scale: Scale, depth: number): LmRunBase {
+  const lm = LM_RMSNORM_DYT_SCALES[scale];
+  return { ...lm.base, model: { ...lm.base.model, depth } };
+}
+
 /** The evaluation run of `a` on `seed` at rung `r`: lm-rmsnorm-dyt's own at the first rung. */
 export function rungJob(scale: Scale, r: LadderRung, a: Arm, seed: number, lr: number, lmrLrs: Readonly<Record<string, ArmLr>>): Job<LmResolvedRun> {
   if (r.index === 0) return lmSharedEvalJob(LM_TO_FAILURE, scale, a, seed, lr, lmrLrs);
   const lm = LM_RMSNORM_DYT_SCALES[scale];
-  const base: LmRunBase = { ...lm.base, model: { ...lm.base.model, depth: r.depth } };
+  const base = depthBase(scale, r.depth);
   const epochs = lm.epochs * r.budget;
   return armJob({ experiment: LM_TO_FAILURE, scale, base }, a, seed, { run: `${a.id}-${r.id}-s${seed}`, role: "eval", lr, axes: { ladder: r.ladder, budget: r.budget, depth: r.depth, epochs }, train: epochSchedule(epochs, base) });
 }
@@ -155,6 +198,111 @@ export interface LadderResult {
 
 export interface LmToFailureSummary extends LmStudySummary {
   ladders: LadderResult[];
+  /** The re-tuned depth rung (module header), when the scale has one. */
+  retuned?: RetunedRung;
+}
+
+/** The re-tuned depth rung: each candidate's tuning, the picks, and the rung rule on the picks' evaluation runs. */
+export interface RetunedRung {
+  depth: number;
+  lrs: number[];
+  /** Each candidate's lr pick, RMSNorm first, then DyT at each α₀ (the recipe's own first), with its α₀. */
+  picks: (LrPick & { alpha0?: number })[];
+  /** DyT's chosen candidate; absent when none learned. */
+  dyt?: { arm: string; alpha0: number; lr: number; valBpb: number };
+  /** RMSNorm's pick; absent when none learned. */
+  norm?: { arm: string; lr: number; valBpb: number };
+  /** The chosen picks at an edge of the lr grid, as text. */
+  atEdge: string[];
+  /** The rung rule on the picks' evaluation runs; absent when a norm learned on no tuning run. */
+  rung?: RungResult;
+  verdict: Outcome;
+  reason: string;
+  statement: string;
+}
+
+/** DyT's candidates at the re-tuned rung: the recipe itself (its own α₀ for the width), then one arm per extra α₀ (all three slots). */
+export function retuneDytArms(dyt: Arm, alpha0s: readonly number[]): Arm[] {
+  return [dyt, ...alpha0s.map((a) => deriveArm(dyt.id, { id: `${dyt.id}-a${a}`, label: `${dyt.label}, α₀ ${a}`, lm: { alpha0: { alpha0Attn: a, alpha0Ffn: a, alpha0Final: a } } }))];
+}
+
+/** The depth-ladder rung that is re-tuned (it must be on the ladder, above its first rung). */
+export function retuneRung(s: LmToFailureScale, scale: Scale): LadderRung {
+  const rt = s.retune;
+  if (!rt) throw new Error(`${LM_TO_FAILURE}: the ${scale} scale has no re-tuned rung`);
+  const r = ladderRungs(s, scale, "depth").find((x) => x.depth === rt.depth && x.index > 0);
+  if (!r) throw new Error(`${LM_TO_FAILURE}: the re-tuned depth ${rt.depth} is not a rung of the depth ladder above its first (${s.depths.slice(1).join(", ")}); pick one of those`);
+  return r;
+}
+
+/** The re-tuned rung's tuning runs: RMSNorm and every DyT candidate over the lrs, seed `retune.seed`, run ids "tune-<arm>-d<depth>-lr<lr>-s<seed>". */
+export function retuneTuneJobs(s: LmToFailureScale, scale: Scale, arms: readonly [Arm, Arm]): Job<LmResolvedRun>[] {
+  const r = retuneRung(s, scale);
+  const rt = s.retune!;
+  const lm = LM_RMSNORM_DYT_SCALES[scale];
+  const base = depthBase(scale, r.depth);
+  return tuneJobs({ experiment: LM_TO_FAILURE, scale, base }, [arms[1], ...retuneDytArms(arms[0], rt.alpha0s)], { lrs: rt.lrs, seed: rt.seed }, { suffix: r.id, axes: { ladder: "depth", budget: 1, depth: r.depth, epochs: lm.epochs }, train: epochSchedule(lm.epochs, base) });
+}
+
+/** An evaluation run at the re-tuned rung: the ladder's own run when the pick is the ladder's setting, else "<arm>-d<depth>-lr<lr>-s<seed>". */
+export function retunedEvalJob(s: LmToFailureScale, scale: Scale, a: Arm, seed: number, lr: number, ladderLrs: Readonly<Record<string, ArmLr>>): Job<LmResolvedRun> {
+  const r = retuneRung(s, scale);
+  if (s.arms.includes(a.id) && ladderLrs[a.id]?.lr === lr) return rungJob(scale, r, a, seed, lr, ladderLrs);
+  const lm = LM_RMSNORM_DYT_SCALES[scale];
+  const base = depthBase(scale, r.depth);
+  return armJob({ experiment: LM_TO_FAILURE, scale, base }, a, seed, { run: `${a.id}-${r.id}-lr${lrId(lr)}-s${seed}`, role: "eval", lr, axes: { ladder: "depth", budget: 1, depth: r.depth, epochs: lm.epochs }, train: epochSchedule(lm.epochs, base) });
+}
+
+const pickBpb = (p: LrPick) => p.grid.find((g) => g.lr === p.bestLr)?.valBpb ?? NaN;
+
+/** DyT's candidate (module header): the lowest validation bpb among those that learned; ties keep the earlier (the recipe's α₀). */
+export function chooseDytCandidate(picks: readonly LrPick[]): LrPick | undefined {
+  return picks.filter((p) => !p.noneLearned).reduce<LrPick | undefined>((best, p) => (!best || pickBpb(p) < pickBpb(best) ? p : best), undefined);
+}
+
+/** The outcome of the re-tuned rung from its rung result (module header). */
+export function retunedVerdict(r: RungResult): { verdict: Outcome; reason: string } {
+  const map: Record<RungOutcome, Outcome> = { holds: "supported", breaks: "not supported", inconclusive: "inconclusive", "not testable": "not testable" };
+  return { verdict: map[r.outcome], reason: r.reason };
+}
+
+/** Tune both norms again at the rung's depth, run the picks on the evaluation seeds, judge the rung against the first rung. */
+async function runRetunedRung(ctx: ExperimentContext, s: LmToFailureScale, seeds: readonly number[], arms: readonly [Arm, Arm], ladderLrs: Readonly<Record<string, ArmLr>>, first: RungResult, rules: ProtocolRules): Promise<{ records: LmProtocolRecord[]; retuned: RetunedRung }> {
+  const rt = s.retune!;
+  assertTuning({ lrs: rt.lrs, seed: rt.seed }, seeds, `${LM_TO_FAILURE} re-tuned rung`);
+  const r = retuneRung(s, ctx.scale);
+  const tuneJ = retuneTuneJobs(s, ctx.scale, arms);
+  const tuned = await runJobs(tuneJ, ctx);
+  const dytArms = retuneDytArms(arms[0], rt.alpha0s);
+  // α₀ as the runs resolved it (the recipe's own depends on the width); one value for all slots here.
+  const alpha0Of = (id: string) => tuneJ.find((j) => j.resolved.arm === id)?.resolved.model.alpha0Attn ?? NaN;
+  const picks = picksOf(tuned, [arms[1], ...dytArms], rules).map((p) => (p.arm === arms[1].id ? p : { ...p, alpha0: alpha0Of(p.arm) }));
+  const normPick = picks[0]!;
+  const dytPick = chooseDytCandidate(picks.slice(1));
+  const base = { depth: r.depth, lrs: rt.lrs, picks };
+  const grid = `lrs ${rt.lrs.join(", ")}; DyT α₀ ${dytArms.map((a) => alpha0Of(a.id)).join(", ")}`;
+  const done = (records: LmProtocolRecord[], x: Omit<RetunedRung, keyof typeof base | "statement">): { records: LmProtocolRecord[]; retuned: RetunedRung } => {
+    const pickText = [
+      x.norm ? `RMSNorm picks lr ${x.norm.lr} (validation ${f3(x.norm.valBpb)} bpb)` : "RMSNorm learned on no tuning run",
+      x.dyt ? `DyT picks α₀ ${x.dyt.alpha0}, lr ${x.dyt.lr} (validation ${f3(x.dyt.valBpb)} bpb)` : "DyT learned on no tuning run",
+    ].join(", ");
+    const edge = x.atEdge.length ? ` At the lr grid's edge: ${x.atEdge.join(", ")}.` : "";
+    const statement = `Depth ${r.depth} re-tuned (seed ${rt.seed}; ${grid}): ${pickText}${x.rung ? `; ${rungText(x.rung)}` : ""}. R-to-failure, depth re-tuned (LM): ${x.verdict} (${x.reason}).${edge}`;
+    return { records, retuned: { ...base, ...x, statement } };
+  };
+  if (normPick.noneLearned) return done(tuned, { atEdge: [], verdict: "not testable", reason: `RMSNorm learned on no tuning run at depth ${r.depth}: the norm broke first` });
+  const norm = { arm: arms[1].id, lr: normPick.bestLr, valBpb: pickBpb(normPick) };
+  const edgeOf = (p: LrPick, who: string) => (p.atEdge ? [`${who} at lr ${p.bestLr}`] : []);
+  if (!dytPick) return done(tuned, { norm, atEdge: edgeOf(normPick, "RMSNorm"), verdict: "not supported", reason: `DyT learned on no tuning run (any α₀) at depth ${r.depth} where RMSNorm did: the rung breaks` });
+  const dytArm = dytArms.find((a) => a.id === dytPick.arm)!;
+  const dyt = { arm: dytArm.id, alpha0: alpha0Of(dytArm.id), lr: dytPick.bestLr, valBpb: pickBpb(dytPick) };
+  const lrs: Record<string, ArmLr> = {
+    [dytArm.id]: { lr: dyt.lr, note: `tuned at depth ${r.depth} with α₀` },
+    [arms[1].id]: { lr: norm.lr, note: `tuned at depth ${r.depth}` },
+  };
+  const evals = await runJobs(seeds.flatMap((seed) => [retunedEvalJob(s, ctx.scale, dytArm, seed, dyt.lr, ladderLrs), retunedEvalJob(s, ctx.scale, arms[1], seed, norm.lr, ladderLrs)]), ctx);
+  const rung = rungResult({ ...r, id: `${r.id}-retuned` }, evals, [dytArm, arms[1]], lrs, first, rules);
+  return done([...tuned, ...evals], { norm, dyt, atEdge: [...edgeOf(normPick, "RMSNorm"), ...edgeOf(dytPick, `DyT (α₀ ${dyt.alpha0})`)], rung, ...retunedVerdict(rung) });
 }
 
 /** One rung's result from its own records (runJobs returns them in job order); `base` is the first rung's result. */
@@ -225,7 +373,13 @@ export async function runLmToFailure(ctx: ExperimentContext, override: Partial<L
     }
     ladders.push({ ladder, rungs: done, ...(brokeAt ? { brokeAt } : {}), skipped: rungs.slice(done.length).map((r) => r.id) });
   }
-  const summary = summarizeLmToFailure(ladders, records, lrs, s, ctx.scale);
+  let retuned: RetunedRung | undefined;
+  if (s.retune) {
+    const got = await runRetunedRung(ctx, s, seeds, arms, lrs, first, rules);
+    records.push(...got.records);
+    retuned = got.retuned;
+  }
+  const summary = { ...summarizeLmToFailure(ladders, records, lrs, s, ctx.scale), ...(retuned ? { retuned } : {}) };
   saveSummary(LM_TO_FAILURE, ctx.scale, summary);
   return { records, summary };
 }
