@@ -57,11 +57,19 @@ export function firstLabels(ds: ImageDataset, n: number): Int32Array {
 
 /** Weighted k-NN accuracy of the teacher's features: the first `bankSize` images of `bank` vote for the first `limit` of `query` (0 = all). */
 export function dinoKnn(model: TaskModel, bank: ImageDataset, bankSize: number, query: ImageDataset, limit = 0, batchSize = 250, knn: Partial<KnnOptions> = {}): number {
+  return dinoKnnSplits(model, bank, bankSize, [{ query, limit }], batchSize, knn)[0]!;
+}
+
+/** dinoKnn for several query sets against one bank, whose features are extracted once. */
+export function dinoKnnSplits(model: TaskModel, bank: ImageDataset, bankSize: number, queries: readonly { query: ImageDataset; limit: number }[], batchSize = 250, knn: Partial<KnnOptions> = {}): number[] {
   const nb = bankSize > 0 ? Math.min(bankSize, bank.n) : bank.n;
-  const nq = limit > 0 ? Math.min(limit, query.n) : query.n;
   const fb = dinoFeatures(model, bank, nb, batchSize);
-  const fq = dinoFeatures(model, query, nq, batchSize);
-  return knnAccuracy(fb.feats, firstLabels(bank, nb), fq.feats, firstLabels(query, nq), fb.dim, bank.numClasses, { ...KNN_DEFAULTS, ...knn, batchSize });
+  const yb = firstLabels(bank, nb);
+  return queries.map(({ query, limit }) => {
+    const nq = limit > 0 ? Math.min(limit, query.n) : query.n;
+    const fq = dinoFeatures(model, query, nq, batchSize);
+    return knnAccuracy(fb.feats, yb, fq.feats, firstLabels(query, nq), fb.dim, bank.numClasses, { ...KNN_DEFAULTS, ...knn, batchSize });
+  });
 }
 
 /**

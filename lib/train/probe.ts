@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
+import { gatherLabels, type ImageDataset } from "../data/dataset";
 import type { ForwardOptions } from "../models/transformer";
 import { newVariable } from "../ops/param";
 import type { TaskModel } from "./task";
@@ -112,3 +113,21 @@ export function linearProbe(
   }
 }
 
+
+/**
+ * A linear probe on frozen image features: `features` gives an [n, dim] block
+ * for every image of a set; trained on every image of `train` with its
+ * label, scored on every image of `test`. The DINO teacher's and the MAE
+ * encoder's probes differ only in `features`.
+ */
+export function linearProbeImages(
+  features: (ds: ImageDataset) => { feats: Float32Array; dim: number },
+  train: ImageDataset,
+  test: ImageDataset,
+  opts: { steps?: number; lr?: number; l2?: number } = {},
+): ProbeResult & { featureDim: number } {
+  const labels = (ds: ImageDataset) => gatherLabels(ds, Int32Array.from({ length: ds.n }, (_, i) => i));
+  const ftr = features(train);
+  const fte = features(test);
+  return { ...linearProbe({ feats: ftr.feats, labels: labels(train) }, { feats: fte.feats, labels: labels(test) }, ftr.dim, train.numClasses, opts), featureDim: ftr.dim };
+}

@@ -24,8 +24,8 @@ import { alphaTraceHook } from "../../hooks/alpha";
 import { DINO, DINO_DEFAULTS, resolveDINOConfig, type DINOConfig } from "../../models/dino";
 import { resolveNormOptions } from "../../norms/factory";
 import type { NormOptions } from "../../norms/types";
-import { dinoFeatures, dinoKnn, dinoTask, evaluateDino, firstLabels } from "../../train/dino-task";
-import { linearProbe, type ProbeResult } from "../../train/probe";
+import { dinoFeatures, dinoKnnSplits, dinoTask, evaluateDino } from "../../train/dino-task";
+import { linearProbeImages, type ProbeResult } from "../../train/probe";
 import { train, TRAIN_DEFAULTS, validateTrainConfig, type TrainConfig } from "../../train/trainer";
 import type { Arm } from "./arms";
 import { trainedFields } from "./trained";
@@ -139,9 +139,7 @@ export function describeDinoBase(base: DinoRunBase, epochs: number, steps: numbe
 
 /** Linear probe on the frozen teacher's class token. */
 function probeTeacher(dino: DINO, p: DinoProbeConfig, tr: ImageDataset, te: ImageDataset): ProbeResult & { featureDim: number } {
-  const ftr = dinoFeatures(dino, tr, tr.n, p.batchSize);
-  const fte = dinoFeatures(dino, te, te.n, p.batchSize);
-  return { ...linearProbe({ feats: ftr.feats, labels: firstLabels(tr, tr.n) }, { feats: fte.feats, labels: firstLabels(te, te.n) }, ftr.dim, tr.numClasses, p), featureDim: ftr.dim };
+  return linearProbeImages((ds) => dinoFeatures(dino, ds, ds.n, p.batchSize), tr, te, p);
 }
 
 /** Train one DINO, then score it: k-NN (and at init), collapse check, probe (and at init); see the header. */
@@ -161,9 +159,10 @@ export async function runDinoTask(r: DinoResolvedRun, runDir: string | undefined
     let knnInit: { val: number; test: number };
     let init: ProbeResult;
     try {
-      knnInit = { val: dinoKnn(fresh, d.train, bank, d.val, r.train.evalLimit, r.train.evalBatchSize, knn), test: dinoKnn(fresh, d.train, bank, d.test, 0, r.train.evalBatchSize, knn) };
-      const { featureDim: _f, ...s } = probeTeacher(fresh, r.probe, ptr, d.test);
-      void _f;
+      // One pass over the bank serves both splits.
+      const [val, test] = dinoKnnSplits(fresh, d.train, bank, [{ query: d.val, limit: r.train.evalLimit }, { query: d.test, limit: 0 }], r.train.evalBatchSize, knn) as [number, number];
+      knnInit = { val, test };
+      const { featureDim: _unused, ...s } = probeTeacher(fresh, r.probe, ptr, d.test);
       init = s;
     } finally {
       fresh.dispose();

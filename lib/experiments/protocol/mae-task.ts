@@ -22,14 +22,14 @@
  * complete cache key, as for the other tasks.
  */
 import * as tf from "@tensorflow/tfjs";
-import { firstExamples, gatherImages, gatherLabels, type ImageDataset } from "../../data/dataset";
+import { firstExamples, gatherImages, type ImageDataset } from "../../data/dataset";
 import { alphaTraceHook } from "../../hooks/alpha";
 import { MAE, MAE_DEFAULTS, drawMaeMask, resolveMAEConfig, type MAEConfig } from "../../models/mae";
 import { ViT } from "../../models/vit";
 import { resolveNormOptions } from "../../norms/factory";
 import type { NormOptions } from "../../norms/types";
 import { evaluateMae, maeTask } from "../../train/mae-task";
-import { extractFeatures, linearProbe, type ProbeResult } from "../../train/probe";
+import { extractFeatures, linearProbeImages, type ProbeResult } from "../../train/probe";
 import { batchSeed } from "../../train/speech-task";
 import { evaluate, train, TRAIN_DEFAULTS, validateTrainConfig, type TrainConfig } from "../../train/trainer";
 import { Rng } from "../../util/rng";
@@ -223,9 +223,7 @@ function probeEncoder(mae: MAE, p: MaeProbeConfig, tr: ImageDataset, te: ImageDa
   const e = mae.encoder.config;
   const size = e.imageSize * e.imageSize * e.channels;
   const enc = { forward: (x: tf.Tensor) => mae.encodeAll(x.reshape([x.shape[0]!, e.imageSize, e.imageSize, e.channels])) };
-  const ftr = extractFeatures(enc, tr.images, tr.n, size, { batchSize: p.batchSize });
-  const fte = extractFeatures(enc, te.images, te.n, size, { batchSize: p.batchSize });
-  return { ...linearProbe({ feats: ftr.feats, labels: gatherLabels(tr, Int32Array.from({ length: tr.n }, (_, i) => i)) }, { feats: fte.feats, labels: gatherLabels(te, Int32Array.from({ length: te.n }, (_, i) => i)) }, ftr.dim, tr.numClasses, p), featureDim: ftr.dim };
+  return linearProbeImages((ds) => extractFeatures(enc, ds.images, ds.n, size, { batchSize: p.batchSize }), tr, te, p);
 }
 
 /** Fine-tune copies of the pretrained encoder at each grid lr; keep the best on validation. */
@@ -271,8 +269,7 @@ export async function runMaeTask(r: MaeResolvedRun, runDir: string | undefined, 
     if (r.probe.init) {
       const fresh = new MAE(r.model);
       try {
-        const { featureDim: _f, ...s } = probeEncoder(fresh, r.probe, ptr, d.test);
-        void _f;
+        const { featureDim: _unused, ...s } = probeEncoder(fresh, r.probe, ptr, d.test);
         init = s;
       } finally {
         fresh.dispose();
