@@ -11,7 +11,7 @@ import { resolveArm } from "../lib/experiments/protocol/arms";
 import { RULES } from "../lib/experiments/protocol/rules";
 import { OUTCOMES } from "../lib/experiments/protocol/verdict";
 import type { LmArmRuns } from "../lib/experiments/lm-rmsnorm-dyt";
-import { chooseDytCandidate, gapLadderFigure, ladderRungs, LM_TO_FAILURE_SCALES, lmToFailureEntry, retunedEvalJob, retunedVerdict, retuneDytArms, retuneRung, retuneTuneJobs, rungJob, rungTable, rungVerdict, runLmToFailure, toFailureVerdict, type LadderResult, type RungResult } from "../lib/experiments/lm-to-failure";
+import { chooseDytCandidate, gapLadderFigure, ladderRungs, LM_TO_FAILURE_SCALES, lmToFailureEntry, retunedEvalJob, retunedVerdict, retuneDytArms, retuneRung, retuneTable, retuneTuneJobs, rungJob, rungTable, rungVerdict, runLmToFailure, toFailureVerdict, type LadderResult, type RungResult } from "../lib/experiments/lm-to-failure";
 import type { LrPick } from "../lib/experiments/protocol/tuning";
 import { EXPERIMENTS } from "../lib/experiments/registry";
 import { useEngine, useTempResultsDirs } from "./helpers";
@@ -171,6 +171,9 @@ describe("lm-to-failure end to end", () => {
     assert.ok(OUTCOMES.includes(plain.summary.verdict));
     assert.equal(gapLadderFigure(plain.summary).data.length, 6, "two traces per ladder and two for the re-tuned rung");
     assert.equal(rungTable(plain.summary).length, 6);
+    const grid = retuneTable(plain.summary);
+    assert.equal(grid.length, 6, "3 candidates x 2 lrs");
+    assert.equal(grid.filter((r) => r.picked === "pick").length, 2, "one pick per norm");
     const [row, retunedRow] = lmToFailureEntry.claims(plain.summary);
     assert.equal(row!.id, "R-to-failure (LM)");
     assert.equal(row!.verdict, plain.summary.verdict);

@@ -14,11 +14,16 @@
 // to RMSNorm widens over the first rung's: the widening, paired over seeds, must be shown below
 // 0.02 bpb for the rung to **hold**; shown above, it breaks; otherwise the rung is inconclusive. A
 // ladder stops at its first break. *R-to-failure (LM)*: supported when every rung holds.
+//
+// **The re-tuned depth rung** (pre-registered 2026-12-04, after the ladders were seen): at depth 4
+// both norms are tuned again on validation bpb (RMSNorm over 3e-3, 1e-2, 3e-2; DyT over the same lrs ×
+// α₀ ∈ {the recipe's 1, 0.25}), their picks run on seeds 1–3, and the same rung rule judges the rung:
+// *R-to-failure.retuned (LM)*. It asks whether DyT at that depth needed its own lr or α₀.
 // The scale comes from `DYT_SCALE`; `full` results are loaded, not re-run
 // (`npm run exp -- lm-to-failure --scale full --workers 2` trains them: hours).
 
 // %%
-import { initEngine, notebookScale, runLmToFailure, gapLadderFigure, rungTable, showFigure, showTable, toDataFrame, resultPath } from "dyt-lab";
+import { initEngine, notebookScale, runLmToFailure, gapLadderFigure, retuneTable, rungTable, showFigure, showTable, toDataFrame, resultPath } from "dyt-lab";
 
 const scale = notebookScale();
 
@@ -40,6 +45,7 @@ console.log(`${records.length} runs`);
 // %%
 await showFigure(gapLadderFigure(summary), { savePath: resultPath("lm-to-failure", scale, "figures/gap-ladder") });
 showTable(toDataFrame(rungTable(summary)), { title: `lm-to-failure (${scale})`, digits: 3 });
+if (summary.retuned) showTable(toDataFrame(retuneTable(summary)), { title: `depth ${summary.retuned.depth} re-tuned: the tuning grid (seed 101)`, digits: 3 });
 
 // %% [markdown]
 // ## Verdict (computed from the runs above)
@@ -47,3 +53,7 @@ showTable(toDataFrame(rungTable(summary)), { title: `lm-to-failure (${scale})`, 
 // %%
 console.log(`R-to-failure (LM): ${summary.verdict.toUpperCase()} (${summary.reason})`);
 console.log(summary.statement);
+if (summary.retuned) {
+  console.log(`R-to-failure.retuned (LM): ${summary.retuned.verdict.toUpperCase()} (${summary.retuned.reason})`);
+  console.log(summary.retuned.statement);
+}

@@ -61,3 +61,19 @@ export function rungTable(s: LmToFailureSummary): Row[] {
   });
   return [...s.ladders.flatMap((l) => l.rungs.map((r) => row(l.ladder, r))), ...(s.retuned?.rung ? [row("depth, re-tuned", s.retuned.rung)] : [])];
 }
+
+/** The re-tuned rung's tuning grid: one row per candidate and lr (validation bpb; empty where the run did not learn), the picks marked. */
+export function retuneTable(s: LmToFailureSummary): Row[] {
+  const rt = s.retuned;
+  if (!rt) return [];
+  return rt.picks.flatMap((p) =>
+    p.grid.map((g) => ({
+      arm: p.arm,
+      "α₀": p.alpha0 ?? "",
+      lr: g.lr,
+      "val bpb": g.valBpb ?? "",
+      class: g.class,
+      picked: g.lr === p.bestLr && !p.noneLearned ? (p.arm === rt.dyt?.arm || p.arm === rt.norm?.arm ? "pick" : "best of its α₀") : "",
+    })),
+  );
+}
