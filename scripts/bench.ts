@@ -18,6 +18,12 @@
  * bench/torch_bench.py --model llama; both parameter counts are printed and
  * the bench stops when they differ.
  *
+ * For llama a descriptor (lib/bench/step-model.ts) gives the step, the hand
+ * count of the parameters and torch_bench.py's sizes; PyTorch runs the same
+ * model (torch_bench.py --model NAME, every size passed from here), both
+ * parameter counts are printed before any timing, and the bench stops,
+ * naming the fix, when they differ.
+ *
  * Each (engine, norm) runs in its own child process (fresh heap, no state
  * carried between engines). Reported: median ms/step over --steps steps after
  * --warmup steps, the matmul GFLOP/s that implies, and the share of the
@@ -56,7 +62,8 @@ import { AdamW } from "../lib/train/adamw";
 import type { NormKind } from "../lib/norms/types";
 import { benchNormLayers, medianOf, NORM_LAYER_SHAPES, NORM_LAYER_KINDS, type NormLayerBench } from "../lib/bench/layers";
 import { torchReference, type BenchProvenance } from "../lib/bench/efficiency";
-import { LM_BENCH_CONFIG, LM_BENCH_NORMS, assertLmBenchNorm, lmBenchLlamaConfig, lmBenchParamCount, lmBenchStep, lmForwardMatmulFlops, lmTokensPerStep } from "../lib/bench/lm-step";
+import { LM_STEP_MODEL } from "../lib/bench/lm-step";
+import { PY, REPO, TORCH_BENCH, assertBenchNorm, benchUniform, checkBenchParams, torchParamCount, type BenchStep, type BenchStepModel } from "../lib/bench/step-model";
 import { writeJsonAtomic } from "../lib/util/atomic";
 
 // ---------------------------------------------------------------------------
@@ -171,18 +178,23 @@ function plainModel(c: BenchConfig, norm: NormKind): StepModel {
 
 /** Swap the ViT under test here (one line). */
 const MODELS = { lab: labModel, plain: plainModel } as const;
-/** Every --model: the two ViTs above and the LM (lib/bench/lm-step.ts). */
-const MODEL_NAMES = [...(Object.keys(MODELS) as (keyof typeof MODELS)[]), "llama"] as const;
+/**
+ * The other models (lib/bench/step-model.ts): each descriptor builds its step,
+ * counts its parameters for the check against PyTorch, gives torch_bench.py
+ * its sizes and names the file --save writes.
+ */
+const STEP_MODELS = { llama: LM_STEP_MODEL } as const satisfies Record<string, BenchStepModel>;
+/** Every --model: the two ViTs above and the descriptors. */
+const MODEL_NAMES = [...(Object.keys(MODELS) as (keyof typeof MODELS)[]), ...(Object.keys(STEP_MODELS) as (keyof typeof STEP_MODELS)[])] as const;
 type ModelName = (typeof MODEL_NAMES)[number];
 
-/** One training step's pieces, built in the child: the variables, the loss on a fixed batch, the optimizer. */
-interface Workload {
-  vars: tf.Variable[];
-  loss(): tf.Scalar;
-  optimizer: { apply(grads: (tf.Tensor | undefined)[], lr: number): void; dispose(): void };
-  params: number;
-  dispose(): void;
+/** The descriptor of a non-ViT model; undefined for the ViTs (lab, plain). */
+function stepModel(model: ModelName): BenchStepModel | undefined {
+  return model in STEP_MODELS ? STEP_MODELS[model as keyof typeof STEP_MODELS] : undefined;
 }
+
+/** One training step's pieces, built in the child: the variables, the loss on a fixed batch, the optimizer. */
+type Workload = BenchStep;
 
 function vitWorkload(make: (c: BenchConfig, norm: NormKind) => StepModel, norm: NormKind): Workload {
   const model = make(BENCH_CONFIG, norm);
@@ -202,13 +214,17 @@ function vitWorkload(make: (c: BenchConfig, norm: NormKind) => StepModel, norm: 
 }
 
 function makeWorkload(model: ModelName, norm: NormKind): Workload {
-  if (model !== "llama") return vitWorkload(MODELS[model], norm);
-  assertLmBenchNorm(norm);
-  const s = lmBenchStep(norm);
-  return { vars: s.vars, loss: s.loss, optimizer: s.optimizer, params: s.model.parameterCount(), dispose: s.dispose };
+  const m = stepModel(model);
+  if (!m) return vitWorkload(MODELS[model as keyof typeof MODELS], norm);
+  assertBenchNorm(m, norm);
+  return m.step(norm);
 }
 
-/** What the report says about a model: one line, matmul FLOPs per step, tokens per step (LM only: tokens/s). */
+/**
+ * What the report says about a model: one line, matmul FLOPs per step, tokens
+ * per step (LM only: tokens/s). The descriptors compute their FLOPs from their
+ * configs (lmForwardMatmulFlops; 3x the forward's).
+ */
 interface ModelFacts {
   line: string;
   flopsPerStep: number;
@@ -217,12 +233,10 @@ interface ModelFacts {
 }
 
 function modelFacts(model: ModelName): ModelFacts {
-  if (model === "llama") {
-    const c = LM_BENCH_CONFIG;
-    const flopsPerStep = 3 * lmForwardMatmulFlops(c);
-    const tokensPerStep = lmTokensPerStep(c);
-    const line = `llama LM, batch ${c.batch} x ${c.seqLen} tokens (${tokensPerStep} tokens/step), width ${c.dim}, ${c.heads} heads, depth ${c.depth}, vocab ${c.vocab}, causal + RoPE, SwiGLU`;
-    return { line: `${line}; matmul work ${fmt(flopsPerStep / 1e9, 2)} GFLOP/step (3x forward)`, flopsPerStep, tokensPerStep, config: c };
+  const m = stepModel(model);
+  if (m) {
+    const f = m.facts();
+    return { ...f, line: `${f.line}; ${f.work ?? "matmul"} work ${fmt(f.flopsPerStep / 1e9, 2)} GFLOP/step (3x forward)` };
   }
   const c = BENCH_CONFIG;
   const flopsPerStep = 3 * forwardMatmulFlops(c);
@@ -325,7 +339,7 @@ interface StepResult {
   /** Process CPU time (all threads) of each timed step. */
   cpuMs: number[];
   loss: number;
-  /** Parameters of the model under test (the LM's are checked against PyTorch's). */
+  /** Parameters of the model under test (the descriptor models' are checked against PyTorch's). */
   params?: number;
   /** Peak resident set of the child (MB), live tensors after a step (max over steps), bytes held by them (MB). */
   rssMB?: number;
@@ -339,13 +353,7 @@ interface StepResult {
 
 function randomImages(c: BenchConfig): { x: tf.Tensor; y: tf.Tensor } {
   // Deterministic data, identical on every engine.
-  const n = c.batch * c.image * c.image;
-  const xs = new Float32Array(n);
-  let s = 12345;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    xs[i] = s / 2 ** 32;
-  }
+  const xs = benchUniform(c.batch * c.image * c.image);
   const labels = Int32Array.from({ length: c.batch }, (_, i) => (i * 7) % c.classes);
   return { x: tf.tensor4d(xs, [c.batch, c.image, c.image, 1]), y: tf.oneHot(tf.tensor1d(labels, "int32"), c.classes) };
 }
@@ -532,16 +540,6 @@ function runChild<T>(task: ChildTask | LayerTask | AbTask, env: NodeJS.ProcessEn
   return { error: err.find((l) => /Error|unavailable/.test(l)) ?? err[err.length - 1] ?? "failed" };
 }
 
-const REPO = (() => {
-  let d = __dirname;
-  for (let i = 0; i < 5; i++) {
-    if (fs.existsSync(path.join(d, "package.json")) && fs.existsSync(path.join(d, "bench"))) return d;
-    d = path.dirname(d);
-  }
-  return process.cwd();
-})();
-const PY = "/usr/bin/python3";
-
 /** Make sure Debian's python3-torch is there (apt, unless DYT_SKIP_APT=1); returns a reason when not. */
 function ensureTorch(): string | undefined {
   const have = () => spawnSync(PY, ["-c", "import torch"], { stdio: "ignore" }).status === 0;
@@ -565,7 +563,7 @@ interface TorchResult {
   torch: string;
   norm: string;
   ompWait: string;
-  /** Parameters of PyTorch's model (checked against the lab's for the LM). */
+  /** Parameters of PyTorch's model (checked against the lab's for the descriptor models). */
   params?: number;
   /** LM only: how PyTorch ran causal attention ("sdpa" = F.scaled_dot_product_attention, torch >= 2; "explicit" = masked softmax). */
   attention?: string;
@@ -574,25 +572,19 @@ interface TorchResult {
 
 /** torch_bench.py's arguments for the model under test (its sizes come from here, not from the script's defaults). */
 function torchModelArgs(model: ModelName, norm: NormKind): string[] {
-  if (model !== "llama") {
-    const c = BENCH_CONFIG;
-    return ["--batch", String(c.batch), "--dim", String(c.dim), "--depth", String(c.depth), "--heads", String(c.heads), "--mlp-ratio", String(c.mlpRatio), "--patch", String(c.patch)];
+  const m = stepModel(model);
+  if (m) {
+    assertBenchNorm(m, norm);
+    return m.torchArgs(norm);
   }
-  assertLmBenchNorm(norm);
-  const c = LM_BENCH_CONFIG;
-  const m = lmBenchLlamaConfig(norm, c);
-  const args = ["--model", "llama", "--batch", String(c.batch), "--seq-len", String(c.seqLen), "--vocab", String(c.vocab), "--dim", String(c.dim), "--depth", String(c.depth), "--heads", String(c.heads)];
-  args.push("--weight-decay", String(c.weightDecay), "--rope-theta", String(m.ropeTheta), "--init-std", String(m.initStd));
-  // DyT's recipe (alpha0 per slot, embedding scalar) as the lab resolved it, so both sides build the same model.
-  if (m.norm === "dyt") args.push("--alpha0", [m.alpha0Attn, m.alpha0Ffn, m.alpha0Final].join(","));
-  if (m.embedScale) args.push("--embed-scale");
-  return args;
+  const c = BENCH_CONFIG;
+  return ["--batch", String(c.batch), "--dim", String(c.dim), "--depth", String(c.depth), "--heads", String(c.heads), "--mlp-ratio", String(c.mlpRatio), "--patch", String(c.patch)];
 }
 
 function runTorch(model: ModelName, norm: NormKind, threads: number, steps: number, warmup: number, ompWait: "default" | "passive", profile: boolean): TorchResult | { error: string } {
   const env = { ...process.env };
   if (ompWait === "passive") env.OMP_WAIT_POLICY = "PASSIVE";
-  const args = [path.join(REPO, "bench", "torch_bench.py"), "--norm", norm, "--threads", String(threads), "--steps", String(steps), "--warmup", String(warmup), ...torchModelArgs(model, norm)];
+  const args = [TORCH_BENCH, "--norm", norm, "--threads", String(threads), "--steps", String(steps), "--warmup", String(warmup), ...torchModelArgs(model, norm)];
   if (profile) args.push("--profile");
   const r = spawnSync(PY, args, { encoding: "utf8", env, maxBuffer: 16 << 20 });
   const line = r.stdout.trim().split("\n").pop() ?? "";
@@ -600,34 +592,10 @@ function runTorch(model: ModelName, norm: NormKind, threads: number, steps: numb
   return { ...(JSON.parse(line) as TorchResult), ompWait };
 }
 
-/** PyTorch's parameter count for the model under test (torch_bench.py --params-only: builds the model, times nothing). */
-function torchParamCount(model: ModelName, norm: NormKind): number | { error: string } {
-  const args = [path.join(REPO, "bench", "torch_bench.py"), "--norm", norm, "--params-only", ...torchModelArgs(model, norm)];
-  const r = spawnSync(PY, args, { encoding: "utf8", maxBuffer: 1 << 20 });
-  const line = r.stdout.trim().split("\n").pop() ?? "";
-  if (r.status !== 0 || !line.startsWith("{")) return { error: (r.stderr || "torch_bench.py --params-only failed").trim().split("\n").pop()! };
-  return (JSON.parse(line) as { params: number }).params;
-}
-
-/**
- * The LM's parameter counts, lab and PyTorch, printed; a mismatch stops the
- * bench (a ratio between two different models means nothing). Checked once
- * before any timing, and again on every PyTorch run's own count.
- */
-function checkLmParams(norm: NormKind, torchParams: number | undefined, where: string): void {
-  assertLmBenchNorm(norm);
-  const lab = lmBenchParamCount(norm);
-  if (torchParams !== undefined && torchParams !== lab)
-    throw new Error(
-      `--model llama/${norm}: PyTorch's model has ${torchParams} parameters, the lab's Llama ${lab} (${where}); ` +
-        `the two models differ, so no ratio is reported: make LlamaLM in bench/torch_bench.py match lib/models/llama.ts (lmBenchParamCount in lib/bench/lm-step.ts lists the parts)`,
-    );
-}
-
 function parseArgs(argv: string[]) {
   const a = {
     engines: ["native", "wasm", "cpu"] as BenchEngine[],
-    /** Empty until parsed: the model's own default (ViT layernorm,dyt; LM rmsnorm,dyt). */
+    /** Empty until parsed: the model's own default (ViT layernorm,dyt; descriptors their norms: LM rmsnorm,dyt). */
     norms: [] as NormKind[],
     steps: 10,
     warmup: 3,
@@ -672,9 +640,10 @@ function parseArgs(argv: string[]) {
     else if (k === "--save") a.save = v();
     else throw new Error(`unknown option ${k} (see the header of scripts/bench.ts)`);
   }
-  if (a.norms.length === 0) a.norms = a.model === "llama" ? [...LM_BENCH_NORMS] : ["layernorm", "dyt"];
-  // Checked here, before any child starts: a norm the LM has no recipe for would fail in every child.
-  if (a.model === "llama" && !a.layers) for (const n of a.norms) assertLmBenchNorm(n);
+  const m = stepModel(a.model);
+  if (a.norms.length === 0) a.norms = m ? [...m.norms] : ["layernorm", "dyt"];
+  // Checked here, before any child starts: a norm the model has no recipe for would fail in every child.
+  if (m && !a.layers) for (const n of a.norms) assertBenchNorm(m, n);
   return a;
 }
 
@@ -814,13 +783,16 @@ async function main(): Promise<void> {
   > = {};
   let torchSkip: string | undefined = a.torch ? ensureTorch() : "--no-torch";
   if (a.torch && torchSkip) console.log(`[bench] pytorch: skipped (${torchSkip})`);
-  if (a.model === "llama")
+  // The descriptor models' parameter counts, lab and PyTorch, printed; a mismatch stops the bench
+  // before any timing (and again on every PyTorch run's own count): a ratio between two different models means nothing.
+  const sm = stepModel(a.model);
+  if (sm)
     for (const norm of a.norms) {
-      assertLmBenchNorm(norm);
-      const pt = torchSkip ? undefined : torchParamCount(a.model, norm);
-      if (typeof pt === "object") throw new Error(`--model llama/${norm}: could not count PyTorch's parameters (${pt.error}); run bench/torch_bench.py --model llama --params-only to see why, or pass --no-torch`);
-      console.log(`[bench] parameters, llama/${norm}: lab ${lmBenchParamCount(norm)}, pytorch ${pt ?? `- (${torchSkip})`}`);
-      checkLmParams(norm, pt, "torch_bench.py --params-only");
+      assertBenchNorm(sm, norm);
+      const pt = torchSkip ? undefined : torchParamCount(["--norm", norm, ...sm.torchArgs(norm)]);
+      if (typeof pt === "object") throw new Error(`--model ${sm.name}/${norm}: could not count PyTorch's parameters (${pt.error}); run bench/torch_bench.py --model ${sm.name} --params-only to see why, or pass --no-torch`);
+      console.log(`[bench] parameters, ${sm.name}/${norm}: lab ${sm.paramCount(norm)}, pytorch ${pt ?? `- (${torchSkip})`}`);
+      checkBenchParams(sm, norm, pt, "torch_bench.py --params-only");
     }
   for (let round = 0; round < a.rounds; round++) {
     for (const engine of a.engines) {
@@ -845,7 +817,7 @@ async function main(): Promise<void> {
           console.log(`[bench] ${engine}/${norm}: unavailable (${r.error})`);
           break;
         }
-        console.log(`[bench] round ${round + 1}: ${engine}/${norm}: ${fmt(r.msPerStep)} ms/step${tokText(r.msPerStep)} (${r.detail}; loss ${fmt(r.loss, 4)}${a.model === "llama" ? `; ${r.params} params` : ""})`);
+        console.log(`[bench] round ${round + 1}: ${engine}/${norm}: ${fmt(r.msPerStep)} ms/step${tokText(r.msPerStep)} (${r.detail}; loss ${fmt(r.loss, 4)}${sm ? `; ${r.params} params` : ""})`);
         const prev = results.find((x) => x.engine === r.engine && x.norm === r.norm);
         if (prev) {
           prev.stepsMs.push(...r.stepsMs);
@@ -870,9 +842,9 @@ async function main(): Promise<void> {
             console.log(`[bench] pytorch/${norm} (OMP_WAIT_POLICY ${w}): failed (${r.error})`);
             continue;
           }
-          if (a.model === "llama") checkLmParams(norm, r.params, `torch_bench.py run, OMP_WAIT_POLICY ${w}`);
-          const lmText = a.model === "llama" ? `, ${r.params} params, attention ${r.attention}` : "";
-          console.log(`[bench] round ${round + 1}: pytorch/${norm} (OMP_WAIT_POLICY ${w}): ${fmt(r.msPerStep)} ms/step${tokText(r.msPerStep)} (torch ${r.torch}, ${r.threads} threads${lmText})`);
+          if (sm) checkBenchParams(sm, norm, r.params, `torch_bench.py run, OMP_WAIT_POLICY ${w}`);
+          const paramText = sm ? `, ${r.params} params${r.attention ? `, attention ${r.attention}` : ""}` : "";
+          console.log(`[bench] round ${round + 1}: pytorch/${norm} (OMP_WAIT_POLICY ${w}): ${fmt(r.msPerStep)} ms/step${tokText(r.msPerStep)} (torch ${r.torch}, ${r.threads} threads${paramText})`);
           const t = (torch[norm] ??= { ...r, stepsMs: [], cpuMs: [], byPolicy: {}, cpuByPolicy: {}, fasterPolicy: w });
           (t.byPolicy[w] ??= []).push(...r.steps);
           (t.cpuByPolicy[w] ??= []).push(...r.cpuSteps);
@@ -972,8 +944,9 @@ async function main(): Promise<void> {
   };
   fs.writeFileSync(out, JSON.stringify(stepJson, null, 1));
   console.log(`\n[bench] results written to ${path.relative(process.cwd(), out)}`);
-  // The LM's file sits beside the ViT's step.json (which lib/bench/efficiency.ts reads) instead of replacing it.
-  if (a.save) saveResults(a.save, a.model === "llama" ? "lm-step.json" : "step.json", stepJson, Object.fromEntries(results.map((r) => [r.engine, r.detail])), load, os.cpus()[0]?.model ?? peak.model);
+  // A descriptor model's file (lm-step.json) sits beside the ViT's
+  // step.json (which lib/bench/efficiency.ts reads) instead of replacing it.
+  if (a.save) saveResults(a.save, sm ? sm.saveName : "step.json", stepJson, Object.fromEntries(results.map((r) => [r.engine, r.detail])), load, os.cpus()[0]?.model ?? peak.model);
 }
 
 main().catch((e) => {

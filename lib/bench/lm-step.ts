@@ -5,7 +5,8 @@
  * same model in PyTorch is bench/torch_bench.py --model llama; both sides
  * print their parameter count and the bench refuses to compare when they
  * differ. Kept here, not in the script, so a unit test can check the model
- * without running a benchmark.
+ * without running a benchmark; LM_STEP_MODEL is what the bench reads
+ * (lib/bench/step-model.ts).
  */
 import * as tf from "@tensorflow/tfjs";
 import { Llama, llamaFfnHidden, type LlamaConfig } from "../models/llama";
@@ -13,6 +14,8 @@ import { arm } from "../experiments/protocol/arms";
 import { resolveLmRun, type LmRunBase } from "../experiments/protocol/lm-task";
 import { AdamW, ADAMW_DEFAULTS } from "../train/adamw";
 import { tokenLoss } from "../train/task";
+import type { NormKind } from "../norms/types";
+import { checkLabParams, type BenchStepModel } from "./step-model";
 
 export interface LmBenchConfig {
   batch: number;
@@ -125,14 +128,7 @@ export interface LmBenchStep {
 /** The LM step's model, batch and AdamW (decay on the weight matrices only, as in training). */
 export function lmBenchStep(norm: LmBenchNorm, c: LmBenchConfig = LM_BENCH_CONFIG): LmBenchStep {
   const model = new Llama(lmBenchLlamaConfig(norm, c));
-  const expected = lmBenchParamCount(norm, c);
-  if (model.parameterCount() !== expected) {
-    model.dispose();
-    throw new Error(
-      `LM bench: the lab's Llama (${norm}) has ${model.parameterCount()} parameters, the bench's count of its parts ${expected}; ` +
-        `lib/models/llama.ts changed shape: update lmBenchParamCount (lib/bench/lm-step.ts) and LlamaLM in bench/torch_bench.py together`,
-    );
-  }
+  checkLabParams(LM_STEP_MODEL, norm, model.parameterCount(), lmBenchParamCount(norm, c), () => model.dispose());
   const { x, y } = lmBenchTokens(c);
   const xt = tf.tensor2d(x, [c.batch, c.seqLen], "int32");
   const yt = tf.oneHot(tf.tensor1d(y, "int32"), c.vocab);
@@ -149,3 +145,41 @@ export function lmBenchStep(norm: LmBenchNorm, c: LmBenchConfig = LM_BENCH_CONFI
     },
   };
 }
+
+export const LM_STEP_MODEL: BenchStepModel = {
+  name: "llama",
+  label: "Llama",
+  norms: LM_BENCH_NORMS,
+  saveName: "lm-step.json",
+  sources: { lab: "lib/models/llama.ts", torch: "LlamaLM in bench/torch_bench.py", count: "lmBenchParamCount in lib/bench/lm-step.ts" },
+  paramCount(norm: NormKind) {
+    assertLmBenchNorm(norm);
+    return lmBenchParamCount(norm);
+  },
+  step(norm: NormKind) {
+    assertLmBenchNorm(norm);
+    const s = lmBenchStep(norm);
+    return { vars: s.vars, loss: s.loss, optimizer: s.optimizer, params: s.model.parameterCount(), dispose: s.dispose };
+  },
+  torchArgs(norm: NormKind) {
+    assertLmBenchNorm(norm);
+    const c = LM_BENCH_CONFIG;
+    const m = lmBenchLlamaConfig(norm, c);
+    const args = ["--model", "llama", "--batch", String(c.batch), "--seq-len", String(c.seqLen), "--vocab", String(c.vocab), "--dim", String(c.dim), "--depth", String(c.depth), "--heads", String(c.heads)];
+    args.push("--weight-decay", String(c.weightDecay), "--rope-theta", String(m.ropeTheta), "--init-std", String(m.initStd));
+    // DyT's recipe (alpha0 per slot, embedding scalar) as the lab resolved it, so both sides build the same model.
+    if (m.norm === "dyt") args.push("--alpha0", [m.alpha0Attn, m.alpha0Ffn, m.alpha0Final].join(","));
+    if (m.embedScale) args.push("--embed-scale");
+    return args;
+  },
+  facts() {
+    const c = LM_BENCH_CONFIG;
+    const tokensPerStep = lmTokensPerStep(c);
+    return {
+      line: `llama LM, batch ${c.batch} x ${c.seqLen} tokens (${tokensPerStep} tokens/step), width ${c.dim}, ${c.heads} heads, depth ${c.depth}, vocab ${c.vocab}, causal + RoPE, SwiGLU`,
+      flopsPerStep: 3 * lmForwardMatmulFlops(c),
+      tokensPerStep,
+      config: c,
+    };
+  },
+};

@@ -1,0 +1,130 @@
+/**
+ * What `npm run bench -- --model NAME` (scripts/bench.ts) needs of a model
+ * beyond the bench's own ViT: one descriptor per model (lib/bench/lm-step.ts)
+ * says which norms it has a recipe for, builds
+ * its training step, counts its parameters from their parts, gives
+ * bench/torch_bench.py the arguments that build the same model in PyTorch,
+ * and describes the step for the report. The bench treats every descriptor
+ * alike: the parameter check (lab vs PyTorch, before any timing and on every
+ * PyTorch run), the rows, the ratios, the file --save writes.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { spawnSync } from "child_process";
+import type * as tf from "@tensorflow/tfjs";
+import type { NormKind } from "../norms/types";
+
+/** One training step's pieces: the variables, the loss on a fixed batch, the optimizer, the model's parameter count. */
+export interface BenchStep {
+  vars: tf.Variable[];
+  loss(): tf.Scalar;
+  optimizer: { apply(grads: (tf.Tensor | undefined)[], lr: number): void; dispose(): void };
+  params: number;
+  dispose(): void;
+}
+
+/** What the report says about a model's step (the bench appends the GFLOP/step). */
+export interface BenchStepFacts {
+  /** One line: the model and its sizes. */
+  line: string;
+  /** Matmul / convolution FLOPs of one training step (3x the forward's, 2 per multiply-add). */
+  flopsPerStep: number;
+  /** What flopsPerStep counts, for the report ("matmul" unless said). */
+  work?: string;
+  /** Tokens one step trains on (LMs only: the report adds tokens/s). */
+  tokensPerStep?: number;
+  config: object;
+}
+
+export interface BenchStepModel {
+  /** The --model name. */
+  name: string;
+  /** "ConvNeXt", "DiT", "the LM's Llama": names the model in messages. */
+  label: string;
+  /** The norms it has a recipe for, in report order: the default --norms. */
+  norms: readonly NormKind[];
+  /** File --save DIR writes (beside the ViT's step.json). */
+  saveName: string;
+  /** Where the two models and the hand count live: the mismatch message names them. */
+  sources: { lab: string; torch: string; count: string };
+  /** The parameters of the model both sides build, counted from its parts. */
+  paramCount(norm: NormKind): number;
+  /** The lab's step: its model (checked against paramCount), fixed batch, loss, AdamW. */
+  step(norm: NormKind): BenchStep;
+  /** bench/torch_bench.py's arguments for the same model (every size; --norm and timing flags are added by the caller). */
+  torchArgs(norm: NormKind): string[];
+  facts(): BenchStepFacts;
+}
+
+/** Throw, naming the fix, when `model` has no recipe for `norm`. */
+export function assertBenchNorm(model: BenchStepModel, norm: string): asserts norm is NormKind {
+  if (!(model.norms as readonly string[]).includes(norm))
+    throw new Error(`--model ${model.name}: norm "${norm}" is not one of ${model.label}'s norms (${model.norms.join(", ")}); pass --norms ${model.norms.join(",")}`);
+}
+
+/**
+ * Throw when PyTorch's model has another parameter count than the lab's (a
+ * ratio between two different models means nothing); `where` says which
+ * PyTorch run counted. `torchParams` undefined (PyTorch skipped): no check.
+ */
+export function checkBenchParams(model: BenchStepModel, norm: NormKind, torchParams: number | undefined, where: string): void {
+  assertBenchNorm(model, norm);
+  const lab = model.paramCount(norm);
+  if (torchParams !== undefined && torchParams !== lab)
+    throw new Error(
+      `--model ${model.name}/${norm}: PyTorch's model has ${torchParams} parameters, the lab's ${model.label} ${lab} (${where}); ` +
+        `the two models differ, so no ratio is reported: make ${model.sources.torch} match ${model.sources.lab} (${model.sources.count} lists the parts)`,
+    );
+}
+
+/**
+ * The lab's model checked against the hand count (`expected`, the model's
+ * paramCount for the step's config): a mismatch disposes the model and
+ * throws, else the PyTorch check would compare against a stale list.
+ */
+export function checkLabParams(model: BenchStepModel, norm: NormKind, actual: number, expected: number, dispose: () => void): void {
+  if (actual === expected) return;
+  dispose();
+  throw new Error(
+    `${model.name} bench: the lab's ${model.label} (${norm}) has ${actual} parameters, the bench's count of its parts ${expected}; ` +
+      `${model.sources.lab} changed shape: update ${model.sources.count} and ${model.sources.torch} together`,
+  );
+}
+
+/** The repository root (holds package.json and bench/), from this file in lib/bench or build/lib/bench. */
+export const REPO = (() => {
+  let d = __dirname;
+  for (let i = 0; i < 6; i++) {
+    if (fs.existsSync(path.join(d, "package.json")) && fs.existsSync(path.join(d, "bench"))) return d;
+    d = path.dirname(d);
+  }
+  return process.cwd();
+})();
+/** Debian's interpreter, which python3-torch installs into. */
+export const PY = "/usr/bin/python3";
+export const TORCH_BENCH = path.join(REPO, "bench", "torch_bench.py");
+
+/** Whether `import torch` works in Debian's python (no install attempted). */
+export function torchImportable(): boolean {
+  return fs.existsSync(PY) && spawnSync(PY, ["-c", "import torch"], { stdio: "ignore" }).status === 0;
+}
+
+/** PyTorch's parameter count for `args` (torch_bench.py --params-only: builds the model, times nothing), or why not. */
+export function torchParamCount(args: string[]): number | { error: string } {
+  const r = spawnSync(PY, [TORCH_BENCH, "--params-only", ...args], { encoding: "utf8", maxBuffer: 1 << 20 });
+  const line = (r.stdout ?? "").trim().split("\n").pop() ?? "";
+  if (r.status !== 0 || !line.startsWith("{")) return { error: (r.stderr || "torch_bench.py --params-only failed").trim().split("\n").pop()! };
+  return (JSON.parse(line) as { params: number }).params;
+}
+
+/** A deterministic pseudo-random stream in [0, 1) (the bench's data: identical on every engine and run). */
+export function benchUniform(n: number, seed = 12345): Float32Array {
+  const xs = new Float32Array(n);
+  let s = seed;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    xs[i] = s / 2 ** 32;
+  }
+  return xs;
+}
+
