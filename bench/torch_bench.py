@@ -21,6 +21,27 @@ bench stops when it differs from the lab's count) and "attention" (how
 causal attention ran: "sdpa" with torch >= 2, else "explicit" masked
 softmax). --params-only prints {"params": n} and times nothing.
 
+--model convnext: the ConvNeXt of lib/models/convnext.ts (scripts/bench.ts
+--model convnext passes every size): a p x p stride-p stem convolution and a
+channels-first norm; stages of blocks (7x7 depthwise convolution, a
+channels-last norm, Linear to 4d, exact GELU, Linear back, layer scale,
+residual), each later stage opened by a channels-first norm and a 2x2
+stride-2 convolution; global average pool, a norm, a linear head; softmax
+cross-entropy; AdamW (decay on convolution kernels and weight matrices only).
+Norm: LayerNorm (eps --eps) or DyT (gamma, beta, alpha0 --alpha0), in both
+layouts as ConvNeXt places them. "params" as for llama.
+
+--model dit: the class-conditional DiT of lib/models/dit.ts (sizes passed by
+scripts/bench.ts --model dit): patchify + Linear, fixed 2-D sin-cos
+positions, conditioning c = MLP(sinusoid(t)) + class embedding, blocks with
+adaLN modulation (shift, scale, gate for attention and MLP from
+Linear(SiLU(c))), a final adaLN-modulated norm and Linear, unpatchified to the
+noise prediction; norms without affine (LayerNorm eps --eps, or DyT
+tanh(alpha x), alpha0 --alpha0); --ada-ln-zero zeroes the modulation and
+output Linears (DiT's init) instead of Xavier. Loss: the DDPM eps-prediction
+MSE at a uniform timestep of a linear beta schedule, on a fixed noised batch;
+AdamW (decay --weight-decay on the weight matrices).
+
 Run with Debian's interpreter (/usr/bin/python3, python3-torch). Prints one
 JSON line: {"msPerStep": median, "steps": [...], "cpuSteps": [process CPU ms
 per step, all threads], "threads": n, ...}.
@@ -39,25 +60,56 @@ import torch.nn.functional as F
 
 
 class DyT(nn.Module):
-    def __init__(self, dim, alpha0=0.5, bias=True):
+    def __init__(self, dim, alpha0=0.5, bias=True, weight=True, channels_first=False):
         super().__init__()
         self.alpha = nn.Parameter(torch.full((1,), alpha0))
-        self.weight = nn.Parameter(torch.ones(dim))
+        # DiT's norms have no affine (weight=False, bias=False): tanh(alpha x) alone.
+        self.weight = nn.Parameter(torch.ones(dim)) if weight else None
         # The DyT LLaMA recipe drops beta (LLaMA's norms have none).
         self.bias = nn.Parameter(torch.zeros(dim)) if bias else None
+        # ConvNeXt's stem / downsampling norms act on [B, C, H, W] (per pixel, over C).
+        self.channels_first = channels_first
 
     def forward(self, x):
-        y = self.weight * torch.tanh(self.alpha * x)
+        y = torch.tanh(self.alpha * x)
+        if self.channels_first:
+            if self.weight is not None:
+                y = self.weight[:, None, None] * y
+            return y if self.bias is None else y + self.bias[:, None, None]
+        if self.weight is not None:
+            y = self.weight * y
         return y if self.bias is None else y + self.bias
 
 
-def make_norm(kind, dim, alpha0=0.5, bias=True):
+class LayerNormChannelsFirst(nn.Module):
+    """ConvNeXt's LayerNorm(data_format="channels_first"): per pixel over C of [B, C, H, W]."""
+
+    def __init__(self, dim, eps=1e-6):
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(dim))
+        self.bias = nn.Parameter(torch.zeros(dim))
+
+    def forward(self, x):
+        u = x.mean(1, keepdim=True)
+        s = (x - u).pow(2).mean(1, keepdim=True)
+        x = (x - u) / torch.sqrt(s + self.eps)
+        return self.weight[:, None, None] * x + self.bias[:, None, None]
+
+
+def make_norm(kind, dim, alpha0=0.5, bias=True, weight=True, eps=1e-6, channels_first=False):
     if kind == "layernorm":
-        return nn.LayerNorm(dim, eps=1e-6)
+        if channels_first:
+            return LayerNormChannelsFirst(dim, eps)
+        if weight != bias:
+            raise ValueError("layernorm: weight and bias go together (elementwise_affine)")
+        return nn.LayerNorm(dim, eps=eps, elementwise_affine=weight)
     if kind == "dyt":
-        return DyT(dim, alpha0, bias)
+        return DyT(dim, alpha0, bias, weight, channels_first)
     if kind == "rmsnorm":
         return RMSNorm(dim)
+    if kind == "identity":
+        return nn.Identity()
     raise ValueError(f"unknown norm {kind}")
 
 
@@ -92,9 +144,12 @@ class Block(nn.Module):
         out = (attn @ v).transpose(1, 2).reshape(B, T, D)
         return self.proj(out)
 
+    def mlp(self, x):
+        return self.fc2(F.gelu(self.fc1(x)))
+
     def forward(self, x):
         h = x + self.attention(self.n1(x))
-        return h + self.fc2(F.gelu(self.fc1(self.n2(h))))
+        return h + self.mlp(self.n2(h))
 
 
 class ViT(nn.Module):
@@ -209,6 +264,130 @@ class LlamaLM(nn.Module):
 
 
 # ---------------------------------------------------------------------------
+# ConvNeXt (same layers, shapes and norm placement as lib/models/convnext.ts).
+
+
+class ConvNeXtBlock(nn.Module):
+    def __init__(self, dim, kernel, mlp_ratio, layer_scale_init, norm, alpha0, eps):
+        super().__init__()
+        hidden = int(round(mlp_ratio * dim))
+        self.dwconv = nn.Conv2d(dim, dim, kernel, padding=kernel // 2, groups=dim)
+        self.norm = make_norm(norm, dim, alpha0, eps=eps)  # channels-last, on [B, H, W, C]
+        self.pwconv1 = nn.Linear(dim, hidden)
+        self.pwconv2 = nn.Linear(hidden, dim)
+        self.gamma = nn.Parameter(torch.full((dim,), layer_scale_init)) if layer_scale_init > 0 else None
+
+    def forward(self, x):  # [B, C, H, W]
+        h = self.dwconv(x).permute(0, 2, 3, 1)
+        h = self.pwconv2(F.gelu(self.pwconv1(self.norm(h))))
+        if self.gamma is not None:
+            h = self.gamma * h
+        return x + h.permute(0, 3, 1, 2)
+
+
+class ConvNeXt(nn.Module):
+    def __init__(self, norm, channels, classes, stem_patch, dims, depths, kernel, mlp_ratio, layer_scale_init, alpha0, eps, init_std):
+        super().__init__()
+        cf = dict(alpha0=alpha0, eps=eps, channels_first=True)
+        self.stem = nn.Sequential(nn.Conv2d(channels, dims[0], stem_patch, stride=stem_patch), make_norm(norm, dims[0], **cf))
+        self.downsample = nn.ModuleList([nn.Sequential(make_norm(norm, dims[i - 1], **cf), nn.Conv2d(dims[i - 1], dims[i], 2, stride=2)) for i in range(1, len(dims))])
+        self.stages = nn.ModuleList([nn.Sequential(*[ConvNeXtBlock(d, kernel, mlp_ratio, layer_scale_init, norm, alpha0, eps) for _ in range(n)]) for d, n in zip(dims, depths)])
+        self.norm = make_norm(norm, dims[-1], alpha0, eps=eps)
+        self.head = nn.Linear(dims[-1], classes)
+        # The lab's init: truncated normal (std init_std, cut at +-2 as timm) kernels, zero biases.
+        for m in self.modules():
+            if isinstance(m, (nn.Conv2d, nn.Linear)):
+                nn.init.trunc_normal_(m.weight, std=init_std, a=-2.0, b=2.0)
+                nn.init.zeros_(m.bias)
+
+    def forward(self, images):  # [B, H, W, C]
+        x = self.stem(images.permute(0, 3, 1, 2))
+        for i, stage in enumerate(self.stages):
+            if i > 0:
+                x = self.downsample[i - 1](x)
+            x = stage(x)
+        return self.head(self.norm(x.mean(dim=(2, 3))))
+
+
+# ---------------------------------------------------------------------------
+# DiT (same layers and shapes as lib/models/dit.ts).
+
+
+def sincos_pos_embed_2d(dim, g):
+    """lib/models/dit.ts sincosPosEmbed2d: [g*g, dim], column then row, each [sin | cos]."""
+    q = dim // 4
+    w = 1.0 / torch.pow(10000.0, torch.arange(q, dtype=torch.float64) / q)
+    r, c = torch.meshgrid(torch.arange(g, dtype=torch.float64), torch.arange(g, dtype=torch.float64), indexing="ij")
+    c, r = c.reshape(-1, 1) * w, r.reshape(-1, 1) * w
+    return torch.cat([torch.sin(c), torch.cos(c), torch.sin(r), torch.cos(r)], dim=1).float()
+
+
+def timestep_embedding(t, dim):
+    """lib/models/dit.ts timestepEmbedding: [cos(t f_k) | sin(t f_k)], f_k = 10000^(-k / (dim/2))."""
+    half = dim // 2
+    f = torch.exp(-math.log(10000) * torch.arange(half, dtype=torch.float32) / half)
+    args = t.float()[:, None] * f[None]
+    return torch.cat([torch.cos(args), torch.sin(args)], dim=1)
+
+
+def modulate(x, shift, scale):
+    return x * (1 + scale[:, None]) + shift[:, None]
+
+
+class DiTBlock(nn.Module):
+    def __init__(self, dim, heads, mlp_ratio, norm, alpha0, eps):
+        super().__init__()
+        self.n1 = make_norm(norm, dim, alpha0, bias=False, weight=False, eps=eps)
+        self.n2 = make_norm(norm, dim, alpha0, bias=False, weight=False, eps=eps)
+        self.core = Block(dim, heads, mlp_ratio, "identity")  # attention and MLP, identity norm slots
+        self.adaLN = nn.Linear(dim, 6 * dim)
+
+    def forward(self, x, c):
+        s1, a1, g1, s2, a2, g2 = self.adaLN(F.silu(c)).chunk(6, dim=1)
+        h = x + g1[:, None] * self.core.attention(modulate(self.n1(x), s1, a1))
+        return h + g2[:, None] * self.core.mlp(modulate(self.n2(h), s2, a2))
+
+
+class DiT(nn.Module):
+    def __init__(self, norm, image, channels, classes, patch, dim, depth, heads, mlp_ratio, freq_dim, alpha0, eps, ada_ln_zero):
+        super().__init__()
+        self.patch, self.g, self.channels, self.freq_dim = patch, image // patch, channels, freq_dim
+        pc = patch * patch * channels
+        self.x_embed = nn.Linear(pc, dim)
+        self.register_buffer("pos", sincos_pos_embed_2d(dim, self.g)[None], persistent=False)
+        self.t_mlp = nn.Sequential(nn.Linear(freq_dim, dim), nn.SiLU(), nn.Linear(dim, dim))
+        self.y_embed = nn.Embedding(classes, dim)
+        self.blocks = nn.ModuleList([DiTBlock(dim, heads, mlp_ratio, norm, alpha0, eps) for _ in range(depth)])
+        self.final_norm = make_norm(norm, dim, alpha0, bias=False, weight=False, eps=eps)
+        self.final_adaLN = nn.Linear(dim, 2 * dim)
+        self.final_linear = nn.Linear(dim, pc)
+        # DiT's initialize_weights: Xavier Linears with zero biases, N(0, 0.02) embeddings
+        # (truncated at +-2 in the lab, as timm); adaLN-Zero zeroes every modulation Linear and the output.
+        for m in self.modules():
+            if isinstance(m, nn.Linear):
+                nn.init.xavier_uniform_(m.weight)
+                nn.init.zeros_(m.bias)
+        for m in (self.t_mlp[0], self.t_mlp[2]):
+            nn.init.trunc_normal_(m.weight, std=0.02, a=-2.0, b=2.0)
+        nn.init.trunc_normal_(self.y_embed.weight, std=0.02, a=-2.0, b=2.0)
+        if ada_ln_zero:
+            for m in [b.adaLN for b in self.blocks] + [self.final_adaLN, self.final_linear]:
+                nn.init.zeros_(m.weight)
+
+    def forward(self, xt, t, y):  # xt [B, H, W, C], t [B] float, y [B] int64 -> eps-hat [B, H, W, C]
+        B = xt.shape[0]
+        p, g, C = self.patch, self.g, self.channels
+        x = xt.reshape(B, g, p, g, p, C).permute(0, 1, 3, 2, 4, 5).reshape(B, g * g, p * p * C)
+        x = self.x_embed(x) + self.pos
+        c = self.t_mlp(timestep_embedding(t, self.freq_dim)) + self.y_embed(y)
+        for b in self.blocks:
+            x = b(x, c)
+        shift, scale = self.final_adaLN(F.silu(c)).chunk(2, dim=1)
+        out = self.final_linear(modulate(self.final_norm(x), shift, scale))
+        return out.reshape(B, g, g, p, p, C).permute(0, 1, 3, 2, 4, 5).reshape(B, g * p, g * p, C)
+
+
+# ---------------------------------------------------------------------------
 # The step of each model: model, loss on a fixed batch, which parameters decay.
 
 
@@ -232,7 +411,7 @@ def build_llama(a):
     if a.norm not in ("rmsnorm", "dyt"):
         raise SystemExit(f"--model llama: --norm must be rmsnorm or dyt (the LM's norms), got {a.norm}")
     init_std = a.init_std if a.init_std is not None else 0.02 * math.sqrt(4096 / a.dim)  # widthMatchedInitStd
-    model = LlamaLM(a.norm, a.vocab, a.seq_len, a.dim, a.depth, a.heads, parse_alpha0(a.alpha0), a.embed_scale, a.rope_theta, init_std)
+    model = LlamaLM(a.norm, a.vocab, a.seq_len, a.dim, a.depth, a.heads, parse_alpha0(a.alpha0 or "0.5,0.5,0.5"), a.embed_scale, a.rope_theta, init_std)
     tokens = torch.randint(0, a.vocab, (a.batch, a.seq_len + 1))
     x, y = tokens[:, :-1].contiguous(), tokens[:, 1:].reshape(-1).contiguous()  # next-token targets
     decays = lambda n, p: p.ndim == 2  # embedding, linears, head; not norms, alpha, the scalar
@@ -240,9 +419,46 @@ def build_llama(a):
     return model, lambda: F.cross_entropy(model(x).reshape(-1, a.vocab), y), decays, wd
 
 
+def int_list(text):
+    return [int(v) for v in text.split(",")]
+
+
+def build_convnext(a):
+    if a.norm not in ("layernorm", "dyt"):
+        raise SystemExit(f"--model convnext: --norm must be layernorm or dyt, got {a.norm}")
+    model = ConvNeXt(a.norm, a.channels, a.classes, a.stem_patch, int_list(a.dims), int_list(a.depths), a.kernel, a.mlp_ratio, a.layer_scale_init, float(a.alpha0 or 0.5), a.eps, a.init_std if a.init_std is not None else 0.02)
+    x = torch.rand(a.batch, a.image, a.image, a.channels)
+    y = torch.randint(0, a.classes, (a.batch,))
+    decays = lambda n, p: p.ndim >= 2  # convolution kernels and weight matrices; not biases, norms, alpha, layer scale
+    wd = 0.05 if a.weight_decay is None else a.weight_decay
+    return model, lambda: F.cross_entropy(model(x), y), decays, wd
+
+
+def build_dit(a):
+    if a.norm not in ("layernorm", "dyt"):
+        raise SystemExit(f"--model dit: --norm must be layernorm or dyt, got {a.norm}")
+    model = DiT(a.norm, a.image, a.channels, a.classes, a.patch, a.dim, a.depth, a.heads, a.mlp_ratio, a.freq_dim, float(a.alpha0 or 0.5), a.eps, a.ada_ln_zero)
+    # A fixed noised batch, as lib/train/diffusion.ts draws one: t uniform in [0, T), x_t = sqrt(ab_t) x0 + sqrt(1 - ab_t) eps.
+    betas = torch.linspace(a.beta_start, a.beta_end, a.diffusion_steps, dtype=torch.float64)
+    ab = torch.cumprod(1 - betas, dim=0)
+    t = torch.randint(0, a.diffusion_steps, (a.batch,))
+    x0 = torch.rand(a.batch, a.image, a.image, a.channels) * 2 - 1
+    eps = torch.randn_like(x0)
+    s = ab[t].float()[:, None, None, None]
+    xt = s.sqrt() * x0 + (1 - s).sqrt() * eps
+    y = torch.randint(0, a.classes, (a.batch,))
+    tf_ = t.float()
+    decays = lambda n, p: p.ndim >= 2  # weight matrices and the class table; not biases or alpha
+    wd = 0.0 if a.weight_decay is None else a.weight_decay
+    return model, lambda: F.mse_loss(model(xt, tf_, y), eps), decays, wd
+
+
+BUILDERS = {"vit": build_vit, "llama": build_llama, "convnext": build_convnext, "dit": build_dit}
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--model", default="vit", choices=["vit", "llama"])
+    ap.add_argument("--model", default="vit", choices=list(BUILDERS))
     ap.add_argument("--norm", default="layernorm", choices=["layernorm", "dyt", "rmsnorm"])
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--dim", type=int, default=64)
@@ -252,11 +468,25 @@ def main():
     ap.add_argument("--patch", type=int, default=4)
     ap.add_argument("--seq-len", type=int, default=128, help="llama: tokens per sequence")
     ap.add_argument("--vocab", type=int, default=257, help="llama: vocabulary (257 = bytes + separator)")
-    ap.add_argument("--alpha0", default="0.5,0.5,0.5", help="llama, DyT: alpha0 of the attention, FFN and final norms")
+    ap.add_argument("--alpha0", default=None, help="DyT's alpha0: llama attn,ffn,final (default 0.5,0.5,0.5); convnext / dit one value (default 0.5)")
     ap.add_argument("--embed-scale", action="store_true", help="llama: learnable scalar after the embedding (DyT recipe)")
     ap.add_argument("--rope-theta", type=float, default=10000.0)
     ap.add_argument("--init-std", type=float, default=None, help="llama: init std (default 0.02 * sqrt(4096 / dim))")
-    ap.add_argument("--weight-decay", type=float, default=None, help="AdamW decay on weight matrices (default vit 0.05, llama 0.1)")
+    ap.add_argument("--weight-decay", type=float, default=None, help="AdamW decay on weight matrices (default vit 0.05, llama 0.1, convnext 0.05, dit 0)")
+    ap.add_argument("--image", type=int, default=28, help="convnext / dit: image side")
+    ap.add_argument("--channels", type=int, default=1, help="convnext / dit: image channels")
+    ap.add_argument("--classes", type=int, default=10, help="convnext / dit: classes")
+    ap.add_argument("--eps", type=float, default=1e-6, help="convnext / dit: LayerNorm eps")
+    ap.add_argument("--stem-patch", type=int, default=2, help="convnext: stem stride = kernel")
+    ap.add_argument("--dims", default="24,48,96", help="convnext: channels per stage")
+    ap.add_argument("--depths", default="1,1,1", help="convnext: blocks per stage")
+    ap.add_argument("--kernel", type=int, default=7, help="convnext: depthwise kernel")
+    ap.add_argument("--layer-scale-init", type=float, default=1e-6, help="convnext: layer scale init (0: none)")
+    ap.add_argument("--freq-dim", type=int, default=256, help="dit: timestep embedding frequencies")
+    ap.add_argument("--ada-ln-zero", action="store_true", help="dit: zero-init the adaLN and output Linears (DiT's adaLN-Zero)")
+    ap.add_argument("--diffusion-steps", type=int, default=1000, help="dit: diffusion steps T")
+    ap.add_argument("--beta-start", type=float, default=1e-4, help="dit: linear beta schedule start")
+    ap.add_argument("--beta-end", type=float, default=0.02, help="dit: linear beta schedule end")
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--threads", type=int, default=0, help="0: leave torch's default")
@@ -267,7 +497,7 @@ def main():
     if a.threads > 0:
         torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    model, loss_fn, decays, wd = (build_llama if a.model == "llama" else build_vit)(a)
+    model, loss_fn, decays, wd = BUILDERS[a.model](a)
     params = sum(p.numel() for p in model.parameters())
     if a.params_only:
         print(json.dumps({"params": params, "model": a.model, "norm": a.norm}))

@@ -18,11 +18,25 @@
  * bench/torch_bench.py --model llama; both parameter counts are printed and
  * the bench stops when they differ.
  *
- * For llama a descriptor (lib/bench/step-model.ts) gives the step, the hand
- * count of the parameters and torch_bench.py's sizes; PyTorch runs the same
- * model (torch_bench.py --model NAME, every size passed from here), both
- * parameter counts are printed before any timing, and the bench stops,
- * naming the fix, when they differ.
+ * Step (--model convnext): the lab's ConvNeXt (lib/models/convnext.ts) at
+ * vision-families' full size (lib/bench/convnext-step.ts): 28x28x1 images,
+ * 2x2 stem, dims 24/48/96, one block per stage, 7x7 depthwise, MLP x4, layer
+ * scale, channels-first norms in the stem and downsampling layers and
+ * channels-last in the blocks and after pooling, batch 64; softmax
+ * cross-entropy + backward + AdamW (decay 0.05).
+ *
+ * Step (--model dit): the lab's class-conditional DiT (lib/models/dit.ts) at
+ * dit-ln-dyt's full size (lib/bench/dit-step.ts): 28x28x1, patch 4 (49
+ * tokens), width 64, 4 heads, depth 4, adaLN modulation from the timestep +
+ * class embedding, batch 64; the diffusion task's eps-prediction MSE at a
+ * random timestep + backward + AdamW (no decay, as trained). LayerNorm with
+ * adaLN-Zero, DyT as the paper's arm (tanh(alpha x), no adaLN-Zero).
+ *
+ * For llama, convnext and dit a descriptor (lib/bench/step-model.ts) gives the
+ * step, the hand count of the parameters and torch_bench.py's sizes; PyTorch
+ * runs the same model (torch_bench.py --model NAME, every size passed from
+ * here), both parameter counts are printed before any timing, and the bench
+ * stops, naming the fix, when they differ.
  *
  * Each (engine, norm) runs in its own child process (fresh heap, no state
  * carried between engines). Reported: median ms/step over --steps steps after
@@ -30,11 +44,13 @@
  * machine's peak (see cpuPeak()).
  *
  *   npm run bench -- [--engines native,native-unfused,wasm,cpu] [--norms layernorm,dyt]
- *                    [--steps 10] [--warmup 3] [--cpu-steps 2] [--rounds 1] [--model lab|plain|llama]
+ *                    [--steps 10] [--warmup 3] [--cpu-steps 2] [--rounds 1] [--model lab|plain|llama|convnext|dit]
  *                    [--no-torch] [--no-profile] [--profile-clock cpu|wall] [--json out.json] [--save DIR]
  *   npm run bench -- --layers [--engines ...] [--save DIR]   (norm layer speed, lib/bench/layers.ts)
  *   npm run bench -- --ab [--norms ...] [--steps 6] [--model ...]   (native fused vs unfused, alternating steps in one process)
  *   npm run bench -- --model llama --engines native,wasm [--norms rmsnorm,dyt] [--steps 10]   (the LM step)
+ *   npm run bench -- --model convnext --engines native,wasm [--norms layernorm,dyt] [--steps 10]   (the ConvNeXt step)
+ *   npm run bench -- --model dit --engines native,wasm [--norms layernorm,dyt] [--steps 10]   (the DiT step)
  *
  * native-unfused: the native engine with DYT_FUSED=0 (no fused AdamW / norm
  * kernels), for before/after ratios taken in one run.
@@ -43,7 +59,8 @@
  * when nothing leaks); MB/step the wasm heap's or cpu backend's bytes held
  * by live tensors at the end of a step (tf.memory().numBytes).
  *
- * --save DIR writes DIR/step.json (DIR/lm-step.json with --model llama, so
+ * --save DIR writes DIR/step.json (DIR/lm-step.json with --model llama,
+ * DIR/convnext-step.json and DIR/dit-step.json with --model convnext / dit, so
  * the ViT's committed step.json is not overwritten; DIR/layers.json with --layers), with
  * provenance (commit, dirty flag, engines, tfjs, node, CPU, load, date),
  * atomically; e.g. --save results/efficiency/full (read by lib/bench/efficiency.ts).
@@ -63,6 +80,8 @@ import type { NormKind } from "../lib/norms/types";
 import { benchNormLayers, medianOf, NORM_LAYER_SHAPES, NORM_LAYER_KINDS, type NormLayerBench } from "../lib/bench/layers";
 import { torchReference, type BenchProvenance } from "../lib/bench/efficiency";
 import { LM_STEP_MODEL } from "../lib/bench/lm-step";
+import { CONVNEXT_STEP_MODEL } from "../lib/bench/convnext-step";
+import { DIT_STEP_MODEL } from "../lib/bench/dit-step";
 import { PY, REPO, TORCH_BENCH, assertBenchNorm, benchUniform, checkBenchParams, torchParamCount, type BenchStep, type BenchStepModel } from "../lib/bench/step-model";
 import { writeJsonAtomic } from "../lib/util/atomic";
 
@@ -183,7 +202,7 @@ const MODELS = { lab: labModel, plain: plainModel } as const;
  * counts its parameters for the check against PyTorch, gives torch_bench.py
  * its sizes and names the file --save writes.
  */
-const STEP_MODELS = { llama: LM_STEP_MODEL } as const satisfies Record<string, BenchStepModel>;
+const STEP_MODELS = { llama: LM_STEP_MODEL, convnext: CONVNEXT_STEP_MODEL, dit: DIT_STEP_MODEL } as const satisfies Record<string, BenchStepModel>;
 /** Every --model: the two ViTs above and the descriptors. */
 const MODEL_NAMES = [...(Object.keys(MODELS) as (keyof typeof MODELS)[]), ...(Object.keys(STEP_MODELS) as (keyof typeof STEP_MODELS)[])] as const;
 type ModelName = (typeof MODEL_NAMES)[number];
@@ -223,7 +242,8 @@ function makeWorkload(model: ModelName, norm: NormKind): Workload {
 /**
  * What the report says about a model: one line, matmul FLOPs per step, tokens
  * per step (LM only: tokens/s). The descriptors compute their FLOPs from their
- * configs (lmForwardMatmulFlops; 3x the forward's).
+ * configs (lmForwardMatmulFlops, convnextForwardFlops: convolutions too,
+ * ditForwardMatmulFlops; 3x the forward's).
  */
 interface ModelFacts {
   line: string;
@@ -339,7 +359,7 @@ interface StepResult {
   /** Process CPU time (all threads) of each timed step. */
   cpuMs: number[];
   loss: number;
-  /** Parameters of the model under test (the descriptor models' are checked against PyTorch's). */
+  /** Parameters of the model under test (the LM's, ConvNeXt's and DiT's are checked against PyTorch's). */
   params?: number;
   /** Peak resident set of the child (MB), live tensors after a step (max over steps), bytes held by them (MB). */
   rssMB?: number;
@@ -563,7 +583,7 @@ interface TorchResult {
   torch: string;
   norm: string;
   ompWait: string;
-  /** Parameters of PyTorch's model (checked against the lab's for the descriptor models). */
+  /** Parameters of PyTorch's model (checked against the lab's for the descriptor models: LM, ConvNeXt, DiT). */
   params?: number;
   /** LM only: how PyTorch ran causal attention ("sdpa" = F.scaled_dot_product_attention, torch >= 2; "explicit" = masked softmax). */
   attention?: string;
@@ -944,7 +964,7 @@ async function main(): Promise<void> {
   };
   fs.writeFileSync(out, JSON.stringify(stepJson, null, 1));
   console.log(`\n[bench] results written to ${path.relative(process.cwd(), out)}`);
-  // A descriptor model's file (lm-step.json) sits beside the ViT's
+  // A descriptor model's file (lm-step.json, convnext-step.json, dit-step.json) sits beside the ViT's
   // step.json (which lib/bench/efficiency.ts reads) instead of replacing it.
   if (a.save) saveResults(a.save, sm ? sm.saveName : "step.json", stepJson, Object.fromEntries(results.map((r) => [r.engine, r.detail])), load, os.cpus()[0]?.model ?? peak.model);
 }

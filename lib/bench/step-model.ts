@@ -1,7 +1,7 @@
 /**
  * What `npm run bench -- --model NAME` (scripts/bench.ts) needs of a model
- * beyond the bench's own ViT: one descriptor per model (lib/bench/lm-step.ts)
- * says which norms it has a recipe for, builds
+ * beyond the bench's own ViT: one descriptor per model (lib/bench/lm-step.ts,
+ * convnext-step.ts, dit-step.ts) says which norms it has a recipe for, builds
  * its training step, counts its parameters from their parts, gives
  * bench/torch_bench.py the arguments that build the same model in PyTorch,
  * and describes the step for the report. The bench treats every descriptor
@@ -12,6 +12,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { spawnSync } from "child_process";
 import type * as tf from "@tensorflow/tfjs";
+import type { ImageDataset } from "../data/dataset";
 import type { NormKind } from "../norms/types";
 
 /** One training step's pieces: the variables, the loss on a fixed batch, the optimizer, the model's parameter count. */
@@ -128,3 +129,25 @@ export function benchUniform(n: number, seed = 12345): Float32Array {
   return xs;
 }
 
+/**
+ * A fixed batch of `n` images as an ImageDataset (what the lab's tasks take):
+ * pixels from benchUniform in [0, 1] with normalization mean 0 / std 1, so a
+ * diffusion task maps them to [-1, 1]; label i is (7 i) mod classes, as the
+ * ViT's batch.
+ */
+export function benchImageSet(n: number, size: number, channels: number, classes: number): ImageDataset {
+  return {
+    name: "bench",
+    split: "train",
+    n,
+    height: size,
+    width: size,
+    channels,
+    numClasses: classes,
+    classNames: Array.from({ length: classes }, (_, i) => String(i)),
+    images: benchUniform(n * size * size * channels),
+    labels: Int32Array.from({ length: n }, (_, i) => (i * 7) % classes),
+    normalization: { kind: "bench", mean: 0, std: 1 },
+    origin: "memory",
+  };
+}
