@@ -16,7 +16,7 @@ import { resolveNormOptions } from "../norms/factory";
 import type { NormKind } from "../norms/types";
 import { AdamW, ADAMW_DEFAULTS } from "../train/adamw";
 import { classificationTask } from "../train/task";
-import { assertBenchNorm, benchImageSet, checkLabParams, type BenchStep, type BenchStepModel } from "./step-model";
+import { assertBenchNorm, benchImageSet, checkLabParams, labBenchStep, type BenchStep, type BenchStepModel } from "./step-model";
 
 export interface ConvNeXtBenchConfig {
   /** The data set fixes image size, channels and classes (as in the experiment). */
@@ -128,18 +128,7 @@ export function convnextBenchStep(norm: NormKind, c: ConvNeXtBenchConfig = CONVN
   task.prepare(Int32Array.from({ length: c.batch }, (_, i) => i), c.batch);
   const { x, y } = tf.tidy(() => task.batch());
   const optimizer = new AdamW(model.params, { ...ADAMW_DEFAULTS, weightDecay: c.weightDecay });
-  return {
-    model,
-    vars: model.params.map((p) => p.variable),
-    loss: () => task.loss(y, model.forward(x, { training: true })),
-    optimizer,
-    params: model.parameterCount(),
-    dispose: () => {
-      model.dispose();
-      optimizer.dispose();
-      tf.dispose([x, y]);
-    },
-  };
+  return labBenchStep(model, () => task.loss(y, model.forward(x, { training: true })), optimizer, [x, y]);
 }
 
 export const CONVNEXT_STEP_MODEL: BenchStepModel = {

@@ -19,7 +19,7 @@ import { resolveNormOptions } from "../norms/factory";
 import type { NormKind } from "../norms/types";
 import { AdamW, ADAMW_DEFAULTS } from "../train/adamw";
 import { diffusionTask, type DiffusionSchedule } from "../train/diffusion";
-import { assertBenchNorm, benchImageSet, checkLabParams, type BenchStep, type BenchStepModel } from "./step-model";
+import { assertBenchNorm, benchImageSet, checkLabParams, labBenchStep, type BenchStep, type BenchStepModel } from "./step-model";
 
 export interface DiTBenchConfig {
   batch: number;
@@ -125,18 +125,7 @@ export function ditBenchStep(norm: NormKind, c: DiTBenchConfig = DIT_BENCH_CONFI
   task.prepare(Int32Array.from({ length: c.batch }, (_, i) => i), c.batch);
   const { x, y } = tf.tidy(() => task.batch());
   const optimizer = new AdamW(model.params, { ...ADAMW_DEFAULTS, weightDecay: c.weightDecay });
-  return {
-    model,
-    vars: model.params.map((p) => p.variable),
-    loss: () => task.objective!(model, x, y, { training: true }),
-    optimizer,
-    params: model.parameterCount(),
-    dispose: () => {
-      model.dispose();
-      optimizer.dispose();
-      tf.dispose([x, y]);
-    },
-  };
+  return labBenchStep(model, () => task.objective!(model, x, y, { training: true }), optimizer, [x, y]);
 }
 
 export const DIT_STEP_MODEL: BenchStepModel = {

@@ -15,7 +15,7 @@ import { resolveLmRun, type LmRunBase } from "../experiments/protocol/lm-task";
 import { AdamW, ADAMW_DEFAULTS } from "../train/adamw";
 import { tokenLoss } from "../train/task";
 import type { NormKind } from "../norms/types";
-import { checkLabParams, type BenchStepModel } from "./step-model";
+import { checkLabParams, labBenchStep, type BenchStepModel } from "./step-model";
 
 export interface LmBenchConfig {
   batch: number;
@@ -133,17 +133,7 @@ export function lmBenchStep(norm: LmBenchNorm, c: LmBenchConfig = LM_BENCH_CONFI
   const xt = tf.tensor2d(x, [c.batch, c.seqLen], "int32");
   const yt = tf.oneHot(tf.tensor1d(y, "int32"), c.vocab);
   const optimizer = new AdamW(model.params, { ...ADAMW_DEFAULTS, weightDecay: c.weightDecay });
-  return {
-    model,
-    vars: model.params.map((p) => p.variable),
-    loss: () => tokenLoss(yt, model.forward(xt)) as tf.Scalar,
-    optimizer,
-    dispose: () => {
-      model.dispose();
-      optimizer.dispose();
-      tf.dispose([xt, yt]);
-    },
-  };
+  return labBenchStep(model, () => tokenLoss(yt, model.forward(xt)) as tf.Scalar, optimizer, [xt, yt]);
 }
 
 export const LM_STEP_MODEL: BenchStepModel = {

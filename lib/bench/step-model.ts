@@ -151,3 +151,28 @@ export function benchImageSet(n: number, size: number, channels: number, classes
     origin: "memory",
   };
 }
+
+/**
+ * A step around a lab model: its variables, `loss` on a fixed batch, the
+ * model's AdamW; dispose() frees the model, the optimizer and the batch
+ * tensors it owns (`owned`).
+ */
+export function labBenchStep<M extends { params: readonly { variable: tf.Variable }[]; parameterCount(): number; dispose(): void }, O extends BenchStep["optimizer"]>(
+  model: M,
+  loss: () => tf.Scalar,
+  optimizer: O,
+  owned: tf.Tensor[],
+): BenchStep & { model: M; optimizer: O } {
+  return {
+    model,
+    vars: model.params.map((p) => p.variable),
+    loss,
+    optimizer,
+    params: model.parameterCount(),
+    dispose: () => {
+      model.dispose();
+      optimizer.dispose();
+      for (const t of owned) t.dispose();
+    },
+  };
+}
