@@ -27,6 +27,8 @@
 //       fused channels-last norm layers, forward and backward in one pass.
 //   attnFwd / attnBwd
 //       fused attention core softmax(scale Q K^T [+ causal mask]) V and its gradient.
+//   depthwise(buf, op, aOff, bOff, cOff, geometry)
+//       depthwise conv2d NHWC (multiplier 1): op 0 forward, 1 input grad, 2 filter grad.
 #include <napi.h>
 #include <cblas.h>
 
@@ -1062,6 +1064,153 @@ Napi::Value AttnBwd(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// ---------------------------------------------------------------------------
+// Depthwise 2-D convolution, NHWC, channel multiplier 1, dilation 1, stride
+// (sh, sw), zero padding top/left (pt, pl), output size (Ho, Wo) given by the
+// caller (tfjs's computeConv2DInfo). Filter [kh, kw, C] (tfjs [kh, kw, C, 1]).
+// The innermost loop runs over the contiguous channels of one pixel; -O3
+// vectorises it (x86-64-v3/v4 clones). No FMA contraction (-ffp-contract=off).
+//   forward  y[b,oh,ow,c]  = sum_{i,j} x[b, oh*sh-pt+i, ow*sw-pl+j, c] w[i,j,c]
+//   dInput   dx[b,ih,iw,c] = sum over (oh,i) with oh*sh-pt+i = ih (same for w) of dy w
+//   dFilter  dw[i,j,c]     = sum_{b,oh,ow} x[b, oh*sh-pt+i, ow*sw-pl+j, c] dy[b,oh,ow,c]
+// forward and dInput accumulate each output in float32 (as the wasm/XNNPACK
+// kernels do); dFilter sums over up to B*Ho*Wo terms per weight, so each
+// output row's partial is float32 and the rows are summed in double in a
+// fixed order (results do not depend on the thread count).
+struct DwGeo {
+  int64_t B, H, W, C, kh, kw, sh, sw, pt, pl, Ho, Wo;
+};
+
+DYT_CLONES void dwAxpy(float* __restrict acc, const float* __restrict a, const float* __restrict b, int64_t C) {
+  for (int64_t c = 0; c < C; ++c) acc[c] += a[c] * b[c];
+}
+
+// Forward rows [r0, r1) of the B*Ho output rows.
+void dwForwardRows(const DwGeo& g, const float* x, const float* w, float* y, int64_t r0, int64_t r1) {
+  for (int64_t r = r0; r < r1; ++r) {
+    const int64_t b = r / g.Ho, oh = r % g.Ho;
+    const int64_t ih0 = oh * g.sh - g.pt;
+    const int64_t i0 = std::max<int64_t>(0, -ih0), i1 = std::min<int64_t>(g.kh, g.H - ih0);
+    for (int64_t ow = 0; ow < g.Wo; ++ow) {
+      float* acc = y + ((b * g.Ho + oh) * g.Wo + ow) * g.C;
+      std::fill(acc, acc + g.C, 0.0f);
+      const int64_t iw0 = ow * g.sw - g.pl;
+      const int64_t j0 = std::max<int64_t>(0, -iw0), j1 = std::min<int64_t>(g.kw, g.W - iw0);
+      for (int64_t i = i0; i < i1; ++i) {
+        const float* xr = x + ((b * g.H + ih0 + i) * g.W + iw0) * g.C;
+        const float* wr = w + i * g.kw * g.C;
+        for (int64_t j = j0; j < j1; ++j) dwAxpy(acc, xr + j * g.C, wr + j * g.C, g.C);
+      }
+    }
+  }
+}
+
+// dInput rows [r0, r1) of the B*H input rows (a gather: each dx pixel written once).
+void dwInputRows(const DwGeo& g, const float* dy, const float* w, float* dx, int64_t r0, int64_t r1) {
+  for (int64_t r = r0; r < r1; ++r) {
+    const int64_t b = r / g.H, ih = r % g.H;
+    for (int64_t iw = 0; iw < g.W; ++iw) {
+      float* acc = dx + ((b * g.H + ih) * g.W + iw) * g.C;
+      std::fill(acc, acc + g.C, 0.0f);
+      for (int64_t i = 0; i < g.kh; ++i) {
+        const int64_t t = ih + g.pt - i;
+        if (t < 0 || t % g.sh) continue;
+        const int64_t oh = t / g.sh;
+        if (oh >= g.Ho) continue;
+        for (int64_t j = 0; j < g.kw; ++j) {
+          const int64_t u = iw + g.pl - j;
+          if (u < 0 || u % g.sw) continue;
+          const int64_t ow = u / g.sw;
+          if (ow >= g.Wo) continue;
+          dwAxpy(acc, dy + ((b * g.Ho + oh) * g.Wo + ow) * g.C, w + (i * g.kw + j) * g.C, g.C);
+        }
+      }
+    }
+  }
+}
+
+// dFilter contribution of output rows [r0, r1) (of B*Ho), added into part (double, kh*kw*C).
+void dwFilterRows(const DwGeo& g, const float* x, const float* dy, double* part, float* rowAcc, int64_t r0, int64_t r1) {
+  const int64_t K = g.kh * g.kw * g.C;
+  for (int64_t r = r0; r < r1; ++r) {
+    const int64_t b = r / g.Ho, oh = r % g.Ho;
+    const int64_t ih0 = oh * g.sh - g.pt;
+    const int64_t i0 = std::max<int64_t>(0, -ih0), i1 = std::min<int64_t>(g.kh, g.H - ih0);
+    std::fill(rowAcc, rowAcc + K, 0.0f);
+    for (int64_t ow = 0; ow < g.Wo; ++ow) {
+      const float* d = dy + ((b * g.Ho + oh) * g.Wo + ow) * g.C;
+      const int64_t iw0 = ow * g.sw - g.pl;
+      const int64_t j0 = std::max<int64_t>(0, -iw0), j1 = std::min<int64_t>(g.kw, g.W - iw0);
+      for (int64_t i = i0; i < i1; ++i) {
+        const float* xr = x + ((b * g.H + ih0 + i) * g.W + iw0) * g.C;
+        float* ar = rowAcc + i * g.kw * g.C;
+        for (int64_t j = j0; j < j1; ++j) dwAxpy(ar + j * g.C, xr + j * g.C, d, g.C);
+      }
+    }
+    for (int64_t q = 0; q < K; ++q) part[q] += rowAcc[q];
+  }
+}
+
+// depthwise(buf, op, xOff, wOff, yOff, [B, H, W, C, kh, kw, sh, sw, pt, pl, Ho, Wo])
+//   op 0 forward: x, w -> y [B, Ho, Wo, C]
+//   op 1 dInput:  (dy at xOff), w -> dx [B, H, W, C] (at yOff)
+//   op 2 dFilter: x, (dy at wOff) -> dw [kh, kw, C] (at yOff)
+Napi::Value Depthwise(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  if (info.Length() < 6) throw Napi::TypeError::New(env, "depthwise: 6 arguments expected");
+  const int op = info[1].As<Napi::Number>().Int32Value();
+  const int64_t aOff = info[2].As<Napi::Number>().Int64Value(), bOff = info[3].As<Napi::Number>().Int64Value(),
+                cOff = info[4].As<Napi::Number>().Int64Value();
+  const auto d = intList(env, info[5], "depthwise geometry");
+  if (d.size() != 12) throw Napi::RangeError::New(env, "depthwise: geometry of 12 numbers expected");
+  DwGeo g{d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10], d[11]};
+  if (g.B < 0 || g.H < 0 || g.W < 0 || g.C < 0 || g.kh < 1 || g.kw < 1 || g.sh < 1 || g.sw < 1 || g.Ho < 0 || g.Wo < 0 ||
+      aOff < 0 || bOff < 0 || cOff < 0 || op < 0 || op > 2)
+    throw Napi::RangeError::New(env, "depthwise: bad op, size or offset");
+  // Windows (partly or wholly) in the padding are clipped to the input: any Ho, Wo and padding are safe.
+  if (g.pt < 0 || g.pl < 0) throw Napi::RangeError::New(env, "depthwise: negative padding");
+  const size_t nx = g.B * g.H * g.W * g.C, ny = g.B * g.Ho * g.Wo * g.C, nw = g.kh * g.kw * g.C;
+  const int P_ = g_pool.size();
+  const double work = static_cast<double>(ny) * g.kh * g.kw;
+  if (op == 0 || op == 1) {
+    const float* in = heapF32(env, info[0], aOff, op == 0 ? nx : ny);
+    const float* w = heapF32(env, info[0], bOff, nw);
+    float* out = heapF32(env, info[0], cOff, op == 0 ? ny : nx);
+    const int64_t rows = op == 0 ? g.B * g.Ho : g.B * g.H;
+    auto body = [&](int64_t r0, int64_t r1) {
+      if (op == 0) dwForwardRows(g, in, w, out, r0, r1);
+      else dwInputRows(g, in, w, out, r0, r1);
+    };
+    if (P_ > 1 && rows > 1 && work >= (1 << 16)) {
+      const int64_t tasks = std::min<int64_t>(rows, P_ * 4);
+      g_pool.run(static_cast<int>(tasks), [&](int t) { body(rows * t / tasks, rows * (t + 1) / tasks); });
+    } else {
+      body(0, rows);
+    }
+    return env.Undefined();
+  }
+  const float* x = heapF32(env, info[0], aOff, nx);
+  const float* dy = heapF32(env, info[0], bOff, ny);
+  float* dw = heapF32(env, info[0], cOff, nw);
+  const int64_t rows = g.B * g.Ho;
+  // A fixed number of row blocks (independent of the pool size), each with its own double partial.
+  const int64_t blocks = std::max<int64_t>(1, std::min<int64_t>(rows, work >= (1 << 16) ? 8 : 1));
+  std::vector<double> part(blocks * nw, 0.0);
+  auto body = [&](int64_t t) {
+    std::vector<float> rowAcc(nw);
+    dwFilterRows(g, x, dy, part.data() + t * nw, rowAcc.data(), rows * t / blocks, rows * (t + 1) / blocks);
+  };
+  if (P_ > 1 && blocks > 1) g_pool.run(static_cast<int>(blocks), [&](int t) { body(t); });
+  else
+    for (int64_t t = 0; t < blocks; ++t) body(t);
+  for (size_t q = 0; q < nw; ++q) {
+    double s = 0;
+    for (int64_t t = 0; t < blocks; ++t) s += part[t * nw + q];
+    dw[q] = static_cast<float>(s);
+  }
+  return env.Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   // OpenBLAS reads OPENBLAS_NUM_THREADS (default: the core count) at load;
   // that becomes the pool size, and OpenBLAS itself goes single-threaded.
@@ -1069,7 +1218,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   openblas_set_num_threads(1);
   // Bump when the exported functions change: lib/engine/native.ts refuses a
   // stale build (one left behind when a rebuild failed) instead of crashing.
-  exports.Set("abi", Napi::Number::New(env, 6));
+  exports.Set("abi", Napi::Number::New(env, 7));
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("sgemm", Napi::Function::New(env, Sgemm));
@@ -1084,6 +1233,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("dytBwd", Napi::Function::New(env, DytBwd));
   exports.Set("attnFwd", Napi::Function::New(env, AttnFwd));
   exports.Set("attnBwd", Napi::Function::New(env, AttnBwd));
+  exports.Set("depthwise", Napi::Function::New(env, Depthwise));
   return exports;
 }
 

@@ -15,7 +15,7 @@ import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initEngine } from "../lib/engine";
-import { nativeLoadError, nativeStats, simplifyTranspose, sumGeometry, OVERRIDDEN_KERNELS, nativeKernelsActive } from "../lib/engine/native";
+import { nativeLoadError, nativeStats, simplifyTranspose, sumGeometry, OVERRIDDEN_KERNELS, ADDED_KERNELS, nativeKernelsActive } from "../lib/engine/native";
 
 const reason = nativeLoadError();
 const skip = reason ? `native engine unavailable: ${reason}` : false;
@@ -96,10 +96,12 @@ test("native engine: activation reports the OpenBLAS core, or the skip reason", 
   assert.equal(info.backend, "wasm");
   assert.match(info.detail, /OpenBLAS \S+/);
   assert.ok(nativeKernelsActive());
-  // Switching away restores the stock wasm kernels.
+  for (const k of OVERRIDDEN_KERNELS) assert.ok(tf.getKernel(k, "wasm"), k);
+  // Switching away restores the stock wasm kernels, and removes the ones wasm lacks (depthwise backprop).
   await initEngine({ engine: "wasm", quiet: true });
   assert.ok(!nativeKernelsActive());
-  for (const k of OVERRIDDEN_KERNELS) assert.ok(tf.getKernel(k, "wasm"), k);
+  for (const k of OVERRIDDEN_KERNELS) assert.equal(!!tf.getKernel(k, "wasm"), !ADDED_KERNELS.has(k), k);
+  assert.ok(ADDED_KERNELS.size > 0 && [...ADDED_KERNELS].every((k) => OVERRIDDEN_KERNELS.includes(k)));
 });
 
 test("native matMul: all transpose combos, odd and edge sizes", { skip }, async () => {

@@ -1,7 +1,7 @@
 /**
  * The "native" engine: the tfjs wasm backend with its heaviest kernels
- * (BatchMatMul, _FusedMatMul, Transpose, Sum, Unpack, Identity, and the transcendental
- * elementwise ops Exp, Erf, Tanh) replaced by calls into a small
+ * (BatchMatMul, _FusedMatMul, Transpose, Sum, Unpack, Identity, depthwise
+ * convolution and its gradients, and the transcendental elementwise ops Exp, Erf, Tanh) replaced by calls into a small
  * N-API addon over the system OpenBLAS (native/dyt_native.cc, built by
  * native/build.sh into native/build/dyt_native.node).
  *
@@ -27,7 +27,7 @@ import * as path from "path";
 import type { EngineProvider } from "./index";
 
 /** native/dyt_native.cc's "abi" export this file was written against. */
-const NATIVE_ABI = 6;
+const NATIVE_ABI = 7;
 
 /** The addon's JS surface (see native/dyt_native.cc). */
 export interface NativeAddon {
@@ -67,6 +67,11 @@ export interface NativeAddon {
   dytBwd(heap: ArrayBuffer, dy: number, x: number, alpha: number, g: number, dx: number, da: number, dg: number, db: number, R: number, C: number): void;
   /** Attention core per slice: P = softmax(scale q k^T [causal]), o = P v; BH slices of q [Tq, dh], k [Tk, dh], v [Tk, dv]. */
   attnFwd(heap: ArrayBuffer, q: number, k: number, v: number, o: number, p: number, BH: number, Tq: number, Tk: number, dh: number, dv: number, scale: number, causal: boolean): void;
+  /**
+   * Depthwise conv2d NHWC, multiplier 1, dilation 1; geo [B, H, W, C, kh, kw, sh, sw, padTop, padLeft, Ho, Wo].
+   * op 0: a = x, b = filter, c = y; op 1: a = dy, b = filter, c = dx; op 2: a = x, b = dy, c = dfilter.
+   */
+  depthwise(heap: ArrayBuffer, op: number, aOff: number, bOff: number, cOff: number, geo: number[]): void;
   attnBwd(heap: ArrayBuffer, dO: number, q: number, k: number, v: number, p: number, dq: number, dk: number, dv: number, BH: number, Tq: number, Tk: number, dh: number, dvDim: number, scale: number): void;
 }
 
@@ -143,7 +148,7 @@ const offsetOf = (backend: WasmBackendLike, t: tf.TensorInfo) => backend.dataIdM
 const heapOf = (backend: WasmBackendLike) => backend.wasm.HEAPU8.buffer as ArrayBuffer;
 
 /** Counts of kernel calls served natively vs delegated (for tests and the bench). */
-export const nativeStats = { matmul: 0, fusedMatmul: 0, transpose: 0, unary: 0, sum: 0, unpack: 0, delegated: 0, adamw: 0, norm: 0, attention: 0 };
+export const nativeStats = { matmul: 0, fusedMatmul: 0, transpose: 0, unary: 0, sum: 0, unpack: 0, delegated: 0, adamw: 0, norm: 0, attention: 0, depthwise: 0 };
 
 /**
  * out = op(a) @ op(b) for float32 tensors on the wasm heap, with numpy-style
@@ -435,6 +440,92 @@ const identityKernel: KernelFn = (args) => {
   return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
 };
 
+/**
+ * Depthwise convolution (NHWC, channel multiplier 1, dilation 1, any stride
+ * and padding tfjs computes): forward and both gradients. The wasm backend's
+ * forward runs XNNPACK but registers neither backprop kernel, so on plain wasm
+ * lib/ops/conv.ts writes both gradients as more forward calls, the filter one
+ * with a huge filter ([1,1280,20,24] x [1274,14,24,1] for the bench's
+ * ConvNeXt): ~60 % of the ConvNeXt step. Geometry from computeConv2DInfo with
+ * depthwise = true, exactly as the cpu backend's kernels.
+ */
+type DwAttrs = {
+  strides: number | [number, number];
+  pad: "valid" | "same" | number | tf.backend_util.ExplicitPadding;
+  dilations?: number | [number, number];
+  dimRoundingMode?: "floor" | "round" | "ceil";
+  dataFormat?: "NHWC" | "NCHW";
+};
+
+function dwInfo(xShape: number[], filterShape: number[], attrs: DwAttrs): tf.backend_util.Conv2DInfo | undefined {
+  if (attrs.dataFormat === "NCHW" || filterShape[3] !== 1) return undefined;
+  const dil = attrs.dilations ?? 1;
+  if (!(dil === 1 || (Array.isArray(dil) && dil.every((d) => d === 1)))) return undefined;
+  const info = tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    true,
+  );
+  if (info.padInfo.top < 0 || info.padInfo.left < 0) return undefined;
+  return info;
+}
+
+const dwGeo = (c: tf.backend_util.Conv2DInfo) => [
+  c.batchSize, c.inHeight, c.inWidth, c.inChannels, c.filterHeight, c.filterWidth,
+  c.strideHeight, c.strideWidth, c.padInfo.top, c.padInfo.left, c.outHeight, c.outWidth,
+];
+
+const depthwiseKernel: KernelFn = (args) => {
+  const { x, filter } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
+  if (x.dtype !== "float32" || filter.dtype !== "float32" || x.shape.length !== 4 || filter.shape.length !== 4)
+    return delegate("DepthwiseConv2dNative", args);
+  const c = dwInfo(x.shape, filter.shape, args.attrs as DwAttrs);
+  if (!c) return delegate("DepthwiseConv2dNative", args);
+  const backend = args.backend;
+  const out = backend.makeOutput(c.outShape, "float32");
+  if (sizeOf(c.outShape) === 0) return out;
+  nativeStats.depthwise++;
+  addon!.depthwise(heapOf(backend), 0, offsetOf(backend, x), offsetOf(backend, filter), offsetOf(backend, out), dwGeo(c));
+  return out;
+};
+
+/** Not registered by the wasm backend: what the native kernel does not cover throws, as tfjs would without it. */
+function unsupportedDw(name: string): never {
+  throw new Error(`native ${name}: only float32 NHWC with channel multiplier 1 and dilation 1 (the wasm backend has no ${name} kernel)`);
+}
+
+const depthwiseInputKernel: KernelFn = (args) => {
+  const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+  const attrs = args.attrs as DwAttrs & { inputShape: number[] };
+  if (dy.dtype !== "float32" || filter.dtype !== "float32") unsupportedDw("DepthwiseConv2dNativeBackpropInput");
+  const c = dwInfo(attrs.inputShape, filter.shape, attrs);
+  if (!c) unsupportedDw("DepthwiseConv2dNativeBackpropInput");
+  const backend = args.backend;
+  const out = backend.makeOutput(c.inShape, "float32");
+  if (sizeOf(c.inShape) === 0) return out;
+  nativeStats.depthwise++;
+  addon!.depthwise(heapOf(backend), 1, offsetOf(backend, dy), offsetOf(backend, filter), offsetOf(backend, out), dwGeo(c));
+  return out;
+};
+
+const depthwiseFilterKernel: KernelFn = (args) => {
+  const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+  const attrs = args.attrs as DwAttrs & { filterShape: number[] };
+  if (x.dtype !== "float32" || dy.dtype !== "float32") unsupportedDw("DepthwiseConv2dNativeBackpropFilter");
+  const c = dwInfo(x.shape, attrs.filterShape, attrs);
+  if (!c) unsupportedDw("DepthwiseConv2dNativeBackpropFilter");
+  const backend = args.backend;
+  const out = backend.makeOutput(c.filterShape, "float32");
+  if (sizeOf(c.filterShape) === 0) return out;
+  nativeStats.depthwise++;
+  addon!.depthwise(heapOf(backend), 2, offsetOf(backend, x), offsetOf(backend, dy), offsetOf(backend, out), dwGeo(c));
+  return out;
+};
+
 const overrides: Record<string, KernelFn> = {
   Identity: identityKernel,
   BatchMatMul: batchMatMulKernel,
@@ -445,6 +536,11 @@ const overrides: Record<string, KernelFn> = {
   Tanh: unaryKernel("Tanh", 2),
   Sum: sumKernel,
   Unpack: unpackKernel,
+  DepthwiseConv2dNative: depthwiseKernel,
+  // Registered only by the native engine (the wasm backend has neither; tf.grad
+  // through tf.depthwiseConv2d needs both, and lib/ops/conv.ts uses them).
+  DepthwiseConv2dNativeBackpropInput: depthwiseInputKernel,
+  DepthwiseConv2dNativeBackpropFilter: depthwiseFilterKernel,
   // Sigmoid (op 3) stays on wasm: its kernel is already SIMD there (measured
   // 0.9 ms for 819200 elements, the addon's 1.0 ms).
 };
@@ -637,13 +733,29 @@ export function nativeAdamW(slots: AdamWSlot[], hyper: { beta1: number; beta2: n
 /** Exposed for tests: which kernels the native engine replaces. */
 export const OVERRIDDEN_KERNELS = Object.keys(overrides);
 
+/** Overrides the wasm backend may lack (tfjs 4.22 registers neither): added while active, removed after. */
+export const ADDED_KERNELS: ReadonlySet<string> = new Set(["DepthwiseConv2dNativeBackpropInput", "DepthwiseConv2dNativeBackpropFilter"]);
+
+/**
+ * Whether tf.depthwiseConv2d's own gradient runs natively now (the native
+ * engine is active on wasm): lib/ops/conv.ts then calls it with the padding
+ * inside the kernel instead of its custom gradient of forward calls.
+ */
+export function nativeDepthwiseUsable(...tensors: tf.Tensor[]): boolean {
+  return installed && tf.getBackend() === "wasm" && tensors.every((t) => t.dtype === "float32");
+}
+
 let installed = false;
 
 function install(): void {
   if (installed) return;
   for (const [name, fn] of Object.entries(overrides)) {
     const orig = tf.getKernel(name, "wasm");
-    if (!orig) throw new Error(`wasm kernel ${name} is not registered`);
+    if (!orig) {
+      if (!ADDED_KERNELS.has(name)) throw new Error(`wasm kernel ${name} is not registered`);
+      tf.registerKernel({ kernelName: name, backendName: "wasm", kernelFunc: fn as unknown as tf.KernelFunc });
+      continue;
+    }
     originals.set(name, orig);
     tf.unregisterKernel(name, "wasm");
     // Keep the original setupFunc: the delegated path needs the wasm entry
@@ -665,6 +777,7 @@ function uninstall(): void {
     tf.registerKernel(orig);
   }
   for (const name of Object.keys(fusedKernels)) if (tf.getKernel(name, "wasm")) tf.unregisterKernel(name, "wasm");
+  for (const name of ADDED_KERNELS) if (!originals.has(name) && tf.getKernel(name, "wasm")) tf.unregisterKernel(name, "wasm");
   originals.clear();
   installed = false;
 }

@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
+import { nativeDepthwiseUsable } from "../engine/native";
 import { withCustomGrad } from "./grad";
 
 /**
@@ -19,6 +20,10 @@ import { withCustomGrad } from "./grad";
  * Padding is explicit and symmetric (PyTorch's Conv2d(padding=p)), applied
  * with tf.pad outside the custom gradient so autodiff handles it.
  * Layout NHWC; kernels [k, k, in, out] (conv2d) and [k, k, C, 1] (depthwise).
+ *
+ * Exception: on the native engine, which registers native depthwise backprop
+ * kernels on wasm (lib/engine/native.ts), depthwiseConv2d is plain
+ * tf.depthwiseConv2d with the padding inside the kernel and tfjs's own gradient.
  */
 
 function padSpatial(x: tf.Tensor4D, pad: number): tf.Tensor4D {
@@ -135,6 +140,8 @@ export function depthwiseConv2d(x: tf.Tensor4D, w: tf.Tensor4D, pad = 0): tf.Ten
   if (k !== k2 || mult !== 1) throw new Error(`depthwiseConv2d: kernel must be [k, k, C, 1], got [${w.shape.join(",")}]`);
   if (x.shape[3] !== C) throw new Error(`depthwiseConv2d: input has ${x.shape[3]} channels, kernel expects ${C}`);
   if (!Number.isInteger(pad) || pad < 0) throw new Error(`depthwiseConv2d: pad must be a non-negative integer, got ${pad}`);
+  if (nativeDepthwiseUsable(x, w))
+    return tf.depthwiseConv2d(x, w, 1, pad > 0 ? [[0, 0], [pad, pad], [pad, pad], [0, 0]] : "valid");
   return tf.tidy(() => depthwiseValid(padSpatial(x, pad), w) as tf.Tensor4D);
 }
 
