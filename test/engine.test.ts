@@ -15,21 +15,13 @@ import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initEngine } from "../lib/engine";
+import { lcgValues } from "./helpers";
 import { nativeLoadError, nativeStats, simplifyTranspose, sumGeometry, OVERRIDDEN_KERNELS, ADDED_KERNELS, nativeKernelsActive } from "../lib/engine/native";
 
 const reason = nativeLoadError();
 const skip = reason ? `native engine unavailable: ${reason}` : false;
 
-/** Deterministic pseudo-random data (LCG), in [-1, 1). */
-function rand(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = (seed * 2654435761) >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
+const rand = (n: number, seed: number) => Float32Array.from(lcgValues(n, seed));
 
 async function onEngine<T>(engine: "cpu" | "native" | "wasm", f: () => T): Promise<T> {
   await initEngine({ engine, quiet: true });

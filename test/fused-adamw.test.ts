@@ -16,18 +16,12 @@ import { ViT } from "../lib/models/vit";
 import { ResNet } from "../lib/models/resnet";
 import type { Param } from "../lib/ops/param";
 import { TOY_VIT } from "./fixtures";
-import { assertClose } from "./helpers";
+import { assertClose, lcgValues } from "./helpers";
 
 const reason = nativeLoadError();
 const skip = reason ? `native engine unavailable: ${reason}` : false;
 
-function rand(n: number, seed: number, scale = 1): Float32Array {
-  let s = (seed * 2654435761) >>> 0 || 1;
-  return Float32Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return (s / 2 ** 31 - 1) * scale;
-  });
-}
+const rand = (n: number, seed: number, scale = 1) => Float32Array.from(lcgValues(n, seed, scale));
 
 function withUnfused<T>(unfused: boolean, f: () => T): T {
   const prev = process.env.DYT_FUSED;

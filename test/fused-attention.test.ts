@@ -13,18 +13,12 @@ import { initEngine } from "../lib/engine";
 import { nativeLoadError, nativeStats } from "../lib/engine/native";
 import { attentionCore, type AttentionOptions } from "../lib/ops/fused-attention";
 import { Llama, ViT, type ForwardOptions } from "../lib/models";
-import { assertClose, gradCheck } from "./helpers";
+import { assertClose, gradCheck, lcgValues } from "./helpers";
 
 const reason = nativeLoadError();
 const skip = reason ? `native engine unavailable: ${reason}` : false;
 
-function rand(n: number, seed: number, scale = 1): number[] {
-  let s = (seed * 2654435761) >>> 0 || 1;
-  return Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return (s / 2 ** 31 - 1) * scale;
-  });
-}
+const rand = lcgValues;
 const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
 /** Output and gradients of sum(out * w) wrt q, k, v. */

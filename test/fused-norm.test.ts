@@ -13,18 +13,12 @@ import { initEngine } from "../lib/engine";
 import { nativeLoadError, nativeStats } from "../lib/engine/native";
 import { layerNorm, rmsNorm, dyt } from "../lib/norms";
 import { fusedNormUsable } from "../lib/ops/fused-norm";
-import { assertClose, gradCheck } from "./helpers";
+import { assertClose, gradCheck, lcgValues } from "./helpers";
 
 const reason = nativeLoadError();
 const skip = reason ? `native engine unavailable: ${reason}` : false;
 
-function rand(n: number, seed: number, scale = 1, shift = 0): number[] {
-  let s = (seed * 2654435761) >>> 0 || 1;
-  return Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return (s / 2 ** 31 - 1) * scale + shift;
-  });
-}
+const rand = lcgValues;
 
 type Kind = "layernorm" | "rmsnorm" | "dyt";
 interface Case {

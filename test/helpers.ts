@@ -73,3 +73,12 @@ export function useTempResultsDirs(prefix: string): void {
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 }
+
+/** Deterministic pseudo-random values in [-1, 1) (an LCG), times `scale` plus `shift`: test data that is the same on every engine and run. */
+export function lcgValues(n: number, seed: number, scale = 1, shift = 0): number[] {
+  let s = (seed * 2654435761) >>> 0 || 1;
+  return Array.from({ length: n }, () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return (s / 2 ** 31 - 1) * scale + shift;
+  });
+}

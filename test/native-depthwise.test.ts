@@ -16,20 +16,12 @@ import { initEngine } from "../lib/engine";
 import { nativeLoadError, nativeStats, OVERRIDDEN_KERNELS } from "../lib/engine/native";
 import { ConvNeXt, type ConvNeXtConfig } from "../lib/models";
 import { depthwiseConv2d } from "../lib/ops/conv";
-import { gradCheck } from "./helpers";
+import { gradCheck, lcgValues } from "./helpers";
 
 const reason = nativeLoadError();
 const skip = reason ? `native engine unavailable: ${reason}` : false;
 
-function rand(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = (seed * 2654435761) >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
+const rand = (n: number, seed: number) => Float32Array.from(lcgValues(n, seed));
 const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
 function assertNear(got: ArrayLike<number>, ref: ArrayLike<number>, what: string, rel = 1e-4): void {

@@ -479,18 +479,23 @@ const dwGeo = (c: tf.backend_util.Conv2DInfo) => [
   c.strideHeight, c.strideWidth, c.padInfo.top, c.padInfo.left, c.outHeight, c.outWidth,
 ];
 
+/** Run addon op (0 forward, 1 input gradient, 2 filter gradient) on operands a, b into a fresh output of `shape`. */
+function runDepthwise(args: Parameters<KernelFn>[0], op: 0 | 1 | 2, a: tf.TensorInfo, b: tf.TensorInfo, c: tf.backend_util.Conv2DInfo, shape: number[]): tf.TensorInfo {
+  const backend = args.backend;
+  const out = backend.makeOutput(shape, "float32");
+  if (sizeOf(shape) === 0) return out;
+  nativeStats.depthwise++;
+  addon!.depthwise(heapOf(backend), op, offsetOf(backend, a), offsetOf(backend, b), offsetOf(backend, out), dwGeo(c));
+  return out;
+}
+
 const depthwiseKernel: KernelFn = (args) => {
   const { x, filter } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
   if (x.dtype !== "float32" || filter.dtype !== "float32" || x.shape.length !== 4 || filter.shape.length !== 4)
     return delegate("DepthwiseConv2dNative", args);
   const c = dwInfo(x.shape, filter.shape, args.attrs as DwAttrs);
   if (!c) return delegate("DepthwiseConv2dNative", args);
-  const backend = args.backend;
-  const out = backend.makeOutput(c.outShape, "float32");
-  if (sizeOf(c.outShape) === 0) return out;
-  nativeStats.depthwise++;
-  addon!.depthwise(heapOf(backend), 0, offsetOf(backend, x), offsetOf(backend, filter), offsetOf(backend, out), dwGeo(c));
-  return out;
+  return runDepthwise(args, 0, x, filter, c, c.outShape);
 };
 
 /** Not registered by the wasm backend: what the native kernel does not cover throws, as tfjs would without it. */
@@ -501,29 +506,17 @@ function unsupportedDw(name: string): never {
 const depthwiseInputKernel: KernelFn = (args) => {
   const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
   const attrs = args.attrs as DwAttrs & { inputShape: number[] };
-  if (dy.dtype !== "float32" || filter.dtype !== "float32") unsupportedDw("DepthwiseConv2dNativeBackpropInput");
-  const c = dwInfo(attrs.inputShape, filter.shape, attrs);
+  const c = dy.dtype === "float32" && filter.dtype === "float32" ? dwInfo(attrs.inputShape, filter.shape, attrs) : undefined;
   if (!c) unsupportedDw("DepthwiseConv2dNativeBackpropInput");
-  const backend = args.backend;
-  const out = backend.makeOutput(c.inShape, "float32");
-  if (sizeOf(c.inShape) === 0) return out;
-  nativeStats.depthwise++;
-  addon!.depthwise(heapOf(backend), 1, offsetOf(backend, dy), offsetOf(backend, filter), offsetOf(backend, out), dwGeo(c));
-  return out;
+  return runDepthwise(args, 1, dy, filter, c, c.inShape);
 };
 
 const depthwiseFilterKernel: KernelFn = (args) => {
   const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
   const attrs = args.attrs as DwAttrs & { filterShape: number[] };
-  if (x.dtype !== "float32" || dy.dtype !== "float32") unsupportedDw("DepthwiseConv2dNativeBackpropFilter");
-  const c = dwInfo(x.shape, attrs.filterShape, attrs);
+  const c = x.dtype === "float32" && dy.dtype === "float32" ? dwInfo(x.shape, attrs.filterShape, attrs) : undefined;
   if (!c) unsupportedDw("DepthwiseConv2dNativeBackpropFilter");
-  const backend = args.backend;
-  const out = backend.makeOutput(c.filterShape, "float32");
-  if (sizeOf(c.filterShape) === 0) return out;
-  nativeStats.depthwise++;
-  addon!.depthwise(heapOf(backend), 2, offsetOf(backend, x), offsetOf(backend, dy), offsetOf(backend, out), dwGeo(c));
-  return out;
+  return runDepthwise(args, 2, x, dy, c, c.filterShape);
 };
 
 const overrides: Record<string, KernelFn> = {
