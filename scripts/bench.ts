@@ -82,7 +82,7 @@ import { torchReference, type BenchProvenance } from "../lib/bench/efficiency";
 import { LM_STEP_MODEL } from "../lib/bench/lm-step";
 import { CONVNEXT_STEP_MODEL } from "../lib/bench/convnext-step";
 import { DIT_STEP_MODEL } from "../lib/bench/dit-step";
-import { PY, REPO, TORCH_BENCH, assertBenchNorm, benchUniform, checkBenchParams, torchParamCount, type BenchStep, type BenchStepModel } from "../lib/bench/step-model";
+import { PY, REPO, TORCH_BENCH, assertBenchNorm, benchUniform, checkBenchParams, torchImportable, torchParamCount, type BenchStep, type BenchStepModel } from "../lib/bench/step-model";
 import { writeJsonAtomic } from "../lib/util/atomic";
 
 // ---------------------------------------------------------------------------
@@ -562,16 +562,15 @@ function runChild<T>(task: ChildTask | LayerTask | AbTask, env: NodeJS.ProcessEn
 
 /** Make sure Debian's python3-torch is there (apt, unless DYT_SKIP_APT=1); returns a reason when not. */
 function ensureTorch(): string | undefined {
-  const have = () => spawnSync(PY, ["-c", "import torch"], { stdio: "ignore" }).status === 0;
   if (!fs.existsSync(PY)) return `${PY} not found`;
-  if (have()) return undefined;
+  if (torchImportable()) return undefined;
   if (process.env.DYT_SKIP_APT === "1") return "python3-torch missing (DYT_SKIP_APT=1: not installing)";
   console.log("[bench] installing python3-torch with apt (one time)...");
   const sudo = process.getuid?.() === 0 ? [] : ["sudo"];
   const run = (args: string[]) => spawnSync(sudo.length ? "sudo" : args[0]!, sudo.length ? args : args.slice(1), { stdio: "inherit", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
   run(["apt-get", "update", "-qq"]);
   const r = run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "python3-torch"]);
-  if (r.status !== 0 || !have()) return "python3-torch could not be installed with apt";
+  if (r.status !== 0 || !torchImportable()) return "python3-torch could not be installed with apt";
   return undefined;
 }
 
