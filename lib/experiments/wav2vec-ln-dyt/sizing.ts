@@ -42,7 +42,7 @@ import { RULES, type ProtocolRules } from "../protocol/rules";
 import { runJobs, type SpeechProtocolRecord } from "../protocol/runner";
 import { lrId } from "../protocol/tuning";
 import type { Wav2VecConfig } from "../../models/wav2vec";
-import { WAV2VEC_SCALES, type Wav2VecScale } from "./spec";
+import { WAV2VEC_SCALES_V1, type Wav2VecScale } from "./spec";
 
 export const WAV2VEC_SIZING = "wav2vec-ln-dyt-sizing";
 /** The sizing lr: the middle of the full tuning grid (5e-4 .. 4e-3, 2x apart). */
@@ -142,7 +142,7 @@ export interface BudgetProbeSummary {
 }
 
 export async function runWav2VecBudgetProbe(ctx: ExperimentContext, rules: ProtocolRules = RULES): Promise<{ records: SpeechProtocolRecord[]; summary: BudgetProbeSummary }> {
-  const s = WAV2VEC_SCALES[ctx.scale];
+  const s = WAV2VEC_SCALES_V1[ctx.scale];
   const records = (await runJobs(budgetProbeJobs(s, ctx.scale), ctx)) as unknown as SpeechProtocolRecord[];
   const summary: BudgetProbeSummary = { experiment: WAV2VEC_SIZING, lr: SIZING_LR, seed: records[0]?.seed ?? NaN, epochs: BUDGET_PROBE_EPOCHS, steps: records[0]?.config.train.steps ?? NaN, learnedAcc: learnedAccOf(records, rules), runs: sizingRuns(records, rules) };
   saveSummary(WAV2VEC_SIZING, ctx.scale, summary, "budget-summary.json");
@@ -158,7 +158,7 @@ export interface CodebookProbeSummary extends BudgetProbeSummary {
 }
 
 export async function runWav2VecCodebookProbe(ctx: ExperimentContext, rules: ProtocolRules = RULES): Promise<{ records: SpeechProtocolRecord[]; summary: CodebookProbeSummary }> {
-  const s = WAV2VEC_SCALES[ctx.scale];
+  const s = WAV2VEC_SCALES_V1[ctx.scale];
   const records = (await runJobs(codebookProbeJobs(s, ctx.scale), ctx)) as unknown as SpeechProtocolRecord[];
   const test = records.map((r) => {
     const t = r.result.status === "completed" ? r.result.test : undefined;
@@ -170,7 +170,7 @@ export async function runWav2VecCodebookProbe(ctx: ExperimentContext, rules: Pro
 }
 
 export async function runWav2VecSizing(ctx: ExperimentContext, rules: ProtocolRules = RULES): Promise<{ records: SpeechProtocolRecord[]; summary: SizingSummary }> {
-  const s = WAV2VEC_SCALES[ctx.scale];
+  const s = WAV2VEC_SCALES_V1[ctx.scale];
   const records = (await runJobs(sizingJobs(s, ctx.scale), ctx)) as unknown as SpeechProtocolRecord[];
   const summary = summarizeSizing(records, s, rules);
   saveSummary(WAV2VEC_SIZING, ctx.scale, summary);
