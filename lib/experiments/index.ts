@@ -47,6 +47,7 @@ export * from "./lm-quant";
 export * from "./vision-families";
 export * from "./dna-hyena";
 export * from "./wav2vec-ln-dyt";
+export * from "./wav2vec-scurves";
 export * from "./dit-ln-dyt";
 export * from "./mae-ln-dyt";
 export * from "./dino-ln-dyt";

@@ -23,6 +23,7 @@ import { visionFamiliesEntry } from "./vision-families";
 import { convnextScurvesEntry } from "./convnext-scurves";
 import { dnaHyenaEntry } from "./dna-hyena";
 import { wav2vecLnDytEntry } from "./wav2vec-ln-dyt";
+import { wav2vecScurvesEntry } from "./wav2vec-scurves";
 import { ditLnDytEntry } from "./dit-ln-dyt";
 import { maeLnDytEntry } from "./mae-ln-dyt";
 import { dinoLnDytEntry } from "./dino-ln-dyt";
@@ -56,6 +57,7 @@ export const EXPERIMENTS: ExperimentEntry[] = [
   dinoLnDytEntry, // 2 (DINO)
   dnaHyenaEntry, // 2 (DNA)
   wav2vecLnDytEntry, // 2 (speech)
+  wav2vecScurvesEntry, // 3 (speech); after wav2vec-ln-dyt, whose tuning it reads
   gainBiasEntry,
   invarianceEntry,
   quantizationEntry,

@@ -2,7 +2,8 @@ import { barFigure, baseLayout, paletteColor, scatterFigure } from "../../plot/f
 import type { Figure, PlotTrace } from "../../plot/types";
 import type { Row } from "../../tables";
 import type { ImageProtocolRecord } from "../protocol/runner";
-import { CONVNEXT_SCURVES_ARMS, type ConvnextScurvesSummary } from "./spec";
+import type { NormReading } from "../protocol/image-probe";
+import { CONVNEXT_SCURVES_ARMS, type ConvnextScurvesSummary, type LayerStat } from "./spec";
 
 /**
  * One panel per LayerNorm of the LN ConvNeXt (forward order), pre-affine
@@ -13,10 +14,15 @@ import { CONVNEXT_SCURVES_ARMS, type ConvnextScurvesSummary } from "./spec";
 export function lnMapsFigure(records: readonly ImageProtocolRecord[], seed?: number, at: "init" | "end" = "end"): Figure {
   const rec = records.find((r) => r.arm === CONVNEXT_SCURVES_ARMS.ln && r.role === "eval" && (seed === undefined || r.seed === seed) && r.result.readings);
   if (!rec) throw new Error(`lnMapsFigure: no LayerNorm run with readings${seed === undefined ? "" : ` for seed ${seed}`}`);
-  const reading = at === "init" ? rec.result.readings![0] : rec.result.readings!.find((x) => x.step > 0);
-  if (!reading?.fits) throw new Error(`lnMapsFigure: run ${rec.run} has no ${at} reading with fits (it did not complete?)`);
-  const fits = reading.fits.filter((f) => f.sample);
-  if (!fits.length) throw new Error(`lnMapsFigure: run ${rec.run} kept no plot samples (plotTokens 0)`);
+  return readingMapsFigure(rec.result.readings!, rec.run, rec.seed, at, "ConvNeXt");
+}
+
+/** The maps panel figure of one run's readings (`model` names it in the title); see lnMapsFigure. */
+export function readingMapsFigure(readings: readonly NormReading[], run: string, seed: number, at: "init" | "end", model: string, only?: readonly string[]): Figure {
+  const reading = at === "init" ? readings[0] : readings.find((x) => x.step > 0);
+  if (!reading?.fits) throw new Error(`lnMapsFigure: run ${run} has no ${at} reading with fits (it did not complete?)`);
+  const fits = reading.fits.filter((f) => f.sample && (!only || only.includes(f.layer)));
+  if (!fits.length) throw new Error(`lnMapsFigure: run ${run} kept no plot samples (plotTokens 0)`);
   const cols = Math.min(4, fits.length);
   const rows = Math.ceil(fits.length / cols);
   const data: PlotTrace[] = [];
@@ -32,7 +38,7 @@ export function lnMapsFigure(records: readonly ImageProtocolRecord[], seed?: num
     data.push({ ...common, mode: "lines", name: "fit k tanh(s x)", legendgroup: "fit", x: cx, y: cx.map((v) => f.pre.k * Math.tanh(f.pre.s * v)), line: { color: "#000000", width: 1.5 } });
     annotations.push({ xref: `x${ax} domain`, yref: `y${ax} domain`, x: 0.02, y: 0.98, showarrow: false, align: "left", font: { size: 10 }, text: `${f.layer}<br>ΔR²=${f.pre.deltaR2.toFixed(3)}` });
   });
-  const layout = baseLayout({ title: `ConvNeXt LayerNorm maps (before the affine) at ${at === "init" ? "init" : `step ${reading.step}`}, seed ${rec.seed}` });
+  const layout = baseLayout({ title: `${model} LayerNorm maps (before the affine) at ${at === "init" ? "init" : `step ${reading.step}`}, seed ${seed}` });
   layout.grid = { rows, columns: cols, pattern: "independent" };
   layout.annotations = annotations;
   layout.height = 240 * rows;
@@ -40,17 +46,29 @@ export function lnMapsFigure(records: readonly ImageProtocolRecord[], seed?: num
   return { data, layout };
 }
 
+/** What the per-layer ΔR² figure and table read: layer statistics and the rule's early / deep groups. */
+export interface LayerStatsView {
+  layerStats: readonly LayerStat[];
+  layers: { early: string[]; deep: string[] };
+  /** Seeds behind the means. */
+  seeds: number;
+}
+
 /** S-shapedness (pre-affine ΔR²) of each LN layer at init and at the end, mean ± std over seeds; early / deep as the rule groups them. */
 export function lnDeltaFigure(s: ConvnextScurvesSummary): Figure {
-  const names = [...new Set(s.ln.layerStats.map((l) => l.layer))];
-  const tag = (l: string) => (s.layers.early.includes(l) ? " (early)" : s.layers.deep.includes(l) ? " (deep)" : "");
+  return layerDeltaFigure({ layerStats: s.ln.layerStats, layers: s.layers, seeds: s.ln.earlyDeep.length || s.seeds.length }, "ConvNeXt");
+}
+
+export function layerDeltaFigure(v: LayerStatsView, model: string): Figure {
+  const names = [...new Set(v.layerStats.map((l) => l.layer))];
+  const tag = (l: string) => (v.layers.early.includes(l) ? " (early)" : v.layers.deep.includes(l) ? " (deep)" : "");
   const series = (step0: boolean, name: string, i: number) => {
-    const ls = names.map((n) => s.ln.layerStats.find((l) => l.layer === n && (l.step === 0) === step0));
+    const ls = names.map((n) => v.layerStats.find((l) => l.layer === n && (l.step === 0) === step0));
     return { name, values: ls.map((l) => l?.deltaR2.mean ?? NaN), errors: ls.map((l) => l?.deltaR2.std ?? NaN), color: paletteColor(i) };
   };
   const fig = barFigure(
     { categories: names.map((n) => n + tag(n)), series: [series(true, "init", 0), series(false, "end of training", 1)] },
-    { title: `How tanh-like each ConvNeXt LayerNorm is: R²(tanh) − R²(line), mean ± std over ${s.ln.earlyDeep.length || s.seeds.length} seed(s)`, yLabel: "ΔR² (pre-affine)", xLabel: "layer, forward order" },
+    { title: `How tanh-like each ${model} LayerNorm is: R²(tanh) − R²(line), mean ± std over ${v.seeds} seed(s)`, yLabel: "ΔR² (pre-affine)", xLabel: "layer, forward order" },
   );
   // Long layer names: slant them and let the axis grow a margin, so neither they nor the axis title overlap.
   fig.layout.xaxis = { ...fig.layout.xaxis, tickangle: -30, automargin: true };
@@ -71,13 +89,17 @@ export function alphaInvStdFigure(s: ConvnextScurvesSummary): Figure {
 
 /** One row per LN layer: ΔR² at init and at the end, the fit's s and s·max|x| at the end. */
 export function lnTable(s: ConvnextScurvesSummary): Row[] {
-  const names = [...new Set(s.ln.layerStats.map((l) => l.layer))];
+  return layerStatsTable({ layerStats: s.ln.layerStats, layers: s.layers, seeds: s.seeds.length });
+}
+
+export function layerStatsTable(v: LayerStatsView): Row[] {
+  const names = [...new Set(v.layerStats.map((l) => l.layer))];
   return names.map((layer) => {
-    const at0 = s.ln.layerStats.find((l) => l.layer === layer && l.step === 0);
-    const end = s.ln.layerStats.find((l) => l.layer === layer && l.step > 0);
+    const at0 = v.layerStats.find((l) => l.layer === layer && l.step === 0);
+    const end = v.layerStats.find((l) => l.layer === layer && l.step > 0);
     return {
       layer,
-      group: s.layers.early.includes(layer) ? "early" : s.layers.deep.includes(layer) ? "deep" : "—",
+      group: v.layers.early.includes(layer) ? "early" : v.layers.deep.includes(layer) ? "deep" : "—",
       "ΔR² init": at0?.deltaR2.mean ?? NaN,
       "ΔR² end": end?.deltaR2.mean ?? NaN,
       "ΔR² end std": end?.deltaR2.std ?? NaN,

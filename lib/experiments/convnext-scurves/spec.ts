@@ -163,16 +163,23 @@ function classesOf(rs: readonly ImageProtocolRecord[], rules: ProtocolRules): st
 const endReading = (r: ImageProtocolRecord): NormReading | undefined => r.result.readings?.find((x) => x.step > 0);
 const accOf = (rs: readonly ImageProtocolRecord[]) => meanStd(rs.filter((r) => r.result.test).map((r) => 100 * r.result.test!.acc));
 
-/** The claim-3 part: LN layers' fits at init and end, early vs deep per seed, the scurves rule. */
-export function summarizeLn(records: readonly ImageProtocolRecord[], rules: ProtocolRules = RULES, rule: ScurvesRule = SCURVES_RULE): ConvnextScurvesSummary["ln"] & { layers: { early: string[]; deep: string[] } } {
-  const rs = evalsOf(records, CONVNEXT_SCURVES_ARMS.ln);
-  const classes = classesOf(rs, rules);
-  const done = rs.filter((r) => r.result.status === "completed");
-  const names = done.flatMap((r) => r.result.readings?.[0]?.layers ?? []).filter((l, i, a) => a.indexOf(l) === i);
-  const layers = earlyDeepLayers(names);
+/** A LayerNorm model's completed run's norm readings: [init, end]. */
+export interface SeedReadings {
+  seed: number;
+  readings?: readonly NormReading[];
+}
+
+/**
+ * Pre-affine fit statistics per layer (in `names` order) at init and at the
+ * end, over the runs' readings, and each run's early and deep mean ΔR² at the
+ * end: what the scurves rule reads (shared by the ConvNeXt and wav2vec
+ * S-curve experiments).
+ */
+export function lnReadingStats(runs: readonly SeedReadings[], names: readonly string[], layers: { early: string[]; deep: string[] }): { layerStats: LayerStat[]; earlyDeep: EarlyDeep[] } {
+  const endOf = (r: SeedReadings) => r.readings?.find((x) => x.step > 0);
   const layerStats: LayerStat[] = [];
   for (const step of ["init", "end"] as const) {
-    const reads = done.map((r) => (step === "init" ? r.result.readings?.[0] : endReading(r))).filter((x): x is NormReading => !!x?.fits);
+    const reads = runs.map((r) => (step === "init" ? r.readings?.[0] : endOf(r))).filter((x): x is NormReading => !!x?.fits);
     for (const layer of names) {
       const fs = reads.map((x) => x.fits!.find((f) => f.layer === layer)).filter((f): f is LayerFit => !!f);
       if (!fs.length) continue;
@@ -187,10 +194,21 @@ export function summarizeLn(records: readonly ImageProtocolRecord[], rules: Prot
     }
   }
   const mean = (x: NormReading, ls: string[]) => meanStd(x.fits!.filter((f) => ls.includes(f.layer)).map((f) => f.pre.deltaR2)).mean;
-  const earlyDeep: EarlyDeep[] = done.flatMap((r) => {
-    const x = endReading(r);
+  const earlyDeep: EarlyDeep[] = runs.flatMap((r) => {
+    const x = endOf(r);
     return x?.fits && layers.early.length ? [{ seed: r.seed, step: x.step, early: mean(x, layers.early), deep: mean(x, layers.deep) }] : [];
   });
+  return { layerStats, earlyDeep };
+}
+
+/** The claim-3 part: LN layers' fits at init and end, early vs deep per seed, the scurves rule. */
+export function summarizeLn(records: readonly ImageProtocolRecord[], rules: ProtocolRules = RULES, rule: ScurvesRule = SCURVES_RULE): ConvnextScurvesSummary["ln"] & { layers: { early: string[]; deep: string[] } } {
+  const rs = evalsOf(records, CONVNEXT_SCURVES_ARMS.ln);
+  const classes = classesOf(rs, rules);
+  const done = rs.filter((r) => r.result.status === "completed");
+  const names = done.flatMap((r) => r.result.readings?.[0]?.layers ?? []).filter((l, i, a) => a.indexOf(l) === i);
+  const layers = earlyDeepLayers(names);
+  const { layerStats, earlyDeep } = lnReadingStats(done.map((r) => ({ seed: r.seed, readings: r.result.readings })), names, layers);
   const v = scurvesVerdict(earlyDeep, [], classes, layers.early.length + layers.deep.length, rules, rule);
   return { testAcc: accOf(rs), classes, layerStats, earlyDeep, ...v, layers };
 }

@@ -23,6 +23,7 @@
  * check come from the trainer (the task redraws masks, distractors and Gumbel
  * noise from the seed and the batch's indices); the probe is deterministic.
  */
+import * as tf from "@tensorflow/tfjs";
 import { DatasetFileError } from "../../data/fashion-mnist";
 import { SPEECH_LID_LANGS, SPEECH_SAMPLE_RATE, SPEECH_SUBSETS, gatherLanguageId, loadSpeechLanguageId, loadSpeechWindows, type SpeechSubset, type SpeechWindows } from "../../data/speech";
 import { alphaTraceHook } from "../../hooks/alpha";
@@ -36,6 +37,7 @@ import { train, TRAIN_DEFAULTS, validateTrainConfig, type TrainConfig } from "..
 import { dataDir } from "../../util/paths";
 import { Rng } from "../../util/rng";
 import type { Arm } from "./arms";
+import { readNorms, type NormReading } from "./image-probe";
 import { trainedFields } from "./trained";
 // task.ts imports this module: only type imports from it here (no import cycle at load time).
 import type { TrainedRunResult } from "./task";
@@ -74,6 +76,23 @@ export interface SpeechProbeConfig {
 
 export const SPEECH_PROBE_DEFAULTS: SpeechProbeConfig = { enabled: true, split: "by-source", perClass: 200, steps: 300, lr: 0.05, l2: 1e-3, batchSize: 32, init: true };
 
+/**
+ * Norm readings (wav2vec-scurves): every norm of the model read on a fixed
+ * batch of validation windows (the first `windows` of the split, spread
+ * evenly) with protocol/image-probe.ts's readNorms, on the model at
+ * initialisation (a fresh model of the same config and seed) and at the end.
+ * Reading runs a forward pass outside training, so it cannot change the run.
+ */
+export interface SpeechReadingConfig {
+  windows: number;
+  /** Seed of the token sample of each layer. */
+  seed: number;
+  /** Tokens (time steps) kept per layer for the fits. */
+  maxRows: number;
+  /** Tokens per layer kept for scatter plots. */
+  plotTokens: number;
+}
+
 /** Everything that determines a speech run's result, every default written out: the cache key and the saved config. */
 export interface SpeechResolvedRun {
   task: "speech-pretrain";
@@ -84,6 +103,8 @@ export interface SpeechResolvedRun {
   /** The norm options in effect, defaults filled. */
   normResolved: NormOptions;
   train: TrainConfig;
+  /** Norm readings at init and at the end; absent = none (so runs without them keep their cache keys). */
+  readings?: SpeechReadingConfig;
 }
 
 /** The shared part of a speech run's config at one scale, before an arm and a seed are applied. */
@@ -94,6 +115,7 @@ export interface SpeechRunBase {
   train: Partial<TrainConfig>;
   data: Partial<Omit<SpeechDataConfig, "dataset">>;
   probe?: Partial<SpeechProbeConfig>;
+  readings?: SpeechReadingConfig;
 }
 
 /** One linear probe's scores (accuracies in [0, 1]). */
@@ -117,6 +139,8 @@ export interface SpeechRunResult extends TrainedRunResult {
   /** DyT alpha per layer at the end of training (DyT models only). */
   finalAlpha?: Record<string, number>;
   params: number;
+  /** With `readings` in the config: every norm read at init and (completed runs) at the end. */
+  readings?: NormReading[];
 }
 
 export function isSpeechBase(b: object): b is SpeechRunBase {
@@ -142,7 +166,11 @@ export function resolveSpeechRun(base: SpeechRunBase, a: Arm, seed: number, over
   const trainCfg: TrainConfig = { ...TRAIN_DEFAULTS, ...base.train, ...a.train, ...overrides.train, seed };
   if (overrides.lr !== undefined) trainCfg.lr = overrides.lr;
   validateTrainConfig(trainCfg);
-  return { task: "speech-pretrain", arm: a.id, data, probe, model, normResolved: resolveNormOptions(model.norm, model.normOptions), train: trainCfg };
+  const rd = base.readings;
+  if (rd && !(Number.isInteger(rd.windows) && rd.windows >= 1 && Number.isInteger(rd.maxRows) && rd.maxRows >= 1 && Number.isInteger(rd.plotTokens) && rd.plotTokens >= 0 && Number.isInteger(rd.seed)))
+    throw new Error(`speech-pretrain task: readings.windows and readings.maxRows must be positive integers, plotTokens a non-negative one, seed an integer; got ${JSON.stringify(rd)}`);
+  const readings = rd ? { readings: { windows: rd.windows, seed: rd.seed, maxRows: rd.maxRows, plotTokens: rd.plotTokens } } : {};
+  return { task: "speech-pretrain", arm: a.id, data, probe, model, normResolved: resolveNormOptions(model.norm, model.normOptions), train: trainCfg, ...readings };
 }
 
 /** Run `load`, naming the task in front of a data error (whose message already names the fix). */
@@ -246,6 +274,22 @@ export function describeSpeechBase(base: SpeechRunBase, steps: number): string {
   );
 }
 
+/** The readings' batch: the first `n` validation windows spread evenly, as a [n, W] wave. */
+export function readingWaves(d: SpeechWindows, n: number): tf.Tensor2D {
+  const v = spreadWindows(d, n);
+  const W = v.windowSamples;
+  const x = new Float32Array(v.n * W);
+  for (let i = 0; i < v.n; i++) v.read(i, x, i * W);
+  return tf.tensor2d(x, [v.n, W]);
+}
+
+/** Read every norm of a wav2vec on the readings' batch (LayerNorm models are fitted too: tanh vs line). */
+function readSpeechNorms(model: Wav2Vec2, wave: tf.Tensor, r: SpeechResolvedRun, step: number): NormReading {
+  const rd = r.readings!;
+  const eps = r.model.norm === "layernorm" ? r.normResolved.eps : undefined;
+  return readNorms(model, wave, { images: rd.windows, seed: rd.seed, maxRows: rd.maxRows, plotTokens: rd.plotTokens }, step, eps);
+}
+
 /** Train one wav2vec 2.0; validation loss during training, test loss and the probe at the end. */
 export async function runSpeechTask(r: SpeechResolvedRun, runDir: string | undefined, label: string): Promise<SpeechRunResult> {
   const d = speechSplits(r.data);
@@ -273,7 +317,18 @@ export async function runSpeechTask(r: SpeechResolvedRun, runDir: string | undef
       }
       probe = { split: r.probe.split, ...scores, nTrain: probeSplits.train.n, nTest: probeSplits.test.n, numClasses: SPEECH_LID_LANGS.length, featureDim, ...(init ? { init } : {}) };
     }
-    return { ...trainedFields(res, model), test, ...(probe ? { probe } : {}) };
+    let readings: NormReading[] | undefined;
+    if (r.readings) {
+      const wave = readingWaves(d.val, r.readings.windows);
+      const fresh = new Wav2Vec2(r.model);
+      try {
+        readings = [readSpeechNorms(fresh, wave, r, 0), readSpeechNorms(model, wave, r, res.stepsDone)];
+      } finally {
+        fresh.dispose();
+        wave.dispose();
+      }
+    }
+    return { ...trainedFields(res, model), test, ...(probe ? { probe } : {}), ...(readings ? { readings } : {}) };
   } finally {
     model.dispose();
   }

@@ -33,16 +33,27 @@
  * almost unique per masked step (135 of 168 distinct), i.e. targets no
  * context could predict. With V = 8 codes repeat across neighbouring steps
  * and the LN arm left chance there after ~400 steps.
+ *
+ * ALPHA0 PROBE (`--sizing alpha0`, added 2026-12-05 after amendment 2's
+ * study had tuned DyT: all four of its tuning runs (alpha0 0.5, lr 5e-4 ..
+ * 4e-3) stayed at chance with the codebook perplexity at 64.0 of 64, i.e. a
+ * flat quantizer softmax whose Gumbel choices are noise; descriptive,
+ * decides nothing and changes no claim): the quantizer reads the feature
+ * norm's output, which DyT at alpha0 0.5 maps to about half the scale
+ * LayerNorm gives (tanh(0.5 x) ~ 0.5 x), and the trained alpha there fell to
+ * ~0.42. The probe asks whether a larger alpha0 (1 and 2, every transformer
+ * norm slot) lets DyT leave chance: each at the study's amended full setting
+ * (1 epoch, batch 16, cosine), lr 2e-3, the tuning seed.
  */
 import { saveSummary, type ExperimentContext } from "../runner";
-import { resolveArm } from "../protocol/arms";
+import { deriveArm, resolveArm, type ArmRef } from "../protocol/arms";
 import { learnedThreshold, speechScore, type RunClass } from "../protocol/classify";
 import { armJob, epochSchedule } from "../protocol/jobs";
 import { RULES, type ProtocolRules } from "../protocol/rules";
 import { runJobs, type SpeechProtocolRecord } from "../protocol/runner";
 import { lrId } from "../protocol/tuning";
 import type { Wav2VecConfig } from "../../models/wav2vec";
-import { WAV2VEC_SCALES_V1, type Wav2VecScale } from "./spec";
+import { WAV2VEC_SCALES, WAV2VEC_SCALES_V1, type Wav2VecScale } from "./spec";
 
 export const WAV2VEC_SIZING = "wav2vec-ln-dyt-sizing";
 /** The sizing lr: the middle of the full tuning grid (5e-4 .. 4e-3, 2x apart). */
@@ -75,7 +86,7 @@ export interface SizingSummary {
 }
 
 /** One sizing job: arm `id` at SIZING_LR on the tuning seed, `epochs` of training under `schedule`. */
-function sizingJob(s: Wav2VecScale, scale: ExperimentContext["scale"], id: string, schedule: SizingSchedule, epochs: number, run: (seed: number) => string, axes: Record<string, string | number>, model?: Partial<Wav2VecConfig>) {
+function sizingJob(s: Wav2VecScale, scale: ExperimentContext["scale"], id: ArmRef, schedule: SizingSchedule, epochs: number, run: (seed: number) => string, axes: Record<string, string | number>, model?: Partial<Wav2VecConfig>) {
   if (s.lr.kind !== "tuned") throw new Error(`${WAV2VEC_SIZING}: the scale has no tuning seed`);
   const seed = s.lr.tuning.seed;
   return armJob({ experiment: WAV2VEC_SIZING, scale, base: s.base }, resolveArm(id), seed, { run: run(seed), role: "tune", lr: SIZING_LR, axes, train: { ...epochSchedule(epochs, s.base), ...SIZING_SCHEDULES[schedule] }, ...(model ? { model } : {}) });
@@ -100,6 +111,17 @@ export const CODEBOOK_PROBE_ENTRIES = 8;
 export function codebookProbeJobs(s: Wav2VecScale, scale: ExperimentContext["scale"]) {
   const v = CODEBOOK_PROBE_ENTRIES;
   return s.arms.map((id) => sizingJob(s, scale, id, "constant", s.epochs, (seed) => `codebook-${id}-v${v}-constant-lr${lrId(SIZING_LR)}-s${seed}`, { schedule: "constant", codebook: v }, { quantEntries: v }));
+}
+
+/** alpha0 values of the alpha0 probe (the study's DyT arm uses 0.5). */
+export const ALPHA0_PROBE_VALUES = [1, 2] as const;
+
+/** The alpha0 probe's jobs: DyT at each ALPHA0_PROBE_VALUES, the study's amended scale, cosine, SIZING_LR, the tuning seed. */
+export function alpha0ProbeJobs(s: Wav2VecScale, scale: ExperimentContext["scale"]) {
+  return ALPHA0_PROBE_VALUES.map((a0) => {
+    const a = deriveArm("dyt", { id: `dyt-a${a0}`, label: `DyT α₀ ${a0}`, normOptions: { alpha0: a0 } });
+    return sizingJob(s, scale, a, "cosine", s.epochs, (seed) => `alpha0-dyt-a${a0}-cosine-lr${lrId(SIZING_LR)}-s${seed}`, { schedule: "cosine", alpha0: a0 });
+  });
 }
 
 /** The learned threshold of the strict accuracy (%) for the records' K distractors. */
@@ -166,6 +188,37 @@ export async function runWav2VecCodebookProbe(ctx: ExperimentContext, rules: Pro
   });
   const summary: CodebookProbeSummary = { experiment: WAV2VEC_SIZING, lr: SIZING_LR, seed: records[0]?.seed ?? NaN, epochs: s.epochs, steps: records[0]?.config.train.steps ?? NaN, learnedAcc: learnedAccOf(records, rules), runs: sizingRuns(records, rules), groups: records[0]?.config.model.quantGroups ?? NaN, entries: CODEBOOK_PROBE_ENTRIES, test };
   saveSummary(WAV2VEC_SIZING, ctx.scale, summary, "codebook-summary.json");
+  return { records, summary };
+}
+
+export interface Alpha0ProbeSummary extends CodebookProbeSummary {
+  /** alpha0 per run, and the trained alpha of the feature norm (layer_norm) at the end. */
+  alpha0: number[];
+  featureNormAlpha: number[];
+}
+
+export async function runWav2VecAlpha0Probe(ctx: ExperimentContext, rules: ProtocolRules = RULES): Promise<{ records: SpeechProtocolRecord[]; summary: Alpha0ProbeSummary }> {
+  const s = WAV2VEC_SCALES[ctx.scale];
+  const records = (await runJobs(alpha0ProbeJobs(s, ctx.scale), ctx)) as unknown as SpeechProtocolRecord[];
+  const test = records.map((r) => {
+    const t = r.result.status === "completed" ? r.result.test : undefined;
+    return { arm: r.arm, strictAcc: 100 * (t?.strictAcc ?? NaN), perplexity: t?.perplexity ?? NaN, distractorsEqual: t?.distractorsEqual ?? NaN };
+  });
+  const summary: Alpha0ProbeSummary = {
+    experiment: WAV2VEC_SIZING,
+    lr: SIZING_LR,
+    seed: records[0]?.seed ?? NaN,
+    epochs: s.epochs,
+    steps: records[0]?.config.train.steps ?? NaN,
+    learnedAcc: learnedAccOf(records, rules),
+    runs: sizingRuns(records, rules),
+    groups: records[0]?.config.model.quantGroups ?? NaN,
+    entries: records[0]?.config.model.quantEntries ?? NaN,
+    test,
+    alpha0: records.map((r) => r.config.model.normOptions.alpha0 ?? NaN),
+    featureNormAlpha: records.map((r) => r.result.finalAlpha?.layer_norm ?? NaN),
+  };
+  saveSummary(WAV2VEC_SIZING, ctx.scale, summary, "alpha0-summary.json");
   return { records, summary };
 }
 
