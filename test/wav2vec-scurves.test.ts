@@ -12,9 +12,10 @@ import { resolveRun } from "../lib/experiments/protocol/task";
 import type { SpeechProtocolRecord } from "../lib/experiments/protocol/runner";
 import type { NormReading } from "../lib/experiments/protocol/image-probe";
 import { OUTCOMES } from "../lib/experiments/protocol/verdict";
-import { alpha0ProbeJobs, SIZING_LR, WAV2VEC_SCALES, WAV2VEC_SCALES_V1 } from "../lib/experiments/wav2vec-ln-dyt";
+import { alpha0ProbeJobs, featureNormProbeJobs, SIZING_LR, WAV2VEC_SCALES, WAV2VEC_SCALES_V1 } from "../lib/experiments/wav2vec-ln-dyt";
 import { runWav2VecScurves, summarizeWav2VecScurves, w2vScurveDeltaFigure, w2vScurveLayers, w2vScurveMapsFigure, wav2vecScurvesEntry, wav2vecScurvesJobs, WAV2VEC_SCURVES_SCALES } from "../lib/experiments/wav2vec-scurves";
 import { EXPERIMENTS } from "../lib/experiments/registry";
+import { Wav2Vec2 } from "../lib/models/wav2vec";
 import { useEngine, useTempResultsDirs } from "./helpers";
 
 const CONV = Array.from({ length: 7 }, (_, i) => `feature_extractor.${i}.norm`);
@@ -78,6 +79,24 @@ describe("wav2vec-scurves: readings and layers", () => {
     assert.deepEqual(jobs.map((j) => j.run), ["alpha0-dyt-a1-cosine-lr2.0e-3-s101", "alpha0-dyt-a2-cosine-lr2.0e-3-s101"]);
     assert.deepEqual(jobs.map((j) => j.resolved.model.normOptions.alpha0), [1, 2]);
     for (const j of jobs) assert.deepEqual([j.seed, j.resolved.model.norm, j.resolved.model.convNorm, j.resolved.train.lr, j.resolved.train.minLrRatio], [101, "dyt", "layernorm", SIZING_LR, 0.01]);
+  });
+
+  test("feature-norm probe: DyT in the transformer with LayerNorm kept in the feature norm; the model builds it so", () => {
+    const [j] = featureNormProbeJobs(WAV2VEC_SCALES.smoke, "smoke");
+    assert.equal(j!.run, "featnorm-dyt-lnfeat-cosine-lr2.0e-3-s101");
+    assert.deepEqual([j!.resolved.model.norm, j!.resolved.model.featureNorm, j!.resolved.model.convNorm], ["dyt", "layernorm", "layernorm"]);
+    const m = new Wav2Vec2({ ...j!.resolved.model, dim: 16, heads: 2, posConvGroups: 2, depth: 1 });
+    try {
+      const kinds = Object.fromEntries(m.norms().map((n) => [n.name, n.alpha ? "dyt" : "other"]));
+      assert.equal(kinds["layer_norm"], "other", "the feature norm has no alpha: a LayerNorm");
+      assert.equal(kinds["blocks.0.norm1"], "dyt");
+      assert.equal(kinds["encoder.layer_norm"], "dyt");
+    } finally {
+      m.dispose();
+    }
+    // Absent, the key is absent: every earlier record keeps its cache key.
+    assert.ok(!("featureNorm" in resolveRun(WAV2VEC_SCALES.smoke.base, arm("dyt"), 1).model));
+    assert.throws(() => new Wav2Vec2({ featureNorm: "batchnorm" }), /"batchnorm" is a ResNet slot/);
   });
 });
 

@@ -91,6 +91,13 @@ export interface Wav2VecConfig {
    * real norm in the conv stack (convNorm "layernorm") is a protocol choice.
    */
   convNorm?: NormKind;
+  /**
+   * Norm of the encoder's features (fairseq's `layer_norm`), which feed both
+   * the projection into the transformer and the quantizer (default: `norm`).
+   * A separate kind lets a probe keep LayerNorm before the quantizer while
+   * the transformer's norms change (wav2vec-ln-dyt's feature-norm probe).
+   */
+  featureNorm?: NormKind;
   initStd: number;
   seed: number;
 }
@@ -133,7 +140,8 @@ export function resolveWav2VecConfig(partial: Partial<Wav2VecConfig> = {}): Wav2
   const c: Wav2VecConfig = { ...WAV2VEC_DEFAULTS, ...partial, normOptions: { ...WAV2VEC_DEFAULTS.normOptions, ...partial.normOptions } };
   assertNormKind(c.norm);
   if (c.convNorm !== undefined) assertNormKind(c.convNorm);
-  for (const k of [c.norm, c.convNorm])
+  if (c.featureNorm !== undefined) assertNormKind(c.featureNorm);
+  for (const k of [c.norm, c.convNorm, c.featureNorm])
     if (k === "batchnorm") throw new Error(`wav2vec config: norm "batchnorm" is a ResNet slot, not a sequence-model norm; use layernorm, rmsnorm, dyt or identity`);
   for (const k of ["dim", "depth", "heads", "posConvKernel", "posConvGroups", "quantGroups", "quantEntries", "finalDim", "numNegatives", "maskLength"] as const)
     if (!Number.isInteger(c[k]) || c[k] <= 0) throw new Error(`wav2vec config: ${k} must be a positive integer, got ${c[k]}`);
@@ -386,7 +394,7 @@ export class Wav2Vec2 {
     });
     const C = cin;
     const pt = (fanIn: number) => ({ kind: "uniform" as const, bound: 1 / Math.sqrt(fanIn), biasBound: 1 / Math.sqrt(fanIn) }); // PyTorch Linear default
-    this.featNorm = makeNorm(c.norm, C, c.normOptions, store, "layer_norm");
+    this.featNorm = makeNorm(c.featureNorm ?? c.norm, C, c.normOptions, store, "layer_norm");
     this.postProj = new Linear(store, "post_extract_proj", C, c.dim, pt(C));
     const me = new Float32Array(c.dim);
     for (let i = 0; i < c.dim; i++) me[i] = store.rng.next(); // uniform_(0, 1)

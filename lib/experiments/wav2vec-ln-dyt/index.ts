@@ -4,7 +4,7 @@ import { saveFigures } from "../protocol/figures";
 import { RULES } from "../protocol/rules";
 import { w2vAccuracyFigure, w2vHeldOutFigure, w2vProbeFigure, w2vTrainLossFigure, w2vTuningFigure } from "./figures";
 import { WAV2VEC_LN_DYT, runWav2VecLnDyt, type Wav2VecSummary } from "./spec";
-import { runWav2VecAlpha0Probe, runWav2VecBudgetProbe, runWav2VecCodebookProbe, runWav2VecSizing, type SizingRun } from "./sizing";
+import { runWav2VecAlpha0Probe, runWav2VecFeatureNormProbe, runWav2VecBudgetProbe, runWav2VecCodebookProbe, runWav2VecSizing, type SizingRun } from "./sizing";
 
 export * from "./spec";
 export * from "./figures";
@@ -16,7 +16,7 @@ const PAPER = "wav2vec 2.0 on LibriSpeech: validation loss LN / DyT 1.95 / 1.95 
 export const wav2vecLnDytEntry: ExperimentEntry = {
   name: WAV2VEC_LN_DYT,
   description: "small wav2vec 2.0 pretrained self-supervised on the Debian speech set, LayerNorm vs DyT in the transformer norm slots (LN kept in the conv encoder) at each one's tuned lr, paired over seeds on test pretraining loss and on a language-ID linear probe (claim 2, speech)",
-  flags: "--sizing (only the schedule sizing on the tuning seed: cosine vs warmup + constant lr, each arm), --sizing budget (each arm at 2.5x the budget, constant lr), --sizing codebook (each arm with 2 x 8 codewords, constant lr), --sizing alpha0 (DyT with alpha0 1 and 2 at the amended full setting); results/wav2vec-ln-dyt-sizing/",
+  flags: "--sizing (only the schedule sizing on the tuning seed: cosine vs warmup + constant lr, each arm), --sizing budget (each arm at 2.5x the budget, constant lr), --sizing codebook (each arm with 2 x 8 codewords, constant lr), --sizing alpha0 (DyT with alpha0 1 and 2 at the amended full setting), --sizing featnorm (DyT with LayerNorm kept in the feature norm); results/wav2vec-ln-dyt-sizing/",
   run: async (ctx, flags) => {
     const runLines = (runs: SizingRun[]) => runs.map((r) => `${r.arm}/${r.schedule}: ${r.finalClass}, first learned at ${r.firstLearnedStep ?? "never"}, val strict acc ${r.evals.map((e) => e.strictAcc.toFixed(0)).join(" ")} %, val loss ${r.evals.map((e) => e.loss.toFixed(3)).join(" ")}`).join("\n");
     if (flags.sizing === "budget") {
@@ -28,16 +28,16 @@ export const wav2vecLnDytEntry: ExperimentEntry = {
       const tests = summary.test.map((t) => `${t.arm}: test strict acc ${t.strictAcc.toFixed(1)} %, perplexity ${t.perplexity.toFixed(1)} of ${summary.groups * summary.entries}, distractors equal ${t.distractorsEqual.toFixed(3)}`).join("; ");
       return { summary: { verdict: `codebook probe (V = ${summary.entries}): ${summary.runs.map((r) => `${r.arm} ${r.finalClass}`).join(", ")}`, statement: `lr ${summary.lr}, warmup + constant, seed ${summary.seed}, ${summary.steps} steps (${summary.epochs} epoch), G x V = ${summary.groups} x ${summary.entries}, learned at >= ${summary.learnedAcc.toFixed(1)} %. ${tests}\n${runLines(summary.runs)}` } };
     }
-    if (flags.sizing === "alpha0") {
-      const { summary } = await runWav2VecAlpha0Probe(ctx);
-      const tests = summary.test.map((t, i) => `α₀ ${summary.alpha0[i]}: test strict acc ${t.strictAcc.toFixed(1)} %, perplexity ${t.perplexity.toFixed(1)} of ${summary.groups * summary.entries}, feature-norm α at the end ${summary.featureNormAlpha[i]!.toFixed(3)}`).join("; ");
-      return { summary: { verdict: `alpha0 probe: ${summary.runs.map((r, i) => `α₀ ${summary.alpha0[i]} ${r.finalClass}`).join(", ")}`, statement: `DyT, lr ${summary.lr}, cosine, seed ${summary.seed}, ${summary.steps} steps (${summary.epochs} epoch), learned at >= ${summary.learnedAcc.toFixed(1)} %. ${tests}\n${runLines(summary.runs)}` } };
+    if (flags.sizing === "alpha0" || flags.sizing === "featnorm") {
+      const { summary } = await (flags.sizing === "alpha0" ? runWav2VecAlpha0Probe(ctx) : runWav2VecFeatureNormProbe(ctx));
+      const tests = summary.test.map((t, i) => `α₀ ${summary.alpha0[i]}: test strict acc ${t.strictAcc.toFixed(1)} %, perplexity ${t.perplexity.toFixed(1)} of ${summary.groups * summary.entries}, feature-norm α at the end ${Number.isFinite(summary.featureNormAlpha[i]) ? summary.featureNormAlpha[i]!.toFixed(3) : "— (LayerNorm)"}`).join("; ");
+      return { summary: { verdict: `${flags.sizing} probe: ${summary.runs.map((r, i) => `α₀ ${summary.alpha0[i]} ${r.finalClass}`).join(", ")}`, statement: `DyT, lr ${summary.lr}, cosine, seed ${summary.seed}, ${summary.steps} steps (${summary.epochs} epoch), learned at >= ${summary.learnedAcc.toFixed(1)} %. ${tests}\n${runLines(summary.runs)}` } };
     }
     if (flags.sizing === "true") {
       const { summary } = await runWav2VecSizing(ctx);
       return { summary: { verdict: `schedule: ${summary.schedule}`, statement: `${summary.why}. lr ${summary.lr}, seed ${summary.seed}, ${summary.steps} steps, learned at >= ${summary.learnedAcc.toFixed(1)} %.\n${runLines(summary.runs)}` } };
     }
-    if (flags.sizing !== undefined) throw new Error(`${WAV2VEC_LN_DYT}: --sizing takes no value (the schedule sizing), "budget" (the budget probe), "codebook" (the codebook probe) or "alpha0" (the alpha0 probe), got "${flags.sizing}"`);
+    if (flags.sizing !== undefined) throw new Error(`${WAV2VEC_LN_DYT}: --sizing takes no value (the schedule sizing), "budget" (the budget probe), "codebook" (the codebook probe), "alpha0" (the alpha0 probe) or "featnorm" (the feature-norm probe), got "${flags.sizing}"`);
     const out = await runWav2VecLnDyt(ctx);
     await saveFigures(WAV2VEC_LN_DYT, ctx.scale, {
       "train-loss": w2vTrainLossFigure(out.records, out.summary),

@@ -44,6 +44,13 @@
  * ~0.42. The probe asks whether a larger alpha0 (1 and 2, every transformer
  * norm slot) lets DyT leave chance: each at the study's amended full setting
  * (1 epoch, batch 16, cosine), lr 2e-3, the tuning seed.
+ *
+ * FEATURE-NORM PROBE (`--sizing featnorm`, added 2026-12-05 after the alpha0
+ * probe's alpha0 1 run also stayed at chance; descriptive, decides nothing):
+ * the DyT arm (alpha0 0.5) with LayerNorm kept in the feature norm only, so
+ * the quantizer and the transformer's input see what the LayerNorm arm's
+ * do, and DyT in every block norm and the final norm. Same setting as the
+ * alpha0 probe. It asks whether the quantizer's input is where DyT fails.
  */
 import { saveSummary, type ExperimentContext } from "../runner";
 import { deriveArm, resolveArm, type ArmRef } from "../protocol/arms";
@@ -192,14 +199,28 @@ export async function runWav2VecCodebookProbe(ctx: ExperimentContext, rules: Pro
 }
 
 export interface Alpha0ProbeSummary extends CodebookProbeSummary {
-  /** alpha0 per run, and the trained alpha of the feature norm (layer_norm) at the end. */
+  /** alpha0 per run, and the trained alpha of the feature norm (layer_norm) at the end (NaN where it is a LayerNorm). */
   alpha0: number[];
   featureNormAlpha: number[];
 }
 
+/** The feature-norm probe's job: DyT (alpha0 0.5) with LayerNorm in the feature norm, the study's amended scale, cosine, SIZING_LR, the tuning seed. */
+export function featureNormProbeJobs(s: Wav2VecScale, scale: ExperimentContext["scale"]) {
+  return [sizingJob(s, scale, "dyt", "cosine", s.epochs, (seed) => `featnorm-dyt-lnfeat-cosine-lr${lrId(SIZING_LR)}-s${seed}`, { schedule: "cosine", featureNorm: "layernorm" }, { featureNorm: "layernorm" })];
+}
+
 export async function runWav2VecAlpha0Probe(ctx: ExperimentContext, rules: ProtocolRules = RULES): Promise<{ records: SpeechProtocolRecord[]; summary: Alpha0ProbeSummary }> {
+  return runDytProbe(ctx, alpha0ProbeJobs(WAV2VEC_SCALES[ctx.scale], ctx.scale), "alpha0-summary.json", rules);
+}
+
+export async function runWav2VecFeatureNormProbe(ctx: ExperimentContext, rules: ProtocolRules = RULES): Promise<{ records: SpeechProtocolRecord[]; summary: Alpha0ProbeSummary }> {
+  return runDytProbe(ctx, featureNormProbeJobs(WAV2VEC_SCALES[ctx.scale], ctx.scale), "featnorm-summary.json", rules);
+}
+
+/** Run (or load) a DyT probe's jobs and save its summary as `file`. */
+async function runDytProbe(ctx: ExperimentContext, jobs: ReturnType<typeof alpha0ProbeJobs>, file: string, rules: ProtocolRules): Promise<{ records: SpeechProtocolRecord[]; summary: Alpha0ProbeSummary }> {
   const s = WAV2VEC_SCALES[ctx.scale];
-  const records = (await runJobs(alpha0ProbeJobs(s, ctx.scale), ctx)) as unknown as SpeechProtocolRecord[];
+  const records = (await runJobs(jobs, ctx)) as unknown as SpeechProtocolRecord[];
   const test = records.map((r) => {
     const t = r.result.status === "completed" ? r.result.test : undefined;
     return { arm: r.arm, strictAcc: 100 * (t?.strictAcc ?? NaN), perplexity: t?.perplexity ?? NaN, distractorsEqual: t?.distractorsEqual ?? NaN };
@@ -218,7 +239,7 @@ export async function runWav2VecAlpha0Probe(ctx: ExperimentContext, rules: Proto
     alpha0: records.map((r) => r.config.model.normOptions.alpha0 ?? NaN),
     featureNormAlpha: records.map((r) => r.result.finalAlpha?.layer_norm ?? NaN),
   };
-  saveSummary(WAV2VEC_SIZING, ctx.scale, summary, "alpha0-summary.json");
+  saveSummary(WAV2VEC_SIZING, ctx.scale, summary, file);
   return { records, summary };
 }
 
