@@ -42,6 +42,7 @@ import {
   w2vTuningFigure,
   wav2vecLnDytEntry,
   WAV2VEC_SCALES,
+  runWav2VecAlpha2,
   type W2vArmRuns,
 } from "../lib/experiments/wav2vec-ln-dyt";
 import { WAV2VEC_DEFAULTS, Wav2Vec2, contrastiveLoss } from "../lib/models/wav2vec";
@@ -243,6 +244,21 @@ describe("wav2vec-ln-dyt experiment", () => {
     assert.match(rows[0]!.paper, /1\.95 \/ 1\.95/);
     const again = await runWav2VecLnDyt({ scale: "smoke", verbose: false, cachedOnly: true });
     assert.deepEqual(again.summary, summary, "the summary rebuilt from the saved records is the same");
+  });
+
+  test("amendment 3: DyT at alpha0 2 against the same LayerNorm runs, loaded not re-run; the entry returns both comparisons' rows", async () => {
+    await useEngine("native");
+    const main = await runWav2VecLnDyt({ scale: "smoke", verbose: false, cachedOnly: true });
+    const a2 = await runWav2VecAlpha2({ scale: "smoke", verbose: false });
+    assert.deepEqual(a2.summary.arms.map((a) => a.arm), ["dyt-a2", "layernorm"]);
+    const ln = (rs: typeof a2.records) => rs.filter((r) => r.arm === "layernorm").map((r) => [r.run, r.provenance.startedAt]);
+    assert.deepEqual(ln(a2.records), ln(main.records), "the LayerNorm records are the main study's");
+    for (const r of a2.records.filter((x) => x.arm === "dyt-a2")) assert.equal(r.config.model.normOptions.alpha0, 2, r.run);
+    const out = await wav2vecLnDytEntry.run({ scale: "smoke", verbose: false, cachedOnly: true }, {});
+    const rows = wav2vecLnDytEntry.claims(out.summary);
+    assert.deepEqual(rows.map((r) => r.id), ["W2V-1", "W2V-probe", "W2V-1 (α₀ 2)", "W2V-probe (α₀ 2)"]);
+    assert.deepEqual(rows.slice(2).map((r) => r.verdict), [a2.summary.pretrain.verdict, a2.summary.probe.verdict]);
+    assert.match(rows[2]!.claim, /^DyT \(α₀ 2\) matches LayerNorm/);
   });
 });
 

@@ -26,7 +26,7 @@
 // (`npm run exp -- wav2vec-ln-dyt --scale full --workers 2`, then `npm run exp -- wav2vec-scurves --scale full --workers 2`).
 
 // %%
-import { initEngine, notebookScale, runWav2VecLnDyt, runWav2VecScurves, w2vScurveDeltaFigure, w2vScurveMapsFigure, layerStatsTable, w2vTrainLossFigure, w2vHeldOutFigure, w2vAccuracyFigure, w2vTuningFigure, w2vProbeFigure, w2vArmTable, alphaTraceFigure, alphaTraces, showFigure, showTable, toDataFrame, resultPath, RULES } from "dyt-lab";
+import { initEngine, notebookScale, runWav2VecLnDyt, runWav2VecAlpha2, runWav2VecScurves, w2vScurveDeltaFigure, w2vScurveMapsFigure, layerStatsTable, w2vTrainLossFigure, w2vHeldOutFigure, w2vAccuracyFigure, w2vTuningFigure, w2vProbeFigure, w2vArmTable, alphaTraceFigure, alphaTraces, showFigure, showTable, toDataFrame, resultPath, RULES } from "dyt-lab";
 
 const scale = notebookScale();
 
@@ -84,6 +84,24 @@ console.log(`W2V-1, DyT matches LayerNorm (margin ${RULES.speechMatchMarginNats}
 console.log(summary.pretrain.statement);
 console.log(`\nW2V-probe, DyT matches LayerNorm (margin ${RULES.matchMarginPoints} point): ${summary.probe.verdict.toUpperCase()} (${summary.probe.reason})`);
 console.log(summary.probe.statement);
+
+// %% [markdown]
+// ## Amendment 3: DyT at α₀ 2
+// With α₀ 0.5 (the pre-registered arm) DyT may stay at chance; a descriptive probe on the tuning
+// seed (`npm run exp -- wav2vec-ln-dyt --scale full --sizing alpha0`) found α₀ 2 leaving it. The
+// same two claims are then tested with DyT at α₀ 2 in every transformer norm slot, against the
+// same LayerNorm runs (loaded, not re-run). These rows sit beside the first ones; they replace
+// nothing.
+
+// %%
+const a2 = await runWav2VecAlpha2({ scale: scale, cachedOnly: scale === "full" });
+for (const p of a2.summary.picks) console.log(`${p.arm}: lr ${p.bestLr}${p.atEdge ? " (at the grid's edge)" : ""}${p.noneLearned ? " (no lr learned)" : ""}`);
+await showFigure(w2vAccuracyFigure(a2.records, a2.summary), { savePath: resultPath("wav2vec-ln-dyt", scale, "figures/alpha0-2-accuracy") });
+showTable(toDataFrame(w2vArmTable(a2.summary)), { title: `wav2vec-ln-dyt, DyT α₀ 2 (${scale})`, digits: 3 });
+console.log(`W2V-1 (α₀ 2): ${a2.summary.pretrain.verdict.toUpperCase()} (${a2.summary.pretrain.reason})`);
+console.log(a2.summary.pretrain.statement);
+console.log(`\nW2V-probe (α₀ 2): ${a2.summary.probe.verdict.toUpperCase()} (${a2.summary.probe.reason})`);
+console.log(a2.summary.probe.statement);
 
 // %% [markdown]
 // ## S-curves: the LayerNorm model's norms (`wav2vec-scurves`, claim 3 for speech)

@@ -62,6 +62,8 @@ const BASE: Arm[] = [
   // The DiT (image-diffusion task): the paper's DyT arm drops adaLN-Zero's zero init; a reviewer asked for DyT with it too.
   { id: "dyt-dit", label: "DyT (no adaLN-Zero)", norm: "dyt", dit: { adaLNZero: false } },
   { id: "dyt-dit-zero", label: "DyT + adaLN-Zero", norm: "dyt", dit: { adaLNZero: true } },
+  // wav2vec-ln-dyt's second DyT arm (amendment 3): alpha0 2 in every transformer norm slot, where alpha0 0.5 never left chance.
+  { id: "dyt-a2", label: "DyT (α₀ 2)", norm: "dyt", normOptions: { alpha0: 2 } },
 ];
 
 export const ARMS: ReadonlyMap<string, Arm> = new Map(BASE.map((a) => [a.id, a]));

@@ -149,6 +149,7 @@ export async function runPretrainProbeStudy<B extends AnyRunBase, T extends Pret
   claims: PretrainProbeClaims<ProtocolRecord<ResolvedOf<B>>, T>,
   summarize: (records: readonly ProtocolRecord<ResolvedOf<B>>[]) => S,
   rules: ProtocolRules = RULES,
+  summaryName = "summary.json",
 ): Promise<{ records: ProtocolRecord<ResolvedOf<B>>[]; summary: S }> {
   const inconclusive = (records: ProtocolRecord<ResolvedOf<B>>[], lrs: Record<string, ArmLr>): string[] => {
     const p = pairArms(claims, records, arms, lrs, rules);
@@ -156,7 +157,7 @@ export async function runPretrainProbeStudy<B extends AnyRunBase, T extends Pret
   };
   const { records } = await runArmStudy(ctx, study, inconclusive, rules);
   const summary = summarize(records);
-  saveSummary(study.experiment, ctx.scale, summary);
+  saveSummary(study.experiment, ctx.scale, summary, summaryName);
   return { records, summary };
 }
 

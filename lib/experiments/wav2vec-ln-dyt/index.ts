@@ -3,7 +3,7 @@ import type { ExperimentEntry } from "../entry";
 import { saveFigures } from "../protocol/figures";
 import { RULES } from "../protocol/rules";
 import { w2vAccuracyFigure, w2vHeldOutFigure, w2vProbeFigure, w2vTrainLossFigure, w2vTuningFigure } from "./figures";
-import { WAV2VEC_LN_DYT, runWav2VecLnDyt, type Wav2VecSummary } from "./spec";
+import { WAV2VEC_LN_DYT, runWav2VecAlpha2, runWav2VecLnDyt, type Wav2VecSummary } from "./spec";
 import { runWav2VecAlpha0Probe, runWav2VecFeatureNormProbe, runWav2VecBudgetProbe, runWav2VecCodebookProbe, runWav2VecSizing, type SizingRun } from "./sizing";
 
 export * from "./spec";
@@ -46,29 +46,42 @@ export const wav2vecLnDytEntry: ExperimentEntry = {
       tuning: w2vTuningFigure(out.summary),
       probe: w2vProbeFigure(out.summary),
     });
-    return out;
+    // Amendment 3: DyT at alpha0 2 against the same LayerNorm runs (loaded, not re-run).
+    const a2 = await runWav2VecAlpha2(ctx);
+    await saveFigures(WAV2VEC_LN_DYT, ctx.scale, {
+      "alpha0-2-held-out": w2vHeldOutFigure(a2.records, a2.summary),
+      "alpha0-2-accuracy": w2vAccuracyFigure(a2.records, a2.summary),
+      "alpha0-2-tuning": w2vTuningFigure(a2.summary),
+    });
+    const summary: Wav2VecSummary & { alpha2: Wav2VecSummary } = { ...out.summary, alpha2: a2.summary };
+    return { records: out.records, summary };
   },
   claims: (raw) => {
-    const s = raw as Wav2VecSummary;
-    const [a, b] = s.arms;
-    const row = (c: Wav2VecSummary["pretrain"]) => ({ outcome: c.verdict, reason: c.reason, ...(c.evidence ? { evidence: c.evidence } : {}) });
-    return [
-      claimRow(row(s.pretrain), {
-        id: "W2V-1",
-        claim: `${a.label} matches ${b.label} in wav2vec 2.0 pretraining: ${a.label}'s test pretraining loss at most ${RULES.speechMatchMarginNats} nats above ${b.label}'s, each at its own tuned lr, paired over seeds`,
-        paper: PAPER,
-        ours: `${s.pretrain.statement} Setup: ${s.setup}.`,
-        notebook: NOTEBOOK,
-        scale: s.scale,
-      }),
-      claimRow(row(s.probe), {
-        id: "W2V-probe",
-        claim: `${a.label} matches ${b.label} downstream: a language-ID linear probe on the frozen pretrained wav2vec's features reaches test accuracy with ${a.label} − ${b.label} > −${RULES.matchMarginPoints} point, paired over seeds`,
-        paper: `${PAPER}; the paper reports no downstream speech result`,
-        ours: `${s.probe.statement} Setup: ${s.setup}.`,
-        notebook: NOTEBOOK,
-        scale: s.scale,
-      }),
-    ];
+    const all = raw as Wav2VecSummary & { alpha2?: Wav2VecSummary };
+    return [...w2vRows(all, ""), ...(all.alpha2 ? w2vRows(all.alpha2, " (α₀ 2)") : [])];
   },
 };
+
+/** The two claims rows of one comparison; `tag` marks amendment 3's (α₀ 2). */
+function w2vRows(s: Wav2VecSummary, tag: string) {
+  const [a, b] = s.arms;
+  const row = (c: Wav2VecSummary["pretrain"]) => ({ outcome: c.verdict, reason: c.reason, ...(c.evidence ? { evidence: c.evidence } : {}) });
+  return [
+    claimRow(row(s.pretrain), {
+      id: `W2V-1${tag}`,
+      claim: `${a.label} matches ${b.label} in wav2vec 2.0 pretraining: ${a.label}'s test pretraining loss at most ${RULES.speechMatchMarginNats} nats above ${b.label}'s, each at its own tuned lr, paired over seeds`,
+      paper: PAPER,
+      ours: `${s.pretrain.statement} Setup: ${s.setup}.`,
+      notebook: NOTEBOOK,
+      scale: s.scale,
+    }),
+    claimRow(row(s.probe), {
+      id: `W2V-probe${tag}`,
+      claim: `${a.label} matches ${b.label} downstream: a language-ID linear probe on the frozen pretrained wav2vec's features reaches test accuracy with ${a.label} − ${b.label} > −${RULES.matchMarginPoints} point, paired over seeds`,
+      paper: `${PAPER}; the paper reports no downstream speech result`,
+      ours: `${s.probe.statement} Setup: ${s.setup}.`,
+      notebook: NOTEBOOK,
+      scale: s.scale,
+    }),
+  ];
+}

@@ -126,6 +126,20 @@
  *  The earlier sizing probes keep their own setting (WAV2VEC_SCALES_V1: 0.2
  *  epoch at batch 8) so that their records rebuild unchanged.
  *
+ * AMENDMENT 3 (2026-12-05, by the lead, after the amended study's DyT runs
+ * and the alpha0 probe had been seen; it adds rows and changes none): all
+ * four DyT tuning runs (alpha0 0.5) and the DyT evaluation runs stayed at
+ * chance, so W2V-1 and W2V-probe read "not testable" as pre-registered. The
+ * descriptive alpha0 probe (sizing.ts; tuning seed, lr 2e-3) then found DyT
+ * at alpha0 1 at chance (11.4 %) and at alpha0 2 learned (44.9 % validation
+ * strict accuracy). A second comparison is added, with its rows beside the
+ * first: "W2V-1 (α₀ 2)" and "W2V-probe (α₀ 2)", the same claims, rules,
+ * margins, lr grid, tuning seed and evaluation seeds, with the DyT arm at
+ * alpha0 2 in every transformer norm slot (arm "dyt-a2") against the same
+ * LayerNorm runs (read, not re-run). alpha0 2 was chosen on the tuning seed
+ * (the paper tunes alpha0 too, for its LLMs), never on an evaluation seed.
+ * Its summary is saved as summary-alpha0-2.json.
+ *
  * Cost: see WAV2VEC_SCALES_V1 and WAV2VEC_SCALES below.
  */
 import type { ExperimentContext } from "../runner";
@@ -367,4 +381,14 @@ export function summarizeWav2Vec(records: readonly SpeechProtocolRecord[], s: Wa
 export async function runWav2VecLnDyt(ctx: ExperimentContext, override: Partial<Wav2VecScale> = {}, rules: ProtocolRules = RULES): Promise<{ records: SpeechProtocolRecord[]; summary: Wav2VecSummary }> {
   const s: Wav2VecScale = { ...WAV2VEC_SCALES[ctx.scale], ...override };
   return runPretrainProbeStudy(ctx, wav2vecStudy(s), s.arms, W2V_CLAIMS, (records) => summarizeWav2Vec(records, s, ctx.scale, rules), rules);
+}
+
+/** Amendment 3's DyT arm (alpha0 2) and the file its comparison's summary is saved as. */
+export const W2V_ALPHA2_ARM = "dyt-a2";
+export const W2V_ALPHA2_SUMMARY = "summary-alpha0-2.json";
+
+/** Amendment 3: the same study with DyT at alpha0 2 against the same LayerNorm runs (loaded from this experiment's records). */
+export async function runWav2VecAlpha2(ctx: ExperimentContext, rules: ProtocolRules = RULES): Promise<{ records: SpeechProtocolRecord[]; summary: Wav2VecSummary }> {
+  const s: Wav2VecScale = { ...WAV2VEC_SCALES[ctx.scale], arms: [W2V_ALPHA2_ARM, "layernorm"] };
+  return runPretrainProbeStudy(ctx, wav2vecStudy(s), s.arms, W2V_CLAIMS, (records) => summarizeWav2Vec(records, s, ctx.scale, rules), rules, W2V_ALPHA2_SUMMARY);
 }
