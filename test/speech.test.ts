@@ -428,7 +428,7 @@ describe("wav2vec 2.0 model", () => {
   });
 
   it("fits one fixed batch: the tie-counting contrastive loss and strict accuracy leave chance (gradients reach every part of the objective)", async () => {
-    // The full-scale sizing found both arms at chance on the whole set (README, wav2vec-ln-dyt);
+    // The first full-scale sizing (batch 8, <= 0.5 epoch) found both arms at chance on the whole set (README, wav2vec-ln-dyt);
     // this pins that the objective itself can be learned: one batch, its masks and distractors fixed.
     // The native engine by name: a bare initEngine keeps whichever engine an earlier test chose.
     await useEngine("native");

@@ -105,8 +105,8 @@ export function summarizeWav2VecScurves(scale: Scale, records: readonly SpeechPr
   const layers = { early, deep };
   const { layerStats, earlyDeep } = lnReadingStats(done.map((r) => ({ seed: r.seed, readings: r.result.readings })), allLayers, layers);
   const v = scurvesVerdict(earlyDeep, [], classes, early.length + deep.length, rules, rule);
-  const { source } = scurvesStudy(scale);
-  const setup = `${describeBase(source.base, source.epochs)}; LayerNorm at its lr tuned in wav2vec-ln-dyt (${lr.lr}, ${lr.note}); readings on ${WAV2VEC_SCURVES_SCALES[scale].readings.windows} validation windows`;
+  const { mine } = scurvesStudy(scale);
+  const setup = `${describeBase(mine.base, mine.epochs)}; LayerNorm at its lr tuned in wav2vec-ln-dyt (${lr.lr}, ${lr.note}); readings on ${WAV2VEC_SCURVES_SCALES[scale].readings.windows} validation windows`;
   const testStrictAcc = meanStd(done.filter((r) => r.result.test).map((r) => 100 * r.result.test!.strictAcc));
   return { experiment: WAV2VEC_SCURVES, scale, setup, seeds: rs.map((r) => r.seed), picks, lr, allLayers, layers, testStrictAcc, classes, layerStats, earlyDeep, ...v };
 }
