@@ -114,6 +114,19 @@ export interface AlphaPoint {
   invStd: number;
 }
 
+/** A LayerNorm model's S-curve reading under the scurves rule (shared with wav2vec-scurves). */
+export interface LnScurvesPart {
+  /** Each seed's run class (the rule needs every one learned). */
+  classes: string[];
+  /** Pre-affine fit statistics per layer, at init and at the end, over seeds. */
+  layerStats: LayerStat[];
+  earlyDeep: EarlyDeep[];
+  evidence?: PairedEvidence;
+  verdict: Outcome;
+  reason: string;
+  statement: string;
+}
+
 export interface ConvnextScurvesSummary {
   experiment: string;
   scale: Scale;
@@ -125,17 +138,7 @@ export interface ConvnextScurvesSummary {
   picks: LrPick[];
   lrs: Record<string, ArmLr>;
   layers: { early: string[]; deep: string[] };
-  ln: {
-    testAcc: { mean: number; std: number; n: number };
-    classes: string[];
-    /** Pre-affine fit statistics per layer, at init and at the end, over seeds. */
-    layerStats: LayerStat[];
-    earlyDeep: EarlyDeep[];
-    evidence?: PairedEvidence;
-    verdict: Outcome;
-    reason: string;
-    statement: string;
-  };
+  ln: LnScurvesPart & { testAcc: { mean: number; std: number; n: number } };
   dyt: {
     testAcc: { mean: number; std: number; n: number };
     classes: string[];

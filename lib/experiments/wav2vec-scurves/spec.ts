@@ -40,11 +40,10 @@ import { runJobs, type Job, type SpeechProtocolRecord } from "../protocol/runner
 import type { SpeechResolvedRun } from "../protocol/speech-task";
 import { studyEvalJob, studyLrs, studyTuneJobs, type ArmLr, type ArmStudy } from "../protocol/study";
 import type { LrPick } from "../protocol/tuning";
-import type { Outcome, PairedEvidence } from "../protocol/verdict";
 import { describeBase } from "../protocol/jobs";
 import { meanStd } from "../stats-lite";
-import { scurvesVerdict, SCURVES_RULE, type EarlyDeep, type ScurvesRule } from "../scurves/spec";
-import { lnReadingStats, type LayerStat } from "../convnext-scurves/spec";
+import { scurvesVerdict, SCURVES_RULE, type ScurvesRule } from "../scurves/spec";
+import { lnReadingStats, type LnScurvesPart } from "../convnext-scurves/spec";
 import { WAV2VEC_SCALES, wav2vecStudy } from "../wav2vec-ln-dyt/spec";
 
 export const WAV2VEC_SCURVES = "wav2vec-scurves";
@@ -64,7 +63,7 @@ export function w2vScurveLayers(names: readonly string[]): { claim: string[]; ea
   return { claim, early: claim.slice(0, h), deep: claim.slice(claim.length - h) };
 }
 
-export interface Wav2VecScurvesSummary {
+export interface Wav2VecScurvesSummary extends LnScurvesPart {
   experiment: string;
   scale: Scale;
   setup: string;
@@ -75,13 +74,6 @@ export interface Wav2VecScurvesSummary {
   allLayers: string[];
   layers: { early: string[]; deep: string[] };
   testStrictAcc: { mean: number; std: number; n: number };
-  classes: string[];
-  layerStats: LayerStat[];
-  earlyDeep: EarlyDeep[];
-  evidence?: PairedEvidence;
-  verdict: Outcome;
-  reason: string;
-  statement: string;
 }
 
 /** This experiment's study: wav2vec-ln-dyt's, LayerNorm only, with readings and without the language-ID probe, under this experiment's name. */
