@@ -12,7 +12,7 @@ import { runAlphaStd } from "../lib/experiments/alpha-std/spec";
 import { runAlpha0 } from "../lib/experiments/alpha0/spec";
 import { runDepthStability } from "../lib/experiments/depth-stability/spec";
 import { runDnaHyena } from "../lib/experiments/dna-hyena/spec";
-import { runWav2VecAlpha2, runWav2VecLnDyt } from "../lib/experiments/wav2vec-ln-dyt/spec";
+import { runWav2VecComparisons } from "../lib/experiments/wav2vec-ln-dyt/spec";
 import { runWav2VecScurves } from "../lib/experiments/wav2vec-scurves/spec";
 import { runDitLnDyt } from "../lib/experiments/dit-ln-dyt/spec";
 import { runMaeLnDyt } from "../lib/experiments/mae-ln-dyt/spec";
@@ -64,11 +64,7 @@ const RUNS: Record<string, RunWithRules> = {
   "vision-families": (ctx, override, rules) => runVisionFamilies(ctx, {}, override, rules),
   "dna-hyena": runDnaHyena,
   // Both comparisons, as the entry returns them (amendment 3's alpha0 2 rows are in the Holm family too).
-  "wav2vec-ln-dyt": async (ctx, override, rules) => {
-    const main = await runWav2VecLnDyt(ctx, override, rules);
-    const a2 = await runWav2VecAlpha2(ctx, rules);
-    return { summary: { ...main.summary, alpha2: a2.summary } };
-  },
+  "wav2vec-ln-dyt": runWav2VecComparisons,
   "wav2vec-scurves": (ctx, _override, rules) => runWav2VecScurves(ctx, rules),
   "dit-ln-dyt": runDitLnDyt,
   "mae-ln-dyt": runMaeLnDyt,

@@ -300,35 +300,33 @@ export async function runSpeechTask(r: SpeechResolvedRun, runDir: string | undef
     if (res.status !== "completed") return trainedFields(res, model);
     // Test draws from a fixed seed, independent of the run's: every run is scored on the same masks and distractors.
     const test = evaluateWav2Vec(model, spreadWindows(d.test, r.data.testLimit), r.model, 0, r.train.evalBatchSize);
-    let probe: SpeechProbeResult | undefined;
-    if (probeSplits) {
-      const { featureDim, ...scores } = probeSpeechModel(model, r.probe, probeSplits);
-      let init: SpeechProbeScores | undefined;
-      if (r.probe.init) {
-        // Same config and seed: the weights this run started from.
-        const fresh = new Wav2Vec2(r.model);
-        try {
-          const { featureDim: _f, ...s } = probeSpeechModel(fresh, r.probe, probeSplits);
+    // One model at initialisation (same config and seed: the weights this run started from) serves the probe's and the readings' references.
+    const fresh = (probeSplits && r.probe.init) || r.readings ? new Wav2Vec2(r.model) : undefined;
+    try {
+      let probe: SpeechProbeResult | undefined;
+      if (probeSplits) {
+        const { featureDim, ...scores } = probeSpeechModel(model, r.probe, probeSplits);
+        let init: SpeechProbeScores | undefined;
+        if (r.probe.init) {
+          const { featureDim: _f, ...s } = probeSpeechModel(fresh!, r.probe, probeSplits);
           void _f;
           init = s;
+        }
+        probe = { split: r.probe.split, ...scores, nTrain: probeSplits.train.n, nTest: probeSplits.test.n, numClasses: SPEECH_LID_LANGS.length, featureDim, ...(init ? { init } : {}) };
+      }
+      let readings: NormReading[] | undefined;
+      if (r.readings) {
+        const wave = readingWaves(d.val, r.readings.windows);
+        try {
+          readings = [readSpeechNorms(fresh!, wave, r, 0), readSpeechNorms(model, wave, r, res.stepsDone)];
         } finally {
-          fresh.dispose();
+          wave.dispose();
         }
       }
-      probe = { split: r.probe.split, ...scores, nTrain: probeSplits.train.n, nTest: probeSplits.test.n, numClasses: SPEECH_LID_LANGS.length, featureDim, ...(init ? { init } : {}) };
+      return { ...trainedFields(res, model), test, ...(probe ? { probe } : {}), ...(readings ? { readings } : {}) };
+    } finally {
+      fresh?.dispose();
     }
-    let readings: NormReading[] | undefined;
-    if (r.readings) {
-      const wave = readingWaves(d.val, r.readings.windows);
-      const fresh = new Wav2Vec2(r.model);
-      try {
-        readings = [readSpeechNorms(fresh, wave, r, 0), readSpeechNorms(model, wave, r, res.stepsDone)];
-      } finally {
-        fresh.dispose();
-        wave.dispose();
-      }
-    }
-    return { ...trainedFields(res, model), test, ...(probe ? { probe } : {}), ...(readings ? { readings } : {}) };
   } finally {
     model.dispose();
   }

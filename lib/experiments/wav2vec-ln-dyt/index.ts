@@ -3,7 +3,7 @@ import type { ExperimentEntry } from "../entry";
 import { saveFigures } from "../protocol/figures";
 import { RULES } from "../protocol/rules";
 import { w2vAccuracyFigure, w2vHeldOutFigure, w2vProbeFigure, w2vTrainLossFigure, w2vTuningFigure } from "./figures";
-import { WAV2VEC_LN_DYT, runWav2VecAlpha2, runWav2VecLnDyt, type Wav2VecSummary } from "./spec";
+import { WAV2VEC_LN_DYT, runWav2VecComparisons, type Wav2VecSummary } from "./spec";
 import { runWav2VecAlpha0Probe, runWav2VecFeatureNormProbe, runWav2VecBudgetProbe, runWav2VecCodebookProbe, runWav2VecSizing, type SizingRun } from "./sizing";
 
 export * from "./spec";
@@ -38,22 +38,18 @@ export const wav2vecLnDytEntry: ExperimentEntry = {
       return { summary: { verdict: `schedule: ${summary.schedule}`, statement: `${summary.why}. lr ${summary.lr}, seed ${summary.seed}, ${summary.steps} steps, learned at >= ${summary.learnedAcc.toFixed(1)} %.\n${runLines(summary.runs)}` } };
     }
     if (flags.sizing !== undefined) throw new Error(`${WAV2VEC_LN_DYT}: --sizing takes no value (the schedule sizing), "budget" (the budget probe), "codebook" (the codebook probe), "alpha0" (the alpha0 probe) or "featnorm" (the feature-norm probe), got "${flags.sizing}"`);
-    const out = await runWav2VecLnDyt(ctx);
+    // Amendment 3's DyT at alpha0 2 is compared with the same LayerNorm runs (loaded, not re-run).
+    const { main: out, alpha2: a2, summary } = await runWav2VecComparisons(ctx);
     await saveFigures(WAV2VEC_LN_DYT, ctx.scale, {
       "train-loss": w2vTrainLossFigure(out.records, out.summary),
       "held-out": w2vHeldOutFigure(out.records, out.summary),
       accuracy: w2vAccuracyFigure(out.records, out.summary),
       tuning: w2vTuningFigure(out.summary),
       probe: w2vProbeFigure(out.summary),
-    });
-    // Amendment 3: DyT at alpha0 2 against the same LayerNorm runs (loaded, not re-run).
-    const a2 = await runWav2VecAlpha2(ctx);
-    await saveFigures(WAV2VEC_LN_DYT, ctx.scale, {
       "alpha0-2-held-out": w2vHeldOutFigure(a2.records, a2.summary),
       "alpha0-2-accuracy": w2vAccuracyFigure(a2.records, a2.summary),
       "alpha0-2-tuning": w2vTuningFigure(a2.summary),
     });
-    const summary: Wav2VecSummary & { alpha2: Wav2VecSummary } = { ...out.summary, alpha2: a2.summary };
     return { records: out.records, summary };
   },
   claims: (raw) => {

@@ -131,6 +131,14 @@ export function alpha0ProbeJobs(s: Wav2VecScale, scale: ExperimentContext["scale
   });
 }
 
+/** Each probe run's final test strict accuracy (%), codebook perplexity and share of distractors equal to their target (NaN where it did not complete). */
+function probeTestScores(records: readonly SpeechProtocolRecord[]): CodebookProbeSummary["test"] {
+  return records.map((r) => {
+    const t = r.result.status === "completed" ? r.result.test : undefined;
+    return { arm: r.arm, strictAcc: 100 * (t?.strictAcc ?? NaN), perplexity: t?.perplexity ?? NaN, distractorsEqual: t?.distractorsEqual ?? NaN };
+  });
+}
+
 /** The learned threshold of the strict accuracy (%) for the records' K distractors. */
 function learnedAccOf(records: readonly SpeechProtocolRecord[], rules: ProtocolRules): number {
   return 100 * learnedThreshold((records[0]?.config.model.numNegatives ?? NaN) + 1, rules);
@@ -189,10 +197,7 @@ export interface CodebookProbeSummary extends BudgetProbeSummary {
 export async function runWav2VecCodebookProbe(ctx: ExperimentContext, rules: ProtocolRules = RULES): Promise<{ records: SpeechProtocolRecord[]; summary: CodebookProbeSummary }> {
   const s = WAV2VEC_SCALES_V1[ctx.scale];
   const records = (await runJobs(codebookProbeJobs(s, ctx.scale), ctx)) as unknown as SpeechProtocolRecord[];
-  const test = records.map((r) => {
-    const t = r.result.status === "completed" ? r.result.test : undefined;
-    return { arm: r.arm, strictAcc: 100 * (t?.strictAcc ?? NaN), perplexity: t?.perplexity ?? NaN, distractorsEqual: t?.distractorsEqual ?? NaN };
-  });
+  const test = probeTestScores(records);
   const summary: CodebookProbeSummary = { experiment: WAV2VEC_SIZING, lr: SIZING_LR, seed: records[0]?.seed ?? NaN, epochs: s.epochs, steps: records[0]?.config.train.steps ?? NaN, learnedAcc: learnedAccOf(records, rules), runs: sizingRuns(records, rules), groups: records[0]?.config.model.quantGroups ?? NaN, entries: CODEBOOK_PROBE_ENTRIES, test };
   saveSummary(WAV2VEC_SIZING, ctx.scale, summary, "codebook-summary.json");
   return { records, summary };
@@ -221,10 +226,7 @@ export async function runWav2VecFeatureNormProbe(ctx: ExperimentContext, rules: 
 async function runDytProbe(ctx: ExperimentContext, jobs: ReturnType<typeof alpha0ProbeJobs>, file: string, rules: ProtocolRules): Promise<{ records: SpeechProtocolRecord[]; summary: Alpha0ProbeSummary }> {
   const s = WAV2VEC_SCALES[ctx.scale];
   const records = (await runJobs(jobs, ctx)) as unknown as SpeechProtocolRecord[];
-  const test = records.map((r) => {
-    const t = r.result.status === "completed" ? r.result.test : undefined;
-    return { arm: r.arm, strictAcc: 100 * (t?.strictAcc ?? NaN), perplexity: t?.perplexity ?? NaN, distractorsEqual: t?.distractorsEqual ?? NaN };
-  });
+  const test = probeTestScores(records);
   const summary: Alpha0ProbeSummary = {
     experiment: WAV2VEC_SIZING,
     lr: SIZING_LR,

@@ -394,3 +394,10 @@ export async function runWav2VecAlpha2(ctx: ExperimentContext, rules: ProtocolRu
   const s: Wav2VecScale = { ...WAV2VEC_SCALES[ctx.scale], arms: [W2V_ALPHA2_ARM, "layernorm"] };
   return runPretrainProbeStudy(ctx, wav2vecStudy(s), s.arms, W2V_CLAIMS, (records) => summarizeWav2Vec(records, s, ctx.scale, rules), rules, W2V_ALPHA2_SUMMARY);
 }
+
+/** Both comparisons as the experiment reports them: the pre-registered one, with amendment 3's as `alpha2` (the entry and the robustness test read this). */
+export async function runWav2VecComparisons(ctx: ExperimentContext, override: Partial<Wav2VecScale> = {}, rules: ProtocolRules = RULES): Promise<{ main: { records: SpeechProtocolRecord[]; summary: Wav2VecSummary }; alpha2: { records: SpeechProtocolRecord[]; summary: Wav2VecSummary }; summary: Wav2VecSummary & { alpha2: Wav2VecSummary } }> {
+  const main = await runWav2VecLnDyt(ctx, override, rules);
+  const alpha2 = await runWav2VecAlpha2(ctx, rules);
+  return { main, alpha2, summary: { ...main.summary, alpha2: alpha2.summary } };
+}

@@ -105,13 +105,14 @@ export function summarizeWav2VecScurves(scale: Scale, records: readonly SpeechPr
 
 /** Read wav2vec-ln-dyt's LayerNorm lr pick, train (or load) the LN model with readings on its evaluation seeds, summarise. */
 export async function runWav2VecScurves(ctx: ExperimentContext, rules: ProtocolRules = RULES): Promise<{ records: SpeechProtocolRecord[]; summary: Wav2VecScurvesSummary }> {
-  const { source } = scurvesStudy(ctx.scale);
-  const arm = resolveArm(WAV2VEC_SCURVES_ARM);
-  const tune = await runJobs(studyTuneJobs({ ...source, arms: [arm] }, ctx.scale), ctx);
-  const { picks, lrs } = studyLrs({ ...source, arms: [arm] }, tune, rules);
-  const seeds = ctx.seeds ?? source.seeds;
-  const records = (await runJobs(wav2vecScurvesJobs(ctx.scale, seeds, lrs[arm.id]!.lr), ctx)) as SpeechProtocolRecord[];
-  const summary = summarizeWav2VecScurves(ctx.scale, records, picks, lrs[arm.id]!, rules);
+  const { source, mine } = scurvesStudy(ctx.scale);
+  // wav2vec-ln-dyt's own LayerNorm tuning (its experiment and base), read rather than re-run.
+  const lnTuning = { ...source, arms: mine.arms };
+  const tune = await runJobs(studyTuneJobs(lnTuning, ctx.scale), ctx);
+  const { picks, lrs } = studyLrs(lnTuning, tune, rules);
+  const lr = lrs[WAV2VEC_SCURVES_ARM]!;
+  const records = (await runJobs(wav2vecScurvesJobs(ctx.scale, ctx.seeds ?? source.seeds, lr.lr), ctx)) as SpeechProtocolRecord[];
+  const summary = summarizeWav2VecScurves(ctx.scale, records, picks, lr, rules);
   saveSummary(WAV2VEC_SCURVES, ctx.scale, summary);
   return { records, summary };
 }
