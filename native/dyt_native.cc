@@ -29,10 +29,13 @@
 //       fused attention core softmax(scale Q K^T [+ causal mask]) V and its gradient.
 //   depthwise(buf, op, aOff, bOff, cOff, geometry)
 //       depthwise conv2d NHWC (multiplier 1): op 0 forward, 1 input grad, 2 filter grad.
+//   fftConvFwd(buf, xOff, hOff, yOff, B, L, C, Lh) / fftConvBwd(buf, xOff, hOff, dyOff, dxOff, dhOff, B, L, C, Lh)
+//       causal per-channel long convolution by FFT (Hyena) and its gradient.
 #include <napi.h>
 #include <cblas.h>
 
 #include <algorithm>
+#include <cmath>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -1211,6 +1214,235 @@ Napi::Value Depthwise(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+
+// ---------------------------------------------------------------------------
+// Causal long convolution by FFT (lib/ops/fft-conv.ts, Hyena's fftconv):
+//   y[b, t, c] = sum_{s <= t, s < Lh} h[s, c] x[b, t - s, c]   x [B, L, C], h [Lh, C]
+// Channels are independent, so the pool splits channels (results do not
+// depend on the thread count). Iterative radix-2 complex FFT in double on
+// rows zero-padded to n (a power of two >= L + Lh - 1: the circular
+// convolution equals the linear one on the first L outputs). Because h is
+// real, two batch rows go through one complex transform as x1 + i x2:
+// conv(x1 + i x2, h) = conv(x1, h) + i conv(x2, h). The backward (see
+// lib/ops/fft-conv.ts) uses the same tricks: dx = rev(conv(rev(dy), h)) two
+// rows at a time, dh = rev(sum_b conv(rev(dy_b), x_b)) from one transform of
+// rev(dy_b) + i x_b per row, split by Hermitian symmetry.
+struct FftPlan {
+  int64_t n = 0;
+  std::vector<double> cs, sn;
+  std::vector<uint32_t> rev;
+};
+std::mutex g_fftMu;
+std::vector<std::unique_ptr<FftPlan>> g_fftPlans;
+
+const FftPlan& fftPlan(int64_t n) {
+  std::lock_guard<std::mutex> lk(g_fftMu);
+  for (auto& p : g_fftPlans)
+    if (p->n == n) return *p;
+  auto p = std::make_unique<FftPlan>();
+  p->n = n;
+  p->cs.resize(n / 2);
+  p->sn.resize(n / 2);
+  for (int64_t k = 0; k < n / 2; ++k) {
+    p->cs[k] = std::cos(2 * M_PI * k / n);
+    p->sn[k] = -std::sin(2 * M_PI * k / n);
+  }
+  int bits = 0;
+  while ((int64_t{1} << bits) < n) ++bits;
+  p->rev.resize(n);
+  for (int64_t i = 0; i < n; ++i) {
+    uint32_t r = 0;
+    for (int b = 0; b < bits; ++b) r |= ((i >> b) & 1) << (bits - 1 - b);
+    p->rev[i] = r;
+  }
+  g_fftPlans.push_back(std::move(p));
+  return *g_fftPlans.back();
+}
+
+// In-place complex FFT (inverse: conjugate twiddles, unscaled).
+void fftInPlace(const FftPlan& p, double* re, double* im, bool inverse) {
+  const int64_t n = p.n;
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t j = p.rev[i];
+    if (j > i) {
+      std::swap(re[i], re[j]);
+      std::swap(im[i], im[j]);
+    }
+  }
+  const double sgn = inverse ? -1.0 : 1.0;
+  for (int64_t size = 2; size <= n; size <<= 1) {
+    const int64_t half = size >> 1, step = n / size;
+    for (int64_t start = 0; start < n; start += size) {
+      for (int64_t k = 0; k < half; ++k) {
+        const double wr = p.cs[k * step], wi = sgn * p.sn[k * step];
+        const int64_t a = start + k, b = a + half;
+        const double xr = re[b] * wr - im[b] * wi, xi = re[b] * wi + im[b] * wr;
+        re[b] = re[a] - xr;
+        im[b] = im[a] - xi;
+        re[a] += xr;
+        im[a] += xi;
+      }
+    }
+  }
+}
+
+struct FftGeo {
+  int64_t B, L, C, Lh;
+};
+
+// Spectrum of channel c's filter, zero-padded to the plan's n.
+void filterSpectrum(const FftPlan& p, const FftGeo& g, const float* h, int64_t c, double* re, double* im) {
+  std::fill(re, re + p.n, 0.0);
+  std::fill(im, im + p.n, 0.0);
+  for (int64_t s = 0; s < g.Lh; ++s) re[s] = h[s * g.C + c];
+  fftInPlace(p, re, im, false);
+}
+
+// Rows (b, c) and (b + 1, c) of a [B, L, C] array into re / im (time-reversed if asked), zero-padded.
+void loadPair(const FftPlan& p, const FftGeo& g, const float* x, int64_t b, int64_t c, bool reversed, double* re, double* im) {
+  std::fill(re, re + p.n, 0.0);
+  std::fill(im, im + p.n, 0.0);
+  const bool pair = b + 1 < g.B;
+  for (int64_t t = 0; t < g.L; ++t) {
+    const int64_t src = reversed ? g.L - 1 - t : t;
+    re[t] = x[(b * g.L + src) * g.C + c];
+    if (pair) im[t] = x[((b + 1) * g.L + src) * g.C + c];
+  }
+}
+
+// (re, im) *= (hr, hi) over n bins.
+void mulSpectrum(int64_t n, double* re, double* im, const double* hr, const double* hi) {
+  for (int64_t k = 0; k < n; ++k) {
+    const double a = re[k] * hr[k] - im[k] * hi[k];
+    im[k] = re[k] * hi[k] + im[k] * hr[k];
+    re[k] = a;
+  }
+}
+
+// Inverse transform of a packed pair, written to rows (b, c), (b + 1, c) of out (reversed if asked), scaled by 1/n.
+void storePair(const FftPlan& p, const FftGeo& g, double* re, double* im, int64_t b, int64_t c, bool reversed, float* out) {
+  fftInPlace(p, re, im, true);
+  const double inv = 1.0 / p.n;
+  const bool pair = b + 1 < g.B;
+  for (int64_t t = 0; t < g.L; ++t) {
+    const int64_t src = reversed ? g.L - 1 - t : t;
+    out[(b * g.L + t) * g.C + c] = static_cast<float>(re[src] * inv);
+    if (pair) out[((b + 1) * g.L + t) * g.C + c] = static_cast<float>(im[src] * inv);
+  }
+}
+
+int64_t nextPow2(int64_t m) {
+  int64_t n = 1;
+  while (n < m) n <<= 1;
+  return n;
+}
+
+FftGeo fftGeo(const Napi::CallbackInfo& info, size_t at) {
+  auto env = info.Env();
+  FftGeo g{info[at].As<Napi::Number>().Int64Value(), info[at + 1].As<Napi::Number>().Int64Value(), info[at + 2].As<Napi::Number>().Int64Value(),
+           info[at + 3].As<Napi::Number>().Int64Value()};
+  if (g.B < 1 || g.L < 1 || g.C < 1 || g.Lh < 1 || g.Lh > g.L) throw Napi::RangeError::New(env, "fftConv: need B, L, C >= 1 and 1 <= Lh <= L");
+  return g;
+}
+
+// Runs body(c0, c1) over channel bands on the pool.
+void overChannels(const FftGeo& g, const std::function<void(int64_t, int64_t)>& body) {
+  const int P_ = g_pool.size();
+  const int64_t tasks = std::min<int64_t>(g.C, P_ > 1 ? P_ * 4 : 1);
+  if (tasks > 1) g_pool.run(static_cast<int>(tasks), [&](int t) { body(g.C * t / tasks, g.C * (t + 1) / tasks); });
+  else body(0, g.C);
+}
+
+// fftConvFwd(buf, xOff, hOff, yOff, B, L, C, Lh): y [B, L, C].
+Napi::Value FftConvFwd(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  if (info.Length() < 8) throw Napi::TypeError::New(env, "fftConvFwd: 8 arguments expected");
+  const FftGeo g = fftGeo(info, 4);
+  const size_t nx = g.B * g.L * g.C;
+  const float* x = heapF32(env, info[0], info[1].As<Napi::Number>().Int64Value(), nx);
+  const float* h = heapF32(env, info[0], info[2].As<Napi::Number>().Int64Value(), g.Lh * g.C);
+  float* y = heapF32(env, info[0], info[3].As<Napi::Number>().Int64Value(), nx);
+  const FftPlan& p = fftPlan(nextPow2(g.L + g.Lh - 1));
+  overChannels(g, [&](int64_t c0, int64_t c1) {
+    std::vector<double> buf(4 * p.n);
+    double *hr = buf.data(), *hi = hr + p.n, *re = hi + p.n, *im = re + p.n;
+    for (int64_t c = c0; c < c1; ++c) {
+      filterSpectrum(p, g, h, c, hr, hi);
+      for (int64_t b = 0; b < g.B; b += 2) {
+        loadPair(p, g, x, b, c, false, re, im);
+        fftInPlace(p, re, im, false);
+        mulSpectrum(p.n, re, im, hr, hi);
+        storePair(p, g, re, im, b, c, false, y);
+      }
+    }
+  });
+  return env.Undefined();
+}
+
+// fftConvBwd(buf, xOff, hOff, dyOff, dxOff, dhOff, B, L, C, Lh): dx [B, L, C], dh [Lh, C].
+Napi::Value FftConvBwd(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  if (info.Length() < 10) throw Napi::TypeError::New(env, "fftConvBwd: 10 arguments expected");
+  const FftGeo g = fftGeo(info, 6);
+  const size_t nx = g.B * g.L * g.C;
+  const float* x = heapF32(env, info[0], info[1].As<Napi::Number>().Int64Value(), nx);
+  const float* h = heapF32(env, info[0], info[2].As<Napi::Number>().Int64Value(), g.Lh * g.C);
+  const float* dy = heapF32(env, info[0], info[3].As<Napi::Number>().Int64Value(), nx);
+  float* dx = heapF32(env, info[0], info[4].As<Napi::Number>().Int64Value(), nx);
+  float* dh = heapF32(env, info[0], info[5].As<Napi::Number>().Int64Value(), g.Lh * g.C);
+  // dh needs conv(rev(dy), x) of two length-L rows: 2L - 1 bins at least.
+  const FftPlan& p = fftPlan(nextPow2(2 * g.L - 1));
+  const int64_t n = p.n;
+  overChannels(g, [&](int64_t c0, int64_t c1) {
+    std::vector<double> buf(10 * n);
+    double *hr = buf.data(), *hi = hr + n, *zr = hi + n, *zi = zr + n, *wr = zi + n, *wi = wr + n, *pr = wi + n, *pi = pr + n, *dr = pi + n, *di = dr + n;
+    for (int64_t c = c0; c < c1; ++c) {
+      filterSpectrum(p, g, h, c, hr, hi);
+      std::fill(pr, pr + n, 0.0);
+      std::fill(pi, pi + n, 0.0);
+      for (int64_t b = 0; b < g.B; b += 2) {
+        // w = D_b H + i D_{b+1} H (the dx pair); p += D_b X_b for each row.
+        std::fill(wr, wr + n, 0.0);
+        std::fill(wi, wi + n, 0.0);
+        for (int64_t q = b; q < std::min(b + 2, g.B); ++q) {
+          for (int64_t t = 0; t < g.L; ++t) {
+            zr[t] = dy[(q * g.L + g.L - 1 - t) * g.C + c];
+            zi[t] = x[(q * g.L + t) * g.C + c];
+          }
+          std::fill(zr + g.L, zr + n, 0.0);
+          std::fill(zi + g.L, zi + n, 0.0);
+          fftInPlace(p, zr, zi, false);
+          for (int64_t k = 0; k < n; ++k) {
+            const int64_t nk = (n - k) & (n - 1);
+            // Z = D + i X with D, X Hermitian: D = (Z + conj Z[-k]) / 2, X = (Z - conj Z[-k]) / 2i.
+            const double Dr = (zr[k] + zr[nk]) / 2, Di = (zi[k] - zi[nk]) / 2;
+            const double Xr = (zi[k] + zi[nk]) / 2, Xi = (zr[nk] - zr[k]) / 2;
+            dr[k] = Dr;
+            di[k] = Di;
+            pr[k] += Dr * Xr - Di * Xi;
+            pi[k] += Dr * Xi + Di * Xr;
+          }
+          mulSpectrum(n, dr, di, hr, hi);
+          if (q == b) {
+            std::copy(dr, dr + n, wr);
+            std::copy(di, di + n, wi);
+          } else {
+            // w += i (D H): the second row rides in the imaginary part.
+            for (int64_t k = 0; k < n; ++k) {
+              wr[k] -= di[k];
+              wi[k] += dr[k];
+            }
+          }
+        }
+        storePair(p, g, wr, wi, b, c, true, dx);
+      }
+      fftInPlace(p, pr, pi, true);
+      for (int64_t s = 0; s < g.Lh; ++s) dh[s * g.C + c] = static_cast<float>(pr[g.L - 1 - s] / n);
+    }
+  });
+  return env.Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   // OpenBLAS reads OPENBLAS_NUM_THREADS (default: the core count) at load;
   // that becomes the pool size, and OpenBLAS itself goes single-threaded.
@@ -1218,7 +1450,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   openblas_set_num_threads(1);
   // Bump when the exported functions change: lib/engine/native.ts refuses a
   // stale build (one left behind when a rebuild failed) instead of crashing.
-  exports.Set("abi", Napi::Number::New(env, 7));
+  exports.Set("abi", Napi::Number::New(env, 8));
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("sgemm", Napi::Function::New(env, Sgemm));
@@ -1234,6 +1466,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("attnFwd", Napi::Function::New(env, AttnFwd));
   exports.Set("attnBwd", Napi::Function::New(env, AttnBwd));
   exports.Set("depthwise", Napi::Function::New(env, Depthwise));
+  exports.Set("fftConvFwd", Napi::Function::New(env, FftConvFwd));
+  exports.Set("fftConvBwd", Napi::Function::New(env, FftConvBwd));
   return exports;
 }
 

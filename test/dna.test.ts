@@ -25,7 +25,8 @@ import {
 } from "../lib/data";
 import { initEngine } from "../lib/engine";
 import { Caduceus, HyenaBlock, HyenaDNA, resolveHyenaConfig, reverseComplementTokens } from "../lib/models/hyena";
-import { directCausalConv, fftConv, fftConvForward } from "../lib/ops/fft-conv";
+import { directCausalConv, fftConv, fftConvBackward, fftConvForward } from "../lib/ops/fft-conv";
+import { nativeLoadError, nativeStats } from "../lib/engine/native";
 import { ParamStore } from "../lib/ops/param";
 import { dnaNextTokenTask, train } from "../lib/train";
 import { Rng } from "../lib/util/rng";
@@ -215,6 +216,34 @@ describe("fftConv (causal long convolution by FFT)", () => {
       assert.throws(() => fftConv(tf.zeros([1, 4, 2]), tf.zeros([5, 2])), /filter length 5 exceeds the sequence length 4/);
     });
   }
+
+  const nativeReason = nativeLoadError();
+  it("on the native engine runs the addon's kernels, and its gradients equal the host's (odd batch, filter shorter than L)", { skip: nativeReason ? `native engine unavailable: ${nativeReason}` : false }, async () => {
+    await useEngine("native");
+    const rng = new Rng(5);
+    for (const [B, L, C, Lh] of [
+      [3, 33, 5, 20],
+      [16, 256, 8, 256],
+    ] as const) {
+      const x = rand(rng, B * L * C);
+      const h = rand(rng, Lh * C);
+      const dy = rand(rng, B * L * C);
+      const before = nativeStats.fftConv;
+      const [y, dx, dh] = tf.tidy(() => {
+        const xt = tf.tensor3d(x, [B, L, C]);
+        const ht = tf.tensor2d(h, [Lh, C]);
+        const f = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(fftConv(a, b), tf.tensor3d(dy, [B, L, C])));
+        const g = tf.grads(f)([xt, ht]);
+        return [fftConv(xt, ht).dataSync(), g[0]!.dataSync(), g[1]!.dataSync()];
+      });
+      assert.ok(nativeStats.fftConv - before >= 3, "forward (twice) and backward ran in the addon");
+      const host = fftConvBackward(x, h, dy, B, L, C, Lh);
+      const tol = L > 100 ? 1e-4 : 1e-5;
+      assertClose(y, fftConvForward(x, h, B, L, C, Lh), tol, tol, `y [${B},${L},${C}] * [${Lh}]`);
+      assertClose(dx, host.dx, tol, tol, `dx [${B},${L},${C}] * [${Lh}]`);
+      assertClose(dh, host.dh, tol, tol, `dh [${B},${L},${C}] * [${Lh}]`);
+    }
+  });
 });
 
 const TINY = { dim: 8, depth: 2, maxSeqLen: 32, filterOrder: 8, seed: 3 };
@@ -340,6 +369,33 @@ describe("HyenaDNA and the Caduceus-style variant", () => {
     }
     tf.dispose([w, x]);
     for (const p of store.params) p.variable.dispose();
+  });
+
+  it("on the native engine (FFT and depthwise short-conv kernels) a DyT block's output and gradients equal the cpu engine's", { skip: nativeLoadError() ? `native engine unavailable: ${nativeLoadError()}` : false }, async () => {
+    const c = resolveHyenaConfig({ dim: 8, depth: 1, maxSeqLen: 40, filterOrder: 8, norm: "dyt", initStd: 0.3, seed: 9 });
+    const rng = new Rng(10);
+    const xs = rand(rng, 3 * 40 * 8);
+    const ws = rand(rng, 3 * 40 * 8);
+    const run = async (engine: "cpu" | "native") => {
+      await useEngine(engine);
+      const store = new ParamStore(new Rng(9));
+      const block = new HyenaBlock(store, c);
+      const x = tf.tensor3d(xs, [3, 40, 8]);
+      const w = tf.tensor3d(ws, [3, 40, 8]);
+      const before = nativeStats.depthwise;
+      const out = tf.tidy(() => {
+        const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(block.forward(x), w)) as tf.Scalar, store.params.map((p) => p.variable));
+        return { y: value.dataSync()[0]!, g: store.params.map((p) => Array.from(grads[p.variable.name]!.dataSync())), dw: nativeStats.depthwise - before };
+      });
+      tf.dispose([x, w]);
+      for (const p of store.params) p.variable.dispose();
+      return out;
+    };
+    const cpu = await run("cpu");
+    const nat = await run("native");
+    assert.ok(nat.dw >= 3, "the short conv ran on the native depthwise kernels (forward, input and filter gradients)");
+    assert.ok(Math.abs(nat.y - cpu.y) <= 1e-4 * Math.max(1, Math.abs(cpu.y)), `loss native ${nat.y} vs cpu ${cpu.y}`);
+    cpu.g.forEach((g, i) => assertClose(nat.g[i]!, g, 1e-3, 1e-4, `gradient ${i}`));
   });
 
   it("learns next-nucleotide prediction on the genomes in a few steps and leaks no tensors", async () => {

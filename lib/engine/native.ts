@@ -27,7 +27,7 @@ import * as path from "path";
 import type { EngineProvider } from "./index";
 
 /** native/dyt_native.cc's "abi" export this file was written against. */
-const NATIVE_ABI = 7;
+const NATIVE_ABI = 8;
 
 /** The addon's JS surface (see native/dyt_native.cc). */
 export interface NativeAddon {
@@ -73,6 +73,10 @@ export interface NativeAddon {
    */
   depthwise(heap: ArrayBuffer, op: number, aOff: number, bOff: number, cOff: number, geo: number[]): void;
   attnBwd(heap: ArrayBuffer, dO: number, q: number, k: number, v: number, p: number, dq: number, dk: number, dv: number, BH: number, Tq: number, Tk: number, dh: number, dvDim: number, scale: number): void;
+  /** Causal per-channel convolution by FFT: x [B, L, C], h [Lh, C] -> y [B, L, C]. */
+  fftConvFwd(heap: ArrayBuffer, x: number, h: number, y: number, B: number, L: number, C: number, Lh: number): void;
+  /** Its gradient: dx [B, L, C] and dh [Lh, C] from dy. */
+  fftConvBwd(heap: ArrayBuffer, x: number, h: number, dy: number, dx: number, dh: number, B: number, L: number, C: number, Lh: number): void;
 }
 
 let addon: NativeAddon | undefined;
@@ -148,7 +152,7 @@ const offsetOf = (backend: WasmBackendLike, t: tf.TensorInfo) => backend.dataIdM
 const heapOf = (backend: WasmBackendLike) => backend.wasm.HEAPU8.buffer as ArrayBuffer;
 
 /** Counts of kernel calls served natively vs delegated (for tests and the bench). */
-export const nativeStats = { matmul: 0, fusedMatmul: 0, transpose: 0, unary: 0, sum: 0, unpack: 0, delegated: 0, adamw: 0, norm: 0, attention: 0, depthwise: 0 };
+export const nativeStats = { matmul: 0, fusedMatmul: 0, transpose: 0, unary: 0, sum: 0, unpack: 0, delegated: 0, adamw: 0, norm: 0, attention: 0, depthwise: 0, fftConv: 0 };
 
 /**
  * out = op(a) @ op(b) for float32 tensors on the wasm heap, with numpy-style
@@ -553,6 +557,8 @@ export const FUSED_KERNELS = {
   dytBwd: "DytLabDytBwd",
   attnFwd: "DytLabAttnFwd",
   attnBwd: "DytLabAttnBwd",
+  fftConvFwd: "DytLabFftConvFwd",
+  fftConvBwd: "DytLabFftConvBwd",
 } as const;
 
 const optOff = (backend: WasmBackendLike, t: tf.TensorInfo | undefined) => (t ? offsetOf(backend, t) : -1);
@@ -643,7 +649,30 @@ const attnBwdKernel: KernelFn = ({ inputs, backend, attrs }) => {
   return [dq, dk, dv];
 };
 
+/** inputs x [B, L, C], h [Lh, C]. Output y [B, L, C] (lib/ops/fft-conv.ts). */
+const fftConvFwdKernel: KernelFn = ({ inputs, backend }) => {
+  const { x, h } = inputs as Record<string, tf.TensorInfo>;
+  const [B, L, C] = x!.shape as [number, number, number];
+  const y = backend.makeOutput(x!.shape, "float32");
+  nativeStats.fftConv++;
+  addon!.fftConvFwd(heapOf(backend), offsetOf(backend, x!), offsetOf(backend, h!), offsetOf(backend, y), B, L, C, h!.shape[0]!);
+  return y;
+};
+
+/** inputs dy, x, h. Outputs [dx, dh]. */
+const fftConvBwdKernel: KernelFn = ({ inputs, backend }) => {
+  const { dy, x, h } = inputs as Record<string, tf.TensorInfo>;
+  const [B, L, C] = x!.shape as [number, number, number];
+  const dx = backend.makeOutput(x!.shape, "float32");
+  const dh = backend.makeOutput(h!.shape, "float32");
+  nativeStats.fftConv++;
+  addon!.fftConvBwd(heapOf(backend), offsetOf(backend, x!), offsetOf(backend, h!), offsetOf(backend, dy!), offsetOf(backend, dx), offsetOf(backend, dh), B, L, C, h!.shape[0]!);
+  return [dx, dh];
+};
+
 const fusedKernels: Record<string, KernelFn> = {
+  [FUSED_KERNELS.fftConvFwd]: fftConvFwdKernel,
+  [FUSED_KERNELS.fftConvBwd]: fftConvBwdKernel,
   [FUSED_KERNELS.attnFwd]: attnFwdKernel,
   [FUSED_KERNELS.attnBwd]: attnBwdKernel,
   [FUSED_KERNELS.normFwd]: normFwdKernel,

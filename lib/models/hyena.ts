@@ -4,6 +4,7 @@ import { NORM_DEFAULTS, assertNormKind, makeNorm } from "../norms/factory";
 import type { Norm, NormKind, NormOptions } from "../norms/types";
 import { gelu } from "../ops/activations";
 import { fftConv } from "../ops/fft-conv";
+import { nativeDepthwiseUsable } from "../engine/native";
 import { ParamStore, countParams, disposeParams, type Param } from "../ops/param";
 import { Rng } from "../util/rng";
 import { embedLookup } from "./embedding";
@@ -149,10 +150,20 @@ function decayWindow(maxL: number, dim: number, c: HyenaConfig): Float32Array {
   return out;
 }
 
-/** Depthwise causal conv over time: x [B, L, C], w [K, C], b [C]; y[t] = b + sum_k w[k] x[t - K + 1 + k]. */
+/**
+ * Depthwise causal conv over time: x [B, L, C], w [K, C], b [C]; y[t] = b + sum_k w[k] x[t - K + 1 + k].
+ * On the native engine: its depthwise conv2d kernels (forward and both
+ * gradients) over [B, 1, L, C] with K - 1 zeros on the left; elsewhere K
+ * shifted slices (autodiff on every backend).
+ */
 export function causalDepthwiseConv1d(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
   const [B, L, C] = x.shape as [number, number, number];
   const K = w.shape[0]!;
+  if (nativeDepthwiseUsable(x, w))
+    return tf.tidy(() => {
+      const y = tf.depthwiseConv2d(x.reshape([B, 1, L, C]) as tf.Tensor4D, w.reshape([1, K, C, 1]) as tf.Tensor4D, 1, [[0, 0], [0, 0], [K - 1, 0], [0, 0]]).reshape([B, L, C]);
+      return b ? tf.add(y, b) : y;
+    });
   return tf.tidy(() => {
     const xp = tf.pad(x, [
       [0, 0],
