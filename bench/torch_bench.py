@@ -42,6 +42,19 @@ output Linears (DiT's init) instead of Xavier. Loss: the DDPM eps-prediction
 MSE at a uniform timestep of a linear beta schedule, on a fixed noised batch;
 AdamW (decay --weight-decay on the weight matrices).
 
+--model hyena: the HyenaDNA-style decoder of lib/models/hyena.ts (sizes passed
+by scripts/bench.ts --model hyena): nucleotide embedding, pre-norm blocks
+h = x + Hyena(N1 x), y = h + MLP(N2 h) (exact GELU), a final norm and an
+untied head without bias; next-nucleotide softmax cross-entropy; AdamW (decay
+on the embedding, the projections, the short conv and filter-MLP kernels,
+the MLP and the head). The Hyena operator of order 2 as HyenaDNA computes it:
+in_proj to 3d, a causal depthwise Conv1d of --short-filter taps, split into
+x0, x1, v; v = v * x1; the implicit long filter (Linear-Sin-Linear-Sin-Linear
+over Hyena's positional features, learnable Sin frequencies, times the
+exponential decay window) applied by FFT (torch.fft.rfft / irfft at 2L, as
+HyenaDNA's fftconv) plus the per-channel skip D; out_proj(v * x0). Norm:
+LayerNorm (eps --eps) or DyT (alpha0 --alpha0). "params" as for llama.
+
 Run with Debian's interpreter (/usr/bin/python3, python3-torch). Prints one
 JSON line: {"msPerStep": median, "steps": [...], "cpuSteps": [process CPU ms
 per step, all threads], "threads": n, ...}.
@@ -391,6 +404,89 @@ class DiT(nn.Module):
 # The step of each model: model, loss on a fixed batch, which parameters decay.
 
 
+# ---------------------------------------------------------------------------
+# HyenaDNA (same layers and shapes as lib/models/hyena.ts).
+def hyena_positional_features(max_len, emb_dim):
+    """lib/models/hyena.ts positionalFeatures: [maxL, embDim] = [t, cos(f_k w), -sin(f_k w)]."""
+    bands = (emb_dim - 1) // 2
+    p = torch.arange(max_len, dtype=torch.float64)
+    t = p / (max_len - 1) if max_len > 1 else torch.zeros(max_len, dtype=torch.float64)
+    w = 2 * math.pi * p / max_len
+    f = torch.linspace(1e-4, bands - 1, bands, dtype=torch.float64) if bands > 1 else torch.full((1,), 1e-4, dtype=torch.float64)
+    return torch.cat([t[:, None], torch.cos(f[None] * w[:, None]), -torch.sin(f[None] * w[:, None])], 1).float()
+
+
+def hyena_decay_window(max_len, dim, fast, slow, target):
+    """lib/models/hyena.ts decayWindow: [maxL, dim] = exp(-t |delta_c|), deltas linear between ln(target)/slow and ln(target)/fast."""
+    lo, hi = abs(math.log(target) / slow), abs(math.log(target) / fast)
+    t = torch.arange(max_len, dtype=torch.float64) / (max_len - 1) if max_len > 1 else torch.zeros(max_len, dtype=torch.float64)
+    delta = torch.linspace(lo, hi, dim, dtype=torch.float64) if dim > 1 else torch.full((1,), lo, dtype=torch.float64)
+    return torch.exp(-t[:, None] * delta[None]).float()
+
+
+class HyenaOperator(nn.Module):
+    def __init__(self, dim, max_len, order, emb_dim, sin_freq, short_filter, decay):
+        super().__init__()
+        self.dim = dim
+        self.in_proj = nn.Linear(dim, 3 * dim)
+        self.out_proj = nn.Linear(dim, dim)
+        self.short_filter = nn.Conv1d(3 * dim, 3 * dim, short_filter, groups=3 * dim, padding=short_filter - 1)
+        self.fc1 = nn.Linear(emb_dim, order)
+        self.fc2 = nn.Linear(order, order)
+        self.fc3 = nn.Linear(order, dim, bias=False)
+        self.sin1 = nn.Parameter(torch.full((order,), sin_freq))
+        self.sin2 = nn.Parameter(torch.full((order,), sin_freq))
+        self.bias = nn.Parameter(torch.randn(dim))  # the long conv's per-channel skip D
+        self.register_buffer("z", hyena_positional_features(max_len, emb_dim))
+        self.register_buffer("decay", hyena_decay_window(max_len, dim, *decay))
+
+    def filter(self, L):  # [L, dim]
+        h = torch.sin(self.sin1 * self.fc1(self.z[:L]))
+        h = torch.sin(self.sin2 * self.fc2(h))
+        return self.fc3(h) * self.decay[:L]
+
+    def forward(self, u):  # [B, L, dim]
+        L = u.shape[1]
+        p = self.short_filter(self.in_proj(u).transpose(1, 2))[..., :L]  # causal: keep the first L outputs
+        x0, x1, v = p.split(self.dim, dim=1)  # [B, dim, L] each
+        v = v * x1
+        n = 2 * L  # HyenaDNA's fftconv: zero-padded to 2L, so the circular product is the linear one
+        k_f = torch.fft.rfft(self.filter(L).t(), n=n)
+        y = torch.fft.irfft(torch.fft.rfft(v, n=n) * k_f, n=n)[..., :L] + v * self.bias[:, None]
+        return self.out_proj((y * x0).transpose(1, 2))
+
+
+class HyenaBlock(nn.Module):
+    def __init__(self, dim, mlp_ratio, norm, alpha0, eps, **op):
+        super().__init__()
+        self.n1 = make_norm(norm, dim, alpha0, eps=eps)
+        self.mixer = HyenaOperator(dim, **op)
+        self.n2 = make_norm(norm, dim, alpha0, eps=eps)
+        hidden = int(round(dim * mlp_ratio))
+        self.fc1 = nn.Linear(dim, hidden)
+        self.fc2 = nn.Linear(hidden, dim)
+
+    def forward(self, x):
+        h = x + self.mixer(self.n1(x))
+        return h + self.fc2(F.gelu(self.fc1(self.n2(h))))
+
+
+class HyenaDNA(nn.Module):
+    def __init__(self, norm, vocab, dim, depth, mlp_ratio, alpha0, eps, init_std, **op):
+        super().__init__()
+        self.embed = nn.Embedding(vocab, dim)
+        nn.init.trunc_normal_(self.embed.weight, std=init_std, a=-2 * init_std, b=2 * init_std)
+        self.blocks = nn.ModuleList([HyenaBlock(dim, mlp_ratio, norm, alpha0, eps, **op) for _ in range(depth)])
+        self.norm = make_norm(norm, dim, alpha0, eps=eps)
+        self.head = nn.Linear(dim, vocab, bias=False)
+
+    def forward(self, tokens):  # [B, T] int64 -> logits [B, T, vocab]
+        x = self.embed(tokens)
+        for b in self.blocks:
+            x = b(x)
+        return self.head(self.norm(x))
+
+
 def build_vit(a):
     model = ViT(a.norm, patch=a.patch, dim=a.dim, depth=a.depth, heads=a.heads, mlp_ratio=a.mlp_ratio)
     x = torch.randn(a.batch, 28, 28, 1)
@@ -453,7 +549,21 @@ def build_dit(a):
     return model, lambda: F.mse_loss(model(xt, tf_, y), eps), decays, wd
 
 
-BUILDERS = {"vit": build_vit, "llama": build_llama, "convnext": build_convnext, "dit": build_dit}
+def build_hyena(a):
+    if a.norm not in ("layernorm", "dyt"):
+        raise SystemExit(f"--model hyena: --norm must be layernorm or dyt, got {a.norm}")
+    fast, slow, target = (float(v) for v in a.decay.split(","))
+    model = HyenaDNA(a.norm, a.vocab, a.dim, a.depth, a.mlp_ratio, float(a.alpha0 or 0.5), a.eps, a.init_std if a.init_std is not None else 0.02,
+                     max_len=a.max_seq_len, order=a.filter_order, emb_dim=a.filter_emb_dim, sin_freq=a.filter_sin_freq, short_filter=a.short_filter, decay=(fast, slow, target))
+    tokens = torch.randint(0, a.vocab, (a.batch, a.seq_len + 1))
+    x, y = tokens[:, :-1].contiguous(), tokens[:, 1:].reshape(-1).contiguous()
+    # As the lab's ParamStore: kernels and weight matrices decay; biases, norms, alpha, Sin frequencies and D do not.
+    decays = lambda n, p: p.ndim >= 2
+    wd = 0.1 if a.weight_decay is None else a.weight_decay
+    return model, lambda: F.cross_entropy(model(x).reshape(-1, a.vocab), y), decays, wd
+
+
+BUILDERS = {"vit": build_vit, "llama": build_llama, "convnext": build_convnext, "dit": build_dit, "hyena": build_hyena}
 
 
 def main():
@@ -466,17 +576,17 @@ def main():
     ap.add_argument("--heads", type=int, default=4)
     ap.add_argument("--mlp-ratio", type=float, default=4)
     ap.add_argument("--patch", type=int, default=4)
-    ap.add_argument("--seq-len", type=int, default=128, help="llama: tokens per sequence")
-    ap.add_argument("--vocab", type=int, default=257, help="llama: vocabulary (257 = bytes + separator)")
+    ap.add_argument("--seq-len", type=int, default=128, help="llama / hyena: tokens per sequence")
+    ap.add_argument("--vocab", type=int, default=257, help="llama / hyena: vocabulary (llama 257 = bytes + separator; hyena 5 = A C G T N)")
     ap.add_argument("--alpha0", default=None, help="DyT's alpha0: llama attn,ffn,final (default 0.5,0.5,0.5); convnext / dit one value (default 0.5)")
     ap.add_argument("--embed-scale", action="store_true", help="llama: learnable scalar after the embedding (DyT recipe)")
     ap.add_argument("--rope-theta", type=float, default=10000.0)
-    ap.add_argument("--init-std", type=float, default=None, help="llama: init std (default 0.02 * sqrt(4096 / dim))")
-    ap.add_argument("--weight-decay", type=float, default=None, help="AdamW decay on weight matrices (default vit 0.05, llama 0.1, convnext 0.05, dit 0)")
+    ap.add_argument("--init-std", type=float, default=None, help="llama: init std (default 0.02 * sqrt(4096 / dim)); convnext / hyena: init std (default 0.02)")
+    ap.add_argument("--weight-decay", type=float, default=None, help="AdamW decay on weight matrices (default vit 0.05, llama 0.1, convnext 0.05, dit 0, hyena 0.1)")
     ap.add_argument("--image", type=int, default=28, help="convnext / dit: image side")
     ap.add_argument("--channels", type=int, default=1, help="convnext / dit: image channels")
     ap.add_argument("--classes", type=int, default=10, help="convnext / dit: classes")
-    ap.add_argument("--eps", type=float, default=1e-6, help="convnext / dit: LayerNorm eps")
+    ap.add_argument("--eps", type=float, default=1e-6, help="convnext / dit / hyena: LayerNorm eps")
     ap.add_argument("--stem-patch", type=int, default=2, help="convnext: stem stride = kernel")
     ap.add_argument("--dims", default="24,48,96", help="convnext: channels per stage")
     ap.add_argument("--depths", default="1,1,1", help="convnext: blocks per stage")
@@ -487,6 +597,12 @@ def main():
     ap.add_argument("--diffusion-steps", type=int, default=1000, help="dit: diffusion steps T")
     ap.add_argument("--beta-start", type=float, default=1e-4, help="dit: linear beta schedule start")
     ap.add_argument("--beta-end", type=float, default=0.02, help="dit: linear beta schedule end")
+    ap.add_argument("--max-seq-len", type=int, default=1024, help="hyena: the implicit filter's positional grid")
+    ap.add_argument("--filter-order", type=int, default=64, help="hyena: width of the implicit filter MLP")
+    ap.add_argument("--filter-emb-dim", type=int, default=5, help="hyena: positional features (t + cos/sin bands)")
+    ap.add_argument("--filter-sin-freq", type=float, default=1.0, help="hyena: initial Sin frequency")
+    ap.add_argument("--short-filter", type=int, default=3, help="hyena: taps of the short causal depthwise conv")
+    ap.add_argument("--decay", default="0.3,1.5,0.01", help="hyena: decay window fast,slow,target")
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--threads", type=int, default=0, help="0: leave torch's default")

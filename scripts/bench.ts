@@ -32,7 +32,14 @@
  * random timestep + backward + AdamW (no decay, as trained). LayerNorm with
  * adaLN-Zero, DyT as the paper's arm (tanh(alpha x), no adaLN-Zero).
  *
- * For llama, convnext and dit a descriptor (lib/bench/step-model.ts) gives the
+ * Step (--model hyena): the lab's HyenaDNA-style decoder (lib/models/hyena.ts)
+ * at dna-hyena's full size (lib/bench/hyena-step.ts): width 64, depth 2,
+ * order-2 Hyena operators (implicit long filter from a 64-wide MLP, causal FFT
+ * convolution over 256 bases, 3-tap short conv), MLP x4, vocab 5, batch
+ * 16 x 256 bases; next-nucleotide cross-entropy + backward + AdamW (decay
+ * 0.1). LayerNorm and DyT (alpha0 0.5). Also reported: tokens/s.
+ *
+ * For llama, convnext, dit and hyena a descriptor (lib/bench/step-model.ts) gives the
  * step, the hand count of the parameters and torch_bench.py's sizes; PyTorch
  * runs the same model (torch_bench.py --model NAME, every size passed from
  * here), both parameter counts are printed before any timing, and the bench
@@ -44,13 +51,14 @@
  * machine's peak (see cpuPeak()).
  *
  *   npm run bench -- [--engines native,native-unfused,wasm,cpu] [--norms layernorm,dyt]
- *                    [--steps 10] [--warmup 3] [--cpu-steps 2] [--rounds 1] [--model lab|plain|llama|convnext|dit]
+ *                    [--steps 10] [--warmup 3] [--cpu-steps 2] [--rounds 1] [--model lab|plain|llama|convnext|dit|hyena]
  *                    [--no-torch] [--no-profile] [--profile-clock cpu|wall] [--json out.json] [--save DIR]
  *   npm run bench -- --layers [--engines ...] [--save DIR]   (norm layer speed, lib/bench/layers.ts)
  *   npm run bench -- --ab [--norms ...] [--steps 6] [--model ...]   (native fused vs unfused, alternating steps in one process)
  *   npm run bench -- --model llama --engines native,wasm [--norms rmsnorm,dyt] [--steps 10]   (the LM step)
  *   npm run bench -- --model convnext --engines native,wasm [--norms layernorm,dyt] [--steps 10]   (the ConvNeXt step)
  *   npm run bench -- --model dit --engines native,wasm [--norms layernorm,dyt] [--steps 10]   (the DiT step)
+ *   npm run bench -- --model hyena --engines native,wasm [--norms layernorm,dyt] [--steps 10]   (the HyenaDNA step)
  *
  * native-unfused: the native engine with DYT_FUSED=0 (no fused AdamW / norm
  * kernels), for before/after ratios taken in one run.
@@ -60,7 +68,8 @@
  * by live tensors at the end of a step (tf.memory().numBytes).
  *
  * --save DIR writes DIR/step.json (DIR/lm-step.json with --model llama,
- * DIR/convnext-step.json and DIR/dit-step.json with --model convnext / dit, so
+ * DIR/convnext-step.json, DIR/dit-step.json and DIR/hyena-step.json with
+ * --model convnext / dit / hyena, so
  * the ViT's committed step.json is not overwritten; DIR/layers.json with --layers), with
  * provenance (commit, dirty flag, engines, tfjs, node, CPU, load, date),
  * atomically; e.g. --save results/efficiency/full (read by lib/bench/efficiency.ts).
@@ -82,6 +91,7 @@ import { torchReference, type BenchProvenance } from "../lib/bench/efficiency";
 import { LM_STEP_MODEL } from "../lib/bench/lm-step";
 import { CONVNEXT_STEP_MODEL } from "../lib/bench/convnext-step";
 import { DIT_STEP_MODEL } from "../lib/bench/dit-step";
+import { HYENA_STEP_MODEL } from "../lib/bench/hyena-step";
 import { PY, REPO, TORCH_BENCH, assertBenchNorm, benchUniform, checkBenchParams, torchImportable, torchParamCount, type BenchStep, type BenchStepModel } from "../lib/bench/step-model";
 import { writeJsonAtomic } from "../lib/util/atomic";
 
@@ -202,7 +212,7 @@ const MODELS = { lab: labModel, plain: plainModel } as const;
  * counts its parameters for the check against PyTorch, gives torch_bench.py
  * its sizes and names the file --save writes.
  */
-const STEP_MODELS = { llama: LM_STEP_MODEL, convnext: CONVNEXT_STEP_MODEL, dit: DIT_STEP_MODEL } as const satisfies Record<string, BenchStepModel>;
+const STEP_MODELS = { llama: LM_STEP_MODEL, convnext: CONVNEXT_STEP_MODEL, dit: DIT_STEP_MODEL, hyena: HYENA_STEP_MODEL } as const satisfies Record<string, BenchStepModel>;
 /** Every --model: the two ViTs above and the descriptors. */
 const MODEL_NAMES = [...(Object.keys(MODELS) as (keyof typeof MODELS)[]), ...(Object.keys(STEP_MODELS) as (keyof typeof STEP_MODELS)[])] as const;
 type ModelName = (typeof MODEL_NAMES)[number];
