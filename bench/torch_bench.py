@@ -55,6 +55,26 @@ exponential decay window) applied by FFT (torch.fft.rfft / irfft at 2L, as
 HyenaDNA's fftconv) plus the per-channel skip D; out_proj(v * x0). Norm:
 LayerNorm (eps --eps) or DyT (alpha0 --alpha0). "params" as for llama.
 
+--model wav2vec: the small wav2vec 2.0 of lib/models/wav2vec.ts (sizes passed
+by scripts/bench.ts --model wav2vec): waves [B, L] through strided Conv1d
+layers without bias, each followed by a per-step norm over channels
+(--conv-norm) and exact GELU; the feature norm; post_extract_proj; a learned
+mask embedding substituted at the masked steps; x + GELU(grouped positional
+conv), weight-normed over the kernel axis (g per tap, weight_norm(dim=2)),
+"same" padding floor(K/2) left and K - 1 - floor(K/2) right; pre-norm blocks
+(as the ViT's: q|k|v, output, GELU MLP, with biases); the encoder norm;
+final_proj at the masked steps. Targets: the Gumbel product quantizer on the
+masked steps' normed features (weight_proj, codewords [G, V, d/G], a hard
+straight-through Gumbel-softmax at --gumbel-temp, perplexity of the
+batch-averaged softmax), then project_q. Loss: cosine similarity / --logit-temp
+of each masked step's context with its target and K distractors (other masked
+steps of its window; identical distractors get -1e9), cross-entropy with the
+target first, plus --diversity-weight x (G V - perplexity) / (G V). The lab's
+draw fixes M (--masked) and K (--negatives); which steps are masked, the
+distractors and the Gumbel noise are drawn here once, with torch's seed.
+AdamW (decay --weight-decay on conv kernels, the positional conv's v and the
+weight matrices).
+
 Run with Debian's interpreter (/usr/bin/python3, python3-torch). Prints one
 JSON line: {"msPerStep": median, "steps": [...], "cpuSteps": [process CPU ms
 per step, all threads], "threads": n, ...}.
@@ -137,13 +157,13 @@ class RMSNorm(nn.Module):
 
 
 class Block(nn.Module):
-    def __init__(self, dim, heads, mlp_ratio, norm):
+    def __init__(self, dim, heads, mlp_ratio, norm, alpha0=0.5, eps=1e-6):
         super().__init__()
         self.heads = heads
-        self.n1 = make_norm(norm, dim)
+        self.n1 = make_norm(norm, dim, alpha0, eps=eps)
         self.qkv = nn.Linear(dim, 3 * dim)
         self.proj = nn.Linear(dim, dim)
-        self.n2 = make_norm(norm, dim)
+        self.n2 = make_norm(norm, dim, alpha0, eps=eps)
         self.fc1 = nn.Linear(dim, int(round(dim * mlp_ratio)))
         self.fc2 = nn.Linear(int(round(dim * mlp_ratio)), dim)
 
@@ -401,6 +421,94 @@ class DiT(nn.Module):
 
 
 # ---------------------------------------------------------------------------
+# wav2vec 2.0 (same layers, shapes and loss as lib/models/wav2vec.ts).
+
+
+def parse_conv_layers(text):
+    """--conv-layers "32:10:5,32:3:2,...": (channels, kernel, stride) per feature-encoder conv."""
+    layers = [tuple(int(v) for v in part.split(":")) for part in text.split(",")]
+    if not layers or any(len(l) != 3 or min(l) < 1 for l in layers):
+        raise SystemExit(f"--conv-layers: expected channels:kernel:stride,... (positive integers), got {text!r}")
+    return layers
+
+
+class Wav2Vec2(nn.Module):
+    def __init__(self, norm, conv_norm, conv_layers, dim, depth, heads, mlp_ratio, pos_kernel, pos_groups, quant_groups, quant_entries, final_dim, alpha0, eps, init_std):
+        super().__init__()
+        self.G, self.V, self.final_dim = quant_groups, quant_entries, final_dim
+        self.convs = nn.ModuleList()
+        self.conv_norms = nn.ModuleList()
+        cin = 1
+        for ch, k, s in conv_layers:
+            conv = nn.Conv1d(cin, ch, k, stride=s, bias=False)
+            nn.init.kaiming_normal_(conv.weight)  # fairseq's ConvFeatureExtractionModel
+            self.convs.append(conv)
+            self.conv_norms.append(make_norm(conv_norm, ch, alpha0, eps=eps))  # per step, over channels
+            cin = ch
+        C = cin
+        self.layer_norm = make_norm(norm, C, alpha0, eps=eps)
+        self.post_extract_proj = nn.Linear(C, dim)
+        self.mask_emb = nn.Parameter(torch.rand(dim))
+        # "Same" padding as lib/ops/conv1d.ts groupedConv1dSame: floor(K/2) left, K - 1 - floor(K/2) right
+        # (for even K, fairseq's padding K/2 and SamePad's dropped last step).
+        self.pos_pad = (pos_kernel // 2, pos_kernel - 1 - pos_kernel // 2)
+        pos = nn.Conv1d(dim, dim, pos_kernel, groups=pos_groups)
+        nn.init.normal_(pos.weight, 0.0, math.sqrt(4.0 / (pos_kernel * dim)))
+        nn.init.zeros_(pos.bias)
+        # weight_norm over the kernel axis: g has one entry per tap ([1, 1, K]), as the lab's g [K].
+        self.pos_conv = nn.utils.weight_norm(pos, name="weight", dim=2)
+        self.blocks = nn.ModuleList([Block(dim, heads, mlp_ratio, norm, alpha0, eps) for _ in range(depth)])
+        for b in self.blocks:
+            for m in (b.qkv, b.proj, b.fc1, b.fc2):
+                nn.init.trunc_normal_(m.weight, std=init_std, a=-2.0, b=2.0)
+                nn.init.zeros_(m.bias)
+        self.encoder_norm = make_norm(norm, dim, alpha0, eps=eps)
+        self.final_proj = nn.Linear(dim, final_dim)
+        self.weight_proj = nn.Linear(C, quant_groups * quant_entries)
+        nn.init.normal_(self.weight_proj.weight, 0.0, 1.0)
+        nn.init.zeros_(self.weight_proj.bias)
+        self.codevars = nn.Parameter(torch.rand(quant_groups, quant_entries, final_dim // quant_groups))
+        self.project_q = nn.Linear(final_dim, final_dim)
+
+    def forward(self, wave, mask, masked, negatives, gumbel, tau, logit_temp, diversity_weight, feature_penalty):
+        """wave [B, L]; mask [B, T, 1] (1 = masked); masked [B, M] its steps; negatives [B, M, K] indices into M; gumbel [B*M, G, V]."""
+        B, M = masked.shape
+        G, V = self.G, self.V
+        h = wave[:, None, :]
+        for conv, n in zip(self.convs, self.conv_norms):
+            f = F.gelu(n(conv(h).transpose(1, 2)))  # [B, T, C]
+            h = f.transpose(1, 2)
+        penalty = f.pow(2).mean()
+        f = self.layer_norm(f)
+        x = self.post_extract_proj(f)
+        x = x * (1 - mask) + mask * self.mask_emb
+        x = x + F.gelu(self.pos_conv(F.pad(x.transpose(1, 2), self.pos_pad)).transpose(1, 2))
+        for b in self.blocks:
+            x = b(x)
+        x = self.encoder_norm(x)
+        bi = torch.arange(B)[:, None]
+        c = self.final_proj(x[bi, masked])  # [B, M, final_dim]
+        # Quantizer on the masked steps' normed features: hard Gumbel-softmax, straight-through.
+        logits = self.weight_proj(f[bi, masked]).reshape(B * M, G, V)
+        avg = torch.softmax(logits, -1).mean(0)
+        perplexity = torch.exp(-(avg * torch.log(avg + 1e-7)).sum(-1)).sum()
+        y = torch.softmax((logits + gumbel) / tau, -1)
+        onehot = F.one_hot(y.argmax(-1), V).to(y.dtype) - y.detach() + y
+        q = self.project_q(torch.einsum("ngv,gvd->ngd", onehot, self.codevars).reshape(B, M, self.final_dim))
+        # Contrastive loss: cosine similarity / kappa with the target first and K distractors;
+        # distractors identical to the target get -1e9 (fairseq's -inf), as the lab.
+        negs = q[bi[:, :, None], negatives]  # [B, M, K, d]
+        targets = torch.cat([q[:, :, None], negs], 2)
+        c4 = c[:, :, None]
+        cos = (c4 * targets).sum(-1) / torch.clamp(c4.norm(dim=-1) * targets.norm(dim=-1), min=1e-8)
+        same = torch.cat([torch.zeros_like(negatives[..., :1], dtype=torch.bool), (negs == q[:, :, None]).all(-1)], -1)
+        sim = (cos / logit_temp).masked_fill(same, -1e9)
+        contrastive = -F.log_softmax(sim, -1)[..., 0].mean()
+        GV = G * V
+        return contrastive + diversity_weight * (GV - perplexity) / GV + feature_penalty * penalty
+
+
+# ---------------------------------------------------------------------------
 # The step of each model: model, loss on a fixed batch, which parameters decay.
 
 
@@ -563,7 +671,38 @@ def build_hyena(a):
     return model, lambda: F.cross_entropy(model(x).reshape(-1, a.vocab), y), decays, wd
 
 
-BUILDERS = {"vit": build_vit, "llama": build_llama, "convnext": build_convnext, "dit": build_dit, "hyena": build_hyena}
+
+def build_wav2vec(a):
+    if a.norm not in ("layernorm", "dyt"):
+        raise SystemExit(f"--model wav2vec: --norm must be layernorm or dyt, got {a.norm}")
+    if a.masked < 2 or a.negatives < 1:
+        raise SystemExit(f"--model wav2vec: --masked (M, the lab's masked steps per window) must be >= 2 and --negatives (K) >= 1, got {a.masked} and {a.negatives}")
+    layers = parse_conv_layers(a.conv_layers)
+    model = Wav2Vec2(a.norm, a.conv_norm, layers, a.dim, a.depth, a.heads, a.mlp_ratio, a.pos_conv_kernel, a.pos_conv_groups, a.quant_groups, a.quant_entries, a.final_dim, float(a.alpha0 or 0.5), a.eps, a.init_std if a.init_std is not None else 0.02)
+    T = a.samples
+    for _, k, s in layers:
+        T = (T - k) // s + 1
+    if T < a.masked:
+        raise SystemExit(f"--model wav2vec: {a.samples} samples give {T} steps, fewer than --masked {a.masked}")
+    # A fixed batch, as the lab's: waves in [-1, 1]; M masked steps per window and K distractors per masked step
+    # (drawn here with torch's seed: which steps, not how many, differs from the lab's draw); Gumbel noise once.
+    B, M, K = a.batch, a.masked, a.negatives
+    wave = torch.rand(B, a.samples) * 2 - 1
+    masked = torch.rand(B, T).argsort(-1)[:, :M].sort(-1).values
+    mask = torch.zeros(B, T).scatter_(1, masked, 1.0)[:, :, None]
+    j = torch.randint(0, M - 1, (B, M, K))
+    negatives = j + (j >= torch.arange(M)[None, :, None]).long()  # uniform over the other masked steps
+    gumbel = -torch.log(-torch.log(torch.rand(B * M, a.quant_groups, a.quant_entries).clamp_min(1e-12)))
+    # Conv kernels, v of the positional conv and weight matrices decay (ParamStore's decay flags); not norms, biases,
+    # alpha, mask_emb, the weight-norm g or the codewords.
+    decays = lambda n, p: p.ndim >= 2 and n not in ("codevars", "pos_conv.weight_g")
+    wd = 0.01 if a.weight_decay is None else a.weight_decay
+    loss = lambda: model(wave, mask, masked, negatives, gumbel, a.gumbel_temp, a.logit_temp, a.diversity_weight, a.feature_penalty)
+    return model, loss, decays, wd
+
+
+
+BUILDERS = {"vit": build_vit, "llama": build_llama, "convnext": build_convnext, "dit": build_dit, "hyena": build_hyena, "wav2vec": build_wav2vec}
 
 
 def main():
@@ -582,7 +721,7 @@ def main():
     ap.add_argument("--embed-scale", action="store_true", help="llama: learnable scalar after the embedding (DyT recipe)")
     ap.add_argument("--rope-theta", type=float, default=10000.0)
     ap.add_argument("--init-std", type=float, default=None, help="llama: init std (default 0.02 * sqrt(4096 / dim)); convnext / hyena: init std (default 0.02)")
-    ap.add_argument("--weight-decay", type=float, default=None, help="AdamW decay on weight matrices (default vit 0.05, llama 0.1, convnext 0.05, dit 0, hyena 0.1)")
+    ap.add_argument("--weight-decay", type=float, default=None, help="AdamW decay on weight matrices (default vit 0.05, llama 0.1, convnext 0.05, dit 0, hyena 0.1, wav2vec 0.01)")
     ap.add_argument("--image", type=int, default=28, help="convnext / dit: image side")
     ap.add_argument("--channels", type=int, default=1, help="convnext / dit: image channels")
     ap.add_argument("--classes", type=int, default=10, help="convnext / dit: classes")
@@ -603,6 +742,20 @@ def main():
     ap.add_argument("--filter-sin-freq", type=float, default=1.0, help="hyena: initial Sin frequency")
     ap.add_argument("--short-filter", type=int, default=3, help="hyena: taps of the short causal depthwise conv")
     ap.add_argument("--decay", default="0.3,1.5,0.01", help="hyena: decay window fast,slow,target")
+    ap.add_argument("--samples", type=int, default=16000, help="wav2vec: samples per window")
+    ap.add_argument("--conv-layers", default="32:10:5,32:3:2,32:3:2,32:3:2,32:3:2,32:2:2,32:2:2", help="wav2vec: feature encoder, channels:kernel:stride per conv")
+    ap.add_argument("--conv-norm", default="layernorm", choices=["layernorm", "dyt"], help="wav2vec: norm of the conv feature encoder")
+    ap.add_argument("--pos-conv-kernel", type=int, default=16, help="wav2vec: positional conv kernel")
+    ap.add_argument("--pos-conv-groups", type=int, default=4, help="wav2vec: positional conv groups")
+    ap.add_argument("--quant-groups", type=int, default=2, help="wav2vec: quantizer groups G")
+    ap.add_argument("--quant-entries", type=int, default=32, help="wav2vec: codewords per group V")
+    ap.add_argument("--final-dim", type=int, default=32, help="wav2vec: dimension where context and targets are compared")
+    ap.add_argument("--masked", type=int, default=20, help="wav2vec: masked steps per window M (the lab's draw)")
+    ap.add_argument("--negatives", type=int, default=10, help="wav2vec: distractors per masked step K")
+    ap.add_argument("--gumbel-temp", type=float, default=2.0, help="wav2vec: Gumbel-softmax temperature")
+    ap.add_argument("--logit-temp", type=float, default=0.1, help="wav2vec: cosine-similarity temperature")
+    ap.add_argument("--diversity-weight", type=float, default=0.1, help="wav2vec: weight of the codebook diversity term")
+    ap.add_argument("--feature-penalty", type=float, default=0.0, help="wav2vec: weight of mean(features^2)")
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--threads", type=int, default=0, help="0: leave torch's default")

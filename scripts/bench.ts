@@ -39,7 +39,15 @@
  * 16 x 256 bases; next-nucleotide cross-entropy + backward + AdamW (decay
  * 0.1). LayerNorm and DyT (alpha0 0.5). Also reported: tokens/s.
  *
- * For llama, convnext, dit and hyena a descriptor (lib/bench/step-model.ts) gives the
+ * Step (--model wav2vec): the lab's wav2vec 2.0 (lib/models/wav2vec.ts) at
+ * wav2vec-ln-dyt's full size (lib/bench/wav2vec-step.ts): batch 16 x 1 s
+ * (16,000 samples -> 49 steps), 7 strided convs x 32 channels with
+ * LayerNorm, width 64, 4 heads, depth 2, grouped positional conv, Gumbel
+ * quantizer 2 x 32; contrastive loss over the masked steps (K = 10
+ * distractors) + diversity, backward, AdamW (decay 0.01). LayerNorm, or DyT
+ * (alpha0 0.5) in every transformer norm slot, the study's arms.
+ *
+ * For llama, convnext, dit, hyena and wav2vec a descriptor (lib/bench/step-model.ts) gives the
  * step, the hand count of the parameters and torch_bench.py's sizes; PyTorch
  * runs the same model (torch_bench.py --model NAME, every size passed from
  * here), both parameter counts are printed before any timing, and the bench
@@ -51,7 +59,7 @@
  * machine's peak (see cpuPeak()).
  *
  *   npm run bench -- [--engines native,native-unfused,wasm,cpu] [--norms layernorm,dyt]
- *                    [--steps 10] [--warmup 3] [--cpu-steps 2] [--rounds 1] [--model lab|plain|llama|convnext|dit|hyena]
+ *                    [--steps 10] [--warmup 3] [--cpu-steps 2] [--rounds 1] [--model lab|plain|llama|convnext|dit|hyena|wav2vec]
  *                    [--no-torch] [--no-profile] [--profile-clock cpu|wall] [--json out.json] [--save DIR]
  *   npm run bench -- --layers [--engines ...] [--save DIR]   (norm layer speed, lib/bench/layers.ts)
  *   npm run bench -- --ab [--norms ...] [--steps 6] [--model ...]   (native fused vs unfused, alternating steps in one process)
@@ -59,6 +67,7 @@
  *   npm run bench -- --model convnext --engines native,wasm [--norms layernorm,dyt] [--steps 10]   (the ConvNeXt step)
  *   npm run bench -- --model dit --engines native,wasm [--norms layernorm,dyt] [--steps 10]   (the DiT step)
  *   npm run bench -- --model hyena --engines native,wasm [--norms layernorm,dyt] [--steps 10]   (the HyenaDNA step)
+ *   npm run bench -- --model wav2vec --engines native,wasm [--norms layernorm,dyt] [--steps 10]   (the wav2vec 2.0 step)
  *
  * native-unfused: the native engine with DYT_FUSED=0 (no fused AdamW / norm
  * kernels), for before/after ratios taken in one run.
@@ -68,8 +77,8 @@
  * by live tensors at the end of a step (tf.memory().numBytes).
  *
  * --save DIR writes DIR/step.json (DIR/lm-step.json with --model llama,
- * DIR/convnext-step.json, DIR/dit-step.json and DIR/hyena-step.json with
- * --model convnext / dit / hyena, so
+ * DIR/convnext-step.json, DIR/dit-step.json, DIR/hyena-step.json and
+ * DIR/wav2vec-step.json with --model convnext / dit / hyena / wav2vec, so
  * the ViT's committed step.json is not overwritten; DIR/layers.json with --layers), with
  * provenance (commit, dirty flag, engines, tfjs, node, CPU, load, date),
  * atomically; e.g. --save results/efficiency/full (read by lib/bench/efficiency.ts).
@@ -92,6 +101,7 @@ import { LM_STEP_MODEL } from "../lib/bench/lm-step";
 import { CONVNEXT_STEP_MODEL } from "../lib/bench/convnext-step";
 import { DIT_STEP_MODEL } from "../lib/bench/dit-step";
 import { HYENA_STEP_MODEL } from "../lib/bench/hyena-step";
+import { WAV2VEC_STEP_MODEL } from "../lib/bench/wav2vec-step";
 import { PY, REPO, TORCH_BENCH, assertBenchNorm, benchUniform, checkBenchParams, torchImportable, torchParamCount, type BenchStep, type BenchStepModel } from "../lib/bench/step-model";
 import { writeJsonAtomic } from "../lib/util/atomic";
 
@@ -212,7 +222,7 @@ const MODELS = { lab: labModel, plain: plainModel } as const;
  * counts its parameters for the check against PyTorch, gives torch_bench.py
  * its sizes and names the file --save writes.
  */
-const STEP_MODELS = { llama: LM_STEP_MODEL, convnext: CONVNEXT_STEP_MODEL, dit: DIT_STEP_MODEL, hyena: HYENA_STEP_MODEL } as const satisfies Record<string, BenchStepModel>;
+const STEP_MODELS = { llama: LM_STEP_MODEL, convnext: CONVNEXT_STEP_MODEL, dit: DIT_STEP_MODEL, hyena: HYENA_STEP_MODEL, wav2vec: WAV2VEC_STEP_MODEL } as const satisfies Record<string, BenchStepModel>;
 /** Every --model: the two ViTs above and the descriptors. */
 const MODEL_NAMES = [...(Object.keys(MODELS) as (keyof typeof MODELS)[]), ...(Object.keys(STEP_MODELS) as (keyof typeof STEP_MODELS)[])] as const;
 type ModelName = (typeof MODEL_NAMES)[number];
@@ -973,7 +983,7 @@ async function main(): Promise<void> {
   };
   fs.writeFileSync(out, JSON.stringify(stepJson, null, 1));
   console.log(`\n[bench] results written to ${path.relative(process.cwd(), out)}`);
-  // A descriptor model's file (lm-step.json, convnext-step.json, dit-step.json) sits beside the ViT's
+  // A descriptor model's file (lm-step.json, convnext-step.json, dit-step.json, wav2vec-step.json) sits beside the ViT's
   // step.json (which lib/bench/efficiency.ts reads) instead of replacing it.
   if (a.save) saveResults(a.save, sm ? sm.saveName : "step.json", stepJson, Object.fromEntries(results.map((r) => [r.engine, r.detail])), load, os.cpus()[0]?.model ?? peak.model);
 }
