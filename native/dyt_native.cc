@@ -31,6 +31,8 @@
 //       depthwise conv2d NHWC (multiplier 1): op 0 forward, 1 input grad, 2 filter grad.
 //   fftConvFwd(buf, xOff, hOff, yOff, B, L, C, Lh) / fftConvBwd(buf, xOff, hOff, dyOff, dxOff, dhOff, B, L, C, Lh)
 //       causal per-channel long convolution by FFT (Hyena) and its gradient.
+//   unfold1d(buf, op, xOff, colsOff, B, L, C, k, s, To)
+//       patches of a strided 1-D conv (op 0) and their adjoint (op 1, overlap-add).
 #include <napi.h>
 #include <cblas.h>
 
@@ -40,6 +42,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -1443,6 +1446,46 @@ Napi::Value FftConvBwd(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+
+// ---------------------------------------------------------------------------
+// Patches of a strided 1-D convolution, channels last (lib/ops/conv1d.ts
+// unfold1d): cols[b, t, j C + c] = x[b, t s + j, c] for j < k, t < To. Each
+// output row is k C contiguous floats of x, so the forward is one copy per
+// row; the backward adds each row back (rows overlap when k > s), batch items
+// split over the pool (each written by one thread, in a fixed order).
+// unfold1d(buf, op, xOff, colsOff, B, L, C, k, s, To): op 0 x -> cols, op 1 dcols -> dx.
+Napi::Value Unfold1d(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  if (info.Length() < 10) throw Napi::TypeError::New(env, "unfold1d: 10 arguments expected");
+  const int op = info[1].As<Napi::Number>().Int32Value();
+  const int64_t B = info[4].As<Napi::Number>().Int64Value(), L = info[5].As<Napi::Number>().Int64Value(), C = info[6].As<Napi::Number>().Int64Value(),
+                k = info[7].As<Napi::Number>().Int64Value(), st = info[8].As<Napi::Number>().Int64Value(), To = info[9].As<Napi::Number>().Int64Value();
+  if (B < 1 || L < 1 || C < 1 || k < 1 || st < 1 || To < 1 || (To - 1) * st + k > L || op < 0 || op > 1)
+    throw Napi::RangeError::New(env, "unfold1d: bad op or geometry (need (To - 1) s + k <= L)");
+  float* x = heapF32(env, info[0], info[2].As<Napi::Number>().Int64Value(), B * L * C);
+  float* cols = heapF32(env, info[0], info[3].As<Napi::Number>().Int64Value(), B * To * k * C);
+  const int64_t row = k * C;
+  auto body = [&](int64_t b) {
+    float* xb = x + b * L * C;
+    float* cb = cols + b * To * row;
+    if (op == 0) {
+      for (int64_t t = 0; t < To; ++t) std::memcpy(cb + t * row, xb + t * st * C, row * sizeof(float));
+    } else {
+      std::fill(xb, xb + L * C, 0.0f);
+      for (int64_t t = 0; t < To; ++t) {
+        float* d = xb + t * st * C;
+        const float* src = cb + t * row;
+        for (int64_t q = 0; q < row; ++q) d[q] += src[q];
+      }
+    }
+  };
+  const int P_ = g_pool.size();
+  if (P_ > 1 && B > 1 && B * To * row >= (1 << 16)) g_pool.run(static_cast<int>(B), [&](int b) { body(b); });
+  else
+    for (int64_t b = 0; b < B; ++b) body(b);
+  return env.Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   // OpenBLAS reads OPENBLAS_NUM_THREADS (default: the core count) at load;
   // that becomes the pool size, and OpenBLAS itself goes single-threaded.
@@ -1450,7 +1493,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   openblas_set_num_threads(1);
   // Bump when the exported functions change: lib/engine/native.ts refuses a
   // stale build (one left behind when a rebuild failed) instead of crashing.
-  exports.Set("abi", Napi::Number::New(env, 8));
+  exports.Set("abi", Napi::Number::New(env, 9));
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("sgemm", Napi::Function::New(env, Sgemm));
@@ -1468,6 +1511,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("depthwise", Napi::Function::New(env, Depthwise));
   exports.Set("fftConvFwd", Napi::Function::New(env, FftConvFwd));
   exports.Set("fftConvBwd", Napi::Function::New(env, FftConvBwd));
+  exports.Set("unfold1d", Napi::Function::New(env, Unfold1d));
   return exports;
 }
 

@@ -23,6 +23,7 @@ import {
 } from "../lib/data";
 import { initEngine } from "../lib/engine";
 import { GumbelQuantizer, Wav2Vec2, contrastiveLoss, drawWav2VecBatch, resolveWav2VecConfig, wav2vecFrames } from "../lib/models/wav2vec";
+import { nativeLoadError, nativeStats } from "../lib/engine/native";
 import { conv1d, groupedConv1dSame, straightThroughOneHot, weightNorm } from "../lib/ops/conv1d";
 import { ParamStore } from "../lib/ops/param";
 import { extractFeatures, linearProbe, train, wav2vecPretrainTask, batchSeed } from "../lib/train";
@@ -153,8 +154,10 @@ describe("speech data (Debian packages, datasets.md)", () => {
 });
 
 describe("1-D convolution ops (feature encoder, positional conv)", () => {
-  it("conv1d equals tf.conv1d for wav2vec's kernel/stride pairs, and its gradients match finite differences", async () => {
-    await useEngine("cpu");
+  for (const engine of ["cpu", "native"] as const)
+  it(`conv1d equals tf.conv1d for wav2vec's kernel/stride pairs, and its gradients match finite differences (${engine})`, { skip: engine === "native" && nativeLoadError() ? `native engine unavailable: ${nativeLoadError()}` : false }, async () => {
+    await useEngine(engine);
+    const unfolds = nativeStats.unfold;
     const rng = new Rng(1);
     for (const [L, cin, cout, k, s] of [
       [37, 1, 3, 10, 5],
@@ -176,6 +179,8 @@ describe("1-D convolution ops (feature encoder, positional conv)", () => {
       { data: rand(rng, 3 * 2 * 2), shape: [3, 2, 2] },
     ]);
     assert.throws(() => conv1d(tf.zeros([1, 3, 1]), tf.zeros([4, 1, 1]), 1), /shorter than the kernel/);
+    // On the native engine the patches (and their overlap-add gradient) come from the addon.
+    if (engine === "native") assert.ok(nativeStats.unfold - unfolds >= 5, "unfold1d ran in the addon");
   });
 
   it("groupedConv1dSame equals a direct grouped convolution (even and odd kernels); with weight norm its gradients match finite differences", async () => {

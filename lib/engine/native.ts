@@ -27,7 +27,7 @@ import * as path from "path";
 import type { EngineProvider } from "./index";
 
 /** native/dyt_native.cc's "abi" export this file was written against. */
-const NATIVE_ABI = 8;
+const NATIVE_ABI = 9;
 
 /** The addon's JS surface (see native/dyt_native.cc). */
 export interface NativeAddon {
@@ -77,6 +77,8 @@ export interface NativeAddon {
   fftConvFwd(heap: ArrayBuffer, x: number, h: number, y: number, B: number, L: number, C: number, Lh: number): void;
   /** Its gradient: dx [B, L, C] and dh [Lh, C] from dy. */
   fftConvBwd(heap: ArrayBuffer, x: number, h: number, dy: number, dx: number, dh: number, B: number, L: number, C: number, Lh: number): void;
+  /** Strided 1-D conv patches, channels last: op 0 x [B, L, C] -> cols [B, To, k C]; op 1 dcols -> dx (overlap-add). */
+  unfold1d(heap: ArrayBuffer, op: number, x: number, cols: number, B: number, L: number, C: number, k: number, stride: number, To: number): void;
 }
 
 let addon: NativeAddon | undefined;
@@ -152,7 +154,7 @@ const offsetOf = (backend: WasmBackendLike, t: tf.TensorInfo) => backend.dataIdM
 const heapOf = (backend: WasmBackendLike) => backend.wasm.HEAPU8.buffer as ArrayBuffer;
 
 /** Counts of kernel calls served natively vs delegated (for tests and the bench). */
-export const nativeStats = { matmul: 0, fusedMatmul: 0, transpose: 0, unary: 0, sum: 0, unpack: 0, delegated: 0, adamw: 0, norm: 0, attention: 0, depthwise: 0, fftConv: 0 };
+export const nativeStats = { matmul: 0, fusedMatmul: 0, transpose: 0, unary: 0, sum: 0, unpack: 0, delegated: 0, adamw: 0, norm: 0, attention: 0, depthwise: 0, fftConv: 0, unfold: 0 };
 
 /**
  * out = op(a) @ op(b) for float32 tensors on the wasm heap, with numpy-style
@@ -559,6 +561,8 @@ export const FUSED_KERNELS = {
   attnBwd: "DytLabAttnBwd",
   fftConvFwd: "DytLabFftConvFwd",
   fftConvBwd: "DytLabFftConvBwd",
+  unfold1dFwd: "DytLabUnfold1dFwd",
+  unfold1dBwd: "DytLabUnfold1dBwd",
 } as const;
 
 const optOff = (backend: WasmBackendLike, t: tf.TensorInfo | undefined) => (t ? offsetOf(backend, t) : -1);
@@ -670,7 +674,33 @@ const fftConvBwdKernel: KernelFn = ({ inputs, backend }) => {
   return [dx, dh];
 };
 
+/** inputs x [B, L, C]; attrs k, stride. Output cols [B, To, k C] (lib/ops/conv1d.ts unfold1d). */
+const unfold1dFwdKernel: KernelFn = ({ inputs, backend, attrs }) => {
+  const { x } = inputs as Record<string, tf.TensorInfo>;
+  const { k, stride } = attrs as { k: number; stride: number };
+  const [B, L, C] = x!.shape as [number, number, number];
+  const To = Math.floor((L - k) / stride) + 1;
+  const cols = backend.makeOutput([B, To, k * C], "float32");
+  nativeStats.unfold++;
+  addon!.unfold1d(heapOf(backend), 0, offsetOf(backend, x!), offsetOf(backend, cols), B, L, C, k, stride, To);
+  return cols;
+};
+
+/** inputs dcols [B, To, k C]; attrs k, stride, length L. Output dx [B, L, C]. */
+const unfold1dBwdKernel: KernelFn = ({ inputs, backend, attrs }) => {
+  const { dcols } = inputs as Record<string, tf.TensorInfo>;
+  const { k, stride, length } = attrs as { k: number; stride: number; length: number };
+  const [B, To, kC] = dcols!.shape as [number, number, number];
+  const C = kC / k;
+  const dx = backend.makeOutput([B, length, C], "float32");
+  nativeStats.unfold++;
+  addon!.unfold1d(heapOf(backend), 1, offsetOf(backend, dx), offsetOf(backend, dcols!), B, length, C, k, stride, To);
+  return dx;
+};
+
 const fusedKernels: Record<string, KernelFn> = {
+  [FUSED_KERNELS.unfold1dFwd]: unfold1dFwdKernel,
+  [FUSED_KERNELS.unfold1dBwd]: unfold1dBwdKernel,
   [FUSED_KERNELS.fftConvFwd]: fftConvFwdKernel,
   [FUSED_KERNELS.fftConvBwd]: fftConvBwdKernel,
   [FUSED_KERNELS.attnFwd]: attnFwdKernel,
