@@ -271,7 +271,7 @@ test("native exp / erf / tanh / sigmoid match cpu within a few ulp, incl. inf, N
   assert.equal(nativeStats.unary - before, 3, "exp, erf, tanh ran natively (sigmoid stays on wasm)");
 });
 
-test("native sum over contiguous axis blocks and unstack match cpu", { skip }, async () => {
+test("native sum over contiguous axis blocks, unstack and split match cpu", { skip }, async () => {
   assert.deepEqual(sumGeometry([64, 50, 256], [0, 1]), [1, 3200, 256]);
   assert.deepEqual(sumGeometry([64, 50, 256], [2]), [3200, 256, 1]);
   assert.deepEqual(sumGeometry([4, 1, 5, 6], [0, 2]), [1, 20, 6]);
@@ -306,6 +306,17 @@ test("native sum over contiguous axis blocks and unstack match cpu", { skip }, a
     assert.ok(got.values.every((v, i) => v === ref.values[i]), `unstack [${shape}] axis ${axis}`);
   }
   assert.equal(nativeStats.unpack - u0, 3);
+  const s0 = nativeStats.split;
+  for (const [shape, axis, sizes] of [
+    [[16, 256, 192], -1, 3], // Hyena's x0 | x1 | v
+    [[16, 49, 1024], 2, [512, 0, 512]],
+    [[5, 60, 7], 1, [10, 20, 30]],
+    [[600], 0, 4],
+  ] as [number[], number, number | number[]][]) {
+    const { ref, got } = await both([{ shape, seed: 6 }], (x) => tf.concat(tf.split(x!, sizes, axis).map((t) => t.flatten())));
+    assert.ok(got.values.every((v, i) => v === ref.values[i]), `split [${shape}] axis ${axis} into ${sizes}`);
+  }
+  assert.equal(nativeStats.split - s0, 4);
 });
 
 test("native engine: heap growth during a kernel keeps results right", { skip }, async () => {
