@@ -33,6 +33,8 @@
 //       causal per-channel long convolution by FFT (Hyena) and its gradient.
 //   unfold1d(buf, op, xOff, colsOff, B, L, C, k, s, To)
 //       patches of a strided 1-D conv (op 0) and their adjoint (op 1, overlap-add).
+//   rows(buf, op, xOff, idxOff, yOff, n, d, V)
+//       row gather (op 0) and its scatter-add adjoint (op 1): embedding lookups.
 #include <napi.h>
 #include <cblas.h>
 
@@ -973,6 +975,11 @@ Napi::Value DytBwd(const Napi::CallbackInfo& info) {
 // Slices are spread over the pool; each product is one single-threaded sgemm.
 
 // attnFwd(heap, q, k, v, o, p, BH, Tq, Tk, dh, dv, scale, causal)
+// row[j] = e^(row[j] - mx): the softmax's exps, vectorised (attnFwd).
+DYT_CLONES void expShiftedInPlace(float* row, int64_t n, float mx) {
+  for (int64_t j = 0; j < n; ++j) row[j] = expF(row[j] - mx);
+}
+
 Napi::Value AttnFwd(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   if (info.Length() < 13) throw Napi::TypeError::New(env, "attnFwd: 13 arguments expected");
@@ -997,11 +1004,10 @@ Napi::Value AttnFwd(const Napi::CallbackInfo& info) {
       const int64_t n = causal ? std::min<int64_t>(Tk, std::max<int64_t>(0, r + (Tk - Tq) + 1)) : Tk;
       float mx = -__builtin_inff();
       for (int64_t j = 0; j < n; ++j) mx = std::max(mx, row[j]);
+      // The exps in a vectorised clone (a loop that also accumulates in double stays scalar), then the sum.
+      expShiftedInPlace(row, n, mx);
       double sum = 0;
-      for (int64_t j = 0; j < n; ++j) {
-        row[j] = expF(row[j] - mx);
-        sum += row[j];
-      }
+      for (int64_t j = 0; j < n; ++j) sum += row[j];
       const float s = static_cast<float>(sum);
       for (int64_t j = 0; j < n; ++j) row[j] = row[j] / s;
       for (int64_t j = n; j < Tk; ++j) row[j] = 0.0f;
@@ -1486,6 +1492,38 @@ Napi::Value Unfold1d(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+
+// ---------------------------------------------------------------------------
+// Row gather and its adjoint (embedding lookups, lib/models/embedding.ts):
+// rows(buf, op, xOff, idxOff, yOff, n, d, V)
+//   op 0: y[i, :] = x[idx[i], :] for i < n (x has V rows of d floats);
+//   op 1: y[v, :] = sum of x[i, :] over i with idx[i] = v (y has V rows; a
+//         scatter-add in index order, so the result does not depend on threads).
+// Indices are int32 in the same heap; one outside [0, V) throws.
+Napi::Value Rows(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  if (info.Length() < 8) throw Napi::TypeError::New(env, "rows: 8 arguments expected");
+  const int op = info[1].As<Napi::Number>().Int32Value();
+  const int64_t n = info[5].As<Napi::Number>().Int64Value(), d = info[6].As<Napi::Number>().Int64Value(), V = info[7].As<Napi::Number>().Int64Value();
+  if (n < 0 || d < 1 || V < 1 || op < 0 || op > 1) throw Napi::RangeError::New(env, "rows: bad op or size");
+  const int32_t* idx = reinterpret_cast<const int32_t*>(heapF32(env, info[0], info[3].As<Napi::Number>().Int64Value(), n));
+  for (int64_t i = 0; i < n; ++i)
+    if (idx[i] < 0 || idx[i] >= V) throw Napi::RangeError::New(env, "rows: index " + std::to_string(idx[i]) + " is not in [0, " + std::to_string(V - 1) + "]");
+  const float* x = heapF32(env, info[0], info[2].As<Napi::Number>().Int64Value(), (op == 0 ? V : n) * d);
+  float* y = heapF32(env, info[0], info[4].As<Napi::Number>().Int64Value(), (op == 0 ? n : V) * d);
+  if (op == 0) {
+    for (int64_t i = 0; i < n; ++i) std::memcpy(y + i * d, x + static_cast<int64_t>(idx[i]) * d, d * sizeof(float));
+  } else {
+    std::fill(y, y + V * d, 0.0f);
+    for (int64_t i = 0; i < n; ++i) {
+      float* dst = y + static_cast<int64_t>(idx[i]) * d;
+      const float* src = x + i * d;
+      for (int64_t q = 0; q < d; ++q) dst[q] += src[q];
+    }
+  }
+  return env.Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   // OpenBLAS reads OPENBLAS_NUM_THREADS (default: the core count) at load;
   // that becomes the pool size, and OpenBLAS itself goes single-threaded.
@@ -1493,7 +1531,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   openblas_set_num_threads(1);
   // Bump when the exported functions change: lib/engine/native.ts refuses a
   // stale build (one left behind when a rebuild failed) instead of crashing.
-  exports.Set("abi", Napi::Number::New(env, 9));
+  exports.Set("abi", Napi::Number::New(env, 10));
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("sgemm", Napi::Function::New(env, Sgemm));
@@ -1512,6 +1550,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("fftConvFwd", Napi::Function::New(env, FftConvFwd));
   exports.Set("fftConvBwd", Napi::Function::New(env, FftConvBwd));
   exports.Set("unfold1d", Napi::Function::New(env, Unfold1d));
+  exports.Set("rows", Napi::Function::New(env, Rows));
   return exports;
 }
 

@@ -317,6 +317,26 @@ test("native sum over contiguous axis blocks, unstack and split match cpu", { sk
     assert.ok(got.values.every((v, i) => v === ref.values[i]), `split [${shape}] axis ${axis} into ${sizes}`);
   }
   assert.equal(nativeStats.split - s0, 4);
+  // Concat: native strided copies (the ViT's q|k|v gradient, a middle axis, an empty input).
+  const c0 = nativeStats.concat;
+  for (const [shapes, axis] of [
+    [[[64, 50, 64], [64, 50, 64], [64, 50, 64]], -1],
+    [[[4, 3, 20], [4, 5, 20], [4, 0, 20]], 1],
+    [[[300], [400]], 0],
+  ] as [number[][], number][]) {
+    const { ref, got } = await both(shapes.map((shape, i) => ({ shape, seed: 30 + i })), (...xs) => tf.concat(xs, axis));
+    assert.deepEqual(got.shape, ref.shape);
+    assert.ok(got.values.every((v, i) => v === ref.values[i]), `concat [${shapes.map((x) => `[${x}]`).join(", ")}] axis ${axis}`);
+  }
+  assert.equal(nativeStats.concat - c0, 3);
+  // GatherV2 on axis 0 (embedding lookups): native row copies, bit for bit.
+  const r0 = nativeStats.rows;
+  const ids = Array.from({ length: 4096 }, (_, i) => (i * 7919) % 257);
+  const { ref: gref, got: ggot } = await both([{ shape: [257, 64], seed: 8 }], (x) => tf.gather(x!, tf.tensor1d(ids, "int32")));
+  assert.deepEqual(ggot.shape, [4096, 64]);
+  assert.ok(ggot.values.every((v, i) => v === gref.values[i]), "gather [257, 64] by 4096 ids");
+  assert.equal(nativeStats.rows - r0, 1);
+  await onEngine("native", () => assert.throws(() => tf.tidy(() => tf.gather(tf.zeros([5, 64]), tf.tensor1d([1, 5], "int32")).dataSync()), /index 5 is not in \[0, 4\]/));
 });
 
 test("native engine: heap growth during a kernel keeps results right", { skip }, async () => {
