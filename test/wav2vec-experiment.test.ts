@@ -20,7 +20,8 @@ import { speechScore } from "../lib/experiments/protocol/classify";
 import { armJob, epochSchedule } from "../lib/experiments/protocol/jobs";
 import { RULES } from "../lib/experiments/protocol/rules";
 import { runJobs, staleReason, type SpeechProtocolRecord } from "../lib/experiments/protocol/runner";
-import { SPEECH_PROBE_DEFAULTS, runSpeechTask, speechRunTask, speechTrainWindows, type SpeechResolvedRun, type SpeechRunBase } from "../lib/experiments/protocol/speech-task";
+import { RECORDED_SPEECH_TRAIN_WINDOWS, SPEECH_DATA_DEFAULTS, SPEECH_PROBE_DEFAULTS, runSpeechTask, speechRunTask, speechTrainWindows, type SpeechResolvedRun, type SpeechRunBase } from "../lib/experiments/protocol/speech-task";
+import { forgetSpeech, speechCacheReady, speechSourceKey } from "../lib/data/speech";
 import { resolveRun } from "../lib/experiments/protocol/task";
 import { pickLr } from "../lib/experiments/protocol/tuning";
 import { OUTCOMES } from "../lib/experiments/protocol/verdict";
@@ -132,6 +133,42 @@ describe("the learned rule: contrastive accuracy with ties lost", () => {
     const p = pickLr("dyt", [tune(1e-3, 1.5, 0.5), tune(2e-3, 0.01, 0.0)]);
     assert.equal(p.bestLr, 1e-3);
     assert.deepEqual(p.grid.map((g) => g.class), ["learned", "did not learn"]);
+  });
+});
+
+describe("speech-pretrain task: the recorded train window count", () => {
+  test("is the full set's (every package, 1 s windows) under the current recipe and packages, the study's data config", () => {
+    const full = { ...SPEECH_DATA_DEFAULTS, ...WAV2VEC_SCALES.full.base.data };
+    assert.equal(full.packages, "all");
+    assert.equal(full.maxClipsPerGroup, 0);
+    const rec = RECORDED_SPEECH_TRAIN_WINDOWS.find((r) => r.windowSamples === full.windowSamples);
+    assert.ok(rec, "a count is recorded for 1 s windows");
+    // A changed recipe or package changes the key: the record no longer applies and must be re-recorded from a build.
+    assert.equal(rec.source, speechSourceKey({ packages: "all" }), "the record names the current full set");
+    assert.equal(Math.ceil(rec.train / 16), 1909, "1 epoch at batch 16 is the 1,909 steps amendment 2 registered");
+  });
+
+  test("stands in for the set while it is not built (nothing is built), and must equal the set once it is", () => {
+    const n = speechTrainWindows(BASE); // builds the tiny subset under the test's data dir if needed
+    const d = { ...SPEECH_DATA_DEFAULTS, ...BASE.data };
+    const o = { packages: d.packages, ...(d.maxClipsPerGroup > 0 ? { maxClipsPerGroup: d.maxClipsPerGroup } : {}) };
+    const key = speechSourceKey(o);
+    assert.equal(speechTrainWindows(BASE, [{ source: key, windowSamples: d.windowSamples, train: n }]), n);
+    assert.throws(() => speechTrainWindows(BASE, [{ source: key, windowSamples: d.windowSamples, train: n + 1 }]), new RegExp(`has ${n} training windows .* but ${n + 1} are recorded for it \\(RECORDED_SPEECH_TRAIN_WINDOWS`));
+    const saved = process.env.DYT_DATA_DIR;
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), "dyt-speech-count-"));
+    try {
+      process.env.DYT_DATA_DIR = empty;
+      forgetSpeech();
+      assert.equal(speechCacheReady(o), false);
+      assert.equal(speechTrainWindows(BASE, [{ source: key, windowSamples: d.windowSamples, train: 12345 }]), 12345);
+      assert.deepEqual(fs.readdirSync(empty), [], "nothing was fetched or built");
+    } finally {
+      if (saved === undefined) delete process.env.DYT_DATA_DIR;
+      else process.env.DYT_DATA_DIR = saved;
+      forgetSpeech();
+      fs.rmSync(empty, { recursive: true, force: true });
+    }
   });
 });
 

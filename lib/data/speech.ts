@@ -472,6 +472,20 @@ function readIndex(dir: string, pkgs: SpeechPackage[], maxClips: number | undefi
   return ix;
 }
 
+/**
+ * What a built subset's content depends on (the recipe, each package's
+ * sha256, the clip cap): a short hash that names it without building it.
+ */
+export function speechSourceKey(opts: SpeechSourceOptions = {}): string {
+  const pkgs = resolvePackages(opts.packages);
+  return sha256(JSON.stringify({ recipe: SPEECH_RECIPE_VERSION, packages: pkgs.map((p) => [p.name, p.sha256]), maxClipsPerGroup: opts.maxClipsPerGroup ?? null })).slice(0, 16);
+}
+
+/** Whether the subset's cache is built and current (its index matches the recipe and packages); builds nothing. */
+export function speechCacheReady(opts: SpeechLoadOptions = {}): boolean {
+  return memo.has(speechCacheDir(opts)) || readIndex(speechCacheDir(opts), resolvePackages(opts.packages), opts.maxClipsPerGroup) !== undefined;
+}
+
 /** A split's audio: int16 samples of its clips back to back, and the clips. */
 export interface SpeechSplitAudio {
   split: Split;
