@@ -35,6 +35,8 @@
 //       patches of a strided 1-D conv (op 0) and their adjoint (op 1, overlap-add).
 //   rows(buf, op, xOff, idxOff, yOff, n, d, V)
 //       row gather (op 0) and its scatter-add adjoint (op 1): embedding lookups.
+//   gelu(buf, op, xOff, dyOff, yOff, n)
+//       exact GELU (op 0) and its gradient (op 1), fused and vectorised.
 #include <napi.h>
 #include <cblas.h>
 
@@ -1524,6 +1526,55 @@ Napi::Value Rows(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+
+// ---------------------------------------------------------------------------
+// Exact (erf) GELU and its gradient in one pass each (lib/ops/activations.ts
+// writes them as ~6 tfjs kernels forward and ~10 backward, erf and exp
+// recomputed): the same float32 formulas, vectorised.
+//   y  = (x * 0.5) * (1 + erf(x / sqrt 2))
+//   dx = dy * (0.5 * (1 + erf(x / sqrt 2)) + x * exp(x^2 * -0.5) / sqrt(2 pi))
+DYT_CLONES void geluFwdSpan(const float* __restrict x, float* __restrict y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = x[i];
+    y[i] = (v * 0.5f) * (1.0f + erfF(v * 0.70710678118654752f));
+  }
+}
+DYT_CLONES void geluBwdSpan(const float* __restrict dy, const float* __restrict x, float* __restrict dx, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = x[i];
+    const float cdf = 0.5f * (1.0f + erfF(v * 0.70710678118654752f));
+    const float pdf = expF((v * v) * -0.5f) * 0.398942280401432678f;
+    dx[i] = dy[i] * (cdf + v * pdf);
+  }
+}
+
+// gelu(buf, op, xOff, dyOff, yOff, n): op 0 y = gelu(x) (dyOff unused); op 1 y = dx from dy and x.
+Napi::Value Gelu(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  if (info.Length() < 6) throw Napi::TypeError::New(env, "gelu: 6 arguments expected");
+  const int op = info[1].As<Napi::Number>().Int32Value();
+  const int64_t n = info[5].As<Napi::Number>().Int64Value();
+  if (n < 0 || op < 0 || op > 1) throw Napi::RangeError::New(env, "gelu: bad op or size");
+  if (n == 0) return env.Undefined();
+  const float* x = heapF32(env, info[0], info[2].As<Napi::Number>().Int64Value(), n);
+  const float* dy = op == 1 ? heapF32(env, info[0], info[3].As<Napi::Number>().Int64Value(), n) : nullptr;
+  float* y = heapF32(env, info[0], info[4].As<Napi::Number>().Int64Value(), n);
+  auto body = [&](int64_t lo, int64_t hi) {
+    if (op == 0) geluFwdSpan(x + lo, y + lo, hi - lo);
+    else geluBwdSpan(dy + lo, x + lo, y + lo, hi - lo);
+  };
+  if (g_pool.size() > 1 && n >= (1 << 15)) {
+    const int64_t tasks = g_pool.size();
+    g_pool.run(static_cast<int>(tasks), [&](int t) {
+      const int64_t lo = (n * t / tasks) & ~int64_t(15), hi = t == tasks - 1 ? n : (n * (t + 1) / tasks) & ~int64_t(15);
+      body(lo, hi);
+    });
+  } else {
+    body(0, n);
+  }
+  return env.Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   // OpenBLAS reads OPENBLAS_NUM_THREADS (default: the core count) at load;
   // that becomes the pool size, and OpenBLAS itself goes single-threaded.
@@ -1531,7 +1582,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   openblas_set_num_threads(1);
   // Bump when the exported functions change: lib/engine/native.ts refuses a
   // stale build (one left behind when a rebuild failed) instead of crashing.
-  exports.Set("abi", Napi::Number::New(env, 10));
+  exports.Set("abi", Napi::Number::New(env, 11));
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("sgemm", Napi::Function::New(env, Sgemm));
@@ -1551,6 +1602,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("fftConvBwd", Napi::Function::New(env, FftConvBwd));
   exports.Set("unfold1d", Napi::Function::New(env, Unfold1d));
   exports.Set("rows", Napi::Function::New(env, Rows));
+  exports.Set("gelu", Napi::Function::New(env, Gelu));
   return exports;
 }
 

@@ -27,7 +27,7 @@ import * as path from "path";
 import type { EngineProvider } from "./index";
 
 /** native/dyt_native.cc's "abi" export this file was written against. */
-const NATIVE_ABI = 10;
+const NATIVE_ABI = 11;
 
 /** The addon's JS surface (see native/dyt_native.cc). */
 export interface NativeAddon {
@@ -81,6 +81,8 @@ export interface NativeAddon {
   unfold1d(heap: ArrayBuffer, op: number, x: number, cols: number, B: number, L: number, C: number, k: number, stride: number, To: number): void;
   /** op 0: y[i] = x[idx[i]] (x: V rows of d); op 1: y [V, d] = scatter-add of the n rows of x at idx. idx int32 in the heap. */
   rows(heap: ArrayBuffer, op: number, x: number, idx: number, y: number, n: number, d: number, V: number): void;
+  /** op 0: y = gelu(x) (dy unused); op 1: y = dy * gelu'(x). n floats each. */
+  gelu(heap: ArrayBuffer, op: number, x: number, dy: number, y: number, n: number): void;
 }
 
 let addon: NativeAddon | undefined;
@@ -156,7 +158,7 @@ const offsetOf = (backend: WasmBackendLike, t: tf.TensorInfo) => backend.dataIdM
 const heapOf = (backend: WasmBackendLike) => backend.wasm.HEAPU8.buffer as ArrayBuffer;
 
 /** Counts of kernel calls served natively vs delegated (for tests and the bench). */
-export const nativeStats = { matmul: 0, fusedMatmul: 0, transpose: 0, unary: 0, sum: 0, unpack: 0, delegated: 0, adamw: 0, norm: 0, attention: 0, depthwise: 0, fftConv: 0, unfold: 0, split: 0, rows: 0, concat: 0 };
+export const nativeStats = { matmul: 0, fusedMatmul: 0, transpose: 0, unary: 0, sum: 0, unpack: 0, delegated: 0, adamw: 0, norm: 0, attention: 0, depthwise: 0, fftConv: 0, unfold: 0, split: 0, rows: 0, concat: 0, gelu: 0 };
 
 /**
  * out = op(a) @ op(b) for float32 tensors on the wasm heap, with numpy-style
@@ -643,6 +645,8 @@ export const FUSED_KERNELS = {
   unfold1dFwd: "DytLabUnfold1dFwd",
   unfold1dBwd: "DytLabUnfold1dBwd",
   scatterAddRows: "DytLabScatterAddRows",
+  geluFwd: "DytLabGeluFwd",
+  geluBwd: "DytLabGeluBwd",
 } as const;
 
 const optOff = (backend: WasmBackendLike, t: tf.TensorInfo | undefined) => (t ? offsetOf(backend, t) : -1);
@@ -789,7 +793,27 @@ const scatterAddRowsKernel: KernelFn = ({ inputs, backend, attrs }) => {
   return y;
 };
 
+/** inputs x. Output gelu(x) (exact, erf). */
+const geluFwdKernel: KernelFn = ({ inputs, backend }) => {
+  const { x } = inputs as Record<string, tf.TensorInfo>;
+  const y = backend.makeOutput(x!.shape, "float32");
+  nativeStats.gelu++;
+  addon!.gelu(heapOf(backend), 0, offsetOf(backend, x!), -1, offsetOf(backend, y), sizeOf(x!.shape));
+  return y;
+};
+
+/** inputs dy, x. Output dx = dy * gelu'(x). */
+const geluBwdKernel: KernelFn = ({ inputs, backend }) => {
+  const { dy, x } = inputs as Record<string, tf.TensorInfo>;
+  const dx = backend.makeOutput(x!.shape, "float32");
+  nativeStats.gelu++;
+  addon!.gelu(heapOf(backend), 1, offsetOf(backend, x!), offsetOf(backend, dy!), offsetOf(backend, dx), sizeOf(x!.shape));
+  return dx;
+};
+
 const fusedKernels: Record<string, KernelFn> = {
+  [FUSED_KERNELS.geluFwd]: geluFwdKernel,
+  [FUSED_KERNELS.geluBwd]: geluBwdKernel,
   [FUSED_KERNELS.scatterAddRows]: scatterAddRowsKernel,
   [FUSED_KERNELS.unfold1dFwd]: unfold1dFwdKernel,
   [FUSED_KERNELS.unfold1dBwd]: unfold1dBwdKernel,
