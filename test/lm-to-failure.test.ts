@@ -3,18 +3,31 @@
  * first rung is lm-rmsnorm-dyt's own runs), the rung rule and R-to-failure
  * on made-up runs (every outcome), and the climb end to end at smoke: a
  * ladder stops at its first break, and a second run loads; the re-tuned
- * depth rung (its jobs, DyT's choice among α₀ candidates, its verdict).
+ * depth rung (its jobs, DyT's choice among α₀ candidates, its verdict); the
+ * width ladder (amendment 2026-12-05: its rungs and jobs, DyT's α₀ and init
+ * std per width from the recipe, its own row, the climb, and "not yet run"
+ * when only saved results are loaded); the committed full records stay
+ * current (nothing cached is re-run) and their cached-only rebuild keeps its
+ * outcomes.
  */
 import { describe, test } from "node:test";
 import * as assert from "node:assert/strict";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { resolveArm } from "../lib/experiments/protocol/arms";
 import { RULES } from "../lib/experiments/protocol/rules";
+import { staleReason, type Job, type LmProtocolRecord } from "../lib/experiments/protocol/runner";
+import type { LmResolvedRun } from "../lib/experiments/protocol/lm-task";
 import { OUTCOMES } from "../lib/experiments/protocol/verdict";
 import type { LmArmRuns } from "../lib/experiments/lm-rmsnorm-dyt";
-import { chooseDytCandidate, gapLadderFigure, ladderRungs, LM_TO_FAILURE_SCALES, lmToFailureEntry, retunedEvalJob, retunedVerdict, retuneDytArms, retuneRung, retuneTable, retuneTuneJobs, rungJob, rungTable, rungVerdict, runLmToFailure, toFailureVerdict, type LadderResult, type RungResult } from "../lib/experiments/lm-to-failure";
+import { chooseDytCandidate, gapLadderFigure, ladderRungs, LM_TO_FAILURE_SCALES, lmToFailureEntry, retunedEvalJob, retunedVerdict, retuneDytArms, retuneRung, retuneTable, retuneTuneJobs, rungJob, rungTable, rungVerdict, runLmToFailure, toFailureVerdict, widthRecipes, widthRecipeTable, widthVerdict, type LadderResult, type LmToFailureSummary, type RungResult } from "../lib/experiments/lm-to-failure";
 import type { LrPick } from "../lib/experiments/protocol/tuning";
 import { EXPERIMENTS } from "../lib/experiments/registry";
+import { paperLlamaAlpha0, widthMatchedInitStd } from "../lib/models/llama";
 import { useEngine, useTempResultsDirs } from "./helpers";
+
+const RESULTS = path.resolve(__dirname, "../../results");
 
 const L = "learned";
 /** Made-up runs of one arm: test bpb per seed 1..n ("div" = diverged). */
@@ -63,6 +76,64 @@ describe("lm-to-failure: rungs and jobs", () => {
     assert.equal(j4.resolved.model.depth, 4);
     assert.equal(j4.resolved.train.steps, base.resolved.train.steps);
     assert.equal(j4.run, "dyt-lm-d4-s1");
+  });
+});
+
+describe("lm-to-failure: the width ladder (amendment 2026-12-05)", () => {
+  const [dyt, norm] = [resolveArm("dyt-lm"), resolveArm("rmsnorm")] as const;
+  const lrs = { "dyt-lm": { lr: 1e-2, note: "tuned" }, rmsnorm: { lr: 1e-2, note: "tuned" } };
+
+  test("rungs: full 64, 128, 256, quick 64, 128, smoke 16, 32 (the smoke LM's width and twice it), at lm-rmsnorm-dyt's depth and budget; bad widths are refused", () => {
+    const s = LM_TO_FAILURE_SCALES.full;
+    assert.deepEqual(ladderRungs(s, "full", "width").map((r) => [r.id, r.budget, r.depth, r.width]), [["base", 1, 2, 64], ["w128", 1, 2, 128], ["w256", 1, 2, 256]]);
+    assert.deepEqual(ladderRungs(LM_TO_FAILURE_SCALES.quick, "quick", "width").map((r) => [r.id, r.depth, r.width]), [["base", 2, 64], ["w128", 2, 128]]);
+    assert.deepEqual(ladderRungs(LM_TO_FAILURE_SCALES.smoke, "smoke", "width").map((r) => [r.id, r.depth, r.width]), [["base", 1, 16], ["w32", 1, 32]]);
+    assert.ok(ladderRungs(s, "full", "depth").every((r) => r.width === 64), "the other ladders stay at width 64");
+    assert.throws(() => ladderRungs({ ...s, widths: [128, 256] }, "full", "width"), /must start at lm-rmsnorm-dyt's width 64/);
+    assert.throws(() => ladderRungs({ ...s, widths: [64, 256, 128] }, "full", "width"), /widths must be positive and ascending/);
+    assert.throws(() => ladderRungs({ ...s, widths: [64, 100] }, "full", "width"), /width 100 does not split into 4 heads of an even head dim/);
+  });
+
+  test("the first rung reuses lm-rmsnorm-dyt's runs; a width rung is this experiment's run at that width, depth, heads, budget and lr unchanged", () => {
+    const s = LM_TO_FAILURE_SCALES.full;
+    const [w0, w128, w256] = ladderRungs(s, "full", "width");
+    const base = rungJob("full", w0!, dyt, 1, 1e-2, lrs);
+    assert.equal(base.experiment, "lm-rmsnorm-dyt");
+    assert.equal(base.run, "dyt-lm-s1");
+    assert.deepEqual(base.resolved, rungJob("full", ladderRungs(s, "full", "steps")[0]!, dyt, 1, 1e-2, lrs).resolved, "the same run as the other ladders' first rung");
+    for (const [r, w] of [[w128!, 128], [w256!, 256]] as const) {
+      for (const a of [dyt, norm]) {
+        const j = rungJob("full", r, a, 2, 1e-2, lrs);
+        assert.equal(j.experiment, "lm-to-failure");
+        assert.equal(j.run, `${a.id}-w${w}-s2`);
+        assert.equal(j.resolved.model.dim, w, "the width is in the resolved model config");
+        assert.equal(j.resolved.model.depth, 2);
+        assert.equal(j.resolved.model.heads, 4, "heads unchanged");
+        assert.equal(j.resolved.train.steps, base.resolved.train.steps, "budget unchanged");
+        assert.equal(j.resolved.train.lr, 1e-2);
+        assert.equal(j.resolved.model.initStd, widthMatchedInitStd(w), "the init std the recipe resolves for the width");
+        assert.equal(j.axes.width, w);
+        assert.equal(j.axes.ladder, "width");
+      }
+    }
+    assert.notEqual(rungJob("full", w128!, dyt, 1, 1e-2, lrs).resolved.model.initStd, base.resolved.model.initStd, "the init std follows the width");
+    assert.equal(rungJob("full", w256!, dyt, 1, 1e-2, lrs).resolved.model.ffnHidden, 688, "SwiGLU width 8d/3 at width 256");
+    assert.equal(rungJob("full", w256!, norm, 1, 1e-2, lrs).resolved.model.alpha0Attn, undefined, "RMSNorm has no α₀");
+  });
+
+  test("DyT's α₀ per width is the recipe's (1/1/1 at 64, 128, 256; the paper's smaller values on widths past 1024), init std 1.28/√width", () => {
+    const s = LM_TO_FAILURE_SCALES.full;
+    const rec = widthRecipes(s, "full", dyt);
+    assert.deepEqual(rec.map((r) => [r.rung, r.width, r.heads, r.alpha0]), [["base", 64, 4, [1, 1, 1]], ["w128", 128, 4, [1, 1, 1]], ["w256", 256, 4, [1, 1, 1]]]);
+    assert.deepEqual(rec.map((r) => Number(r.initStd.toFixed(4))), [0.16, 0.1131, 0.08]);
+    const [, w256] = ladderRungs(s, "full", "width").slice(1);
+    const j = rungJob("full", w256!, dyt, 1, 1e-2, lrs).resolved.model;
+    assert.deepEqual([j.alpha0Attn, j.alpha0Ffn, j.alpha0Final], Object.values(paperLlamaAlpha0(256)));
+    assert.equal(j.embedScale, true, "the recipe's embedding scalar");
+    // Wide enough that the paper's table gives other values: the ladder's α₀ comes from the recipe, not a constant.
+    const wide = widthRecipes({ ...s, widths: [64, 2048, 4096] }, "full", dyt);
+    assert.deepEqual(wide.map((r) => r.alpha0), [[1, 1, 1], [1, 0.5, 0.5], [0.8, 0.2, 0.2]]);
+    assert.deepEqual(widthRecipes(s, "full", norm).map((r) => r.alpha0), [undefined, undefined, undefined]);
   });
 });
 
@@ -128,8 +199,8 @@ describe("lm-to-failure: rules", () => {
 
   test("R-to-failure: supported when every rung holds, not supported at a break, inconclusive otherwise, not testable without a first rung", () => {
     const rung = (id: string, outcome: RungResult["outcome"]): RungResult =>
-      ({ rung: { ladder: "steps", index: id === "base" ? 0 : 1, budget: 1, depth: 2, id }, steps: 1, arms: [base.d, base.n], seeds: [], gap: [], widening: [], outcome, reason: outcome }) as RungResult;
-    const ladder = (l: "steps" | "depth", ...rs: RungResult[]): LadderResult => {
+      ({ rung: { ladder: "steps", index: id === "base" ? 0 : 1, budget: 1, depth: 2, width: 64, id }, steps: 1, arms: [base.d, base.n], seeds: [], gap: [], widening: [], outcome, reason: outcome }) as RungResult;
+    const ladder = (l: LadderResult["ladder"], ...rs: RungResult[]): LadderResult => {
       const broke = rs.find((r) => r.outcome === "breaks");
       return { ladder: l, rungs: rs, ...(broke ? { brokeAt: broke.rung.id } : {}), skipped: [] };
     };
@@ -139,6 +210,35 @@ describe("lm-to-failure: rules", () => {
     assert.match(broke.reason, /depth ladder broke at d4/);
     assert.equal(toFailureVerdict([ladder("steps", rung("base", "holds"), rung("x2", "inconclusive")), ladder("depth", rung("base", "holds"))]).outcome, "inconclusive");
     assert.equal(toFailureVerdict([ladder("steps", rung("base", "not testable"))]).outcome, "not testable");
+    // The width ladder never enters R-to-failure (LM): it has its own row.
+    const withWidth = toFailureVerdict([ladder("steps", rung("base", "holds"), rung("x2", "holds")), ladder("depth", rung("base", "holds"), rung("d4", "holds")), ladder("width", rung("base", "holds"), rung("w128", "breaks"))]);
+    assert.equal(withWidth.outcome, "supported", withWidth.reason);
+    assert.doesNotMatch(withWidth.reason, /w128/);
+  });
+
+  test("R-to-failure, width (LM): supported when every width rung holds, not supported at a break (named), inconclusive otherwise, not testable at the first rung or while rungs are not yet run", () => {
+    const rung = (id: string, outcome: RungResult["outcome"]): RungResult =>
+      ({ rung: { ladder: "width", index: id === "base" ? 0 : 1, budget: 1, depth: 2, width: 64, id }, steps: 1, arms: [base.d, base.n], seeds: [], gap: [], widening: [], outcome, reason: `${outcome} here` }) as RungResult;
+    const width = (rs: RungResult[], notRun: string[] = []): LadderResult => {
+      const broke = rs.find((r) => r.outcome === "breaks");
+      return { ladder: "width", rungs: rs, ...(broke ? { brokeAt: broke.rung.id } : {}), skipped: [], ...(notRun.length ? { notRun } : {}) };
+    };
+    const v = (rs: RungResult[], notRun: string[] = []) => widthVerdict(width(rs, notRun), "full");
+    assert.equal(v([rung("base", "holds"), rung("w128", "holds"), rung("w256", "holds")]).outcome, "supported");
+    const broke = v([rung("base", "holds"), rung("w128", "holds"), rung("w256", "breaks")]);
+    assert.equal(broke.outcome, "not supported");
+    assert.match(broke.reason, /width ladder broke at w256 \(breaks here\)/);
+    assert.equal(v([rung("base", "holds"), rung("w128", "inconclusive"), rung("w256", "holds")]).outcome, "inconclusive");
+    assert.equal(v([rung("base", "holds"), rung("w128", "not testable")]).outcome, "inconclusive", "a rung above the first where RMSNorm failed leaves the row open, as in R-to-failure (LM)");
+    const first = v([rung("base", "not testable"), rung("w128", "holds")]);
+    assert.equal(first.outcome, "not testable");
+    assert.match(first.reason, /the first rung/);
+    const pending = v([rung("base", "holds"), rung("w128", "holds")], ["w256"]);
+    assert.equal(pending.outcome, "not testable", "not yet run: no verdict yet");
+    assert.match(pending.reason, /not yet run: no saved full runs for width rung\(s\) w256 \(run `npm run exp -- lm-to-failure --scale full`\)/);
+    assert.equal(v([rung("base", "holds"), rung("w128", "breaks")], []).outcome, "not supported", "a break stands whatever lies above it");
+    assert.match(widthVerdict(undefined, "full").reason, /has not been run/);
+    assert.equal(widthVerdict(undefined, "full").outcome, "not testable");
   });
 });
 
@@ -152,9 +252,20 @@ describe("lm-to-failure end to end", () => {
     const learnAll = { ...RULES, lmLearnedBelowUnigramBpb: -100 };
     const ctx = { scale: "smoke" as const, verbose: false, seeds: [1, 2, 3] };
     const hold = await runLmToFailure(ctx, { steps: [1, 2, 4] }, { ...learnAll, lmMatchMarginBpb: 100 });
-    assert.deepEqual(hold.summary.ladders.map((l) => l.rungs.map((r) => r.outcome)), [["holds", "holds", "holds"], ["holds", "holds"]]);
+    assert.deepEqual(hold.summary.ladders.map((l) => l.ladder), ["steps", "depth", "width"]);
+    assert.deepEqual(hold.summary.ladders.map((l) => l.rungs.map((r) => r.outcome)), [["holds", "holds", "holds"], ["holds", "holds"], ["holds", "holds"]]);
     assert.equal(hold.summary.verdict, "supported");
-    assert.equal(hold.records.length, 24 + 6 + 6, "4 rungs (the first shared by both ladders) x 3 seeds x 2 arms; the re-tuned rung's 6 tuning runs and 3 seeds x 2 arms");
+    assert.equal(hold.records.length, 30 + 6 + 6, "5 rungs (the first shared by every ladder) x 3 seeds x 2 arms; the re-tuned rung's 6 tuning runs and 3 seeds x 2 arms");
+    // The width rung: this experiment's runs at width 32, DyT at the recipe's α₀ and init std for width 32.
+    const w32 = hold.records.filter((r) => r.run.includes("-w32-"));
+    assert.deepEqual(w32.map((r) => r.run).sort(), ["dyt-lm-w32-s1", "dyt-lm-w32-s2", "dyt-lm-w32-s3", "rmsnorm-w32-s1", "rmsnorm-w32-s2", "rmsnorm-w32-s3"]);
+    assert.ok(w32.every((r) => r.experiment === "lm-to-failure" && r.config.model.dim === 32 && r.config.model.heads === 2 && r.config.model.initStd === widthMatchedInitStd(32)));
+    assert.ok(w32.filter((r) => r.arm === "dyt-lm").every((r) => r.config.model.alpha0Attn === paperLlamaAlpha0(32).alpha0Attn && r.config.model.alpha0Ffn === paperLlamaAlpha0(32).alpha0Ffn));
+    const hw = hold.summary.width!;
+    assert.equal(hw.verdict, "supported", hw.reason);
+    assert.deepEqual(hw.notRun, []);
+    assert.match(hw.statement, /Width ladder \(amendment 2026-12-05; widths 16, 32 .*w32 \(16 steps, depth 1, width 32\).*R-to-failure, width \(LM\): supported/);
+    assert.doesNotMatch(hold.summary.statement, /Width ladder|w32/, "the R-to-failure (LM) statement covers the steps and depth ladders only");
     const rt = hold.summary.retuned!;
     assert.equal(rt.picks.length, 3);
     assert.deepEqual(rt.picks.map((p) => p.arm), ["rmsnorm", "dyt-lm", "dyt-lm-a0.25"]);
@@ -164,20 +275,109 @@ describe("lm-to-failure end to end", () => {
     // The first rung is lm-rmsnorm-dyt's own runs on its seeds (smoke: 1, 2), this experiment's on seed 3.
     assert.deepEqual(hold.records.filter((r) => r.experiment === "lm-rmsnorm-dyt").map((r) => r.run).sort(), ["dyt-lm-s1", "dyt-lm-s2", "rmsnorm-s1", "rmsnorm-s2"]);
     const stop = await runLmToFailure({ ...ctx, cachedOnly: true }, { steps: [1, 2, 4] }, { ...learnAll, lmMatchMarginBpb: -100 });
-    assert.deepEqual(stop.summary.ladders.map((l) => [l.brokeAt, l.skipped]), [["x2", ["x4"]], ["d2", []]]);
+    assert.deepEqual(stop.summary.ladders.map((l) => [l.brokeAt, l.skipped]), [["x2", ["x4"]], ["d2", []], ["w32", []]]);
     assert.equal(stop.summary.verdict, "not supported");
+    assert.equal(stop.summary.width?.verdict, "not supported");
+    assert.match(stop.summary.width!.reason, /the width ladder broke at w32/);
+    assert.doesNotMatch(stop.summary.reason, /width/, "R-to-failure (LM) names the steps and depth breaks only");
     assert.equal(stop.summary.retuned?.verdict, "not supported", "the re-tuned rung is judged by the same rule");
     const plain = await runLmToFailure({ ...ctx, cachedOnly: true }, { steps: [1, 2, 4] }, learnAll);
     assert.ok(OUTCOMES.includes(plain.summary.verdict));
-    assert.equal(gapLadderFigure(plain.summary).data.length, 6, "two traces per ladder and two for the re-tuned rung");
-    assert.equal(rungTable(plain.summary).length, 6);
+    assert.equal(gapLadderFigure(plain.summary).data.length, 8, "two traces per ladder (steps, depth, width) and two for the re-tuned rung");
+    assert.ok(gapLadderFigure(plain.summary).data.some((t) => (t.x ?? []).includes("w32 (width 32)")), "the width panel");
+    const table = rungTable(plain.summary);
+    assert.equal(table.length, 8, "3 steps + 2 depth + 2 width rungs and the re-tuned rung");
+    assert.deepEqual(table.filter((r) => r.ladder === "width").map((r) => [r.rung, r.width]), [["base", 16], ["w32", 32]]);
     const grid = retuneTable(plain.summary);
     assert.equal(grid.length, 6, "3 candidates x 2 lrs");
     assert.equal(grid.filter((r) => r.picked === "pick").length, 2, "one pick per norm");
-    const [row, retunedRow] = lmToFailureEntry.claims(plain.summary);
+    const [row, retunedRow, widthRow] = lmToFailureEntry.claims(plain.summary);
     assert.equal(row!.id, "R-to-failure (LM)");
     assert.equal(row!.verdict, plain.summary.verdict);
     assert.equal(retunedRow!.id, "R-to-failure.retuned (LM)");
     assert.equal(retunedRow!.verdict, plain.summary.retuned!.verdict);
+    assert.equal(widthRow!.id, "R-to-failure, width (LM)");
+    assert.equal(widthRow!.verdict, plain.summary.width!.verdict);
+    assert.doesNotMatch(row!.ours, /Width ladder/);
+
+    // Loading saved results only, with a width rung never run: that rung is "not yet run" and the width row
+    // not testable, while every other rung and row is what it was.
+    const pending = await runLmToFailure({ ...ctx, cachedOnly: true }, { steps: [1, 2, 4], widths: [16, 32, 64] }, { ...learnAll, lmMatchMarginBpb: 100 });
+    const pw = pending.summary.ladders.find((l) => l.ladder === "width")!;
+    assert.deepEqual([pw.rungs.map((r) => r.rung.id), pw.notRun, pw.skipped], [["base", "w32"], ["w64"], []]);
+    assert.equal(pending.summary.width!.verdict, "not testable");
+    assert.match(pending.summary.width!.reason, /not yet run: no saved smoke runs for width rung\(s\) w64/);
+    assert.equal(pending.summary.verdict, hold.summary.verdict);
+    assert.equal(pending.summary.statement, hold.summary.statement, "R-to-failure (LM) is untouched by the width ladder");
+    assert.deepEqual(pending.summary.ladders.slice(0, 2), hold.summary.ladders.slice(0, 2));
+    assert.deepEqual(rungTable(pending.summary).filter((r) => r.outcome === "not yet run").map((r) => [r.rung, r.width]), [["w64", 64]]);
+    assert.deepEqual(widthRecipeTable(pending.summary).map((r) => [r.rung, r.outcome]), [["base", "holds"], ["w32", "holds"], ["w64", "not yet run"]]);
+    const pendingRow = lmToFailureEntry.claims(pending.summary).find((r) => r.id === "R-to-failure, width (LM)")!;
+    assert.equal(pendingRow.verdict, "not testable");
+    assert.match(pendingRow.reason!, /not yet run/);
+    // A missing run on the other ladders still fails as before (no silent partial verdict for R-to-failure (LM)).
+    await assert.rejects(runLmToFailure({ ...ctx, cachedOnly: true }, { steps: [1, 2, 4, 8] }, { ...learnAll, lmMatchMarginBpb: 100 }), /no saved smoke result for run dyt-lm-x8-s1/);
+  });
+});
+
+describe("lm-to-failure: the committed full results and the width amendment", () => {
+  const committed = path.join(RESULTS, "lm-to-failure", "full");
+  const has = fs.existsSync(path.join(committed, "summary.json")) && fs.existsSync(path.join(RESULTS, "lm-rmsnorm-dyt", "full"));
+
+  test("every committed full record is still a current record of a job (the amendment re-runs nothing cached)", { skip: !has && "no committed full results" }, () => {
+    const s = LM_TO_FAILURE_SCALES.full;
+    const [dyt, norm] = [resolveArm("dyt-lm"), resolveArm("rmsnorm")] as const;
+    const lrs = { "dyt-lm": { lr: 1e-2, note: "tuned" }, rmsnorm: { lr: 1e-2, note: "tuned" } };
+    const a025 = retuneDytArms(dyt, s.retune!.alpha0s)[1]!;
+    const jobs: Job<LmResolvedRun>[] = [
+      ...(["steps", "depth", "width"] as const).flatMap((l) => ladderRungs(s, "full", l).flatMap((r) => s.seeds.flatMap((seed) => [dyt, norm].map((a) => rungJob("full", r, a, seed, 1e-2, lrs))))),
+      ...retuneTuneJobs(s, "full", [dyt, norm]),
+      ...s.seeds.map((seed) => retunedEvalJob(s, "full", a025, seed, 3e-2, lrs)),
+    ];
+    const files = fs.readdirSync(committed).filter((f) => f.endsWith(".json") && f !== "summary.json");
+    assert.ok(files.length >= 24, `${files.length} committed records`);
+    for (const f of files) {
+      const rec = JSON.parse(fs.readFileSync(path.join(committed, f), "utf8")) as LmProtocolRecord;
+      const job = jobs.find((j) => j.experiment === "lm-to-failure" && j.run === rec.run);
+      assert.ok(job, `${f}: no job of the experiment has run id ${rec.run}`);
+      assert.equal(staleReason(rec, job), undefined, `${f} would be re-run`);
+    }
+    // The shared first rung: lm-rmsnorm-dyt's own records.
+    for (const j of jobs.filter((x) => x.experiment === "lm-rmsnorm-dyt")) {
+      const rec = JSON.parse(fs.readFileSync(path.join(RESULTS, "lm-rmsnorm-dyt", "full", `${j.run}.json`), "utf8")) as LmProtocolRecord;
+      assert.equal(staleReason(rec, j), undefined, `lm-rmsnorm-dyt ${j.run} would be re-run`);
+    }
+    assert.ok(!files.some((f) => /-w(128|256)-/.test(f)), "no width run has been made yet (the amendment precedes its runs)");
+  });
+
+  test("cached only at full, without the width runs: the committed rows keep their outcomes and statements, the width row is not yet run", { skip: !has && "no committed full results" }, async () => {
+    await useEngine("native");
+    const old = JSON.parse(fs.readFileSync(path.join(committed, "summary.json"), "utf8")) as LmToFailureSummary;
+    // Summarising saves the summary and figures: work on copies so the committed ones are never rewritten.
+    const saved = process.env.DYT_RESULTS_DIR;
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "dyt-lm-to-failure-full-"));
+    for (const e of ["lm-to-failure", "lm-rmsnorm-dyt"]) fs.cpSync(path.join(RESULTS, e, "full"), path.join(tmp, e, "full"), { recursive: true, filter: (src) => path.basename(src) !== "figures" });
+    process.env.DYT_RESULTS_DIR = tmp;
+    try {
+      const { summary } = await runLmToFailure({ scale: "full", cachedOnly: true, verbose: false });
+      assert.equal(summary.verdict, old.verdict);
+      assert.equal(summary.reason, old.reason);
+      assert.equal(summary.statement, old.statement);
+      assert.equal(summary.setup, old.setup);
+      assert.deepEqual(summary.ladders.slice(0, 2).map((l) => [l.ladder, l.rungs.map((r) => r.outcome), l.brokeAt, l.skipped]), old.ladders.map((l) => [l.ladder, l.rungs.map((r) => r.outcome), l.brokeAt, l.skipped]));
+      assert.equal(summary.retuned?.verdict, old.retuned?.verdict);
+      assert.equal(summary.retuned?.statement, old.retuned?.statement);
+      const w = summary.ladders[2]!;
+      assert.deepEqual([w.ladder, w.rungs.map((r) => r.rung.id), w.notRun], ["width", ["base"], ["w128", "w256"]]);
+      assert.equal(summary.width!.verdict, "not testable");
+      assert.match(summary.width!.reason, /not yet run: no saved full runs for width rung\(s\) w128, w256/);
+      const rows = lmToFailureEntry.claims(summary);
+      assert.deepEqual(rows.map((r) => `${r.id}: ${r.verdict}`), [`R-to-failure (LM): ${old.verdict}`, `R-to-failure.retuned (LM): ${old.retuned!.verdict}`, "R-to-failure, width (LM): not testable"]);
+      assert.ok(fs.readdirSync(path.join(tmp, "lm-to-failure", "full")).every((f) => !/-w(128|256)-/.test(f)), "nothing was trained");
+    } finally {
+      if (saved !== undefined) process.env.DYT_RESULTS_DIR = saved;
+      else delete process.env.DYT_RESULTS_DIR;
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
   });
 });

@@ -19,11 +19,18 @@
 // both norms are tuned again on validation bpb (RMSNorm over 3e-3, 1e-2, 3e-2; DyT over the same lrs ×
 // α₀ ∈ {the recipe's 1, 0.25}), their picks run on seeds 1–3, and the same rung rule judges the rung:
 // *R-to-failure.retuned (LM)*. It asks whether DyT at that depth needed its own lr or α₀.
+//
+// **The width ladder** (an amendment pre-registered 2026-12-05, before any run of it; the rows
+// above are unchanged): widths 64, 128, 256 at depth 2 and the base budget, heads unchanged, each norm
+// at its notebook-14 lr, DyT's α₀ and the init std as the recipe sets them for the width; the same
+// rung rule and climb. It has its own row, *R-to-failure, width (LM)*, and does not enter
+// *R-to-failure (LM)*. At `full` it reports "not yet run" until its runs exist.
+//
 // The scale comes from `DYT_SCALE`; `full` results are loaded, not re-run
 // (`npm run exp -- lm-to-failure --scale full --workers 2` trains them: hours).
 
 // %%
-import { initEngine, notebookScale, runLmToFailure, gapLadderFigure, retuneTable, rungTable, showFigure, showTable, toDataFrame, resultPath } from "dyt-lab";
+import { initEngine, notebookScale, runLmToFailure, gapLadderFigure, retuneTable, rungTable, widthRecipeTable, showFigure, showTable, toDataFrame, resultPath } from "dyt-lab";
 
 const scale = notebookScale();
 
@@ -32,7 +39,7 @@ const engine = await initEngine();
 console.log(`scale: ${scale}, engine: ${engine.name} (${engine.detail})`);
 
 // %% [markdown]
-// ## Climb both ladders (or load them)
+// ## Climb the ladders (or load them)
 
 // %%
 const { records, summary } = await runLmToFailure({ scale: scale, cachedOnly: scale === "full" }); // tslab: no shorthand properties in cells with await
@@ -56,4 +63,17 @@ console.log(summary.statement);
 if (summary.retuned) {
   console.log(`R-to-failure.retuned (LM): ${summary.retuned.verdict.toUpperCase()} (${summary.retuned.reason})`);
   console.log(summary.retuned.statement);
+}
+
+// %% [markdown]
+// ## The width ladder (amendment 2026-12-05)
+//
+// What the recipe gives DyT at each width (from the resolved run configs), each rung's outcome (its
+// gaps are the width panel of the figure above), and the row's verdict.
+
+// %%
+if (summary.width) {
+  showTable(toDataFrame(widthRecipeTable(summary)), { title: `the width ladder: DyT's recipe per width (${scale})`, digits: 3 });
+  console.log(`R-to-failure, width (LM): ${summary.width.verdict.toUpperCase()} (${summary.width.reason})`);
+  console.log(summary.width.statement);
 }

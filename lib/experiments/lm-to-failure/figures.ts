@@ -1,21 +1,30 @@
 import { baseLayout, paletteColor } from "../../plot/figures";
 import type { Figure, PlotTrace } from "../../plot/types";
-import type { Row } from "../../tables";
+import type { Cell, Row } from "../../tables";
 import { meanStd } from "../stats-lite";
-import type { LmToFailureSummary, RungResult } from "./spec";
+import type { LadderResult, LmToFailureSummary, RungResult } from "./spec";
+
+/** The x label of a rung: what its ladder varies. */
+function rungLabel(l: LadderResult, r: RungResult): string {
+  const what = l.ladder === "steps" ? `${r.steps} steps` : l.ladder === "depth" ? `depth ${r.rung.depth}` : `width ${r.rung.width}`;
+  return `${r.rung.id} (${what})`;
+}
 
 /**
- * DyT − RMSNorm test bpb per rung, one panel per ladder: each seed's gap
- * (points) and the mean ± std (line). A rung breaks when its gap widens over
- * the first rung's (or DyT stops learning); the ladder stops there.
+ * DyT − RMSNorm test bpb per rung, one panel per ladder (steps, depth, and
+ * the width ladder of the 2026-12-05 amendment): each seed's gap (points) and
+ * the mean ± std (line). A rung breaks when its gap widens over the first
+ * rung's (or DyT stops learning); the ladder stops there. Rungs not yet run
+ * are named in the ladder's legend entry.
  */
 export function gapLadderFigure(s: LmToFailureSummary): Figure {
   const data: PlotTrace[] = [];
   s.ladders.forEach((l, k) => {
     const ax = k === 0 ? "" : String(k + 1);
-    const xs = l.rungs.map((r) => `${r.rung.id} (${l.ladder === "steps" ? `${r.steps} steps` : `depth ${r.rung.depth}`})`);
+    const xs = l.rungs.map((r) => rungLabel(l, r));
     const m = l.rungs.map((r) => meanStd(r.gap.filter(Number.isFinite)));
-    data.push({ type: "scatter", mode: "lines+markers", name: `${l.ladder}: mean ± std`, x: xs, y: m.map((v) => v.mean), error_y: { type: "data", array: m.map((v) => v.std), visible: true }, line: { color: paletteColor(k), width: 2 }, xaxis: `x${ax}`, yaxis: `y${ax}` });
+    const pending = l.notRun?.length ? ` (not yet run: ${l.notRun.join(", ")})` : "";
+    data.push({ type: "scatter", mode: "lines+markers", name: `${l.ladder}: mean ± std${pending}`, x: xs, y: m.map((v) => v.mean), error_y: { type: "data", array: m.map((v) => v.std), visible: true }, line: { color: paletteColor(k), width: 2 }, xaxis: `x${ax}`, yaxis: `y${ax}` });
     data.push({
       type: "scatter",
       mode: "markers",
@@ -35,31 +44,50 @@ export function gapLadderFigure(s: LmToFailureSummary): Figure {
     const ax = k === 0 ? "" : String(k + 1);
     const x = `${rt.rung.id} (depth ${rt.rung.depth}, re-tuned)`;
     const m = meanStd(rt.gap.filter(Number.isFinite));
-    data.push({ type: "scatter", mode: "markers", name: `depth ${rt.rung.depth} re-tuned: mean ± std`, x: [x], y: [m.mean], error_y: { type: "data", array: [m.std], visible: true }, marker: { color: paletteColor(2), size: 10, symbol: "diamond" }, xaxis: `x${ax}`, yaxis: `y${ax}` });
-    data.push({ type: "scatter", mode: "markers", name: `depth ${rt.rung.depth} re-tuned: per seed`, x: rt.gap.map(() => x), y: rt.gap, text: rt.seeds.map((sd) => `seed ${sd}: ${rt.outcome}`), marker: { color: paletteColor(2), size: 6, opacity: 0.5 }, xaxis: `x${ax}`, yaxis: `y${ax}` });
+    // A colour no ladder uses (the ladders take 0, 1, 2).
+    const c = paletteColor(Math.max(3, s.ladders.length));
+    data.push({ type: "scatter", mode: "markers", name: `depth ${rt.rung.depth} re-tuned: mean ± std`, x: [x], y: [m.mean], error_y: { type: "data", array: [m.std], visible: true }, marker: { color: c, size: 10, symbol: "diamond" }, xaxis: `x${ax}`, yaxis: `y${ax}` });
+    data.push({ type: "scatter", mode: "markers", name: `depth ${rt.rung.depth} re-tuned: per seed`, x: rt.gap.map(() => x), y: rt.gap, text: rt.seeds.map((sd) => `seed ${sd}: ${rt.outcome}`), marker: { color: c, size: 6, opacity: 0.5 }, xaxis: `x${ax}`, yaxis: `y${ax}` });
   }
-  const layout = baseLayout({ title: `DyT − RMSNorm test bits per byte as the LM is pushed (R-to-failure: ${s.verdict})` });
+  const widthRow = s.width ? `; width: ${s.width.verdict}` : "";
+  const layout = baseLayout({ title: `DyT − RMSNorm test bits per byte as the LM is pushed (R-to-failure: ${s.verdict}${widthRow})` });
   layout.grid = { rows: 1, columns: Math.max(1, s.ladders.length), pattern: "independent" };
-  layout.width = 950;
+  layout.width = Math.max(950, 330 * s.ladders.length);
   layout.height = 420;
   return { data, layout };
 }
 
-/** One row per rung: steps, depth, both arms' mean test bpb, the gap, its widening and the rung's outcome; the re-tuned rung last. */
+/**
+ * One row per rung: steps, depth, width, both arms' mean test bpb, the gap,
+ * its widening and the rung's outcome; a rung not yet run (width ladder,
+ * loaded from saved results only) as a row of its own; the re-tuned rung last.
+ */
 export function rungTable(s: LmToFailureSummary): Row[] {
   const mean = (v: readonly number[]) => meanStd(v.filter(Number.isFinite)).mean;
+  // Summaries saved before the width ladder have no rung widths: every rung then is at the first rung's width.
+  const widthOf = (r: RungResult): Cell => r.rung.width ?? s.width?.widths[0] ?? "";
+  const pending = (l: LadderResult, id: string): Row => ({ ladder: l.ladder, rung: id, steps: "", depth: "", width: s.width?.recipe.find((x) => x.rung === id)?.width ?? "", "DyT bpb": "", "RMSNorm bpb": "", "gap (mean)": "", "widening (mean)": "", outcome: "not yet run" });
   const row = (ladder: string, r: RungResult): Row => ({
     ladder,
     rung: r.rung.id,
     steps: r.steps,
     depth: r.rung.depth,
+    width: widthOf(r),
     "DyT bpb": mean(r.arms[0].bpbs),
     "RMSNorm bpb": mean(r.arms[1].bpbs),
     "gap (mean)": mean(r.gap),
     "widening (mean)": mean(r.widening),
     outcome: r.outcome,
   });
-  return [...s.ladders.flatMap((l) => l.rungs.map((r) => row(l.ladder, r))), ...(s.retuned?.rung ? [row("depth, re-tuned", s.retuned.rung)] : [])];
+  return [...s.ladders.flatMap((l) => [...l.rungs.map((r) => row(l.ladder, r)), ...(l.notRun ?? []).map((id) => pending(l, id))]), ...(s.retuned?.rung ? [row("depth, re-tuned", s.retuned.rung)] : [])];
+}
+
+/** The width ladder's recipe per rung, as DyT's arm resolves it (heads, FFN width, init std, α₀ per slot): empty without the width ladder. */
+export function widthRecipeTable(s: LmToFailureSummary): Row[] {
+  const w = s.width;
+  if (!w) return [];
+  const status = (id: string) => (w.notRun.includes(id) ? "not yet run" : (s.ladders.find((l) => l.ladder === "width")?.rungs.find((r) => r.rung.id === id)?.outcome ?? "not trained (above the break)"));
+  return w.recipe.map((r) => ({ rung: r.rung, width: r.width, heads: r.heads, "FFN width": r.ffnHidden, "init std": r.initStd, "α₀ attention": r.alpha0?.[0] ?? "", "α₀ FFN": r.alpha0?.[1] ?? "", "α₀ final": r.alpha0?.[2] ?? "", outcome: status(r.rung) }));
 }
 
 /** The re-tuned rung's tuning grid: one row per candidate and lr (validation bpb; empty where the run did not learn), the picks marked. */

@@ -2,7 +2,7 @@ import { claimRow, summaryVerdict } from "../claims";
 import type { ExperimentEntry } from "../entry";
 import { saveFigures } from "../protocol/figures";
 import { gapLadderFigure } from "./figures";
-import { LM_TO_FAILURE, runLmToFailure, type LmToFailureSummary } from "./spec";
+import { LM_TO_FAILURE, runLmToFailure, widthVerdict, type LmToFailureSummary } from "./spec";
 
 export * from "./spec";
 export * from "./figures";
@@ -11,7 +11,7 @@ const NOTEBOOK = "notebooks/25-lm-to-failure.ipynb";
 
 export const lmToFailureEntry: ExperimentEntry = {
   name: LM_TO_FAILURE,
-  description: "The LM pushed to failure: DyT (LLaMA recipe) vs RMSNorm up a training-budget ladder and a depth ladder from lm-rmsnorm-dyt's setting, each at its tuned lr; a rung breaks when DyT stops learning where RMSNorm learns or its gap to RMSNorm widens (R-to-failure (LM))",
+  description: "The LM pushed to failure: DyT (LLaMA recipe) vs RMSNorm up a training-budget ladder and a depth ladder from lm-rmsnorm-dyt's setting, each at its tuned lr; a rung breaks when DyT stops learning where RMSNorm learns or its gap to RMSNorm widens (R-to-failure (LM)); a width ladder (amendment 2026-12-05) has its own row (R-to-failure, width (LM))",
   flags: "(none)",
   run: async (ctx) => {
     const out = await runLmToFailure(ctx);
@@ -44,6 +44,16 @@ export const lmToFailureEntry: ExperimentEntry = {
             ),
           ]
         : []),
+      // The width ladder (amendment 2026-12-05): its own row, never folded into R-to-failure (LM). A summary
+      // without it (saved before the amendment) gives a not-testable row that says the ladder has not been run.
+      claimRow(s.width ? { outcome: s.width.verdict, reason: s.width.reason } : widthVerdict(undefined, s.scale), {
+        id: "R-to-failure, width (LM)",
+        claim: "DyT keeps pace with RMSNorm as the LLaMA-style LM widens (width ladder from lm-rmsnorm-dyt's width at its depth and budget, heads unchanged, each norm at its tuned lr, DyT's α₀ and the init std as the recipe sets them for the width): at no rung does DyT stop learning where RMSNorm learns, nor its test-bpb gap to RMSNorm widen by 0.02 bpb or more over the first rung's, paired over seeds",
+        paper: "reviewer request: push the method to failure with larger sizes (the paper reports LLaMA 7B-70B matching with α₀ tuned per width)",
+        ours: `${s.width?.statement ?? "The width ladder is not in this summary (saved before the amendment of 2026-12-05)."} Pre-registered 2026-12-05 as an amendment, before any run of it (the R-to-failure row is unchanged).`,
+        notebook: NOTEBOOK,
+        scale: s.scale,
+      }),
     ];
   },
 };

@@ -48,13 +48,55 @@
  *  - R-to-failure, depth re-tuned (LM): supported when the rung holds, not
  *    supported when it breaks, else inconclusive / not testable. A pick at
  *    the grid's edge is named in the row.
+ *
+ * The width ladder, an amendment pre-registered 2026-12-05, written before
+ * any run of it (after the steps and depth ladders and the re-tuned rung
+ * above were run and seen). Every row and outcome above is unchanged: the
+ * R-to-failure (LM) row keeps its rule over the steps and depth ladders only,
+ * and the width ladder never enters it.
+ *  - Rungs: widths `widths`, ascending, the first lm-rmsnorm-dyt's width
+ *    (full: 64, 128, 256; quick: 64, 128; smoke: 16, 32, the smoke LM's
+ *    width and twice it). The first rung is lm-rmsnorm-dyt's own evaluation
+ *    runs, read, not re-run, as the other ladders share it.
+ *  - Each rung is lm-rmsnorm-dyt's base at that width: depth and budget
+ *    unchanged (full: depth 2, 996 steps of batch 32 x 128), each norm at
+ *    its lm-rmsnorm-dyt lr (full: 1e-2 for both), as on the other ladders.
+ *    Heads unchanged (full: 4; head dim 16, 32, 64): 4 divides every width
+ *    and leaves an even head dim for RoPE, so the width does not force a
+ *    change, and the rung changes the width alone. (lm-alpha0 and lm-quant
+ *    keep head dim 16 instead; this ladder does not.) The SwiGLU width
+ *    follows LLaMA's 8d/3 rule (176, 344, 688).
+ *  - DyT's α₀ and the init std are what the recipe resolves for the width
+ *    (resolveLmRun with the dyt-lm arm): α₀ attention/FFN/final
+ *    paperLlamaAlpha0(width), which is 1/1/1 at 64, 128 and 256 (the
+ *    paper's table starts at width 1024 and every narrower width takes its
+ *    first row); init std widthMatchedInitStd(width) = 1.28/sqrt(width):
+ *    0.160, 0.113, 0.0800; the embedding scalar starts at sqrt(width). The
+ *    rung thus asks whether the recipe, unchanged but for what it ties to
+ *    the width, keeps pace with RMSNorm as the LM widens.
+ *  - The same rung rule (rungVerdict) against the same first rung, and the
+ *    same climb: the ladder stops at its first break.
+ *  - R-to-failure, width (LM): supported when every width rung holds; not
+ *    supported when a rung breaks (the row names it); inconclusive
+ *    otherwise; not testable when the first rung is (an arm did not learn
+ *    there). A rung with no saved runs when only saved results are loaded
+ *    (cachedOnly) is "not yet run", and the row is not testable until it is.
+ *  - Cost (full), an extrapolation, not a measurement: a width-64 depth-2
+ *    run of lm-rmsnorm-dyt's budget takes ~4-5 min on 2 workers (243-296 s
+ *    measured). A width-128 step costs ~2-3x a width-64 step (lm-alpha0's
+ *    width-128 runs took 2.1-3.0x its width-64 runs of the same steps), a
+ *    width-256 step an extrapolated ~6-10x (never measured here). 12 new
+ *    runs (2 rungs x 3 seeds x 2 arms): width 128 ~8-15 min a run, ~25-45
+ *    min for its 6 runs on 2 workers; width 256 ~25-50 min a run, ~1.2-2.5
+ *    h for its 6; ~1.5-3 h in all if width 128 holds, under an hour if it
+ *    breaks (width 256 is then not trained).
  */
 import { meanStd } from "../stats-lite";
-import { saveSummary, type ExperimentContext } from "../runner";
+import { MissingResultError, saveSummary, type ExperimentContext } from "../runner";
 import type { Scale } from "../scale";
 import { deriveArm, resolveArm, type Arm } from "../protocol/arms";
 import { armJob, describeBase, epochSchedule, picksOf, tuneJobs } from "../protocol/jobs";
-import type { LmResolvedRun, LmRunBase } from "../protocol/lm-task";
+import { resolveLmRun, type LmResolvedRun, type LmRunBase } from "../protocol/lm-task";
 import { RULES, type ProtocolRules } from "../protocol/rules";
 import { runJobs, type Job, type LmProtocolRecord } from "../protocol/runner";
 import type { ArmLr } from "../protocol/study";
@@ -65,8 +107,11 @@ import { fixed, signed } from "../../util/format";
 
 export const LM_TO_FAILURE = "lm-to-failure";
 
-export type Ladder = "steps" | "depth";
-export const LADDERS: readonly Ladder[] = ["steps", "depth"];
+export type Ladder = "steps" | "depth" | "width";
+/** Every ladder, in the order they are climbed (width: the amendment of 2026-12-05). */
+export const LADDERS: readonly Ladder[] = ["steps", "depth", "width"];
+/** The ladders R-to-failure (LM) reads (pre-registered 2026-12-03); the width ladder has its own row. */
+export const TO_FAILURE_LADDERS: readonly Ladder[] = ["steps", "depth"];
 
 export interface LmToFailureScale {
   /** [DyT, norm]; both lm-rmsnorm-dyt arms. */
@@ -76,6 +121,8 @@ export interface LmToFailureScale {
   steps: number[];
   /** Depths, ascending; the first is lm-rmsnorm-dyt's depth (its own runs). */
   depths: number[];
+  /** Model widths, ascending; the first is lm-rmsnorm-dyt's width (its own runs). Amendment 2026-12-05. */
+  widths: number[];
   /** The re-tuned depth rung (module header); absent: not run. */
   retune?: RetuneScale;
 }
@@ -98,32 +145,42 @@ export interface RetuneScale {
  * about 3-6 h on 2 workers if no rung breaks.
  */
 export const LM_TO_FAILURE_SCALES: Record<Scale, LmToFailureScale> = {
-  smoke: { arms: ["dyt-lm", "rmsnorm"], seeds: [1, 2], steps: [1, 2], depths: [1, 2], retune: { depth: 2, lrs: [3e-3, 1e-2], alpha0s: [0.25], seed: 101 } },
-  quick: { arms: ["dyt-lm", "rmsnorm"], seeds: [1, 2, 3], steps: [1, 2], depths: [2, 4], retune: { depth: 4, lrs: [3e-3, 1e-2], alpha0s: [0.25], seed: 101 } },
+  smoke: { arms: ["dyt-lm", "rmsnorm"], seeds: [1, 2], steps: [1, 2], depths: [1, 2], widths: [16, 32], retune: { depth: 2, lrs: [3e-3, 1e-2], alpha0s: [0.25], seed: 101 } },
+  quick: { arms: ["dyt-lm", "rmsnorm"], seeds: [1, 2, 3], steps: [1, 2], depths: [2, 4], widths: [64, 128], retune: { depth: 4, lrs: [3e-3, 1e-2], alpha0s: [0.25], seed: 101 } },
   // Re-tuned rung: 9 tuning runs + up to 6 evaluation runs at depth 4, ~5 min each side by side (the d4 rung's
   // runs took 290-305 s on 2 workers): ~40 min on 2 workers.
-  full: { arms: ["dyt-lm", "rmsnorm"], seeds: [1, 2, 3], steps: [1, 2, 4], depths: [2, 4, 8], retune: { depth: 4, lrs: [3e-3, 1e-2, 3e-2], alpha0s: [0.25], seed: 101 } },
+  // Width ladder (amendment 2026-12-05): 12 new runs, ~1.5-3 h on 2 workers, extrapolated (module header).
+  full: { arms: ["dyt-lm", "rmsnorm"], seeds: [1, 2, 3], steps: [1, 2, 4], depths: [2, 4, 8], widths: [64, 128, 256], retune: { depth: 4, lrs: [3e-3, 1e-2, 3e-2], alpha0s: [0.25], seed: 101 } },
 };
 
-/** One rung: its ladder, budget multiple and depth; rung 0 of either ladder is the shared first rung. */
+/** One rung: its ladder, budget multiple, depth and width; rung 0 of every ladder is the shared first rung. */
 export interface LadderRung {
   ladder: Ladder;
   index: number;
   budget: number;
   depth: number;
-  /** "x2", "d4"; "base" for the first rung. */
+  /** The model width (lm-rmsnorm-dyt's but on the width ladder). */
+  width: number;
+  /** "x2", "d4", "w128"; "base" for the first rung. */
   id: string;
 }
 
 export function ladderRungs(s: LmToFailureScale, scale: Scale, ladder: Ladder): LadderRung[] {
-  const base = LM_RMSNORM_DYT_SCALES[scale].base.model.depth ?? 2;
+  const lmModel = LM_RMSNORM_DYT_SCALES[scale].base.model;
+  const base = lmModel.depth ?? 2;
+  const width = lmModel.dim ?? 64;
+  const heads = lmModel.heads ?? 4;
   if (s.steps[0] !== 1) throw new Error(`${LM_TO_FAILURE}: the steps ladder must start at 1 (lm-rmsnorm-dyt's budget), got [${s.steps.join(", ")}]`);
   if (s.depths[0] !== base) throw new Error(`${LM_TO_FAILURE}: the depth ladder must start at lm-rmsnorm-dyt's depth ${base}, got [${s.depths.join(", ")}]`);
-  for (const [name, v] of [["steps", s.steps], ["depths", s.depths]] as const)
+  if (s.widths[0] !== width) throw new Error(`${LM_TO_FAILURE}: the width ladder must start at lm-rmsnorm-dyt's width ${width}, got [${s.widths.join(", ")}]`);
+  for (const [name, v] of [["steps", s.steps], ["depths", s.depths], ["widths", s.widths]] as const)
     if (v.some((x, i) => !(x > 0) || (i > 0 && x <= v[i - 1]!))) throw new Error(`${LM_TO_FAILURE}: ${name} must be positive and ascending, got [${v.join(", ")}]`);
-  return ladder === "steps"
-    ? s.steps.map((b, i) => ({ ladder, index: i, budget: b, depth: base, id: i === 0 ? "base" : `x${b}` }))
-    : s.depths.map((d, i) => ({ ladder, index: i, budget: 1, depth: d, id: i === 0 ? "base" : `d${d}` }));
+  // Heads stay lm-rmsnorm-dyt's (module header): a width they do not divide into an even head dim (RoPE) is refused here.
+  const badWidth = s.widths.find((w) => !Number.isInteger(w) || w % heads !== 0 || (w / heads) % 2 !== 0);
+  if (badWidth !== undefined) throw new Error(`${LM_TO_FAILURE}: width ${badWidth} does not split into ${heads} heads of an even head dim (RoPE); pick widths that are multiples of ${2 * heads}`);
+  if (ladder === "steps") return s.steps.map((b, i) => ({ ladder, index: i, budget: b, depth: base, width, id: i === 0 ? "base" : `x${b}` }));
+  if (ladder === "depth") return s.depths.map((d, i) => ({ ladder, index: i, budget: 1, depth: d, width, id: i === 0 ? "base" : `d${d}` }));
+  return s.widths.map((w, i) => ({ ladder, index: i, budget: 1, depth: base, width: w, id: i === 0 ? "base" : `w${w}` }));
 }
 
 /** lm-rmsnorm-dyt's base at another depth. */
@@ -132,13 +189,44 @@ function depthBase(scale: Scale, depth: number): LmRunBase {
   return { ...lm.base, model: { ...lm.base.model, depth } };
 }
 
+/** lm-rmsnorm-dyt's base at another width: depth, heads and budget unchanged; init std and DyT's α₀ follow the width when resolved. */
+function widthBase(scale: Scale, width: number): LmRunBase {
+  const lm = LM_RMSNORM_DYT_SCALES[scale];
+  return { ...lm.base, model: { ...lm.base.model, dim: width } };
+}
+
+/** The base a rung's runs use (lm-rmsnorm-dyt's at the rung's depth, or at its width on the width ladder). */
+function rungBase(scale: Scale, r: LadderRung): LmRunBase {
+  return r.ladder === "width" ? widthBase(scale, r.width) : depthBase(scale, r.depth);
+}
+
 /** The evaluation run of `a` on `seed` at rung `r`: lm-rmsnorm-dyt's own at the first rung. */
 export function rungJob(scale: Scale, r: LadderRung, a: Arm, seed: number, lr: number, lmrLrs: Readonly<Record<string, ArmLr>>): Job<LmResolvedRun> {
   if (r.index === 0) return lmSharedEvalJob(LM_TO_FAILURE, scale, a, seed, lr, lmrLrs);
   const lm = LM_RMSNORM_DYT_SCALES[scale];
-  const base = depthBase(scale, r.depth);
+  const base = rungBase(scale, r);
   const epochs = lm.epochs * r.budget;
-  return armJob({ experiment: LM_TO_FAILURE, scale, base }, a, seed, { run: `${a.id}-${r.id}-s${seed}`, role: "eval", lr, axes: { ladder: r.ladder, budget: r.budget, depth: r.depth, epochs }, train: epochSchedule(epochs, base) });
+  const axes = { ladder: r.ladder, budget: r.budget, depth: r.depth, ...(r.ladder === "width" ? { width: r.width } : {}), epochs };
+  return armJob({ experiment: LM_TO_FAILURE, scale, base }, a, seed, { run: `${a.id}-${r.id}-s${seed}`, role: "eval", lr, axes, train: epochSchedule(epochs, base) });
+}
+
+/** What the recipe resolves at each rung of the width ladder for arm `a` (module header): heads, FFN width, init std, DyT's α₀ per slot. */
+export interface WidthRecipe {
+  rung: string;
+  width: number;
+  heads: number;
+  ffnHidden: number;
+  initStd: number;
+  /** attention / FFN / final; absent for a non-DyT arm. */
+  alpha0?: [number, number, number];
+}
+
+export function widthRecipes(s: LmToFailureScale, scale: Scale, a: Arm): WidthRecipe[] {
+  return ladderRungs(s, scale, "width").map((r) => {
+    const m = resolveLmRun(rungBase(scale, r), a, 0).model;
+    const alpha0 = m.norm === "dyt" && m.alpha0Attn !== undefined ? { alpha0: [m.alpha0Attn, m.alpha0Ffn ?? NaN, m.alpha0Final ?? NaN] as [number, number, number] } : {};
+    return { rung: r.id, width: m.dim, heads: m.heads, ffnHidden: m.ffnHidden, initStd: m.initStd, ...alpha0 };
+  });
 }
 
 export type RungOutcome = "holds" | "breaks" | "inconclusive" | "not testable";
@@ -194,12 +282,29 @@ export interface LadderResult {
   brokeAt?: string;
   /** Rungs listed in the scale but not trained because a lower rung broke. */
   skipped: string[];
+  /** Rungs with no saved runs when only saved results were loaded (cachedOnly): not yet run (the width ladder only). */
+  notRun?: string[];
 }
 
 export interface LmToFailureSummary extends LmStudySummary {
+  /** Every ladder climbed: steps and depth (R-to-failure (LM) reads these), then width (its own row, `width`). */
   ladders: LadderResult[];
   /** The re-tuned depth rung (module header), when the scale has one. */
   retuned?: RetunedRung;
+  /** The width ladder's row, R-to-failure, width (LM) (amendment 2026-12-05); absent in summaries saved before it. */
+  width?: WidthLadderRow;
+}
+
+/** R-to-failure, width (LM): the row's outcome, the recipe at each width, and its statement. */
+export interface WidthLadderRow {
+  widths: number[];
+  /** What DyT's recipe resolved at each rung (heads, init std, α₀). */
+  recipe: WidthRecipe[];
+  /** Rungs not yet run (no saved runs, cachedOnly); empty once the ladder has been climbed. */
+  notRun: string[];
+  verdict: Outcome;
+  reason: string;
+  statement: string;
 }
 
 /** The re-tuned depth rung: each candidate's tuning, the picks, and the rung rule on the picks' evaluation runs. */
@@ -311,8 +416,28 @@ export function rungResult(r: LadderRung, records: readonly LmProtocolRecord[], 
   return { rung: r, steps: records[0]?.config.train.steps ?? 0, arms: [d, n], ...rungVerdict(d, n, base ? { d: base.arms[0], n: base.arms[1] } : undefined, rules) };
 }
 
-/** R-to-failure (LM) from both ladders (module header). */
+/** R-to-failure (LM) from the steps and depth ladders (module header); any width ladder passed is left out: it has its own row (widthVerdict). */
 export function toFailureVerdict(ladders: readonly LadderResult[]): { outcome: Outcome; reason: string } {
+  return laddersVerdict(ladders.filter((l) => TO_FAILURE_LADDERS.includes(l.ladder)));
+}
+
+/**
+ * R-to-failure, width (LM) (the amendment of 2026-12-05): the rule of
+ * R-to-failure (LM) on the width ladder alone, with one addition: a ladder
+ * with rungs not yet run (cachedOnly, no saved runs) and no break below them
+ * is not testable, and says so. `scale` only names the command that runs it.
+ */
+export function widthVerdict(l: LadderResult | undefined, scale: Scale): { outcome: Outcome; reason: string } {
+  const run = `run \`npm run exp -- ${LM_TO_FAILURE} --scale ${scale}\``;
+  if (!l || l.ladder !== "width") return { outcome: "not testable", reason: `the width ladder has not been run (${run})` };
+  const v = laddersVerdict([l]);
+  if (v.outcome === "not supported" || l.rungs[0]?.outcome !== "holds") return v;
+  if (l.notRun?.length) return { outcome: "not testable", reason: `not yet run: no saved ${scale} runs for width rung(s) ${l.notRun.join(", ")} (${run})` };
+  return v;
+}
+
+/** The pre-registered rule on a set of ladders sharing a first rung: not testable at the first rung, not supported at a break, supported when all hold. */
+function laddersVerdict(ladders: readonly LadderResult[]): { outcome: Outcome; reason: string } {
   const first = ladders[0]?.rungs[0];
   if (!first || first.outcome !== "holds") return { outcome: "not testable", reason: `the first rung: ${first ? first.reason : "no runs"}` };
   const rungs = ladders.flatMap((l) => l.rungs.slice(1).map((r) => ({ l, r })));
@@ -329,21 +454,39 @@ function rungText(r: RungResult): string {
     return `${f3(v.mean)} ± ${f3(v.std)}`;
   };
   const w = r.evidence ? `; widening ${describeBpbGap(r.evidence, "this rung's gap", "the first rung's")}` : "";
-  return `${r.rung.id} (${r.steps} steps, depth ${r.rung.depth}): DyT ${m(r.arms[0])}, RMSNorm ${m(r.arms[1])} bpb, gap per seed ${r.gap.map(s3).join(" / ")}${w}: ${r.outcome}`;
+  const width = r.rung.ladder === "width" ? `, width ${r.rung.width}` : "";
+  return `${r.rung.id} (${r.steps} steps, depth ${r.rung.depth}${width}): DyT ${m(r.arms[0])}, RMSNorm ${m(r.arms[1])} bpb, gap per seed ${r.gap.map(s3).join(" / ")}${w}: ${r.outcome}`;
+}
+
+const ladderText = (l: LadderResult) =>
+  `${l.ladder[0]!.toUpperCase()}${l.ladder.slice(1)} ladder: ${l.rungs.map(rungText).join("; ")}${l.skipped.length ? `; not trained above the break: ${l.skipped.join(", ")}` : ""}${l.notRun?.length ? `; not yet run: ${l.notRun.join(", ")}` : ""}.`;
+
+/** The width ladder's row from its ladder (absent: not run) and the recipe of DyT's arm per width. */
+export function widthLadderRow(l: LadderResult | undefined, s: LmToFailureScale, scale: Scale, dyt: Arm): WidthLadderRow {
+  const { outcome, reason } = widthVerdict(l, scale);
+  const recipe = widthRecipes(s, scale, dyt);
+  const notRun = l?.notRun ?? (l ? [] : ladderRungs(s, scale, "width").slice(1).map((r) => r.id));
+  const heads = [...new Set(recipe.map((r) => r.heads))].join("/");
+  const rec = recipe.map((r) => `width ${r.width}: ${r.alpha0 ? `α₀ ${r.alpha0.join("/")}, ` : ""}init std ${r.initStd.toPrecision(3)}`).join("; ");
+  const lead = `Width ladder (amendment 2026-12-05; widths ${s.widths.join(", ")} at depth ${ladderRungs(s, scale, "width")[0]!.depth} and the base budget, ${heads} heads; ${dyt.label} as the recipe resolves it per width, ${rec})`;
+  const body = l ? ladderText(l).replace(/^Width ladder: /, ": ") : `: not run.`;
+  const statement = `${lead}${body} R-to-failure, width (LM): ${outcome} (${reason}).`;
+  return { widths: [...s.widths], recipe, notRun, verdict: outcome, reason, statement };
 }
 
 export function summarizeLmToFailure(ladders: LadderResult[], records: readonly LmProtocolRecord[], lrs: Readonly<Record<string, ArmLr>>, s: LmToFailureScale, scale: Scale): LmToFailureSummary {
-  const { outcome, reason } = toFailureVerdict(ladders);
+  // R-to-failure (LM), its setup and statement: the steps and depth ladders only, as pre-registered; the width ladder has its own row.
+  const main = ladders.filter((l) => TO_FAILURE_LADDERS.includes(l.ladder));
+  const { outcome, reason } = toFailureVerdict(main);
   const lm = LM_RMSNORM_DYT_SCALES[scale];
   const setup = `${describeBase(lm.base, lm.epochs)}; ladders: budget x${s.steps.join(", x")} and depth ${s.depths.join(", ")}; each norm at its lr tuned in lm-rmsnorm-dyt (${s.arms.map((id) => `${resolveArm(id).label} ${lrs[id]?.lr}`).join(", ")}), not re-tuned per rung`;
   const baselines = lmTestBaselines(records.filter((r) => r.role === "eval"));
-  const statement =
-    ladders.map((l) => `${l.ladder[0]!.toUpperCase()}${l.ladder.slice(1)} ladder: ${l.rungs.map(rungText).join("; ")}${l.skipped.length ? `; not trained above the break: ${l.skipped.join(", ")}` : ""}.`).join(" ") +
-    ` R-to-failure (LM): ${outcome} (${reason}).`;
-  return { experiment: LM_TO_FAILURE, scale, setup, baselines, ladders, verdict: outcome, reason, statement };
+  const statement = main.map(ladderText).join(" ") + ` R-to-failure (LM): ${outcome} (${reason}).`;
+  const width = widthLadderRow(ladders.find((l) => l.ladder === "width"), s, scale, resolveArm(s.arms[0]));
+  return { experiment: LM_TO_FAILURE, scale, setup, baselines, ladders, verdict: outcome, reason, statement, width };
 }
 
-/** Climb both ladders rung by rung (each stops at its first break), then summarise. */
+/** Climb every ladder rung by rung (each stops at its first break), then summarise. */
 export async function runLmToFailure(ctx: ExperimentContext, override: Partial<LmToFailureScale> = {}, rules: ProtocolRules = RULES): Promise<{ records: LmProtocolRecord[]; summary: LmToFailureSummary }> {
   const s: LmToFailureScale = { ...LM_TO_FAILURE_SCALES[ctx.scale], ...override };
   if (s.arms.length !== 2 || s.arms[0] === s.arms[1]) throw new Error(`${LM_TO_FAILURE}: give two different norm arms [DyT, norm], got ${s.arms.join(", ")}`);
@@ -355,7 +498,7 @@ export async function runLmToFailure(ctx: ExperimentContext, override: Partial<L
     const got = await runJobs(seeds.flatMap((seed) => arms.map((a) => rungJob(ctx.scale, r, a, seed, lrs[a.id]!.lr, lrs))), ctx);
     return { records: got, result: rungResult(r, got, arms, lrs, base, rules) };
   };
-  // Both ladders share their first rung (lm-rmsnorm-dyt's setting): train or load it once.
+  // Every ladder shares its first rung (lm-rmsnorm-dyt's setting): train or load it once.
   const start = await climb(ladderRungs(s, ctx.scale, LADDERS[0]!)[0]!);
   const first = start.result;
   const records: LmProtocolRecord[] = [...start.records];
@@ -364,14 +507,25 @@ export async function runLmToFailure(ctx: ExperimentContext, override: Partial<L
     const rungs = ladderRungs(s, ctx.scale, ladder);
     const done: RungResult[] = [{ ...first, rung: rungs[0]! }];
     let brokeAt = first.outcome === "breaks" ? rungs[0]!.id : undefined;
+    let notRun: string[] = [];
     for (const r of rungs.slice(1)) {
       if (brokeAt) break;
-      const { records: got, result } = await climb(r, first);
-      records.push(...got);
-      done.push(result);
-      if (result.outcome === "breaks") brokeAt = r.id;
+      let got: { records: LmProtocolRecord[]; result: RungResult };
+      try {
+        got = await climb(r, first);
+      } catch (e) {
+        // Loading saved results only: the width ladder (amendment 2026-12-05) may not have been run yet. Its
+        // rungs from here up are "not yet run" and its row says so (as vit-fashion's unrun extra seeds); a
+        // missing run of the other ladders still fails, as before.
+        if (!(ctx.cachedOnly && ladder === "width" && e instanceof MissingResultError)) throw e;
+        notRun = rungs.slice(done.length).map((x) => x.id);
+        break;
+      }
+      records.push(...got.records);
+      done.push(got.result);
+      if (got.result.outcome === "breaks") brokeAt = r.id;
     }
-    ladders.push({ ladder, rungs: done, ...(brokeAt ? { brokeAt } : {}), skipped: rungs.slice(done.length).map((r) => r.id) });
+    ladders.push({ ladder, rungs: done, ...(brokeAt ? { brokeAt } : {}), skipped: notRun.length ? [] : rungs.slice(done.length).map((r) => r.id), ...(notRun.length ? { notRun } : {}) });
   }
   let retuned: RetunedRung | undefined;
   if (s.retune) {
