@@ -281,6 +281,24 @@ export function stepVsTorchRows(step: StepFile): Row[] {
   return out;
 }
 
+/** Each bench model's step file in a folder written by `npm run bench -- --model M --save DIR`, in report order. */
+export const BENCH_MODEL_FILES: readonly { model: string; file: string }[] = [
+  { model: "ViT", file: "step.json" },
+  { model: "LM (Llama)", file: "lm-step.json" },
+  { model: "ConvNeXt", file: "convnext-step.json" },
+  { model: "DiT", file: "dit-step.json" },
+  { model: "HyenaDNA", file: "hyena-step.json" },
+  { model: "wav2vec 2.0", file: "wav2vec-step.json" },
+];
+
+/** The newest measurement of every bench model on one machine (results/efficiency/full/<this>/), which the README quotes. */
+export const ALL_MODELS_BENCH_DIR = "zen4-fused-gelu-2026-12-05";
+
+/** stepVsTorchRows of every model file in `dir` (default the newest all-model folder), with a model column; a missing file throws, naming the command. */
+export function allModelStepRows(dir = path.join(efficiencyDir(), ALL_MODELS_BENCH_DIR)): Row[] {
+  return BENCH_MODEL_FILES.flatMap(({ model, file }) => stepVsTorchRows(loadStepBench(path.join(dir, file))).map((r) => ({ model, ...r })));
+}
+
 export interface StepGoal {
   engine: string;
   /** Worst ratio over the norms. */

@@ -18,7 +18,7 @@
 // committed ones, not across machines.
 
 // %%
-import { initEngine, notebookScale, loadLayerBench, loadStepBench, layerSpeedRows, layerSpeedFigure, dytVsLnAtLargest, stepVsTorchRows, stepGoals, kernelRows, torchOpRows, benchNormLayers, layerLiveVsCommittedRows, NORM_LAYER_SHAPES, showFigure, showTable, resultPath, writeJsonAtomic } from "dyt-lab";
+import { initEngine, notebookScale, loadLayerBench, loadStepBench, layerSpeedRows, layerSpeedFigure, dytVsLnAtLargest, stepVsTorchRows, stepGoals, kernelRows, torchOpRows, benchNormLayers, layerLiveVsCommittedRows, NORM_LAYER_SHAPES, showFigure, showTable, resultPath, writeJsonAtomic, allModelStepRows, ALL_MODELS_BENCH_DIR } from "dyt-lab";
 
 const scale = notebookScale();
 const layers = loadLayerBench();
@@ -77,6 +77,17 @@ await showFigure(layerSpeedFigure(both, { title: "Norm layer fwd+bwd: committed 
 showTable(stepVsTorchRows(step), { title: "Training step, ms/step and ratio tfjs / PyTorch (committed)", digits: 2 });
 for (const g of stepGoals(step))
   console.log(`${g.engine}: goal (<= 1.0 x PyTorch as shipped) ${g.goalMet ? "MET" : "not met"}, worst ${g.vsShipped.toFixed(2)}x wall / ${g.vsShippedCpu.toFixed(2)}x CPU; stretch (<= 1.0 x best) ${g.stretchMet ? "MET" : "not met"}, worst ${g.vsBest.toFixed(2)}x wall / ${g.vsBestCpu.toFixed(2)}x CPU`);
+
+// %% [markdown]
+// ## Committed: every bench model's training step vs PyTorch
+//
+// The same comparison for each model the lab trains (`npm run bench -- --model vit|llama|convnext|dit|hyena|wav2vec`),
+// measured in one session on one machine, each at its experiment's full-scale size against a PyTorch twin with the
+// same parameter count. Ratios here are medians over every timed step of the three rounds, so they can differ in
+// the second digit from the bench's own console table (a median of per-round medians).
+
+// %%
+showTable(allModelStepRows().filter((r) => r.engine === "native" || String(r.engine).includes("OMP")), { title: `Every bench model, native vs PyTorch's best setting (committed, ${ALL_MODELS_BENCH_DIR})`, digits: 2 });
 
 // %% [markdown]
 // ## Where the time goes (per kernel)
