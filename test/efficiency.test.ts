@@ -15,6 +15,9 @@ import {
   torchReference,
   kernelRows,
   efficiencyDir,
+  allModelStepRows,
+  ALL_MODELS_BENCH_DIR,
+  BENCH_MODEL_FILES,
   type StepFile,
 } from "../lib/bench/efficiency";
 import { medianOf, type NormLayerBench } from "../lib/bench/layers";
@@ -143,5 +146,19 @@ describe("efficiency results", () => {
     const avx512 = loadStepBench(path.join(efficiencyDir(), "avx512-2026-11-25", "step.json"));
     assert.equal(avx512.provenance?.gitCommit.slice(0, 7), "de27acb", "the AVX-512 measurement is kept beside the current one");
     for (const g of [...stepGoals(s), ...stepGoals(avx512)]) assert.ok(Number.isFinite(g.vsShipped) && Number.isFinite(g.vsBest));
+  });
+
+  it("the all-model folder holds every bench model's step with PyTorch, from one commit, which the README names", () => {
+    const rows = allModelStepRows();
+    const models = [...new Set(rows.map((r) => r.model))];
+    assert.deepEqual(models, BENCH_MODEL_FILES.map((m) => m.model));
+    const native = rows.filter((r) => r.engine === "native");
+    assert.equal(native.length, 12, "two norms per model");
+    for (const r of native) assert.ok(Number.isFinite(r["x best"] as number) && (r["x best"] as number) > 0, `${r.model}/${r.norm}: x best ${r["x best"]}`);
+    const commits = new Set(BENCH_MODEL_FILES.map((m) => loadStepBench(path.join(efficiencyDir(), ALL_MODELS_BENCH_DIR, m.file)).provenance?.gitCommit.slice(0, 7)));
+    assert.equal(commits.size, 1, `one commit for all six: ${[...commits]}`);
+    const readme = fs.readFileSync(path.resolve(__dirname, "../../README.md"), "utf8");
+    assert.ok(readme.includes(`commit \`${[...commits][0]}\``) && readme.includes(ALL_MODELS_BENCH_DIR), "README names the folder and its commit");
+    assert.throws(() => allModelStepRows(path.join(os.tmpdir(), "dyt-no-bench-here")), /cannot read .*step\.json.*npm run bench/);
   });
 });
