@@ -5,6 +5,8 @@ import * as os from "os";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
 import { initEngine, type EngineName } from "../lib/engine";
+import type { BenchStep, BenchStepModel } from "../lib/bench/step-model";
+import type { NormKind } from "../lib/norms/types";
 
 export async function useEngine(name: EngineName = "cpu"): Promise<void> {
   await initEngine({ engine: name, quiet: true });
@@ -81,4 +83,40 @@ export function lcgValues(n: number, seed: number, scale = 1, shift = 0): number
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
     return (s / 2 ** 31 - 1) * scale + shift;
   });
+}
+
+/**
+ * `steps` training steps of a bench step (lib/bench/step-model.ts): every
+ * variable gets a gradient of its own shape; returns the losses and the live
+ * tensor count after each step (flat when nothing leaks).
+ */
+export function runBenchSteps(s: BenchStep, label: string, steps = 2): { losses: number[]; counts: number[] } {
+  const counts: number[] = [];
+  const losses: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() => s.loss(), s.vars);
+      for (const v of s.vars) assert.deepEqual(grads[v.name]?.shape, v.shape, `${label}: gradient of ${v.name}`);
+      s.optimizer.apply(
+        s.vars.map((v) => grads[v.name]),
+        1e-3,
+      );
+      losses.push(value.dataSync()[0]!);
+    });
+    counts.push(tf.memory().numTensors);
+  }
+  return { losses, counts };
+}
+
+/** For each of the descriptor's norms, the lab model `make` builds has the hand count `hand(norm)` and the step reports the descriptor's count. */
+export function assertBenchParamCounts(sm: BenchStepModel, make: (norm: NormKind) => BenchStep & { model: { parameterCount(): number } }, hand: (norm: NormKind) => number): void {
+  for (const norm of sm.norms) {
+    const s = make(norm);
+    try {
+      assert.equal(s.model.parameterCount(), hand(norm), `${norm}: lab ${sm.label} vs bench count`);
+      assert.equal(s.params, sm.paramCount(norm));
+    } finally {
+      s.dispose();
+    }
+  }
 }

@@ -8,7 +8,6 @@
  */
 import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
-import * as tf from "@tensorflow/tfjs";
 import { HYENA_BENCH_ARMS, HYENA_BENCH_CONFIG, HYENA_STEP_MODEL, hyenaBenchModelConfig, hyenaBenchParamCount, hyenaBenchStep, hyenaBenchTokens, hyenaForwardMatmulFlops, type HyenaBenchConfig } from "../lib/bench/hyena-step";
 import { assertBenchNorm, checkBenchParams, torchImportable, torchParamCount } from "../lib/bench/step-model";
 import { resolveArm } from "../lib/experiments/protocol/arms";
@@ -17,7 +16,7 @@ import { DNA_HYENA_SCALES } from "../lib/experiments/dna-hyena/spec";
 import { ADAMW_DEFAULTS } from "../lib/train/adamw";
 import { nativeLoadError } from "../lib/engine/native";
 import type { EngineName } from "../lib/engine";
-import { useEngine } from "./helpers";
+import { assertBenchParamCounts, runBenchSteps, useEngine } from "./helpers";
 
 /** The full config with a small batch and short windows: the same model, a step cheap enough for the cpu engine. */
 const SMALL: HyenaBenchConfig = { ...HYENA_BENCH_CONFIG, batch: 2, seqLen: 32 };
@@ -47,15 +46,8 @@ describe("HyenaDNA bench step", () => {
     assert.equal(hyenaBenchParamCount("layernorm"), 320 + 2 * 59584 + 128 + 320);
     assert.equal(hyenaBenchParamCount("layernorm"), 119936);
     assert.equal(hyenaBenchParamCount("dyt"), 119941, "+ one alpha per norm (2 per block, the final one)");
-    for (const norm of HYENA_STEP_MODEL.norms) {
-      const s = hyenaBenchStep(norm, SMALL);
-      try {
-        assert.equal(s.model.parameterCount(), hyenaBenchParamCount(norm, SMALL), `${norm}: lab HyenaDNA vs bench count`);
-        assert.equal(hyenaBenchParamCount(norm, SMALL), HYENA_STEP_MODEL.paramCount(norm), "window length and batch do not change the count");
-      } finally {
-        s.dispose();
-      }
-    }
+    // Window length and batch do not change the count.
+    assertBenchParamCounts(HYENA_STEP_MODEL, (n) => hyenaBenchStep(n, SMALL), (n) => hyenaBenchParamCount(n, SMALL));
   });
 
   it("matmul FLOPs: per-token projections, short conv and MLP, the filter MLP per position, the head", () => {
@@ -104,20 +96,7 @@ describe("the HyenaDNA bench step runs without leaking tensors", () => {
       for (const norm of HYENA_STEP_MODEL.norms) {
         const s = hyenaBenchStep(norm, SMALL);
         try {
-          const counts: number[] = [];
-          const losses: number[] = [];
-          for (let i = 0; i < 2; i++) {
-            tf.tidy(() => {
-              const { value, grads } = tf.variableGrads(() => s.loss(), s.vars);
-              for (const v of s.vars) assert.deepEqual(grads[v.name]?.shape, v.shape, `${norm}: gradient of ${v.name}`);
-              s.optimizer.apply(
-                s.vars.map((v) => grads[v.name]),
-                1e-3,
-              );
-              losses.push(value.dataSync()[0]!);
-            });
-            counts.push(tf.memory().numTensors);
-          }
+          const { losses, counts } = runBenchSteps(s, norm);
           // The init std (0.16 at width 64) gives logits of order 1: a loss above ln 5 = 1.61 at init, below 2 ln 5.
           assert.ok(losses.every((l) => Number.isFinite(l) && l > 0 && l < 2 * Math.log(5)), `${norm}: losses ${losses}`);
           assert.equal(counts[1], counts[0], `${norm} on ${engine}: tensors after step 1 and 2: ${counts.join(", ")}`);

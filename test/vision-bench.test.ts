@@ -11,7 +11,6 @@
  */
 import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
-import * as tf from "@tensorflow/tfjs";
 import {
   CONVNEXT_BENCH_ARMS,
   CONVNEXT_BENCH_CONFIG,
@@ -36,7 +35,7 @@ import { ADAMW_DEFAULTS } from "../lib/train/adamw";
 import type { TrainConfig } from "../lib/train/trainer";
 import { nativeLoadError } from "../lib/engine/native";
 import type { EngineName } from "../lib/engine";
-import { useEngine } from "./helpers";
+import { assertBenchParamCounts, runBenchSteps, useEngine } from "./helpers";
 
 /** The full configs with a small batch: the same models, a step cheap enough for the cpu engine. */
 const SMALL_CONVNEXT: ConvNeXtBenchConfig = { ...CONVNEXT_BENCH_CONFIG, batch: 2 };
@@ -78,15 +77,7 @@ describe("ConvNeXt bench step", () => {
     assert.equal(convnextBenchParamCount("layernorm"), 120 + 48 + 6000 + 48 + 4656 + 21216 + 96 + 18528 + 79296 + 192 + 970);
     assert.equal(convnextBenchParamCount("layernorm"), 131170);
     assert.equal(convnextBenchParamCount("dyt"), 131177, "+ one alpha per norm (stem, 2 downsampling, 3 blocks, final)");
-    for (const norm of CONVNEXT_STEP_MODEL.norms) {
-      const s = convnextBenchStep(norm, SMALL_CONVNEXT);
-      try {
-        assert.equal(s.model.parameterCount(), convnextBenchParamCount(norm), `${norm}: lab ConvNeXt vs bench count`);
-        assert.equal(s.params, CONVNEXT_STEP_MODEL.paramCount(norm));
-      } finally {
-        s.dispose();
-      }
-    }
+    assertBenchParamCounts(CONVNEXT_STEP_MODEL, (norm) => convnextBenchStep(norm, SMALL_CONVNEXT), (norm) => convnextBenchParamCount(norm));
   });
 
   it("FLOPs: stem, depthwise and pointwise convolutions per pixel, downsampling, head (2 per multiply-add)", () => {
@@ -124,15 +115,7 @@ describe("DiT bench step", () => {
     assert.equal(ditBenchParamCount("layernorm"), 1088 + 16448 + 4160 + 640 + 4 * 74688 + 8320 + 1040);
     assert.equal(ditBenchParamCount("layernorm"), 330448);
     assert.equal(ditBenchParamCount("dyt"), 330457, "+ one alpha per norm (2 per block, the final one); no gamma or beta");
-    for (const norm of DIT_STEP_MODEL.norms) {
-      const s = ditBenchStep(norm, SMALL_DIT);
-      try {
-        assert.equal(s.model.parameterCount(), ditBenchParamCount(norm), `${norm}: lab DiT vs bench count`);
-        assert.equal(s.params, DIT_STEP_MODEL.paramCount(norm));
-      } finally {
-        s.dispose();
-      }
-    }
+    assertBenchParamCounts(DIT_STEP_MODEL, (norm) => ditBenchStep(norm, SMALL_DIT), (norm) => ditBenchParamCount(norm));
   });
 
   it("matmul FLOPs: embeddings, per-image conditioning, per-token linears, T x T attention, final layer", () => {
@@ -159,20 +142,7 @@ describe("vision bench steps run without leaking tensors", () => {
         for (const norm of ["layernorm", "dyt"] as const) {
           const s = make(norm);
           try {
-            const counts: number[] = [];
-            const losses: number[] = [];
-            for (let i = 0; i < 2; i++) {
-              tf.tidy(() => {
-                const { value, grads } = tf.variableGrads(() => s.loss(), s.vars);
-                for (const v of s.vars) assert.deepEqual(grads[v.name]?.shape, v.shape, `${norm}: gradient of ${v.name}`);
-                s.optimizer.apply(
-                  s.vars.map((v) => grads[v.name]),
-                  1e-3,
-                );
-                losses.push(value.dataSync()[0]!);
-              });
-              counts.push(tf.memory().numTensors);
-            }
+            const { losses, counts } = runBenchSteps(s, norm);
             assert.ok(losses.every((l) => Number.isFinite(l) && l > 0), `${name}/${norm}: losses ${losses}`);
             assert.equal(counts[1], counts[0], `${name}/${norm} on ${engine}: tensors after step 1 and 2: ${counts.join(", ")}`);
           } finally {

@@ -8,7 +8,6 @@
  */
 import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
-import * as tf from "@tensorflow/tfjs";
 import {
   WAV2VEC_BENCH_ARMS,
   WAV2VEC_BENCH_CONFIG,
@@ -30,7 +29,7 @@ import type { TrainConfig } from "../lib/train/trainer";
 import type { NormKind } from "../lib/norms/types";
 import { nativeLoadError } from "../lib/engine/native";
 import type { EngineName } from "../lib/engine";
-import { useEngine } from "./helpers";
+import { assertBenchParamCounts, runBenchSteps, useEngine } from "./helpers";
 
 /** The full config with a small batch of 0.5 s windows: the same model (its parameters do not depend on the window), a step cheap enough for the cpu engine. */
 const SMALL: Wav2VecBenchConfig = { ...WAV2VEC_BENCH_CONFIG, batch: 2, windowSamples: 8000 };
@@ -67,15 +66,7 @@ describe("wav2vec bench step", () => {
     assert.equal(wav2vecBenchParamCount("layernorm"), 16704 + 448 + 64 + 2112 + 64 + 16464 + 2 * 49984 + 128 + 2080 + 2112 + 1024 + 1056);
     assert.equal(wav2vecBenchParamCount("layernorm"), 142224);
     assert.equal(wav2vecBenchParamCount("dyt"), 142230, "+ one alpha per DyT norm (feature norm, 2 per block, encoder norm); the conv encoder keeps LayerNorm");
-    for (const norm of WAV2VEC_STEP_MODEL.norms) {
-      const s = wav2vecBenchStep(norm, SMALL);
-      try {
-        assert.equal(s.model.parameterCount(), wav2vecBenchParamCount(norm), `${norm}: lab Wav2Vec2 vs bench count`);
-        assert.equal(s.params, WAV2VEC_STEP_MODEL.paramCount(norm));
-      } finally {
-        s.dispose();
-      }
-    }
+    assertBenchParamCounts(WAV2VEC_STEP_MODEL, (n) => wav2vecBenchStep(n, SMALL), (n) => wav2vecBenchParamCount(n));
   });
 
   it("FLOPs: strided convs, projection, positional conv, blocks, the masked steps' heads and quantizer (2 per multiply-add)", () => {
@@ -110,20 +101,7 @@ describe("wav2vec bench step runs without leaking tensors", () => {
       for (const norm of WAV2VEC_STEP_MODEL.norms) {
         const s = wav2vecBenchStep(norm, SMALL);
         try {
-          const counts: number[] = [];
-          const losses: number[] = [];
-          for (let i = 0; i < 2; i++) {
-            tf.tidy(() => {
-              const { value, grads } = tf.variableGrads(() => s.loss(), s.vars);
-              for (const v of s.vars) assert.deepEqual(grads[v.name]?.shape, v.shape, `${norm}: gradient of ${v.name}`);
-              s.optimizer.apply(
-                s.vars.map((v) => grads[v.name]),
-                1e-3,
-              );
-              losses.push(value.dataSync()[0]!);
-            });
-            counts.push(tf.memory().numTensors);
-          }
+          const { losses, counts } = runBenchSteps(s, norm);
           // At init the contrastive loss is near chance, ln(K + 1) = 2.40, plus the diversity term (< 0.1).
           assert.ok(losses.every((l) => Number.isFinite(l) && l > 1 && l < 5), `${norm}: losses ${losses}`);
           assert.equal(counts[1], counts[0], `${norm} on ${engine}: tensors after step 1 and 2: ${counts.join(", ")}`);

@@ -19,7 +19,7 @@ import { resolveNormOptions } from "../norms/factory";
 import type { NormKind } from "../norms/types";
 import { AdamW, ADAMW_DEFAULTS } from "../train/adamw";
 import { tokenLoss } from "../train/task";
-import { assertBenchNorm, checkLabParams, labBenchStep, type BenchStep, type BenchStepModel } from "./step-model";
+import { assertBenchNorm, benchTokenWindows, checkLabParams, labBenchStep, type BenchStep, type BenchStepModel } from "./step-model";
 
 export interface HyenaBenchConfig {
   batch: number;
@@ -93,23 +93,9 @@ export function hyenaForwardMatmulFlops(c: HyenaBenchConfig = HYENA_BENCH_CONFIG
   return m.depth * (N * perToken + filter) + 2 * N * d * m.vocabSize;
 }
 
-/** A fixed batch of `batch` windows of seqLen + 1 codes from one pseudo-random stream (x the first seqLen, y the next code). */
+/** A fixed batch of windows of A C G T codes (N is rare in the genomes), x the first seqLen, y the next code (benchTokenWindows). */
 export function hyenaBenchTokens(c: HyenaBenchConfig = HYENA_BENCH_CONFIG): { x: Int32Array; y: Int32Array } {
-  const T = c.seqLen;
-  const x = new Int32Array(c.batch * T);
-  const y = new Int32Array(c.batch * T);
-  let s = 12345;
-  for (let b = 0; b < c.batch; b++) {
-    const w = new Int32Array(T + 1);
-    for (let i = 0; i <= T; i++) {
-      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-      // A C G T only (N is rare in the genomes), as the pretraining stream mostly holds.
-      w[i] = (s >>> 8) % 4;
-    }
-    x.set(w.subarray(0, T), b * T);
-    y.set(w.subarray(1), b * T);
-  }
-  return { x, y };
+  return benchTokenWindows(c.batch, c.seqLen, (s) => (s >>> 8) % 4);
 }
 
 /** The Hyena step: model, fixed batch, next-nucleotide cross-entropy, AdamW (decay on weights and kernels only, as in training). */

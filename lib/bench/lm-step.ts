@@ -15,7 +15,7 @@ import { resolveLmRun, type LmRunBase } from "../experiments/protocol/lm-task";
 import { AdamW, ADAMW_DEFAULTS } from "../train/adamw";
 import { tokenLoss } from "../train/task";
 import type { NormKind } from "../norms/types";
-import { checkLabParams, labBenchStep, type BenchStepModel } from "./step-model";
+import { benchTokenWindows, checkLabParams, labBenchStep, type BenchStepModel } from "./step-model";
 
 export interface LmBenchConfig {
   batch: number;
@@ -93,26 +93,9 @@ export function lmTokensPerStep(c: LmBenchConfig = LM_BENCH_CONFIG): number {
   return c.batch * c.seqLen;
 }
 
-/**
- * A fixed batch, identical on every engine: one pseudo-random token stream
- * cut into `batch` windows of seqLen + 1 tokens; x is each window's first
- * seqLen tokens, y the next token of each (as lib/train/task.ts windows text).
- */
+/** A fixed batch, identical on every engine: token windows of the vocabulary (benchTokenWindows). */
 export function lmBenchTokens(c: LmBenchConfig = LM_BENCH_CONFIG): { x: Int32Array; y: Int32Array } {
-  const T = c.seqLen;
-  const x = new Int32Array(c.batch * T);
-  const y = new Int32Array(c.batch * T);
-  let s = 12345;
-  for (let b = 0; b < c.batch; b++) {
-    const w = new Int32Array(T + 1);
-    for (let i = 0; i <= T; i++) {
-      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-      w[i] = s % c.vocab;
-    }
-    x.set(w.subarray(0, T), b * T);
-    y.set(w.subarray(1), b * T);
-  }
-  return { x, y };
+  return benchTokenWindows(c.batch, c.seqLen, (s) => s % c.vocab);
 }
 
 /** What the bench's training step needs: the model's variables, the loss on the fixed batch, the optimizer. */

@@ -130,6 +130,29 @@ export function benchUniform(n: number, seed = 12345): Float32Array {
 }
 
 /**
+ * A fixed batch of token windows, identical on every engine: one LCG stream
+ * cut into `batch` windows of seqLen + 1 tokens (`token` maps the LCG state
+ * to a token); x is each window's first seqLen tokens, y the next token of
+ * each (as lib/train/task.ts windows text and genomes).
+ */
+export function benchTokenWindows(batch: number, seqLen: number, token: (state: number) => number): { x: Int32Array; y: Int32Array } {
+  const T = seqLen;
+  const x = new Int32Array(batch * T);
+  const y = new Int32Array(batch * T);
+  let s = 12345;
+  for (let b = 0; b < batch; b++) {
+    const w = new Int32Array(T + 1);
+    for (let i = 0; i <= T; i++) {
+      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+      w[i] = token(s);
+    }
+    x.set(w.subarray(0, T), b * T);
+    y.set(w.subarray(1), b * T);
+  }
+  return { x, y };
+}
+
+/**
  * A fixed batch of `n` images as an ImageDataset (what the lab's tasks take):
  * pixels from benchUniform in [0, 1] with normalization mean 0 / std 1, so a
  * diffusion task maps them to [-1, 1]; label i is (7 i) mod classes, as the
