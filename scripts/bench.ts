@@ -96,7 +96,7 @@ import { ViT } from "../lib/models/vit";
 import { AdamW } from "../lib/train/adamw";
 import type { NormKind } from "../lib/norms/types";
 import { benchNormLayers, medianOf, NORM_LAYER_SHAPES, NORM_LAYER_KINDS, type NormLayerBench } from "../lib/bench/layers";
-import { torchReference, type BenchProvenance } from "../lib/bench/efficiency";
+import { matmulRates, torchReference, type BenchProvenance, type MatmulRates } from "../lib/bench/efficiency";
 import { LM_STEP_MODEL } from "../lib/bench/lm-step";
 import { CONVNEXT_STEP_MODEL } from "../lib/bench/convnext-step";
 import { DIT_STEP_MODEL } from "../lib/bench/dit-step";
@@ -386,6 +386,9 @@ interface StepResult {
   tensors?: number;
   tensorMB?: number;
   profile?: { stepMs: number; kernelMs: number; nestedMs: number; kernels: KernelRow[]; shapes: KernelRow[] };
+  /** The step's native matmuls (largest one and all together, lib/bench/efficiency.ts matmulRates); one per round in the parent. */
+  matmul?: MatmulRates;
+  matmulRounds?: MatmulRates[];
   /** Median of each round (parent only). */
   roundMs?: number[];
   stats?: Record<string, number>;
@@ -428,6 +431,16 @@ async function runStepTask(t: ChildTask): Promise<StepResult> {
     cpuMs.push((c.user + c.system) / 1000);
   }
   const res: StepResult = { engine: info.name, detail: info.detail, norm: t.norm, model: t.model, msPerStep: median(stepsMs), stepsMs, cpuMs, loss, params: w.params, tensors, tensorMB };
+  if (info.name === "native") {
+    // Three more steps with every native matmul timed (after the timed steps: the log costs a little).
+    const { matmulLog } = require("../lib/engine/native") as typeof import("../lib/engine/native");
+    matmulLog.calls = [];
+    matmulLog.on = true;
+    for (let i = 0; i < 3; i++) step();
+    matmulLog.on = false;
+    res.matmul = matmulRates(matmulLog.calls, 3);
+    matmulLog.calls = [];
+  }
   if (t.profile) {
     if (t.profileClock === "cpu") {
       // Per-kernel process CPU time (all threads) instead of wall time: robust
@@ -865,7 +878,8 @@ async function main(): Promise<void> {
           prev.rssMB = Math.max(prev.rssMB ?? 0, r.rssMB ?? 0);
           prev.tensors = Math.max(prev.tensors ?? 0, r.tensors ?? 0);
           prev.tensorMB = Math.max(prev.tensorMB ?? 0, r.tensorMB ?? 0);
-        } else results.push({ ...r, roundMs: [r.msPerStep] });
+          if (r.matmul) prev.matmulRounds!.push(r.matmul);
+        } else results.push({ ...r, roundMs: [r.msPerStep], matmulRounds: r.matmul ? [r.matmul] : [] });
       }
     }
     if (!torchSkip)
@@ -945,6 +959,16 @@ async function main(): Promise<void> {
     console.log(
       `  ${engine}: goal (<= 1.0 x PyTorch as shipped, wall, every norm) ${s <= 1 ? "MET" : "NOT met"} (worst ${fmt(s, 2)}); stretch (<= 1.0 x PyTorch best setting) ${b <= 1 ? "MET" : "NOT met"} (worst ${fmt(b, 2)})`,
     );
+  for (const r of results) {
+    const mr = r.matmulRounds ?? [];
+    if (mr.length === 0) continue;
+    const lg = median(mr.map((m) => m.largestGflops));
+    const all = median(mr.map((m) => m.allGflops));
+    console.log(
+      `  matmuls, ${r.engine}/${r.norm}: largest (batch x m x k x n) ${mr[0]!.largest} at ${fmt(lg, 1)} GFLOP/s (${fmt((100 * lg) / peak.gflops, 1)} % of peak); ` +
+        `all ${fmt(mr[0]!.callsPerStep, 0)} per step at ${fmt(all, 1)} GFLOP/s (${fmt((100 * all) / peak.gflops, 1)} %); median over ${mr.length} round(s), each call timed over 3 steps`,
+    );
+  }
   if (Object.keys(torch).length && Object.keys(refs).length === 0) console.log(`  (no PyTorch run with OMP_WAIT_POLICY unset succeeded: no ratios)`);
   if (Object.keys(torch).length)
     console.log(`  (pytorch: OMP_WAIT_POLICY ${Object.entries(torch).map(([n, t]) => `${n} ${t.ompWait}`).join(", ")} was faster; ${Object.entries(torch).map(([n, t]) => Object.entries(t.byPolicy).map(([w, st]) => `${n}/${w} ${fmt(median(st))}`).join(", ")).join(", ")} ms)`);

@@ -16,6 +16,7 @@ import {
   kernelRows,
   efficiencyDir,
   allModelStepRows,
+  matmulRates,
   ALL_MODELS_BENCH_DIR,
   BENCH_MODEL_FILES,
   type StepFile,
@@ -146,6 +147,17 @@ describe("efficiency results", () => {
     const avx512 = loadStepBench(path.join(efficiencyDir(), "avx512-2026-11-25", "step.json"));
     assert.equal(avx512.provenance?.gitCommit.slice(0, 7), "de27acb", "the AVX-512 measurement is kept beside the current one");
     for (const g of [...stepGoals(s), ...stepGoals(avx512)]) assert.ok(Number.isFinite(g.vsShipped) && Number.isFinite(g.vsBest));
+  });
+
+  it("matmul rates: the product with the most FLOPs per call at its median rate, and all products pooled", () => {
+    const c = (batch: number, m: number, k: number, n: number, ms: number) => ({ batch, m, k, n, flops: 2 * batch * m * n * k, ms });
+    // Over 2 steps: a 1x100x10x100 product (2e5 FLOPs) at 0.1, 0.3 and 0.2 ms, and a smaller 4x10x10x10 one (8e3 FLOPs).
+    const r = matmulRates([c(1, 100, 10, 100, 0.1), c(4, 10, 10, 10, 0.01), c(1, 100, 10, 100, 0.3), c(1, 100, 10, 100, 0.2)], 2)!;
+    assert.equal(r.largest, "1x100x10x100");
+    assert.ok(Math.abs(r.largestGflops - 2e5 / 0.2 / 1e6) < 1e-9, `largest ${r.largestGflops}`);
+    assert.ok(Math.abs(r.allGflops - (3 * 2e5 + 8e3) / 0.61 / 1e6) < 1e-9, `all ${r.allGflops}`);
+    assert.equal(r.callsPerStep, 2);
+    assert.equal(matmulRates([], 3), undefined);
   });
 
   it("the all-model folder holds every bench model's step with PyTorch, from one commit, which the README names", () => {

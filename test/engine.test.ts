@@ -17,7 +17,7 @@ import * as tf from "@tensorflow/tfjs";
 import { initEngine } from "../lib/engine";
 import { lcgValues } from "./helpers";
 import { gelu } from "../lib/ops/activations";
-import { nativeLoadError, nativeStats, simplifyTranspose, sumGeometry, OVERRIDDEN_KERNELS, ADDED_KERNELS, nativeKernelsActive } from "../lib/engine/native";
+import { matmulLog, nativeLoadError, nativeStats, simplifyTranspose, sumGeometry, OVERRIDDEN_KERNELS, ADDED_KERNELS, nativeKernelsActive } from "../lib/engine/native";
 
 const reason = nativeLoadError();
 const skip = reason ? `native engine unavailable: ${reason}` : false;
@@ -352,6 +352,25 @@ test("native fused GELU (forward and gradient) matches the cpu engine's op chain
   // Absolute: erf's own error (~5e-7, as the unary test allows) survives the cancellation in cdf + x pdf for x < 0; the chain's factor is 4.
   assertClose(bwd.got.values, bwd.ref.values, bwd.ref.values.map((v) => Math.max(4, Math.abs(v))), "gelu gradient", 2e-6);
   assert.equal(nativeStats.gelu - g0, 3, "one fused kernel each way: the forward, then the forward and gradient");
+});
+
+test("native matmul log: off by default, and while on records each product's sizes, FLOPs and time", { skip }, async () => {
+  await onEngine("native", () => {
+    matmulLog.calls = [];
+    tf.tidy(() => tf.matMul(tf.ones([3, 5, 7]), tf.ones([3, 7, 2])).dataSync());
+    assert.equal(matmulLog.calls.length, 0, "nothing logged while off");
+    matmulLog.on = true;
+    try {
+      tf.tidy(() => tf.matMul(tf.ones([3, 5, 7]), tf.ones([3, 2, 7]), false, true).dataSync());
+    } finally {
+      matmulLog.on = false;
+    }
+    assert.equal(matmulLog.calls.length, 1);
+    const c = matmulLog.calls[0]!;
+    assert.deepEqual([c.batch, c.m, c.k, c.n, c.flops], [3, 5, 7, 2, 2 * 3 * 5 * 7 * 2]);
+    assert.ok(c.ms >= 0);
+    matmulLog.calls = [];
+  });
 });
 
 test("native engine: heap growth during a kernel keeps results right", { skip }, async () => {

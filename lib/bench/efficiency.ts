@@ -281,6 +281,34 @@ export function stepVsTorchRows(step: StepFile): Row[] {
   return out;
 }
 
+/** The largest matmul of a step and all its matmuls together, as rates (from MatmulCall logs of lib/engine/native.ts). */
+export interface MatmulRates {
+  /** "batch x m x k x n" of the product with the most FLOPs per call. */
+  largest: string;
+  /** Its median rate over its calls, GFLOP/s. */
+  largestGflops: number;
+  /** Every logged product: total FLOPs / total time, GFLOP/s. */
+  allGflops: number;
+  /** Logged products per step. */
+  callsPerStep: number;
+}
+
+/** Rates of the matmuls logged over `steps` steps (shapes with the same sizes pooled); undefined when none were logged. */
+export function matmulRates(calls: readonly { batch: number; m: number; k: number; n: number; flops: number; ms: number }[], steps: number): MatmulRates | undefined {
+  if (calls.length === 0) return undefined;
+  const by = new Map<string, { flops: number; ms: number[] }>();
+  for (const c of calls) {
+    const key = `${c.batch}x${c.m}x${c.k}x${c.n}`;
+    const g = by.get(key) ?? { flops: c.flops, ms: [] };
+    g.ms.push(c.ms);
+    by.set(key, g);
+  }
+  const [largest, g] = [...by.entries()].sort((a, b) => b[1].flops - a[1].flops || a[0].localeCompare(b[0]))[0]!;
+  const totalFlops = calls.reduce((a, c) => a + c.flops, 0);
+  const totalMs = calls.reduce((a, c) => a + c.ms, 0);
+  return { largest, largestGflops: g.flops / medianOf(g.ms) / 1e6, allGflops: totalFlops / totalMs / 1e6, callsPerStep: calls.length / steps };
+}
+
 /** Each bench model's step file in a folder written by `npm run bench -- --model M --save DIR`, in report order. */
 export const BENCH_MODEL_FILES: readonly { model: string; file: string }[] = [
   { model: "ViT", file: "step.json" },

@@ -160,6 +160,19 @@ const heapOf = (backend: WasmBackendLike) => backend.wasm.HEAPU8.buffer as Array
 /** Counts of kernel calls served natively vs delegated (for tests and the bench). */
 export const nativeStats = { matmul: 0, fusedMatmul: 0, transpose: 0, unary: 0, sum: 0, unpack: 0, delegated: 0, adamw: 0, norm: 0, attention: 0, depthwise: 0, fftConv: 0, unfold: 0, split: 0, rows: 0, concat: 0, gelu: 0 };
 
+/** One native matmul: its sizes, multiply-add FLOPs (2 per multiply-add) and wall time. */
+export interface MatmulCall {
+  batch: number;
+  m: number;
+  k: number;
+  n: number;
+  flops: number;
+  ms: number;
+}
+
+/** While `on`, every native matmul appends a MatmulCall (the bench's per-matmul rates; off otherwise: no cost). */
+export const matmulLog: { on: boolean; calls: MatmulCall[] } = { on: false, calls: [] };
+
 /**
  * out = op(a) @ op(b) for float32 tensors on the wasm heap, with numpy-style
  * broadcasting of the batch (outer) dims, written to a fresh output.
@@ -198,12 +211,14 @@ function nativeMatMul(backend: WasmBackendLike, a: tf.TensorInfo, b: tf.TensorIn
     aIdx = broadcastIndex(outer, outerA);
     bIdx = broadcastIndex(outer, outerB);
   }
+  const t0 = matmulLog.on ? performance.now() : 0;
   if (!tA && sB === 0 && !aIdx && batch > 1) {
     // One shared right operand: fold the batch into the rows of one big gemm.
     addon!.sgemm(heap, aOff, bOff, cOff, 1, batch * m, n, kA, false, tB, 0, 0);
   } else {
     addon!.sgemm(heap, aOff, bOff, cOff, batch, m, n, kA, tA, tB, sA, sB, aIdx, bIdx);
   }
+  if (matmulLog.on) matmulLog.calls.push({ batch, m, k: kA, n, flops: 2 * batch * m * n * kA, ms: performance.now() - t0 });
   return out;
 }
 
