@@ -509,10 +509,6 @@ class Wav2Vec2(nn.Module):
 
 
 # ---------------------------------------------------------------------------
-# The step of each model: model, loss on a fixed batch, which parameters decay.
-
-
-# ---------------------------------------------------------------------------
 # HyenaDNA (same layers and shapes as lib/models/hyena.ts).
 def hyena_positional_features(max_len, emb_dim):
     """lib/models/hyena.ts positionalFeatures: [maxL, embDim] = [t, cos(f_k w), -sin(f_k w)]."""
@@ -595,6 +591,10 @@ class HyenaDNA(nn.Module):
         return self.head(self.norm(x))
 
 
+# ---------------------------------------------------------------------------
+# The step of each model: model, loss on a fixed batch, which parameters decay.
+
+
 def build_vit(a):
     model = ViT(a.norm, patch=a.patch, dim=a.dim, depth=a.depth, heads=a.heads, mlp_ratio=a.mlp_ratio)
     x = torch.randn(a.batch, 28, 28, 1)
@@ -671,7 +671,6 @@ def build_hyena(a):
     return model, lambda: F.cross_entropy(model(x).reshape(-1, a.vocab), y), decays, wd
 
 
-
 def build_wav2vec(a):
     if a.norm not in ("layernorm", "dyt"):
         raise SystemExit(f"--model wav2vec: --norm must be layernorm or dyt, got {a.norm}")
@@ -699,7 +698,6 @@ def build_wav2vec(a):
     wd = 0.01 if a.weight_decay is None else a.weight_decay
     loss = lambda: model(wave, mask, masked, negatives, gumbel, a.gumbel_temp, a.logit_temp, a.diversity_weight, a.feature_penalty)
     return model, loss, decays, wd
-
 
 
 BUILDERS = {"vit": build_vit, "llama": build_llama, "convnext": build_convnext, "dit": build_dit, "hyena": build_hyena, "wav2vec": build_wav2vec}
