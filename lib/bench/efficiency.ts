@@ -320,7 +320,7 @@ export const BENCH_MODEL_FILES: readonly { model: string; file: string }[] = [
 ];
 
 /** The newest measurement of every bench model on one machine (results/efficiency/full/<this>/), which the README quotes. */
-export const ALL_MODELS_BENCH_DIR = "zen4-fused-gelu-2026-12-05";
+export const ALL_MODELS_BENCH_DIR = "zen4-matmul-rates-2026-12-05";
 
 /** stepVsTorchRows of every model file in `dir` (default the newest all-model folder), with a model column; a missing file throws, naming the command. */
 export function allModelStepRows(dir = path.join(efficiencyDir(), ALL_MODELS_BENCH_DIR)): Row[] {
