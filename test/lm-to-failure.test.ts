@@ -347,16 +347,18 @@ describe("lm-to-failure: the committed full results and the width amendment", ()
       const rec = JSON.parse(fs.readFileSync(path.join(RESULTS, "lm-rmsnorm-dyt", "full", `${j.run}.json`), "utf8")) as LmProtocolRecord;
       assert.equal(staleReason(rec, j), undefined, `lm-rmsnorm-dyt ${j.run} would be re-run`);
     }
-    assert.ok(!files.some((f) => /-w(128|256)-/.test(f)), "no width run has been made yet (the amendment precedes its runs)");
+    assert.equal(files.filter((f) => /-w(128|256)-/.test(f)).length, 12, "the width ladder's 12 runs (2 rungs x 3 seeds x 2 arms), each a current record of its job");
   });
 
-  test("cached only at full, without the width runs: the committed rows keep their outcomes and statements, the width row is not yet run", { skip: !has && "no committed full results" }, async () => {
+  test("cached only at full: without the width runs the earlier rows keep their outcomes and statements and the width row is not yet run; with them, the committed width row", { skip: !has && "no committed full results" }, async () => {
     await useEngine("native");
     const old = JSON.parse(fs.readFileSync(path.join(committed, "summary.json"), "utf8")) as LmToFailureSummary;
     // Summarising saves the summary and figures: work on copies so the committed ones are never rewritten.
     const saved = process.env.DYT_RESULTS_DIR;
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "dyt-lm-to-failure-full-"));
-    for (const e of ["lm-to-failure", "lm-rmsnorm-dyt"]) fs.cpSync(path.join(RESULTS, e, "full"), path.join(tmp, e, "full"), { recursive: true, filter: (src) => path.basename(src) !== "figures" });
+    // Without the width runs (as before they were made), to check the amendment left every earlier row alone.
+    const widthRun = (src: string) => /-w(128|256)-/.test(path.basename(src));
+    for (const e of ["lm-to-failure", "lm-rmsnorm-dyt"]) fs.cpSync(path.join(RESULTS, e, "full"), path.join(tmp, e, "full"), { recursive: true, filter: (src) => path.basename(src) !== "figures" && !widthRun(src) });
     process.env.DYT_RESULTS_DIR = tmp;
     try {
       const { summary } = await runLmToFailure({ scale: "full", cachedOnly: true, verbose: false });
@@ -364,7 +366,8 @@ describe("lm-to-failure: the committed full results and the width amendment", ()
       assert.equal(summary.reason, old.reason);
       assert.equal(summary.statement, old.statement);
       assert.equal(summary.setup, old.setup);
-      assert.deepEqual(summary.ladders.slice(0, 2).map((l) => [l.ladder, l.rungs.map((r) => r.outcome), l.brokeAt, l.skipped]), old.ladders.map((l) => [l.ladder, l.rungs.map((r) => r.outcome), l.brokeAt, l.skipped]));
+      const twoLadders = (x: LmToFailureSummary) => x.ladders.slice(0, 2).map((l) => [l.ladder, l.rungs.map((r) => r.outcome), l.brokeAt, l.skipped]);
+      assert.deepEqual(twoLadders(summary), twoLadders(old));
       assert.equal(summary.retuned?.verdict, old.retuned?.verdict);
       assert.equal(summary.retuned?.statement, old.retuned?.statement);
       const w = summary.ladders[2]!;
@@ -374,6 +377,11 @@ describe("lm-to-failure: the committed full results and the width amendment", ()
       const rows = lmToFailureEntry.claims(summary);
       assert.deepEqual(rows.map((r) => `${r.id}: ${r.verdict}`), [`R-to-failure (LM): ${old.verdict}`, `R-to-failure.retuned (LM): ${old.retuned!.verdict}`, "R-to-failure, width (LM): not testable"]);
       assert.ok(fs.readdirSync(path.join(tmp, "lm-to-failure", "full")).every((f) => !/-w(128|256)-/.test(f)), "nothing was trained");
+      // With the committed width runs: the committed width row, word for word.
+      for (const f of fs.readdirSync(committed).filter((x) => widthRun(x))) fs.copyFileSync(path.join(committed, f), path.join(tmp, "lm-to-failure", "full", f));
+      const full = (await runLmToFailure({ scale: "full", cachedOnly: true, verbose: false })).summary;
+      assert.deepEqual([full.width!.verdict, full.width!.reason, full.width!.statement], [old.width!.verdict, old.width!.reason, old.width!.statement]);
+      assert.equal(full.statement, old.statement);
     } finally {
       if (saved !== undefined) process.env.DYT_RESULTS_DIR = saved;
       else delete process.env.DYT_RESULTS_DIR;

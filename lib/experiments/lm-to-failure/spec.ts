@@ -90,6 +90,9 @@
  *    min for its 6 runs on 2 workers; width 256 ~25-50 min a run, ~1.2-2.5
  *    h for its 6; ~1.5-3 h in all if width 128 holds, under an hour if it
  *    breaks (width 256 is then not trained).
+ *    Measured afterwards (2026-12-05, the engine ~1.5-2x faster than the
+ *    step costs above): 34.5 min for the 12 runs on 2 workers, 202-227 s
+ *    per width-128 run and 459-479 s per width-256 run, two side by side.
  */
 import { meanStd } from "../stats-lite";
 import { MissingResultError, saveSummary, type ExperimentContext } from "../runner";
@@ -149,7 +152,7 @@ export const LM_TO_FAILURE_SCALES: Record<Scale, LmToFailureScale> = {
   quick: { arms: ["dyt-lm", "rmsnorm"], seeds: [1, 2, 3], steps: [1, 2], depths: [2, 4], widths: [64, 128], retune: { depth: 4, lrs: [3e-3, 1e-2], alpha0s: [0.25], seed: 101 } },
   // Re-tuned rung: 9 tuning runs + up to 6 evaluation runs at depth 4, ~5 min each side by side (the d4 rung's
   // runs took 290-305 s on 2 workers): ~40 min on 2 workers.
-  // Width ladder (amendment 2026-12-05): 12 new runs, ~1.5-3 h on 2 workers, extrapolated (module header).
+  // Width ladder (amendment 2026-12-05): 12 new runs, extrapolated ~1.5-3 h on 2 workers, measured 34.5 min (module header).
   full: { arms: ["dyt-lm", "rmsnorm"], seeds: [1, 2, 3], steps: [1, 2, 4], depths: [2, 4, 8], widths: [64, 128, 256], retune: { depth: 4, lrs: [3e-3, 1e-2, 3e-2], alpha0s: [0.25], seed: 101 } },
 };
 
