@@ -478,6 +478,20 @@ DYT_CLONES void unarySigmoid(const float* __restrict x, float* __restrict y, int
   for (int64_t i = 0; i < n; ++i) y[i] = sigmoidF(x[i]);
 }
 
+// body(lo, hi) over [0, n): one span per pool thread when n >= minParallel,
+// span edges on multiples of 16 floats (whole vectors for every clone).
+void overSpans(int64_t n, int64_t minParallel, const std::function<void(int64_t, int64_t)>& body) {
+  if (g_pool.size() > 1 && n >= minParallel) {
+    const int64_t tasks = g_pool.size();
+    g_pool.run(static_cast<int>(tasks), [&](int t) {
+      const int64_t lo = (n * t / tasks) & ~int64_t(15), hi = t == tasks - 1 ? n : (n * (t + 1) / tasks) & ~int64_t(15);
+      body(lo, hi);
+    });
+  } else {
+    body(0, n);
+  }
+}
+
 Napi::Value Unary(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   if (info.Length() < 5) throw Napi::TypeError::New(env, "unary: 5 arguments expected");
@@ -497,15 +511,7 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
     default: throw Napi::RangeError::New(env, "unary: unknown op");
   }
   // x and y never overlap here (the output is a fresh allocation).
-  if (g_pool.size() > 1 && n >= (1 << 16)) {
-    const int64_t tasks = g_pool.size();
-    g_pool.run(static_cast<int>(tasks), [&](int t) {
-      const int64_t lo = (n * t / tasks) & ~int64_t(15), hi = t == tasks - 1 ? n : (n * (t + 1) / tasks) & ~int64_t(15);
-      f(x + lo, y + lo, hi - lo);
-    });
-  } else {
-    f(x, y, n);
-  }
+  overSpans(n, 1 << 16, [&](int64_t lo, int64_t hi) { f(x + lo, y + lo, hi - lo); });
   return env.Undefined();
 }
 
@@ -1309,15 +1315,14 @@ void filterSpectrum(const FftPlan& p, const FftGeo& g, const float* h, int64_t c
   fftInPlace(p, re, im, false);
 }
 
-// Rows (b, c) and (b + 1, c) of a [B, L, C] array into re / im (time-reversed if asked), zero-padded.
-void loadPair(const FftPlan& p, const FftGeo& g, const float* x, int64_t b, int64_t c, bool reversed, double* re, double* im) {
+// Rows (b, c) and (b + 1, c) of a [B, L, C] array into re / im, zero-padded (the forward's pairs).
+void loadPair(const FftPlan& p, const FftGeo& g, const float* x, int64_t b, int64_t c, double* re, double* im) {
   std::fill(re, re + p.n, 0.0);
   std::fill(im, im + p.n, 0.0);
   const bool pair = b + 1 < g.B;
   for (int64_t t = 0; t < g.L; ++t) {
-    const int64_t src = reversed ? g.L - 1 - t : t;
-    re[t] = x[(b * g.L + src) * g.C + c];
-    if (pair) im[t] = x[((b + 1) * g.L + src) * g.C + c];
+    re[t] = x[(b * g.L + t) * g.C + c];
+    if (pair) im[t] = x[((b + 1) * g.L + t) * g.C + c];
   }
 }
 
@@ -1380,7 +1385,7 @@ Napi::Value FftConvFwd(const Napi::CallbackInfo& info) {
     for (int64_t c = c0; c < c1; ++c) {
       filterSpectrum(p, g, h, c, hr, hi);
       for (int64_t b = 0; b < g.B; b += 2) {
-        loadPair(p, g, x, b, c, false, re, im);
+        loadPair(p, g, x, b, c, re, im);
         fftInPlace(p, re, im, false);
         mulSpectrum(p.n, re, im, hr, hi);
         storePair(p, g, re, im, b, c, false, y);
@@ -1559,19 +1564,10 @@ Napi::Value Gelu(const Napi::CallbackInfo& info) {
   const float* x = heapF32(env, info[0], info[2].As<Napi::Number>().Int64Value(), n);
   const float* dy = op == 1 ? heapF32(env, info[0], info[3].As<Napi::Number>().Int64Value(), n) : nullptr;
   float* y = heapF32(env, info[0], info[4].As<Napi::Number>().Int64Value(), n);
-  auto body = [&](int64_t lo, int64_t hi) {
+  overSpans(n, 1 << 15, [&](int64_t lo, int64_t hi) {
     if (op == 0) geluFwdSpan(x + lo, y + lo, hi - lo);
     else geluBwdSpan(dy + lo, x + lo, y + lo, hi - lo);
-  };
-  if (g_pool.size() > 1 && n >= (1 << 15)) {
-    const int64_t tasks = g_pool.size();
-    g_pool.run(static_cast<int>(tasks), [&](int t) {
-      const int64_t lo = (n * t / tasks) & ~int64_t(15), hi = t == tasks - 1 ? n : (n * (t + 1) / tasks) & ~int64_t(15);
-      body(lo, hi);
-    });
-  } else {
-    body(0, n);
-  }
+  });
   return env.Undefined();
 }
 

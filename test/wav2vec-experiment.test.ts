@@ -20,7 +20,7 @@ import { speechScore } from "../lib/experiments/protocol/classify";
 import { armJob, epochSchedule } from "../lib/experiments/protocol/jobs";
 import { RULES } from "../lib/experiments/protocol/rules";
 import { runJobs, staleReason, type SpeechProtocolRecord } from "../lib/experiments/protocol/runner";
-import { RECORDED_SPEECH_TRAIN_WINDOWS, SPEECH_DATA_DEFAULTS, SPEECH_PROBE_DEFAULTS, runSpeechTask, speechRunTask, speechTrainWindows, type SpeechResolvedRun, type SpeechRunBase } from "../lib/experiments/protocol/speech-task";
+import { RECORDED_SPEECH_TRAIN_WINDOWS, SPEECH_DATA_DEFAULTS, speechSourceOpts, SPEECH_PROBE_DEFAULTS, runSpeechTask, speechRunTask, speechTrainWindows, type SpeechResolvedRun, type SpeechRunBase } from "../lib/experiments/protocol/speech-task";
 import { forgetSpeech, speechCacheReady, speechSourceKey } from "../lib/data/speech";
 import { resolveRun } from "../lib/experiments/protocol/task";
 import { pickLr } from "../lib/experiments/protocol/tuning";
@@ -151,7 +151,7 @@ describe("speech-pretrain task: the recorded train window count", () => {
   test("stands in for the set while it is not built (nothing is built), and must equal the set once it is", () => {
     const n = speechTrainWindows(BASE); // builds the tiny subset under the test's data dir if needed
     const d = { ...SPEECH_DATA_DEFAULTS, ...BASE.data };
-    const o = { packages: d.packages, ...(d.maxClipsPerGroup > 0 ? { maxClipsPerGroup: d.maxClipsPerGroup } : {}) };
+    const o = speechSourceOpts(d);
     const key = speechSourceKey(o);
     assert.equal(speechTrainWindows(BASE, [{ source: key, windowSamples: d.windowSamples, train: n }]), n);
     assert.throws(() => speechTrainWindows(BASE, [{ source: key, windowSamples: d.windowSamples, train: n + 1 }]), new RegExp(`has ${n} training windows .* but ${n + 1} are recorded for it \\(RECORDED_SPEECH_TRAIN_WINDOWS`));

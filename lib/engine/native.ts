@@ -773,12 +773,11 @@ const fftConvBwdKernel: KernelFn = ({ inputs, backend }) => {
   return [dx, dh];
 };
 
-/** inputs x [B, L, C]; attrs k, stride. Output cols [B, To, k C] (lib/ops/conv1d.ts unfold1d). */
+/** inputs x [B, L, C]; attrs k, stride, outLength To (conv1dOutLength, computed by the caller). Output cols [B, To, k C] (lib/ops/conv1d.ts unfold1d). */
 const unfold1dFwdKernel: KernelFn = ({ inputs, backend, attrs }) => {
   const { x } = inputs as Record<string, tf.TensorInfo>;
-  const { k, stride } = attrs as { k: number; stride: number };
+  const { k, stride, outLength: To } = attrs as { k: number; stride: number; outLength: number };
   const [B, L, C] = x!.shape as [number, number, number];
-  const To = Math.floor((L - k) / stride) + 1;
   const cols = backend.makeOutput([B, To, k * C], "float32");
   nativeStats.unfold++;
   addon!.unfold1d(heapOf(backend), 0, offsetOf(backend, x!), offsetOf(backend, cols), B, L, C, k, stride, To);

@@ -21,7 +21,7 @@ const nativeGelu: (x: tf.Tensor) => tf.Tensor = withCustomGrad(([x], save) => {
  * was ~25 % of a DiT step's kernel time).
  */
 export function gelu(x: tf.Tensor): tf.Tensor {
-  if (x.dtype === "float32" && x.size > 0 && fusedKernelsUsable(x)) return nativeGelu(x);
+  if (x.size > 0 && fusedKernelsUsable(x)) return nativeGelu(x);
   return opsGelu(x);
 }
 

@@ -29,10 +29,10 @@ export function conv1dOutLength(L: number, k: number, stride: number): number {
  * The slice / concat version below costs ~60 % of a wav2vec step there
  * (Slice, SplitV and Concat on the 1,599- and 3,199-step layers).
  */
-function nativeUnfold1d(x: tf.Tensor, k: number, stride: number): tf.Tensor {
+function nativeUnfold1d(x: tf.Tensor, k: number, stride: number, outLength: number): tf.Tensor {
   const L = x.shape[1]!;
   return withCustomGrad(([xx]) => ({
-    value: tf.engine().runKernel(FUSED_KERNELS.unfold1dFwd, { x: xx! }, { k, stride }) as tf.Tensor,
+    value: tf.engine().runKernel(FUSED_KERNELS.unfold1dFwd, { x: xx! }, { k, stride, outLength }) as tf.Tensor,
     gradFunc: (dy) => [tf.engine().runKernel(FUSED_KERNELS.unfold1dBwd, { dcols: dy }, { k, stride, length: L }) as tf.Tensor],
   }))(x);
 }
@@ -42,7 +42,7 @@ export function unfold1d(x: tf.Tensor, k: number, stride: number): tf.Tensor {
   const [B, L, C] = x.shape as [number, number, number];
   const To = conv1dOutLength(L, k, stride);
   if (To < 1) throw new Error(`conv1d: input length ${L} is shorter than the kernel ${k}`);
-  if (x.size > 0 && fusedKernelsUsable(x)) return nativeUnfold1d(x, k, stride);
+  if (x.size > 0 && fusedKernelsUsable(x)) return nativeUnfold1d(x, k, stride, To);
   return tf.tidy(() => {
     const m = Math.ceil(k / stride);
     const need = (To - 1 + m) * stride;

@@ -183,14 +183,15 @@ function loading<T>(what: string, load: () => T): T {
   }
 }
 
-const sourceOpts = (d: Pick<SpeechDataConfig, "packages" | "maxClipsPerGroup">) => ({ packages: d.packages, ...(d.maxClipsPerGroup > 0 ? { maxClipsPerGroup: d.maxClipsPerGroup } : {}) });
+/** The speech loader's source options of a data config (no clip cap: the option left out). */
+export const speechSourceOpts = (d: Pick<SpeechDataConfig, "packages" | "maxClipsPerGroup">) => ({ packages: d.packages, ...(d.maxClipsPerGroup > 0 ? { maxClipsPerGroup: d.maxClipsPerGroup } : {}) });
 
 let windowCache: { key: string; train: SpeechWindows; val: SpeechWindows; test: SpeechWindows } | undefined;
 /** The train / val / test windows of a data config (all of them), kept in memory across the runs of one process. */
 export function speechSplits(d: Pick<SpeechDataConfig, "packages" | "maxClipsPerGroup" | "windowSamples">): { train: SpeechWindows; val: SpeechWindows; test: SpeechWindows } {
   const key = JSON.stringify([dataDir(), process.env.DYT_SPEECH_DEB_DIR ?? "", d.packages, d.maxClipsPerGroup, d.windowSamples]);
   if (windowCache?.key !== key) {
-    const o = { ...sourceOpts(d), windowSamples: d.windowSamples };
+    const o = { ...speechSourceOpts(d), windowSamples: d.windowSamples };
     windowCache = loading("the speech splits", () => ({
       key,
       train: loadSpeechWindows({ ...o, split: "train" }),
@@ -225,7 +226,7 @@ export const RECORDED_SPEECH_TRAIN_WINDOWS: readonly RecordedSpeechWindows[] = [
  */
 export function speechTrainWindows(base: SpeechRunBase, recorded: readonly RecordedSpeechWindows[] = RECORDED_SPEECH_TRAIN_WINDOWS): number {
   const d = { ...SPEECH_DATA_DEFAULTS, ...base.data };
-  const o = sourceOpts(d);
+  const o = speechSourceOpts(d);
   const source = speechSourceKey(o);
   const rec = recorded.find((r) => r.source === source && r.windowSamples === d.windowSamples);
   if (rec && !speechCacheReady(o)) return rec.train;
@@ -259,7 +260,7 @@ export interface SpeechProbeSplits {
 }
 
 export function speechProbeSplits(d: SpeechDataConfig, p: SpeechProbeConfig): SpeechProbeSplits {
-  const o = { ...sourceOpts(d), windowSamples: d.windowSamples, ...(p.perClass > 0 ? { perClass: p.split === "alternate" ? 2 * p.perClass : p.perClass } : {}) };
+  const o = { ...speechSourceOpts(d), windowSamples: d.windowSamples, ...(p.perClass > 0 ? { perClass: p.split === "alternate" ? 2 * p.perClass : p.perClass } : {}) };
   return loading("the language-ID probe windows", () => {
     if (p.split === "by-source") {
       const tr = gatherLanguageId(loadSpeechLanguageId({ ...o, side: "ivr" }));
