@@ -9,6 +9,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
 import {
+  alpha0VariantArm,
   assertLmLrScale,
   gridExtension,
   LM_LR_STABILITY,
@@ -124,6 +125,29 @@ describe("lm-lr-stability", () => {
     assert.equal(lmLrFigures(sup).learned.data.length, 1);
   });
 
+  test("R-lr.α₀ (LM): the α₀ variant is judged against RMSNorm by the same rule, and leaves R-lr (LM) as it was", () => {
+    const lrs = [1e-3, 3e-3, 1e-2, 3e-2, 1e-1];
+    const grid = (bpbs: (number | "div")[]) => Object.fromEntries(lrs.map((lr, i) => [lr, bpbs[i]!]));
+    const base = records({ "dyt-lm": grid([2.9, 2.7, 2.61, 4.4, 4.4]), rmsnorm: grid([2.9, 2.7, 2.60, 2.62, 4.4]), rezero: grid([3.0, 2.9, 2.8, "div", "div"]) });
+    const v = alpha0VariantArm(S, 0.25);
+    assert.equal(v.id, "dyt-lm-a0.25");
+    assert.deepEqual(v.lm?.alpha0, { alpha0Attn: 0.25, alpha0Ffn: 0.25, alpha0Final: 0.25 });
+    assert.equal(v.lm?.embedScale, arm("dyt-lm").lm?.embedScale, "the variant keeps the recipe's embedding scalar");
+    const vGrid = [2.9, 2.7, 2.61, 2.63, "div"] as const;
+    const variant = lrs.map((lr, i) => (vGrid[i] === "div" ? fakeLm({ arm: v, lr, status: "diverged" }) : fakeLm({ arm: v, lr, bpb: vGrid[i] as number })));
+    const without = summarize(base);
+    const withV = summarize([...base, ...variant]);
+    assert.equal(without.alpha0Variant, undefined, "no variant runs: no variant row");
+    assert.equal(withV.statement, without.statement, "R-lr (LM) reads the sweep without the variant");
+    assert.equal(withV.verdict, "not supported");
+    assert.equal(withV.alpha0Variant!.verdict, "supported", withV.alpha0Variant!.reason);
+    assert.deepEqual(withV.byArm.map((b) => [b.arm, b.role]).at(-1), ["dyt-lm-a0.25", "α₀ variant"]);
+    const rows = lmLrStabilityEntry.claims(withV);
+    assert.deepEqual(rows.map((r) => [r.id, r.verdict]), [["R-lr (LM)", "not supported"], ["R-lr.α₀ (LM)", "supported"]]);
+    const narrow = lrs.map((lr, i) => fakeLm({ arm: v, lr, bpb: [2.9, 2.7, 2.61, 4.4, 4.4][i]! }));
+    assert.equal(summarize([...base, ...narrow]).alpha0Variant!.verdict, "not supported");
+  });
+
   test("a diverged run is classified, not dropped, and has no bpb", () => {
     const r = lmLrRunSummary(fakeLm({ arm: "rezero", lr: 1e-1, status: "diverged" }));
     assert.equal(r.class, "diverged");
@@ -138,21 +162,25 @@ describe("lm-lr-stability", () => {
     assert.throws(() => assertLmLrScale({ ...s, arms: ["dyt-lm"] }), /two claim arms/);
     assert.throws(() => assertLmLrScale({ ...s, arms: ["dyt-lm", "dyt-lm"] }), /listed twice/);
     assert.throws(() => assertLmLrScale({ ...s, arms: ["dyt-lm", "nope"] }), /unknown arm "nope"/);
+    assert.throws(() => assertLmLrScale({ ...s, alpha0Variant: 0 }), /alpha0Variant must be a positive/);
     assert.doesNotThrow(() => assertLmLrScale(s));
   });
 
   describe("end to end", () => {
     useTempResultsDirs("dyt-lm-lr-");
-    test("runs at smoke: 3 arms x 2 lrs, the two norms at 1e-2 filed under lm-rmsnorm-dyt, a verdict and a claims row; a second run loads", async () => {
+    test("runs at smoke: 3 arms and the α₀ variant x 2 lrs, the two norms at 1e-2 filed under lm-rmsnorm-dyt, verdicts and claims rows; a second run loads", async () => {
       await useEngine("native");
       const { records: rs, summary } = await runLmLrStability({ scale: "smoke", verbose: false });
-      assert.equal(rs.length, 6);
+      assert.equal(rs.length, 8);
+      assert.deepEqual(rs.filter((r) => r.arm === "dyt-lm-a0.25").map((r) => r.run).sort(), ["dyt-lm-a0.25-lr1.0e-2-s101", "dyt-lm-a0.25-lr3.0e-1-s101"]);
       assert.deepEqual(rs.filter((r) => r.experiment === LM_RMSNORM_DYT).map((r) => r.run).sort(), ["tune-dyt-lm-lr1.0e-2-s101", "tune-rmsnorm-lr1.0e-2-s101"]);
       assert.ok(OUTCOMES.includes(summary.verdict));
       assert.ok(EXPERIMENTS.includes(lmLrStabilityEntry));
-      const [row] = lmLrStabilityEntry.claims(summary);
+      const [row, vRow] = lmLrStabilityEntry.claims(summary);
       assert.equal(row!.id, "R-lr (LM)");
       assert.equal(row!.verdict, summary.verdict);
+      assert.equal(vRow!.id, "R-lr.α₀ (LM)");
+      assert.equal(vRow!.verdict, summary.alpha0Variant!.verdict);
       const again = await runLmLrStability({ scale: "smoke", verbose: false, cachedOnly: true });
       assert.equal(again.summary.statement, summary.statement);
     });

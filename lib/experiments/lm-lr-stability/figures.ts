@@ -29,8 +29,8 @@ export function lmLrFigures(s: LmLrStabilitySummary): { bpb: Figure; learned: Fi
   return { bpb, learned, gradNorm };
 }
 
-/** Training loss (nats per byte) against the step for every run of `arms` (default the claim's two), one line per (arm, lr). */
-export function lmLrCurvesFigure(records: readonly LmProtocolRecord[], s: Pick<LmLrStabilitySummary, "scale" | "byArm">, arms: readonly string[] = s.byArm.filter((b) => b.role === "claim").map((b) => b.arm)): Figure {
+/** Training loss (nats per byte) against the step for every run of `arms` (default the claim's two and the α₀ variant), one line per (arm, lr). */
+export function lmLrCurvesFigure(records: readonly LmProtocolRecord[], s: Pick<LmLrStabilitySummary, "scale" | "byArm">, arms: readonly string[] = s.byArm.filter((b) => b.role !== "norm-free").map((b) => b.arm)): Figure {
   const rs = records.filter((r) => arms.includes(r.arm)).sort((a, b) => a.arm.localeCompare(b.arm) || a.config.train.lr - b.config.train.lr);
   return curvesFigure(
     rs.map((r) => ({ label: `${r.label}, lr ${e1(r.config.train.lr)}`, points: r.result.log.filter((l) => Number.isFinite(l.loss)).map((l) => ({ x: l.step, y: l.loss })) })),

@@ -32,6 +32,18 @@ export const lmLrStabilityEntry: ExperimentEntry = {
         notebook: NOTEBOOK,
         scale: s.scale,
       }),
+      ...(s.alpha0Variant
+        ? [
+            claimRow(summaryVerdict(s.alpha0Variant), {
+              id: "R-lr.α₀ (LM)",
+              claim: `On the LLaMA-style LM, DyT at α₀ ${s.alpha0Variant.alpha0} (every slot) is as robust to the learning rate as RMSNorm, by R-lr (LM)'s rule (amendment pre-registered 2026-12-05, after R-lr (LM) was seen)`,
+              paper: "the paper notes that large α0 with large lr can diverge in LLMs and tunes α0 per width; this row asks whether a smaller α0 widens DyT's lr range",
+              ours: `${s.alpha0Variant.statement} Setup: ${s.setup}.`,
+              notebook: NOTEBOOK,
+              scale: s.scale,
+            }),
+          ]
+        : []),
     ];
   },
 };

@@ -33,12 +33,33 @@
  * Cost at full: 996 steps per run, ~275-480 s with two side by side
  * (lm-rmsnorm-dyt, lm-embed-scale); 2 + 3 x 6 = 20 new runs before any
  * extension, at most ~80 min on 2 workers (diverging runs stop early).
+ *
+ * The α₀ variant, an amendment pre-registered 2026-12-05, AFTER the full
+ * sweep above was run and seen (R-lr (LM) not supported: DyT learned up to
+ * 3e-2, RMSNorm up to 3e-1) and before any run of the variant. R-lr (LM) and
+ * every run above are unchanged. The paper notes that in LLMs a large α₀
+ * with a large lr can diverge and tunes α₀ per model; the recipe's α₀ at
+ * width 64 is 1 (paperLlamaAlpha0). The variant asks whether DyT's lr range
+ * is a matter of α₀.
+ *  - Arm: DyT (LLaMA recipe) with α₀ `alpha0Variant` in all three slots
+ *    (full: 0.25, lm-alpha0's best at w64d2, chosen there on validation bpb
+ *    at lr 3e-3 and a shorter budget; also lm-to-failure's depth-4 pick),
+ *    everything else as the recipe (embedding scalar, init std).
+ *  - Also seen before this was written: lm-alpha0's corner runs at w64d2
+ *    (α₀ 1/1 learned at lr 1e-2 and 3e-2, α₀ 4/4 did not learn at 3e-2) and
+ *    lm-to-failure's depth-4 tuning (α₀ 0.25 learned at 3e-3 .. 3e-2 there).
+ *  - The same grid, seed, extension rule and classification as the arms
+ *    above; RMSNorm's runs are this study's, read, not re-run.
+ *  - R-lr.α₀ (LM): "DyT at α₀ `alpha0Variant` is as robust to the lr as
+ *    RMSNorm", R-lr (LM)'s rule unchanged (lrVerdict). The row is separate;
+ *    R-lr (LM) keeps the recipe's α₀.
+ *  - Cost at full: 6 new runs before any extension, ~15-25 min on 2 workers.
  */
 import { chanceLoss } from "../../analysis/divergence";
 import { fixed } from "../../util/format";
 import { saveSummary, type ExperimentContext } from "../runner";
 import type { Scale } from "../scale";
-import { resolveArm, type Arm } from "../protocol/arms";
+import { dytAlpha0Arm, resolveArm, type Arm } from "../protocol/arms";
 import { bitsScore, type RunClass } from "../protocol/classify";
 import { armJob, describeBase, epochSchedule, tuneJobs } from "../protocol/jobs";
 import type { LmResolvedRun, LmRunBase } from "../protocol/lm-task";
@@ -74,15 +95,17 @@ export interface LmLrStabilityScale {
   /** Extensions stay within [lo, hi] (ladder lrs); lo = min(lrs) and hi = max(lrs) switch them off. */
   bounds: [number, number];
   seed: number;
+  /** DyT's α₀ (all three slots) of the α₀ variant (amendment 2026-12-05); absent: not run. */
+  alpha0Variant?: number;
 }
 
 const LMR = LM_RMSNORM_DYT_SCALES;
 const ARMS = [...LM_LR_CLAIM_ARMS, ...LM_LR_NORM_FREE_ARMS];
 
 export const LM_LR_STABILITY_SCALES: Record<Scale, LmLrStabilityScale> = {
-  smoke: { base: LMR.smoke.base, epochs: LMR.smoke.epochs, arms: [...LM_LR_CLAIM_ARMS, "rezero"], lrs: [1e-2, 3e-1], bounds: [1e-2, 3e-1], seed: 101 },
-  quick: { base: LMR.quick.base, epochs: LMR.quick.epochs, arms: ARMS, lrs: [1e-3, 1e-2, 1e-1], bounds: [1e-3, 1e-1], seed: 101 },
-  full: { base: LMR.full.base, epochs: LMR.full.epochs, arms: ARMS, lrs: [1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1], bounds: [1e-4, 1], seed: 101 },
+  smoke: { base: LMR.smoke.base, epochs: LMR.smoke.epochs, arms: [...LM_LR_CLAIM_ARMS, "rezero"], lrs: [1e-2, 3e-1], bounds: [1e-2, 3e-1], seed: 101, alpha0Variant: 0.25 },
+  quick: { base: LMR.quick.base, epochs: LMR.quick.epochs, arms: ARMS, lrs: [1e-3, 1e-2, 1e-1], bounds: [1e-3, 1e-1], seed: 101, alpha0Variant: 0.25 },
+  full: { base: LMR.full.base, epochs: LMR.full.epochs, arms: ARMS, lrs: [1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1], bounds: [1e-4, 1], seed: 101, alpha0Variant: 0.25 },
 };
 
 /** Check a scale before any run: ladder lrs, bounds around the grid, known arms, two claim arms first. */
@@ -95,6 +118,12 @@ export function assertLmLrScale(s: LmLrStabilityScale): void {
   if (s.arms.length < 2) throw new Error(`${LM_LR_STABILITY}: give at least the two claim arms (A, B), got ${s.arms.join(", ") || "none"}`);
   if (new Set(s.arms).size !== s.arms.length) throw new Error(`${LM_LR_STABILITY}: an arm is listed twice in ${s.arms.join(", ")}`);
   s.arms.forEach((id) => resolveArm(id));
+  if (s.alpha0Variant !== undefined && !(s.alpha0Variant > 0)) throw new Error(`${LM_LR_STABILITY}: alpha0Variant must be a positive α₀, got ${s.alpha0Variant}; leave it out to skip the variant`);
+}
+
+/** The α₀ variant's arm: the claim's DyT arm with α₀ `alpha0` in every slot (module header). */
+export function alpha0VariantArm(s: Pick<LmLrStabilityScale, "arms">, alpha0: number): Arm {
+  return dytAlpha0Arm(resolveArm(s.arms[0]!), alpha0);
 }
 
 /**
@@ -170,8 +199,8 @@ export interface LmLrArmView {
 export interface LmLrArmSummary {
   arm: string;
   label: string;
-  /** "claim" for the two compared arms, "norm-free" for the descriptive ones. */
-  role: "claim" | "norm-free";
+  /** "claim" for the two compared arms, "norm-free" for the descriptive ones, "α₀ variant" for the amendment's DyT arm. */
+  role: "claim" | "norm-free" | "α₀ variant";
   grid: LmLrGridPoint[];
   strict: LmLrArmView;
   lenient: LmLrArmView;
@@ -192,6 +221,8 @@ export interface LmLrStabilitySummary {
   verdict: Outcome;
   reason: string;
   statement: string;
+  /** R-lr.α₀ (LM), the amendment of 2026-12-05; absent when the scale has no variant or none of its runs exist. */
+  alpha0Variant?: { arm: string; alpha0: number; verdict: Outcome; reason: string; statement: string };
 }
 
 export function lmLrPoints(runs: readonly LmLrRunSummary[]): LmLrGridPoint[] {
@@ -254,6 +285,28 @@ function armFacts(b: LmLrArmSummary): string {
 }
 
 export function summarizeLmLrStability(records: readonly LmProtocolRecord[], s: LmLrStabilityScale, scale: Scale, rules: ProtocolRules = RULES): LmLrStabilitySummary {
+  const variant = s.alpha0Variant !== undefined ? alpha0VariantArm(s, s.alpha0Variant) : undefined;
+  // R-lr (LM) reads the sweep without the variant's runs, so its row (grid, step, setup) is what it was before the amendment.
+  const base = summarizeSweep(records.filter((r) => r.arm !== variant?.id), s, scale, rules);
+  const vRecords = records.filter((r) => r.arm === variant?.id);
+  if (!variant || !vRecords.length) return base;
+  const vRuns = vRecords.map((r) => lmLrRunSummary(r, rules));
+  const vArm = armSummary(variant.id, "α₀ variant", vRuns, base.rule.nearOptimalBpb)!;
+  const [, B] = s.arms as [string, string];
+  const pair = [vArm, ...base.byArm.filter((b) => b.arm === B)];
+  const { outcome, reason } = lrVerdict(pair, [variant.id, B], base.rule.stepDecades);
+  const grid = vArm.grid.map((p) => e1(p.lr)).join(", ");
+  const statement = `${outcome}: ${reason}. ${pair.map(armFacts).join("; ")}. ${vArm.label}: grid ${grid}, seed ${s.seed}; RMSNorm's runs are R-lr (LM)'s. Learned and near-optimal as in R-lr (LM).`;
+  return {
+    ...base,
+    runs: [...base.runs, ...vRuns],
+    byArm: [...base.byArm, vArm],
+    alpha0Variant: { arm: variant.id, alpha0: s.alpha0Variant!, verdict: outcome, reason, statement },
+  };
+}
+
+/** R-lr (LM)'s summary of the sweep's arms (the claim's two and the norm-free ones). */
+function summarizeSweep(records: readonly LmProtocolRecord[], s: LmLrStabilityScale, scale: Scale, rules: ProtocolRules): LmLrStabilitySummary {
   const runs = records.map((r) => lmLrRunSummary(r, rules));
   const nearOptimalBpb = NEAR_OPTIMAL_MARGINS * rules.lmMatchMarginBpb;
   const [A, B] = s.arms as [string, string];
@@ -278,9 +331,9 @@ export function summarizeLmLrStability(records: readonly LmProtocolRecord[], s: 
  * until none grows. Saves no summary, so another study (lm-norm-free) can
  * read some arms' grids as its tuning runs.
  */
-export async function lmLrSweep(ctx: ExperimentContext, s: LmLrStabilityScale, rules: ProtocolRules = RULES): Promise<LmProtocolRecord[]> {
+export async function lmLrSweep(ctx: ExperimentContext, s: LmLrStabilityScale, rules: ProtocolRules = RULES, extraArms: readonly Arm[] = []): Promise<LmProtocolRecord[]> {
   assertLmLrScale(s);
-  const arms = s.arms.map(resolveArm);
+  const arms = [...s.arms.map(resolveArm), ...extraArms];
   const grids = new Map(arms.map((a) => [a.id, [...new Set(s.lrs)].sort((x, y) => x - y)]));
   const tolerance = NEAR_OPTIMAL_MARGINS * rules.lmMatchMarginBpb;
   let records: LmProtocolRecord[] = [];
@@ -303,7 +356,8 @@ export async function lmLrSweep(ctx: ExperimentContext, s: LmLrStabilityScale, r
 export async function runLmLrStability(ctx: ExperimentContext, override: Partial<LmLrStabilityScale> = {}, rules: ProtocolRules = RULES): Promise<{ records: LmProtocolRecord[]; summary: LmLrStabilitySummary }> {
   const s: LmLrStabilityScale = { ...LM_LR_STABILITY_SCALES[ctx.scale], ...override };
   if (ctx.seeds?.length) s.seed = ctx.seeds[0]!;
-  const records = await lmLrSweep(ctx, s, rules);
+  // The α₀ variant sweeps after the other arms (their order is unchanged), by the same rule.
+  const records = await lmLrSweep(ctx, s, rules, s.alpha0Variant !== undefined ? [alpha0VariantArm(s, s.alpha0Variant)] : []);
   const summary = summarizeLmLrStability(records, s, ctx.scale, rules);
   saveSummary(LM_LR_STABILITY, ctx.scale, summary);
   return { records, summary };

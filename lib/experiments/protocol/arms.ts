@@ -98,6 +98,11 @@ export function deriveArm(baseId: string, patch: Partial<Arm> & { id?: string; l
   return out;
 }
 
+/** DyT's LM recipe with one α₀ in all three slots (attention, FFN, final): the α₀ candidates of lm-to-failure and lm-lr-stability. */
+export function dytAlpha0Arm(dyt: Arm, alpha0: number): Arm {
+  return deriveArm(dyt.id, { id: `${dyt.id}-a${alpha0}`, label: `${dyt.label}, α₀ ${alpha0}`, lm: { alpha0: { alpha0Attn: alpha0, alpha0Ffn: alpha0, alpha0Final: alpha0 } } });
+}
+
 /** An arm by id, or a derived arm given inline. */
 export type ArmRef = string | Arm;
 export function resolveArm(ref: ArmRef): Arm {
