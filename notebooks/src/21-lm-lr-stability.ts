@@ -15,6 +15,11 @@
 // lr that learns is no lower than RMSNorm's, and its near-optimal interval (test bpb within 0.04 of its
 // best) no narrower by more than one grid step. The norm-free arms are descriptive. Runs that
 // `lm-rmsnorm-dyt` already has (the same config and seed: its tuning runs) are read from its records.
+//
+// **The α₀ variant** (amendment pre-registered 2026-12-05, after R-lr (LM) was seen, before any run of
+// the variant): DyT with α₀ 0.25 in every slot (`lm-alpha0`'s best at width 64) is swept over the same
+// grid by the same extension rule, and *R-lr.α₀ (LM)* applies the same rule against RMSNorm's runs.
+// R-lr (LM) reads the sweep without it, so its row is unchanged.
 // The scale comes from `DYT_SCALE`; `full` results are loaded, not re-run
 // (`npm run exp -- lm-lr-stability --scale full --workers 2` trains them).
 
