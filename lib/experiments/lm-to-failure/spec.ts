@@ -93,6 +93,37 @@
  *    Measured afterwards (2026-12-05, the engine ~1.5-2x faster than the
  *    step costs above): 34.5 min for the 12 runs on 2 workers, 202-227 s
  *    per width-128 run and 459-479 s per width-256 run, two side by side.
+ *
+ * The width ladder re-tuned, an amendment pre-registered 2026-12-05, written
+ * AFTER the width ladder's full runs were seen (both norms at their width-64
+ * lr 1e-2; widening over width 64: w128 −0.071 [−0.215, +0.073], w256
+ * +0.039 [−0.035, +0.113], so R-to-failure, width (LM) is inconclusive, and
+ * both norms got worse from width 128 to 256 at that lr), but before any run
+ * of this amendment. It asks what the ladder left open: with an lr tuned per
+ * width, does DyT keep pace? Every existing row and outcome is unchanged.
+ *  - For each width rung above the first (full: 128 and 256; quick: 128;
+ *    smoke: the smoke widths above the first), each norm is tuned again on
+ *    validation bpb with the tuning seed 101 over the lrs `widthRetune.lrs`
+ *    (full: 3e-3, 1e-2, 3e-2; smoke/quick small grids), DyT at the recipe's
+ *    own α₀ for the width (no α₀ candidates: cost). Each pick runs on the
+ *    evaluation seeds (1, 2, 3); a pick equal to the ladder's own lr (1e-2)
+ *    reads the width ladder's runs instead of training again.
+ *  - The same rung rule (rungVerdict) against the same first rung (width
+ *    64, lm-rmsnorm-dyt's evaluation runs). If RMSNorm learns on no tuning
+ *    run, the rung is not testable; if DyT learns on none while RMSNorm
+ *    does, it breaks without evaluation runs.
+ *  - No climb-stop: both widths are re-tuned, whatever the lower one gives.
+ *  - R-to-failure, width re-tuned (LM): supported when every re-tuned width
+ *    rung holds; not supported when a rung breaks (the row names it);
+ *    otherwise inconclusive, or not testable when every re-tuned rung is (or
+ *    the first rung is: an arm did not learn there). A pick at the grid's
+ *    edge is named in the row. A rung with missing runs when only saved
+ *    results are loaded (cachedOnly) is "not yet run", and the row is not
+ *    testable until it is, as on the width ladder.
+ *  - Cost (full): measured width-128 runs 202-227 s and width-256 runs
+ *    459-479 s, two side by side; tuning 12 runs (2 widths x 2 norms x 3
+ *    lrs, ~35 min on 2 workers), evaluation up to 12 more (~35 min; fewer
+ *    where a pick is 1e-2 and reads the ladder's runs).
  */
 import { meanStd } from "../stats-lite";
 import { MissingResultError, saveSummary, type ExperimentContext } from "../runner";
