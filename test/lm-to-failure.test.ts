@@ -6,7 +6,9 @@
  * depth rung (its jobs, DyT's choice among α₀ candidates, its verdict); the
  * width ladder (amendment 2026-12-05: its rungs and jobs, DyT's α₀ and init
  * std per width from the recipe, its own row, the climb, and "not yet run"
- * when only saved results are loaded); the committed full records stay
+ * when only saved results are loaded); the width ladder re-tuned (second
+ * amendment 2026-12-05: its jobs, the reuse of the ladder's runs, its row's
+ * outcomes, its smoke run and "not yet run"); the committed full records stay
  * current (nothing cached is re-run) and their cached-only rebuild keeps its
  * outcomes.
  */
@@ -21,8 +23,8 @@ import { staleReason, type Job, type LmProtocolRecord } from "../lib/experiments
 import type { LmResolvedRun } from "../lib/experiments/protocol/lm-task";
 import { OUTCOMES } from "../lib/experiments/protocol/verdict";
 import type { LmArmRuns } from "../lib/experiments/lm-rmsnorm-dyt";
-import { chooseDytCandidate, gapLadderFigure, ladderRungs, LM_TO_FAILURE_SCALES, lmToFailureEntry, retunedEvalJob, retunedVerdict, retuneDytArms, retuneRung, retuneTable, retuneTuneJobs, rungJob, rungTable, rungVerdict, runLmToFailure, toFailureVerdict, widthRecipes, widthRecipeTable, widthVerdict, type LadderResult, type LmToFailureSummary, type RungResult } from "../lib/experiments/lm-to-failure";
-import type { LrPick } from "../lib/experiments/protocol/tuning";
+import { chooseDytCandidate, depthRetuneAt, gapLadderFigure, ladderRungs, LM_TO_FAILURE_SCALES, lmToFailureEntry, retunedEvalJob, retunedVerdict, retuneDytArms, retuneRung, retuneTable, retuneTuneJobs, rungJob, rungTable, rungVerdict, runLmToFailure, toFailureVerdict, widthRecipes, widthRecipeTable, widthRetunedVerdict, widthRetuneAts, widthRetuneTable, widthVerdict, type LadderResult, type LmToFailureSummary, type RungResult } from "../lib/experiments/lm-to-failure";
+import { lrId, type LrPick } from "../lib/experiments/protocol/tuning";
 import { EXPERIMENTS } from "../lib/experiments/registry";
 import { paperLlamaAlpha0, widthMatchedInitStd } from "../lib/models/llama";
 import { useEngine, useTempResultsDirs } from "./helpers";
@@ -182,6 +184,97 @@ describe("lm-to-failure: the re-tuned depth rung", () => {
   });
 });
 
+describe("lm-to-failure: the width ladder re-tuned (amendment 2026-12-05, after the width ladder)", () => {
+  const s = LM_TO_FAILURE_SCALES.full;
+  const [dyt, norm] = [resolveArm("dyt-lm"), resolveArm("rmsnorm")] as const;
+  const lrs = { "dyt-lm": { lr: 1e-2, note: "tuned" }, rmsnorm: { lr: 1e-2, note: "tuned" } };
+
+  test("rungs: every width rung above the first (full w128, w256; quick w128; smoke w32), lrs 3e-3, 1e-2, 3e-2 at full, seed 101, no α₀ candidates", () => {
+    assert.deepEqual(widthRetuneAts(s, "full").map((at) => [at.rung.id, at.rung.width, at.lrs, at.alpha0s, at.seed]), [["w128", 128, [3e-3, 1e-2, 3e-2], [], 101], ["w256", 256, [3e-3, 1e-2, 3e-2], [], 101]]);
+    assert.deepEqual(widthRetuneAts(LM_TO_FAILURE_SCALES.quick, "quick").map((at) => at.rung.id), ["w128"]);
+    assert.deepEqual(widthRetuneAts(LM_TO_FAILURE_SCALES.smoke, "smoke").map((at) => at.rung.id), ["w32"]);
+    assert.throws(() => widthRetuneAts({ ...s, widthRetune: undefined }, "full"), /no re-tuned width rungs/);
+    assert.deepEqual(retuneDytArms(dyt, []), [dyt], "DyT's only candidate is the recipe itself");
+  });
+
+  test("tuning: RMSNorm and DyT (the recipe's α₀ for the width) over 3 lrs per width on seed 101, 12 runs at full, ids that no width-ladder run has", () => {
+    const jobs = widthRetuneAts(s, "full").flatMap((at) => retuneTuneJobs(s, "full", [dyt, norm], at));
+    assert.equal(jobs.length, 12);
+    assert.deepEqual(jobs.map((j) => j.run), ["128", "256"].flatMap((w) => ["rmsnorm", "dyt-lm"].flatMap((a) => ["3.0e-3", "1.0e-2", "3.0e-2"].map((lr) => `tune-${a}-w${w}-lr${lr}-s101`))));
+    assert.ok(jobs.every((j) => j.role === "tune" && j.seed === 101 && j.experiment === "lm-to-failure" && j.resolved.model.depth === 2 && j.resolved.model.heads === 4));
+    const ladder = ladderRungs(s, "full", "width").slice(1);
+    for (const j of jobs) {
+      const r = ladder.find((x) => x.width === j.resolved.model.dim)!;
+      const own = rungJob("full", r, j.resolved.arm === "dyt-lm" ? dyt : norm, 1, 1e-2, lrs);
+      assert.equal(j.resolved.train.steps, own.resolved.train.steps, "the ladder's budget");
+      assert.equal(j.resolved.model.initStd, own.resolved.model.initStd, "the recipe's init std for the width");
+      assert.equal(j.resolved.model.alpha0Attn, own.resolved.model.alpha0Attn, "DyT at the recipe's α₀ for the width (1 at 128 and 256)");
+      assert.equal(j.axes.width, r.width);
+    }
+    const ladderIds = ladder.flatMap((r) => s.seeds.flatMap((seed) => [dyt, norm].map((a) => rungJob("full", r, a, seed, 1e-2, lrs).run)));
+    assert.ok(jobs.every((j) => !ladderIds.includes(j.run)));
+    // The re-tuned depth rung's jobs are what they were (the default rung).
+    assert.deepEqual(retuneTuneJobs(s, "full", [dyt, norm]).map((j) => j.run), retuneTuneJobs(s, "full", [dyt, norm], depthRetuneAt(s, "full")).map((j) => j.run));
+  });
+
+  test("evaluation: a pick of the ladder's lr (1e-2) reads the width ladder's run; any other pick is its own run at the width, ids distinct from the ladder's", () => {
+    for (const at of widthRetuneAts(s, "full")) {
+      for (const a of [dyt, norm]) {
+        const same = retunedEvalJob(s, "full", a, 2, 1e-2, lrs, at.rung);
+        assert.equal(same.run, `${a.id}-${at.rung.id}-s2`);
+        assert.deepEqual(same, rungJob("full", at.rung, a, 2, 1e-2, lrs), "the width ladder's own job");
+        for (const [lr, id] of [[3e-3, "3.0e-3"], [3e-2, "3.0e-2"]] as const) {
+          const other = retunedEvalJob(s, "full", a, 2, lr, lrs, at.rung);
+          assert.equal(other.run, `${a.id}-${at.rung.id}-lr${id}-s2`);
+          assert.equal(other.role, "eval");
+          assert.equal(other.resolved.train.lr, lr);
+          assert.equal(other.resolved.model.dim, at.rung.width);
+          assert.equal(other.resolved.train.steps, same.resolved.train.steps);
+          assert.notEqual(other.run, same.run);
+        }
+      }
+    }
+    assert.equal(retunedEvalJob(s, "full", dyt, 1, 1e-2, lrs).run, "dyt-lm-d4-s1", "without a rung: the re-tuned depth rung, as before");
+  });
+
+  test("DyT's candidate is its own pick (one candidate): it when it learned, none when no lr did", () => {
+    const pick = (bpbs: (number | null)[]): LrPick => {
+      const grid = bpbs.map((b, i) => ({ lr: [3e-3, 1e-2, 3e-2][i]!, valAcc: null, class: b === null ? ("diverged" as const) : ("learned" as const), valBpb: b }));
+      const learned = grid.filter((g) => g.valBpb !== null);
+      const best = learned.reduce((x, g) => (g.valBpb! < x.valBpb! ? g : x), learned[0] ?? grid[0]!);
+      return { arm: "dyt-lm", grid, bestLr: best.lr, atEdge: best.lr !== 1e-2, noneLearned: learned.length === 0 };
+    };
+    assert.equal(chooseDytCandidate([pick([2.6, 2.5, 2.7])])?.bestLr, 1e-2);
+    assert.equal(chooseDytCandidate([pick([null, null, 2.9])])?.bestLr, 3e-2);
+    assert.equal(chooseDytCandidate([pick([null, null, null])]), undefined);
+  });
+
+  test("R-to-failure, width re-tuned (LM): supported when every rung holds, not supported at a break (named), inconclusive or not testable otherwise, not testable while not yet run", () => {
+    const first = { outcome: "holds", reason: "both learned" } as RungResult;
+    const r = (id: string, verdict: "supported" | "not supported" | "inconclusive" | "not testable") => ({ id, verdict, reason: `${verdict} here` });
+    const v = (rungs: ReturnType<typeof r>[], notRun: string[] = [], f: RungResult = first) => widthRetunedVerdict({ first: f, rungs, notRun }, "full");
+    const all = v([r("w128", "supported"), r("w256", "supported")]);
+    assert.deepEqual(all, { outcome: "supported", reason: "every re-tuned width rung held (w128, w256)" });
+    const broke = v([r("w128", "supported"), r("w256", "not supported")]);
+    assert.equal(broke.outcome, "not supported");
+    assert.match(broke.reason, /^w256 re-tuned broke \(not supported here\)$/);
+    assert.equal(v([r("w128", "not supported")], ["w256"]).outcome, "not supported", "a break stands whatever is not yet run");
+    const open = v([r("w128", "inconclusive"), r("w256", "supported")]);
+    assert.equal(open.outcome, "inconclusive");
+    assert.match(open.reason, /^w128 re-tuned: inconclusive \(inconclusive here\)$/);
+    assert.equal(v([r("w128", "not testable"), r("w256", "supported")]).outcome, "inconclusive", "a rung where RMSNorm failed leaves the row open");
+    assert.equal(v([r("w128", "not testable"), r("w256", "not testable")]).outcome, "not testable");
+    const pending = v([r("w128", "supported")], ["w256"]);
+    assert.equal(pending.outcome, "not testable");
+    assert.match(pending.reason, /not yet run: no saved full runs for re-tuned width rung\(s\) w256 \(run `npm run exp -- lm-to-failure --scale full`\)/);
+    assert.match(v([r("w128", "supported")], [], { outcome: "not testable", reason: "RMSNorm failed" } as RungResult).reason, /^the first rung: RMSNorm failed$/);
+    assert.equal(widthRetunedVerdict(undefined, "full").outcome, "not testable");
+    assert.match(widthRetunedVerdict(undefined, "full").reason, /have not been run/);
+    // Each rung's outcome follows its rung rule, as the re-tuned depth rung's.
+    assert.deepEqual((["holds", "breaks", "inconclusive", "not testable"] as const).map((o) => retunedVerdict({ outcome: o, reason: "" } as RungResult).verdict), ["supported", "not supported", "inconclusive", "not testable"]);
+  });
+});
+
 describe("lm-to-failure: rules", () => {
   const base = { d: runs("DyT", [2.67, 2.65, 2.69]), n: runs("RMSNorm", [2.56, 2.55, 2.58]) };
   test("a rung holds when the gap does not widen, breaks when it widens or DyT stops learning, is not testable when RMSNorm fails", () => {
@@ -255,10 +348,11 @@ describe("lm-to-failure end to end", () => {
     assert.deepEqual(hold.summary.ladders.map((l) => l.ladder), ["steps", "depth", "width"]);
     assert.deepEqual(hold.summary.ladders.map((l) => l.rungs.map((r) => r.outcome)), [["holds", "holds", "holds"], ["holds", "holds"], ["holds", "holds"]]);
     assert.equal(hold.summary.verdict, "supported");
-    assert.equal(hold.records.length, 30 + 6 + 6, "5 rungs (the first shared by every ladder) x 3 seeds x 2 arms; the re-tuned rung's 6 tuning runs and 3 seeds x 2 arms");
+    assert.equal(hold.records.length, 30 + 6 + 6 + 4 + 6, "5 rungs (the first shared by every ladder) x 3 seeds x 2 arms; the re-tuned depth rung's 6 tuning runs and 3 seeds x 2 arms; the re-tuned width rung's 4 tuning runs and 3 seeds x 2 arms");
     // The width rung: this experiment's runs at width 32, DyT at the recipe's α₀ and init std for width 32.
-    const w32 = hold.records.filter((r) => r.run.includes("-w32-"));
-    assert.deepEqual(w32.map((r) => r.run).sort(), ["dyt-lm-w32-s1", "dyt-lm-w32-s2", "dyt-lm-w32-s3", "rmsnorm-w32-s1", "rmsnorm-w32-s2", "rmsnorm-w32-s3"]);
+    // The ladder's own (the re-tuned width rung's runs read them again where its pick is the ladder's lr).
+    const w32 = hold.records.filter((r) => /^(dyt-lm|rmsnorm)-w32-s\d+$/.test(r.run));
+    assert.deepEqual([...new Set(w32.map((r) => r.run))].sort(), ["dyt-lm-w32-s1", "dyt-lm-w32-s2", "dyt-lm-w32-s3", "rmsnorm-w32-s1", "rmsnorm-w32-s2", "rmsnorm-w32-s3"]);
     assert.ok(w32.every((r) => r.experiment === "lm-to-failure" && r.config.model.dim === 32 && r.config.model.heads === 2 && r.config.model.initStd === widthMatchedInitStd(32)));
     assert.ok(w32.filter((r) => r.arm === "dyt-lm").every((r) => r.config.model.alpha0Attn === paperLlamaAlpha0(32).alpha0Attn && r.config.model.alpha0Ffn === paperLlamaAlpha0(32).alpha0Ffn));
     const hw = hold.summary.width!;
@@ -272,6 +366,23 @@ describe("lm-to-failure end to end", () => {
     assert.equal(rt.rung?.outcome, "holds", rt.reason);
     assert.equal(rt.verdict, "supported");
     assert.match(rt.statement, /Depth 2 re-tuned/);
+    // The re-tuned width rung (w32): both norms tuned again over 2 lrs, DyT at the recipe's α₀ only; a pick of the
+    // ladder's lr reads the width ladder's runs, any other is this amendment's own run.
+    const wr = hold.summary.widthRetuned!;
+    assert.deepEqual([wr.widths, wr.notRun, wr.rungs.length], [[32], [], 1]);
+    const w = wr.rungs[0]!;
+    assert.deepEqual([w.width, w.picks.map((p) => p.arm)], [32, ["rmsnorm", "dyt-lm"]]);
+    assert.deepEqual(hold.records.filter((r) => r.run.startsWith("tune-") && r.run.includes("-w32-")).map((r) => r.run).sort(), ["tune-dyt-lm-w32-lr1.0e-2-s101", "tune-dyt-lm-w32-lr3.0e-3-s101", "tune-rmsnorm-w32-lr1.0e-2-s101", "tune-rmsnorm-w32-lr3.0e-3-s101"]);
+    const ladderLr = (arm: string) => hold.summary.ladders[0]!.rungs[0]!.arms.find((a) => a.arm === arm)!.lr;
+    for (const [arm, pick] of [["dyt-lm", w.dyt!], ["rmsnorm", w.norm!]] as const) {
+      const evalIds = w.rung!.arms.find((a) => a.arm === arm)!;
+      assert.deepEqual(evalIds.seeds, [1, 2, 3]);
+      const own = pick.lr === ladderLr(arm) ? `${arm}-w32-s1` : `${arm}-w32-lr${lrId(pick.lr)}-s1`;
+      assert.ok(hold.records.some((r) => r.run === own && r.role === "eval"), `${arm}'s pick ${pick.lr} runs as ${own}`);
+    }
+    assert.equal(w.rung?.outcome, "holds", w.reason);
+    assert.equal(wr.verdict, "supported", wr.reason);
+    assert.match(wr.statement, /^Width ladder re-tuned \(amendment 2026-12-05.*Width 32 re-tuned \(seed 101; lrs 0.003, 0.01; DyT α₀ 1\).*w32-retuned \(16 steps, depth 1, width 32\).*R-to-failure, width re-tuned \(LM\): supported/);
     // The first rung is lm-rmsnorm-dyt's own runs on its seeds (smoke: 1, 2), this experiment's on seed 3.
     assert.deepEqual(hold.records.filter((r) => r.experiment === "lm-rmsnorm-dyt").map((r) => r.run).sort(), ["dyt-lm-s1", "dyt-lm-s2", "rmsnorm-s1", "rmsnorm-s2"]);
     const stop = await runLmToFailure({ ...ctx, cachedOnly: true }, { steps: [1, 2, 4] }, { ...learnAll, lmMatchMarginBpb: -100 });
@@ -281,23 +392,32 @@ describe("lm-to-failure end to end", () => {
     assert.match(stop.summary.width!.reason, /the width ladder broke at w32/);
     assert.doesNotMatch(stop.summary.reason, /width/, "R-to-failure (LM) names the steps and depth breaks only");
     assert.equal(stop.summary.retuned?.verdict, "not supported", "the re-tuned rung is judged by the same rule");
+    assert.equal(stop.summary.widthRetuned?.verdict, "not supported", "the re-tuned width rung too, though the width ladder broke below it (no climb-stop)");
+    assert.match(stop.summary.widthRetuned!.reason, /^w32 re-tuned broke/);
     const plain = await runLmToFailure({ ...ctx, cachedOnly: true }, { steps: [1, 2, 4] }, learnAll);
     assert.ok(OUTCOMES.includes(plain.summary.verdict));
-    assert.equal(gapLadderFigure(plain.summary).data.length, 8, "two traces per ladder (steps, depth, width) and two for the re-tuned rung");
+    assert.equal(gapLadderFigure(plain.summary).data.length, 10, "two traces per ladder (steps, depth, width) and two per re-tuned rung (depth 2, width 32)");
     assert.ok(gapLadderFigure(plain.summary).data.some((t) => (t.x ?? []).includes("w32 (width 32)")), "the width panel");
+    assert.ok(gapLadderFigure(plain.summary).data.some((t) => (t.x ?? []).includes("w32-retuned (width 32, re-tuned)") && t.xaxis === "x3"), "the re-tuned width rung in the width panel");
     const table = rungTable(plain.summary);
-    assert.equal(table.length, 8, "3 steps + 2 depth + 2 width rungs and the re-tuned rung");
+    assert.equal(table.length, 9, "3 steps + 2 depth + 2 width rungs and the re-tuned depth and width rungs");
+    assert.deepEqual(table.filter((r) => r.ladder === "width, re-tuned").map((r) => [r.rung, r.width]), [["w32-retuned", 32]]);
+    const wgrid = widthRetuneTable(plain.summary);
+    assert.deepEqual(wgrid.map((r) => [r.width, r.arm]), [32, 32, 32, 32].map((x, i) => [x, i < 2 ? "rmsnorm" : "dyt-lm"]), "2 norms x 2 lrs at width 32");
+    assert.equal(wgrid.filter((r) => r.picked === "pick").length, 2, "one pick per norm");
     assert.deepEqual(table.filter((r) => r.ladder === "width").map((r) => [r.rung, r.width]), [["base", 16], ["w32", 32]]);
     const grid = retuneTable(plain.summary);
     assert.equal(grid.length, 6, "3 candidates x 2 lrs");
     assert.equal(grid.filter((r) => r.picked === "pick").length, 2, "one pick per norm");
-    const [row, retunedRow, widthRow] = lmToFailureEntry.claims(plain.summary);
+    const [row, retunedRow, widthRow, widthRetunedRow] = lmToFailureEntry.claims(plain.summary);
     assert.equal(row!.id, "R-to-failure (LM)");
     assert.equal(row!.verdict, plain.summary.verdict);
     assert.equal(retunedRow!.id, "R-to-failure.retuned (LM)");
     assert.equal(retunedRow!.verdict, plain.summary.retuned!.verdict);
     assert.equal(widthRow!.id, "R-to-failure, width (LM)");
     assert.equal(widthRow!.verdict, plain.summary.width!.verdict);
+    assert.equal(widthRetunedRow!.id, "R-to-failure, width re-tuned (LM)");
+    assert.equal(widthRetunedRow!.verdict, plain.summary.widthRetuned!.verdict);
     assert.doesNotMatch(row!.ours, /Width ladder/);
 
     // Loading saved results only, with a width rung never run: that rung is "not yet run" and the width row
@@ -310,7 +430,13 @@ describe("lm-to-failure end to end", () => {
     assert.equal(pending.summary.verdict, hold.summary.verdict);
     assert.equal(pending.summary.statement, hold.summary.statement, "R-to-failure (LM) is untouched by the width ladder");
     assert.deepEqual(pending.summary.ladders.slice(0, 2), hold.summary.ladders.slice(0, 2));
-    assert.deepEqual(rungTable(pending.summary).filter((r) => r.outcome === "not yet run").map((r) => [r.rung, r.width]), [["w64", 64]]);
+    assert.deepEqual(rungTable(pending.summary).filter((r) => r.outcome === "not yet run").map((r) => [r.ladder, r.rung, r.width]), [["width", "w64", 64], ["width, re-tuned", "w64", 64]]);
+    const pwr = pending.summary.widthRetuned!;
+    assert.deepEqual([pwr.widths, pwr.rungs.map((r) => r.width), pwr.notRun], [[32, 64], [32], ["w64"]]);
+    assert.equal(pwr.verdict, "not testable");
+    assert.match(pwr.reason, /not yet run: no saved smoke runs for re-tuned width rung\(s\) w64/);
+    assert.match(pwr.statement, /Not yet run: w64\./);
+    assert.deepEqual(pending.summary.retuned, hold.summary.retuned, "the re-tuned depth rung is untouched");
     assert.deepEqual(widthRecipeTable(pending.summary).map((r) => [r.rung, r.outcome]), [["base", "holds"], ["w32", "holds"], ["w64", "not yet run"]]);
     const pendingRow = lmToFailureEntry.claims(pending.summary).find((r) => r.id === "R-to-failure, width (LM)")!;
     assert.equal(pendingRow.verdict, "not testable");
@@ -323,6 +449,10 @@ describe("lm-to-failure end to end", () => {
 describe("lm-to-failure: the committed full results and the width amendment", () => {
   const committed = path.join(RESULTS, "lm-to-failure", "full");
   const has = fs.existsSync(path.join(committed, "summary.json")) && fs.existsSync(path.join(RESULTS, "lm-rmsnorm-dyt", "full"));
+  // The width ladder's own runs, not the re-tuned width rungs' ("tune-…-w128-…", "…-w128-lr…").
+  const WIDTH_LADDER_RUN = /^(dyt-lm|rmsnorm)-w(128|256)-s\d+\.json$/;
+  // Every run of the width amendments: the ladder's and the re-tuned rungs'.
+  const WIDTH_RUN = /-w(128|256)-/;
 
   test("every committed full record is still a current record of a job (the amendment re-runs nothing cached)", { skip: !has && "no committed full results" }, () => {
     const s = LM_TO_FAILURE_SCALES.full;
@@ -333,6 +463,8 @@ describe("lm-to-failure: the committed full results and the width amendment", ()
       ...(["steps", "depth", "width"] as const).flatMap((l) => ladderRungs(s, "full", l).flatMap((r) => s.seeds.flatMap((seed) => [dyt, norm].map((a) => rungJob("full", r, a, seed, 1e-2, lrs))))),
       ...retuneTuneJobs(s, "full", [dyt, norm]),
       ...s.seeds.map((seed) => retunedEvalJob(s, "full", a025, seed, 3e-2, lrs)),
+      // The re-tuned width rungs (amendment 2026-12-05, after the width ladder): whichever lr each norm picks.
+      ...widthRetuneAts(s, "full").flatMap((at) => [...retuneTuneJobs(s, "full", [dyt, norm], at), ...s.seeds.flatMap((seed) => [dyt, norm].flatMap((a) => at.lrs.map((lr) => retunedEvalJob(s, "full", a, seed, lr, lrs, at.rung))))]),
     ];
     const files = fs.readdirSync(committed).filter((f) => f.endsWith(".json") && f !== "summary.json");
     assert.ok(files.length >= 24, `${files.length} committed records`);
@@ -347,7 +479,7 @@ describe("lm-to-failure: the committed full results and the width amendment", ()
       const rec = JSON.parse(fs.readFileSync(path.join(RESULTS, "lm-rmsnorm-dyt", "full", `${j.run}.json`), "utf8")) as LmProtocolRecord;
       assert.equal(staleReason(rec, j), undefined, `lm-rmsnorm-dyt ${j.run} would be re-run`);
     }
-    assert.equal(files.filter((f) => /-w(128|256)-/.test(f)).length, 12, "the width ladder's 12 runs (2 rungs x 3 seeds x 2 arms), each a current record of its job");
+    assert.equal(files.filter((f) => WIDTH_LADDER_RUN.test(f)).length, 12, "the width ladder's 12 runs (2 rungs x 3 seeds x 2 arms), each a current record of its job");
   });
 
   test("cached only at full: without the width runs the earlier rows keep their outcomes and statements and the width row is not yet run; with them, the committed width row", { skip: !has && "no committed full results" }, async () => {
@@ -356,8 +488,8 @@ describe("lm-to-failure: the committed full results and the width amendment", ()
     // Summarising saves the summary and figures: work on copies so the committed ones are never rewritten.
     const saved = process.env.DYT_RESULTS_DIR;
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "dyt-lm-to-failure-full-"));
-    // Without the width runs (as before they were made), to check the amendment left every earlier row alone.
-    const widthRun = (src: string) => /-w(128|256)-/.test(path.basename(src));
+    // Without any width run (as before they were made), to check the amendments left every earlier row alone.
+    const widthRun = (src: string) => WIDTH_RUN.test(path.basename(src));
     for (const e of ["lm-to-failure", "lm-rmsnorm-dyt"]) fs.cpSync(path.join(RESULTS, e, "full"), path.join(tmp, e, "full"), { recursive: true, filter: (src) => path.basename(src) !== "figures" && !widthRun(src) });
     process.env.DYT_RESULTS_DIR = tmp;
     try {
@@ -375,13 +507,24 @@ describe("lm-to-failure: the committed full results and the width amendment", ()
       assert.equal(summary.width!.verdict, "not testable");
       assert.match(summary.width!.reason, /not yet run: no saved full runs for width rung\(s\) w128, w256/);
       const rows = lmToFailureEntry.claims(summary);
-      assert.deepEqual(rows.map((r) => `${r.id}: ${r.verdict}`), [`R-to-failure (LM): ${old.verdict}`, `R-to-failure.retuned (LM): ${old.retuned!.verdict}`, "R-to-failure, width (LM): not testable"]);
-      assert.ok(fs.readdirSync(path.join(tmp, "lm-to-failure", "full")).every((f) => !/-w(128|256)-/.test(f)), "nothing was trained");
-      // With the committed width runs: the committed width row, word for word.
-      for (const f of fs.readdirSync(committed).filter((x) => widthRun(x))) fs.copyFileSync(path.join(committed, f), path.join(tmp, "lm-to-failure", "full", f));
+      assert.deepEqual(rows.map((r) => `${r.id}: ${r.verdict}`), [`R-to-failure (LM): ${old.verdict}`, `R-to-failure.retuned (LM): ${old.retuned!.verdict}`, "R-to-failure, width (LM): not testable", "R-to-failure, width re-tuned (LM): not testable"]);
+      assert.ok(fs.readdirSync(path.join(tmp, "lm-to-failure", "full")).every((f) => !WIDTH_RUN.test(f)), "nothing was trained");
+      // With the committed width-ladder runs: the committed width row, word for word.
+      for (const f of fs.readdirSync(committed).filter((x) => WIDTH_LADDER_RUN.test(x))) fs.copyFileSync(path.join(committed, f), path.join(tmp, "lm-to-failure", "full", f));
       const full = (await runLmToFailure({ scale: "full", cachedOnly: true, verbose: false })).summary;
       assert.deepEqual([full.width!.verdict, full.width!.reason, full.width!.statement], [old.width!.verdict, old.width!.reason, old.width!.statement]);
       assert.equal(full.statement, old.statement);
+      assert.deepEqual([full.retuned?.verdict, full.retuned?.statement], [old.retuned?.verdict, old.retuned?.statement]);
+      // Without the re-tuned width rungs' runs, their row says "not yet run" (nothing is trained); with the committed
+      // ones, the committed row word for word.
+      assert.deepEqual([full.widthRetuned!.notRun, full.widthRetuned!.verdict], [["w128", "w256"], "not testable"]);
+      assert.match(full.widthRetuned!.reason, /not yet run: no saved full runs for re-tuned width rung\(s\) w128, w256/);
+      const retunedRuns = fs.readdirSync(committed).filter((f) => WIDTH_RUN.test(f) && !WIDTH_LADDER_RUN.test(f));
+      if (retunedRuns.length && old.widthRetuned) {
+        for (const f of retunedRuns) fs.copyFileSync(path.join(committed, f), path.join(tmp, "lm-to-failure", "full", f));
+        const all = (await runLmToFailure({ scale: "full", cachedOnly: true, verbose: false })).summary;
+        assert.deepEqual([all.widthRetuned!.verdict, all.widthRetuned!.statement], [old.widthRetuned.verdict, old.widthRetuned.statement]);
+      }
     } finally {
       if (saved !== undefined) process.env.DYT_RESULTS_DIR = saved;
       else delete process.env.DYT_RESULTS_DIR;

@@ -26,11 +26,18 @@
 // rung rule and climb. It has its own row, *R-to-failure, width (LM)*, and does not enter
 // *R-to-failure (LM)*. At `full` it reports "not yet run" until its runs exist.
 //
+// **The width ladder re-tuned** (an amendment pre-registered 2026-12-05, after the width ladder's runs
+// were seen, before any run of it; every row above is unchanged): at widths 128 and 256 both norms ran
+// at their width-64 lr and both got worse from 128 to 256, so each norm is tuned again per width (lrs
+// 3e-3, 1e-2, 3e-2 on seed 101, DyT at the recipe's α₀), its pick runs on seeds 1–3 (a pick of 1e-2
+// reads the width ladder's runs), and the same rung rule judges each width, with no climb-stop:
+// *R-to-failure, width re-tuned (LM)*. At `full` it reports "not yet run" until its runs exist.
+//
 // The scale comes from `DYT_SCALE`; `full` results are loaded, not re-run
 // (`npm run exp -- lm-to-failure --scale full --workers 2` trains them: hours).
 
 // %%
-import { initEngine, notebookScale, runLmToFailure, gapLadderFigure, retuneTable, rungTable, widthRecipeTable, showFigure, showTable, toDataFrame, resultPath } from "dyt-lab";
+import { initEngine, notebookScale, runLmToFailure, gapLadderFigure, retuneTable, rungTable, widthRecipeTable, widthRetuneTable, showFigure, showTable, toDataFrame, resultPath } from "dyt-lab";
 
 const scale = notebookScale();
 
@@ -76,4 +83,18 @@ if (summary.width) {
   showTable(toDataFrame(widthRecipeTable(summary)), { title: `the width ladder: DyT's recipe per width (${scale})`, digits: 3 });
   console.log(`R-to-failure, width (LM): ${summary.width.verdict.toUpperCase()} (${summary.width.reason})`);
   console.log(summary.width.statement);
+}
+
+// %% [markdown]
+// ## The width ladder re-tuned (amendment 2026-12-05, after the width ladder was seen)
+//
+// Each norm's tuning grid per width (validation bpb on seed 101; the picks marked), then the row's
+// verdict. The picks' gaps are the diamonds in the width panel of the figure above, and their rows
+// ("width, re-tuned") close the rung table.
+
+// %%
+if (summary.widthRetuned) {
+  if (summary.widthRetuned.rungs.length) showTable(toDataFrame(widthRetuneTable(summary)), { title: `the width ladder re-tuned: tuning grids (seed ${summary.widthRetuned.seed}, ${scale})`, digits: 3 });
+  console.log(`R-to-failure, width re-tuned (LM): ${summary.widthRetuned.verdict.toUpperCase()} (${summary.widthRetuned.reason})`);
+  console.log(summary.widthRetuned.statement);
 }

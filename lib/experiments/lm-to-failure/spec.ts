@@ -93,6 +93,37 @@
  *    Measured afterwards (2026-12-05, the engine ~1.5-2x faster than the
  *    step costs above): 34.5 min for the 12 runs on 2 workers, 202-227 s
  *    per width-128 run and 459-479 s per width-256 run, two side by side.
+ *
+ * The width ladder re-tuned, an amendment pre-registered 2026-12-05, written
+ * AFTER the width ladder's full runs were seen (both norms at their width-64
+ * lr 1e-2; widening over width 64: w128 −0.071 [−0.215, +0.073], w256
+ * +0.039 [−0.035, +0.113], so R-to-failure, width (LM) is inconclusive, and
+ * both norms got worse from width 128 to 256 at that lr), but before any run
+ * of this amendment. It asks what the ladder left open: with an lr tuned per
+ * width, does DyT keep pace? Every existing row and outcome is unchanged.
+ *  - For each width rung above the first (full: 128 and 256; quick: 128;
+ *    smoke: the smoke widths above the first), each norm is tuned again on
+ *    validation bpb with the tuning seed 101 over the lrs `widthRetune.lrs`
+ *    (full: 3e-3, 1e-2, 3e-2; smoke/quick small grids), DyT at the recipe's
+ *    own α₀ for the width (no α₀ candidates: cost). Each pick runs on the
+ *    evaluation seeds (1, 2, 3); a pick equal to the ladder's own lr (1e-2)
+ *    reads the width ladder's runs instead of training again.
+ *  - The same rung rule (rungVerdict) against the same first rung (width
+ *    64, lm-rmsnorm-dyt's evaluation runs). If RMSNorm learns on no tuning
+ *    run, the rung is not testable; if DyT learns on none while RMSNorm
+ *    does, it breaks without evaluation runs.
+ *  - No climb-stop: both widths are re-tuned, whatever the lower one gives.
+ *  - R-to-failure, width re-tuned (LM): supported when every re-tuned width
+ *    rung holds; not supported when a rung breaks (the row names it);
+ *    otherwise inconclusive, or not testable when every re-tuned rung is (or
+ *    the first rung is: an arm did not learn there). A pick at the grid's
+ *    edge is named in the row. A rung with missing runs when only saved
+ *    results are loaded (cachedOnly) is "not yet run", and the row is not
+ *    testable until it is, as on the width ladder.
+ *  - Cost (full): measured width-128 runs 202-227 s and width-256 runs
+ *    459-479 s, two side by side; tuning 12 runs (2 widths x 2 norms x 3
+ *    lrs, ~35 min on 2 workers), evaluation up to 12 more (~35 min; fewer
+ *    where a pick is 1e-2 and reads the ladder's runs).
  */
 import { meanStd } from "../stats-lite";
 import { MissingResultError, saveSummary, type ExperimentContext } from "../runner";
@@ -128,6 +159,8 @@ export interface LmToFailureScale {
   widths: number[];
   /** The re-tuned depth rung (module header); absent: not run. */
   retune?: RetuneScale;
+  /** The re-tuned width rungs (module header, amendment 2026-12-05): every width rung above the first; absent: not run. */
+  widthRetune?: WidthRetuneScale;
 }
 
 export interface RetuneScale {
@@ -140,6 +173,13 @@ export interface RetuneScale {
   seed: number;
 }
 
+/** The width rungs' grid: lrs only (DyT keeps the recipe's α₀ for the width: no α₀ candidates, for cost). */
+export interface WidthRetuneScale {
+  lrs: number[];
+  /** The tuning seed; never an evaluation seed. */
+  seed: number;
+}
+
 /**
  * Cost (full; width 64, batch 32 x 128, two runs side by side, 2026-12
  * measurements of lm-rmsnorm-dyt): ~0.25-0.6 s per step and depth-2 model,
@@ -148,12 +188,21 @@ export interface RetuneScale {
  * about 3-6 h on 2 workers if no rung breaks.
  */
 export const LM_TO_FAILURE_SCALES: Record<Scale, LmToFailureScale> = {
-  smoke: { arms: ["dyt-lm", "rmsnorm"], seeds: [1, 2], steps: [1, 2], depths: [1, 2], widths: [16, 32], retune: { depth: 2, lrs: [3e-3, 1e-2], alpha0s: [0.25], seed: 101 } },
-  quick: { arms: ["dyt-lm", "rmsnorm"], seeds: [1, 2, 3], steps: [1, 2], depths: [2, 4], widths: [64, 128], retune: { depth: 4, lrs: [3e-3, 1e-2], alpha0s: [0.25], seed: 101 } },
+  smoke: { arms: ["dyt-lm", "rmsnorm"], seeds: [1, 2], steps: [1, 2], depths: [1, 2], widths: [16, 32], retune: { depth: 2, lrs: [3e-3, 1e-2], alpha0s: [0.25], seed: 101 }, widthRetune: { lrs: [3e-3, 1e-2], seed: 101 } },
+  quick: { arms: ["dyt-lm", "rmsnorm"], seeds: [1, 2, 3], steps: [1, 2], depths: [2, 4], widths: [64, 128], retune: { depth: 4, lrs: [3e-3, 1e-2], alpha0s: [0.25], seed: 101 }, widthRetune: { lrs: [3e-3, 1e-2], seed: 101 } },
   // Re-tuned rung: 9 tuning runs + up to 6 evaluation runs at depth 4, ~5 min each side by side (the d4 rung's
   // runs took 290-305 s on 2 workers): ~40 min on 2 workers.
   // Width ladder (amendment 2026-12-05): 12 new runs, extrapolated ~1.5-3 h on 2 workers, measured 34.5 min (module header).
-  full: { arms: ["dyt-lm", "rmsnorm"], seeds: [1, 2, 3], steps: [1, 2, 4], depths: [2, 4, 8], widths: [64, 128, 256], retune: { depth: 4, lrs: [3e-3, 1e-2, 3e-2], alpha0s: [0.25], seed: 101 } },
+  // Width ladder re-tuned (amendment 2026-12-05): 12 tuning runs + up to 12 evaluation runs, ~35 + ~35 min on 2 workers.
+  full: {
+    arms: ["dyt-lm", "rmsnorm"],
+    seeds: [1, 2, 3],
+    steps: [1, 2, 4],
+    depths: [2, 4, 8],
+    widths: [64, 128, 256],
+    retune: { depth: 4, lrs: [3e-3, 1e-2, 3e-2], alpha0s: [0.25], seed: 101 },
+    widthRetune: { lrs: [3e-3, 1e-2, 3e-2], seed: 101 },
+  },
 };
 
 /** One rung: its ladder, budget multiple, depth and width; rung 0 of every ladder is the shared first rung. */
@@ -203,14 +252,19 @@ function rungBase(scale: Scale, r: LadderRung): LmRunBase {
   return r.ladder === "width" ? widthBase(scale, r.width) : depthBase(scale, r.depth);
 }
 
+/** What every run at rung `r` shares (above the first rung): its base, axes and schedule; the ladder's and the re-tuned runs alike. */
+function rungSpec(scale: Scale, r: LadderRung): { base: LmRunBase; axes: Job["axes"]; train: ReturnType<typeof epochSchedule> } {
+  const base = rungBase(scale, r);
+  const epochs = LM_RMSNORM_DYT_SCALES[scale].epochs * r.budget;
+  const axes = { ladder: r.ladder, budget: r.budget, depth: r.depth, ...(r.ladder === "width" ? { width: r.width } : {}), epochs };
+  return { base, axes, train: epochSchedule(epochs, base) };
+}
+
 /** The evaluation run of `a` on `seed` at rung `r`: lm-rmsnorm-dyt's own at the first rung. */
 export function rungJob(scale: Scale, r: LadderRung, a: Arm, seed: number, lr: number, lmrLrs: Readonly<Record<string, ArmLr>>): Job<LmResolvedRun> {
   if (r.index === 0) return lmSharedEvalJob(LM_TO_FAILURE, scale, a, seed, lr, lmrLrs);
-  const lm = LM_RMSNORM_DYT_SCALES[scale];
-  const base = rungBase(scale, r);
-  const epochs = lm.epochs * r.budget;
-  const axes = { ladder: r.ladder, budget: r.budget, depth: r.depth, ...(r.ladder === "width" ? { width: r.width } : {}), epochs };
-  return armJob({ experiment: LM_TO_FAILURE, scale, base }, a, seed, { run: `${a.id}-${r.id}-s${seed}`, role: "eval", lr, axes, train: epochSchedule(epochs, base) });
+  const { base, axes, train } = rungSpec(scale, r);
+  return armJob({ experiment: LM_TO_FAILURE, scale, base }, a, seed, { run: `${a.id}-${r.id}-s${seed}`, role: "eval", lr, axes, train });
 }
 
 /** What the recipe resolves at each rung of the width ladder for arm `a` (module header): heads, FFN width, init std, DyT's α₀ per slot. */
@@ -296,6 +350,8 @@ export interface LmToFailureSummary extends LmStudySummary {
   retuned?: RetunedRung;
   /** The width ladder's row, R-to-failure, width (LM) (amendment 2026-12-05); absent in summaries saved before it. */
   width?: WidthLadderRow;
+  /** The re-tuned width rungs' row, R-to-failure, width re-tuned (LM) (amendment 2026-12-05, after the width ladder); absent in summaries saved before it. */
+  widthRetuned?: WidthRetunedRow;
 }
 
 /** R-to-failure, width (LM): the row's outcome, the recipe at each width, and its statement. */
@@ -310,9 +366,11 @@ export interface WidthLadderRow {
   statement: string;
 }
 
-/** The re-tuned depth rung: each candidate's tuning, the picks, and the rung rule on the picks' evaluation runs. */
+/** A re-tuned rung (the depth rung, or one width rung): each candidate's tuning, the picks, and the rung rule on the picks' evaluation runs. */
 export interface RetunedRung {
   depth: number;
+  /** The model width; present on the width rungs only (amendment 2026-12-05). */
+  width?: number;
   lrs: number[];
   /** Each candidate's lr pick, RMSNorm first, then DyT at each α₀ (the recipe's own first), with its α₀. */
   picks: (LrPick & { alpha0?: number })[];
@@ -329,6 +387,31 @@ export interface RetunedRung {
   statement: string;
 }
 
+/** R-to-failure, width re-tuned (LM) (amendment 2026-12-05): each re-tuned width rung, those not yet run, and the row. */
+export interface WidthRetunedRow {
+  /** The re-tuned widths: every width rung above the first. */
+  widths: number[];
+  lrs: number[];
+  seed: number;
+  /** The re-tuned rungs whose runs exist (or were trained), each with its width. */
+  rungs: RetunedRung[];
+  /** Rungs ("w128") with missing runs when only saved results were loaded (cachedOnly). */
+  notRun: string[];
+  /** The picks at an edge of the lr grid, "w256: DyT (α₀ 1) at lr 0.03". */
+  atEdge: string[];
+  verdict: Outcome;
+  reason: string;
+  statement: string;
+}
+
+/** A rung tuned again: the rung, its lr grid and tuning seed, and DyT's α₀ candidates beside the recipe's own (none on the width rungs). */
+export interface RetuneAt {
+  rung: LadderRung;
+  lrs: number[];
+  alpha0s: number[];
+  seed: number;
+}
+
 /** DyT's candidates at the re-tuned rung: the recipe itself (its own α₀ for the width), then one arm per extra α₀ (all three slots). */
 export function retuneDytArms(dyt: Arm, alpha0s: readonly number[]): Arm[] {
   return [dyt, ...alpha0s.map((a) => deriveArm(dyt.id, { id: `${dyt.id}-a${a}`, label: `${dyt.label}, α₀ ${a}`, lm: { alpha0: { alpha0Attn: a, alpha0Ffn: a, alpha0Final: a } } }))];
@@ -343,22 +426,41 @@ export function retuneRung(s: LmToFailureScale, scale: Scale): LadderRung {
   return r;
 }
 
-/** The re-tuned rung's tuning runs: RMSNorm and every DyT candidate over the lrs, seed `retune.seed`, run ids "tune-<arm>-d<depth>-lr<lr>-s<seed>". */
-export function retuneTuneJobs(s: LmToFailureScale, scale: Scale, arms: readonly [Arm, Arm]): Job<LmResolvedRun>[] {
-  const r = retuneRung(s, scale);
-  const rt = s.retune!;
-  const lm = LM_RMSNORM_DYT_SCALES[scale];
-  const base = depthBase(scale, r.depth);
-  return tuneJobs({ experiment: LM_TO_FAILURE, scale, base }, [arms[1], ...retuneDytArms(arms[0], rt.alpha0s)], { lrs: rt.lrs, seed: rt.seed }, { suffix: r.id, axes: { ladder: "depth", budget: 1, depth: r.depth, epochs: lm.epochs }, train: epochSchedule(lm.epochs, base) });
+/** The re-tuned depth rung with its grid (`retune`). */
+export function depthRetuneAt(s: LmToFailureScale, scale: Scale): RetuneAt {
+  const rung = retuneRung(s, scale); // throws without `retune`
+  const { lrs, alpha0s, seed } = s.retune!;
+  return { rung, lrs, alpha0s, seed };
 }
 
-/** An evaluation run at the re-tuned rung: the ladder's own run when the pick is the ladder's setting, else "<arm>-d<depth>-lr<lr>-s<seed>". */
-export function retunedEvalJob(s: LmToFailureScale, scale: Scale, a: Arm, seed: number, lr: number, ladderLrs: Readonly<Record<string, ArmLr>>): Job<LmResolvedRun> {
-  const r = retuneRung(s, scale);
+/** The re-tuned width rungs (amendment 2026-12-05): every width rung above the first, over `widthRetune`'s lrs, DyT at the recipe's α₀ only. */
+export function widthRetuneAts(s: LmToFailureScale, scale: Scale): RetuneAt[] {
+  const wt = s.widthRetune;
+  if (!wt) throw new Error(`${LM_TO_FAILURE}: the ${scale} scale has no re-tuned width rungs`);
+  return ladderRungs(s, scale, "width")
+    .slice(1)
+    .map((rung) => ({ rung, lrs: wt.lrs, alpha0s: [], seed: wt.seed }));
+}
+
+/**
+ * A re-tuned rung's tuning runs: RMSNorm and every DyT candidate over the
+ * lrs on the tuning seed, run ids "tune-<arm>-<rung>-lr<lr>-s<seed>" (rung
+ * "d4", "w128"); the re-tuned depth rung unless `at` names another.
+ */
+export function retuneTuneJobs(s: LmToFailureScale, scale: Scale, arms: readonly [Arm, Arm], at: RetuneAt = depthRetuneAt(s, scale)): Job<LmResolvedRun>[] {
+  const { base, axes, train } = rungSpec(scale, at.rung);
+  return tuneJobs({ experiment: LM_TO_FAILURE, scale, base }, [arms[1], ...retuneDytArms(arms[0], at.alpha0s)], { lrs: at.lrs, seed: at.seed }, { suffix: at.rung.id, axes, train });
+}
+
+/**
+ * An evaluation run at a re-tuned rung `r` (the re-tuned depth rung unless
+ * given): the ladder's own run when the pick is the ladder's setting (its
+ * arm at its lr), else "<arm>-<rung>-lr<lr>-s<seed>".
+ */
+export function retunedEvalJob(s: LmToFailureScale, scale: Scale, a: Arm, seed: number, lr: number, ladderLrs: Readonly<Record<string, ArmLr>>, r: LadderRung = retuneRung(s, scale)): Job<LmResolvedRun> {
   if (s.arms.includes(a.id) && ladderLrs[a.id]?.lr === lr) return rungJob(scale, r, a, seed, lr, ladderLrs);
-  const lm = LM_RMSNORM_DYT_SCALES[scale];
-  const base = depthBase(scale, r.depth);
-  return armJob({ experiment: LM_TO_FAILURE, scale, base }, a, seed, { run: `${a.id}-${r.id}-lr${lrId(lr)}-s${seed}`, role: "eval", lr, axes: { ladder: "depth", budget: 1, depth: r.depth, epochs: lm.epochs }, train: epochSchedule(lm.epochs, base) });
+  const { base, axes, train } = rungSpec(scale, r);
+  return armJob({ experiment: LM_TO_FAILURE, scale, base }, a, seed, { run: `${a.id}-${r.id}-lr${lrId(lr)}-s${seed}`, role: "eval", lr, axes, train });
 }
 
 const pickBpb = (p: LrPick) => p.grid.find((g) => g.lr === p.bestLr)?.valBpb ?? NaN;
@@ -368,49 +470,86 @@ export function chooseDytCandidate(picks: readonly LrPick[]): LrPick | undefined
   return picks.filter((p) => !p.noneLearned).reduce<LrPick | undefined>((best, p) => (!best || pickBpb(p) < pickBpb(best) ? p : best), undefined);
 }
 
-/** The outcome of the re-tuned rung from its rung result (module header). */
+/** The outcome of a re-tuned rung from its rung result (module header). */
 export function retunedVerdict(r: RungResult): { verdict: Outcome; reason: string } {
   const map: Record<RungOutcome, Outcome> = { holds: "supported", breaks: "not supported", inconclusive: "inconclusive", "not testable": "not testable" };
   return { verdict: map[r.outcome], reason: r.reason };
 }
 
-/** Tune both norms again at the rung's depth, run the picks on the evaluation seeds, judge the rung against the first rung. */
-async function runRetunedRung(ctx: ExperimentContext, s: LmToFailureScale, seeds: readonly number[], arms: readonly [Arm, Arm], ladderLrs: Readonly<Record<string, ArmLr>>, first: RungResult, rules: ProtocolRules): Promise<{ records: LmProtocolRecord[]; retuned: RetunedRung }> {
-  const rt = s.retune!;
-  assertTuning({ lrs: rt.lrs, seed: rt.seed }, seeds, `${LM_TO_FAILURE} re-tuned rung`);
-  const r = retuneRung(s, ctx.scale);
-  const tuneJ = retuneTuneJobs(s, ctx.scale, arms);
+/** Tune both norms again at rung `at`, run the picks on the evaluation seeds, judge the rung against the first rung. */
+async function runRetunedRung(ctx: ExperimentContext, s: LmToFailureScale, at: RetuneAt, seeds: readonly number[], arms: readonly [Arm, Arm], ladderLrs: Readonly<Record<string, ArmLr>>, first: RungResult, rules: ProtocolRules): Promise<{ records: LmProtocolRecord[]; retuned: RetunedRung }> {
+  const r = at.rung;
+  assertTuning({ lrs: at.lrs, seed: at.seed }, seeds, `${LM_TO_FAILURE} re-tuned rung ${r.id}`);
+  const isWidth = r.ladder === "width";
+  const where = isWidth ? `width ${r.width}` : `depth ${r.depth}`;
+  // The depth rung is a row of its own; a width rung is one of its row's rungs (widthRetunedRow).
+  const label = isWidth ? `${r.id} re-tuned` : "R-to-failure, depth re-tuned (LM)";
+  const tuneJ = retuneTuneJobs(s, ctx.scale, arms, at);
   const tuned = await runJobs(tuneJ, ctx);
-  const dytArms = retuneDytArms(arms[0], rt.alpha0s);
+  const dytArms = retuneDytArms(arms[0], at.alpha0s);
   // α₀ as the runs resolved it (the recipe's own depends on the width); one value for all slots here.
   const alpha0Of = (id: string) => tuneJ.find((j) => j.resolved.arm === id)?.resolved.model.alpha0Attn ?? NaN;
   const picks = picksOf(tuned, [arms[1], ...dytArms], rules).map((p) => (p.arm === arms[1].id ? p : { ...p, alpha0: alpha0Of(p.arm) }));
   const normPick = picks[0]!;
   const dytPick = chooseDytCandidate(picks.slice(1));
-  const base = { depth: r.depth, lrs: rt.lrs, picks };
-  const grid = `lrs ${rt.lrs.join(", ")}; DyT α₀ ${dytArms.map((a) => alpha0Of(a.id)).join(", ")}`;
+  const base = { depth: r.depth, ...(isWidth ? { width: r.width } : {}), lrs: at.lrs, picks };
+  const grid = `lrs ${at.lrs.join(", ")}; DyT α₀ ${dytArms.map((a) => alpha0Of(a.id)).join(", ")}`;
   const done = (records: LmProtocolRecord[], x: Omit<RetunedRung, keyof typeof base | "statement">): { records: LmProtocolRecord[]; retuned: RetunedRung } => {
     const pickText = [
       x.norm ? `RMSNorm picks lr ${x.norm.lr} (validation ${f3(x.norm.valBpb)} bpb)` : "RMSNorm learned on no tuning run",
       x.dyt ? `DyT picks α₀ ${x.dyt.alpha0}, lr ${x.dyt.lr} (validation ${f3(x.dyt.valBpb)} bpb)` : "DyT learned on no tuning run",
     ].join(", ");
     const edge = x.atEdge.length ? ` At the lr grid's edge: ${x.atEdge.join(", ")}.` : "";
-    const statement = `Depth ${r.depth} re-tuned (seed ${rt.seed}; ${grid}): ${pickText}${x.rung ? `; ${rungText(x.rung)}` : ""}. R-to-failure, depth re-tuned (LM): ${x.verdict} (${x.reason}).${edge}`;
+    const statement = `${where[0]!.toUpperCase()}${where.slice(1)} re-tuned (seed ${at.seed}; ${grid}): ${pickText}${x.rung ? `; ${rungText(x.rung)}` : ""}. ${label}: ${x.verdict} (${x.reason}).${edge}`;
     return { records, retuned: { ...base, ...x, statement } };
   };
-  if (normPick.noneLearned) return done(tuned, { atEdge: [], verdict: "not testable", reason: `RMSNorm learned on no tuning run at depth ${r.depth}: the norm broke first` });
+  if (normPick.noneLearned) return done(tuned, { atEdge: [], verdict: "not testable", reason: `RMSNorm learned on no tuning run at ${where}: the norm broke first` });
   const norm = { arm: arms[1].id, lr: normPick.bestLr, valBpb: pickBpb(normPick) };
   const edgeOf = (p: LrPick, who: string) => (p.atEdge ? [`${who} at lr ${p.bestLr}`] : []);
-  if (!dytPick) return done(tuned, { norm, atEdge: edgeOf(normPick, "RMSNorm"), verdict: "not supported", reason: `DyT learned on no tuning run (any α₀) at depth ${r.depth} where RMSNorm did: the rung breaks` });
+  if (!dytPick) return done(tuned, { norm, atEdge: edgeOf(normPick, "RMSNorm"), verdict: "not supported", reason: `DyT learned on no tuning run${at.alpha0s.length ? " (any α₀)" : ""} at ${where} where RMSNorm did: the rung breaks` });
   const dytArm = dytArms.find((a) => a.id === dytPick.arm)!;
   const dyt = { arm: dytArm.id, alpha0: alpha0Of(dytArm.id), lr: dytPick.bestLr, valBpb: pickBpb(dytPick) };
   const lrs: Record<string, ArmLr> = {
-    [dytArm.id]: { lr: dyt.lr, note: `tuned at depth ${r.depth} with α₀` },
-    [arms[1].id]: { lr: norm.lr, note: `tuned at depth ${r.depth}` },
+    [dytArm.id]: { lr: dyt.lr, note: `tuned at ${where}${at.alpha0s.length ? " with α₀" : ""}` },
+    [arms[1].id]: { lr: norm.lr, note: `tuned at ${where}` },
   };
-  const evals = await runJobs(seeds.flatMap((seed) => [retunedEvalJob(s, ctx.scale, dytArm, seed, dyt.lr, ladderLrs), retunedEvalJob(s, ctx.scale, arms[1], seed, norm.lr, ladderLrs)]), ctx);
+  const evals = await runJobs(seeds.flatMap((seed) => [retunedEvalJob(s, ctx.scale, dytArm, seed, dyt.lr, ladderLrs, r), retunedEvalJob(s, ctx.scale, arms[1], seed, norm.lr, ladderLrs, r)]), ctx);
   const rung = rungResult({ ...r, id: `${r.id}-retuned` }, evals, [dytArm, arms[1]], lrs, first, rules);
   return done([...tuned, ...evals], { norm, dyt, atEdge: [...edgeOf(normPick, "RMSNorm"), ...edgeOf(dytPick, `DyT (α₀ ${dyt.alpha0})`)], rung, ...retunedVerdict(rung) });
+}
+
+/**
+ * R-to-failure, width re-tuned (LM) (module header): not testable at the
+ * first rung (an arm did not learn there); not supported when a re-tuned
+ * rung breaks (named; a break stands whatever is not yet run); not testable
+ * while rungs are not yet run; supported when every re-tuned rung holds; not
+ * testable when every one is; inconclusive otherwise. `x` undefined: not run
+ * at all (a summary saved before the amendment). `scale` only names the
+ * command that runs it.
+ */
+export function widthRetunedVerdict(x: { first: RungResult; rungs: readonly { id: string; verdict: Outcome; reason: string }[]; notRun: readonly string[] } | undefined, scale: Scale): { outcome: Outcome; reason: string } {
+  const run = `run \`npm run exp -- ${LM_TO_FAILURE} --scale ${scale}\``;
+  if (!x) return { outcome: "not testable", reason: `the re-tuned width rungs have not been run (${run})` };
+  if (x.first.outcome !== "holds") return { outcome: "not testable", reason: `the first rung: ${x.first.reason}` };
+  const broke = x.rungs.filter((r) => r.verdict === "not supported");
+  if (broke.length) return { outcome: "not supported", reason: broke.map((r) => `${r.id} re-tuned broke (${r.reason})`).join("; ") };
+  if (x.notRun.length) return { outcome: "not testable", reason: `not yet run: no saved ${scale} runs for re-tuned width rung(s) ${x.notRun.join(", ")} (${run})` };
+  if (!x.rungs.length) return { outcome: "not testable", reason: "no width rung above the first to re-tune" };
+  if (x.rungs.every((r) => r.verdict === "supported")) return { outcome: "supported", reason: `every re-tuned width rung held (${x.rungs.map((r) => r.id).join(", ")})` };
+  const open = x.rungs.filter((r) => r.verdict !== "supported").map((r) => `${r.id} re-tuned: ${r.verdict} (${r.reason})`).join("; ");
+  return { outcome: x.rungs.every((r) => r.verdict === "not testable") ? "not testable" : "inconclusive", reason: open };
+}
+
+/** The row from the re-tuned width rungs run (`done`, in width order) and those not yet run. */
+export function widthRetunedRow(first: RungResult, done: readonly { at: RetuneAt; retuned: RetunedRung }[], notRun: readonly string[], s: LmToFailureScale, scale: Scale): WidthRetunedRow {
+  const wt = s.widthRetune!;
+  const { outcome, reason } = widthRetunedVerdict({ first, rungs: done.map((d) => ({ id: d.at.rung.id, verdict: d.retuned.verdict, reason: d.retuned.reason })), notRun }, scale);
+  const widths = ladderRungs(s, scale, "width").slice(1).map((r) => r.width);
+  const atEdge = done.flatMap((d) => d.retuned.atEdge.map((e) => `${d.at.rung.id}: ${e}`));
+  const parts = [...done.map((d) => d.retuned.statement), ...(notRun.length ? [`Not yet run: ${notRun.join(", ")}.`] : [])];
+  const lead = `Width ladder re-tuned (amendment 2026-12-05, written after the width ladder's runs were seen; width${widths.length > 1 ? "s" : ""} ${widths.join(", ")}, each norm's lr tuned again on seed ${wt.seed} over ${wt.lrs.join(", ")}, DyT at the recipe's α₀, no climb-stop)`;
+  const statement = `${lead}: ${parts.join(" ") || "no width rung above the first."} R-to-failure, width re-tuned (LM): ${outcome} (${reason}).`;
+  return { widths, lrs: [...wt.lrs], seed: wt.seed, rungs: done.map((d) => d.retuned), notRun: [...notRun], atEdge, verdict: outcome, reason, statement };
 }
 
 /** One rung's result from its own records (runJobs returns them in job order); `base` is the first rung's result. */
@@ -532,11 +671,29 @@ export async function runLmToFailure(ctx: ExperimentContext, override: Partial<L
   }
   let retuned: RetunedRung | undefined;
   if (s.retune) {
-    const got = await runRetunedRung(ctx, s, seeds, arms, lrs, first, rules);
+    const got = await runRetunedRung(ctx, s, depthRetuneAt(s, ctx.scale), seeds, arms, lrs, first, rules);
     records.push(...got.records);
     retuned = got.retuned;
   }
-  const summary = { ...summarizeLmToFailure(ladders, records, lrs, s, ctx.scale), ...(retuned ? { retuned } : {}) };
+  let widthRetuned: WidthRetunedRow | undefined;
+  if (s.widthRetune) {
+    // No climb-stop (module header): every width rung above the first is re-tuned, whatever a lower one gave.
+    const done: { at: RetuneAt; retuned: RetunedRung }[] = [];
+    const notRun: string[] = [];
+    for (const at of widthRetuneAts(s, ctx.scale)) {
+      try {
+        const got = await runRetunedRung(ctx, s, at, seeds, arms, lrs, first, rules);
+        records.push(...got.records);
+        done.push({ at, retuned: got.retuned });
+      } catch (e) {
+        // Loading saved results only before this amendment's runs exist: the rung is "not yet run", as on the width ladder.
+        if (!(ctx.cachedOnly && e instanceof MissingResultError)) throw e;
+        notRun.push(at.rung.id);
+      }
+    }
+    widthRetuned = widthRetunedRow(first, done, notRun, s, ctx.scale);
+  }
+  const summary = { ...summarizeLmToFailure(ladders, records, lrs, s, ctx.scale), ...(retuned ? { retuned } : {}), ...(widthRetuned ? { widthRetuned } : {}) };
   saveSummary(LM_TO_FAILURE, ctx.scale, summary);
   return { records, summary };
 }
