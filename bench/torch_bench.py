@@ -595,6 +595,31 @@ class HyenaDNA(nn.Module):
 # The step of each model: model, loss on a fixed batch, which parameters decay.
 
 
+def cpu_kernels():
+    """What runs PyTorch's kernels, read back rather than assumed (bench.ts --isa
+    forces them through the environment): ATen's CPU capability and the core
+    the OpenBLAS that torch loaded picked (None when torch loaded no OpenBLAS)."""
+    backend = getattr(torch.backends, "cpu", None)
+    if backend is not None and hasattr(backend, "get_cpu_capability"):
+        cap = backend.get_cpu_capability()
+    else:  # torch < 2.0: only the config text says
+        cap = next((l.split(":", 1)[1].strip() for l in torch.__config__.show().splitlines() if "CPU capability usage" in l), None)
+    core = None
+    try:
+        with open("/proc/self/maps") as f:
+            maps = f.read()
+        # dlopen of an already loaded library returns that instance: only then is its answer torch's.
+        if "libopenblas" in maps:
+            import ctypes
+
+            lib = ctypes.CDLL("libopenblas.so.0")
+            lib.openblas_get_corename.restype = ctypes.c_char_p
+            core = lib.openblas_get_corename().decode()
+    except (OSError, AttributeError):
+        pass
+    return cap, core
+
+
 def build_vit(a):
     model = ViT(a.norm, patch=a.patch, dim=a.dim, depth=a.depth, heads=a.heads, mlp_ratio=a.mlp_ratio)
     x = torch.randn(a.batch, 28, 28, 1)
@@ -792,6 +817,7 @@ def main():
         times.append((time.perf_counter() - t0) * 1000)
         cpu.append((time.process_time() - c0) * 1000)
 
+    cap, core = cpu_kernels()
     result = {
         "msPerStep": statistics.median(times),
         "steps": times,
@@ -802,6 +828,9 @@ def main():
         "norm": a.norm,
         "params": params,
         "openblasCoretype": os.environ.get("OPENBLAS_CORETYPE"),
+        "cpuCapability": cap,
+        "openblasCorename": core,
+        "dnnlMaxCpuIsa": os.environ.get("DNNL_MAX_CPU_ISA"),
         "mkldnn": bool(torch.backends.mkldnn.is_available()),
         "blas": next((l.strip() for l in torch.__config__.show().splitlines() if "BLAS_INFO" in l), None),
     }

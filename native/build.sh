@@ -3,12 +3,22 @@
 # Needs g++, Node's headers (Debian: /usr/include/node; or node-gyp's cache) and
 # libopenblas-dev. Any failure exits non-zero with a one-line reason; setup.sh
 # treats that as "use the wasm engine". Rebuilds only when a source changed.
+#
+# DYT_NATIVE_MAX_ISA=x86-64-v3 builds a variant without the AVX-512 code
+# (native/build/dyt_native-x86-64-v3.node; the default build is untouched):
+# on an AVX-512 CPU it runs the AVX2 kernels an AVX2-only CPU would
+# (`npm run bench -- --isa avx2` loads it through DYT_NATIVE_ADDON).
 set -euo pipefail
 cd "$(dirname "$0")"
-out=build/dyt_native.node
 srcs=(dyt_native.cc)
 
 fail() { echo "[native] not built: $*" >&2; exit 1; }
+
+case "${DYT_NATIVE_MAX_ISA:-}" in
+  "" | x86-64-v4) out=build/dyt_native.node; log=build/compile.log; cap=x86-64-v4; defs=() ;;
+  x86-64-v3) out=build/dyt_native-x86-64-v3.node; log=build/compile-x86-64-v3.log; cap=x86-64-v3; defs=(-DDYT_MAX_X86_64_V3) ;;
+  *) fail "DYT_NATIVE_MAX_ISA=${DYT_NATIVE_MAX_ISA}: use x86-64-v3, or leave it unset for the full build" ;;
+esac
 
 if [ -f "$out" ] && [ -z "${DYT_NATIVE_REBUILD:-}" ]; then
   newer=0
@@ -52,14 +62,14 @@ tmp=build/.dyt_native.$$.node
 # even with -std=c++17; measured: 1-ulp AdamW differences), so every
 # clone gives bit-identical results.
 if ! g++ -std=c++17 -O3 -ffp-contract=off -fno-trapping-math -fno-math-errno -fPIC -shared -pthread -fexceptions -Wall \
-     -DNAPI_VERSION=8 -DNAPI_CPP_EXCEPTIONS -DNODE_ADDON_API_DISABLE_DEPRECATED \
+     -DNAPI_VERSION=8 -DNAPI_CPP_EXCEPTIONS -DNODE_ADDON_API_DISABLE_DEPRECATED ${defs[@]+"${defs[@]}"} \
      -I"$inc" -I"$naa" -I"$blasinc" \
-     "${srcs[@]}" -o "$tmp" -lopenblas 2>build/compile.log; then
+     "${srcs[@]}" -o "$tmp" -lopenblas 2>"$log"; then
   rm -f "$tmp"
-  fail "g++ failed ($(grep -m1 -E 'error|cannot find' build/compile.log || echo see native/build/compile.log))"
+  fail "g++ failed ($(grep -m1 -E 'error|cannot find' "$log" || echo "see native/$log"))"
 fi
-# Smoke-load it in a child process before publishing it.
-node -e "const m=require('./$tmp'); const i=m.info(); if(!i.corename) process.exit(1);" \
+# Smoke-load it in a child process before publishing it (and check the cap took).
+node -e "const m=require('./$tmp'); const i=m.info(); if(!i.corename || (i.isaCap !== '$cap' && i.isaCap !== 'none')) process.exit(1);" \
   || { rm -f "$tmp"; fail "built addon does not load"; }
 mv -f "$tmp" "$out"
-node -e "const i=require('./$out').info(); console.log('[native] built native/$out (OpenBLAS ' + i.corename + ', ' + i.threads + ' threads)')"
+node -e "const i=require('./$out').info(); console.log('[native] built native/$out (OpenBLAS ' + i.corename + ', ' + i.threads + ' threads, up to ' + i.isaCap + ')')"

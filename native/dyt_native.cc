@@ -6,7 +6,12 @@
 // is made in either direction. All matrices are float32, row-major.
 //
 // Exports:
-//   info()                      -> { corename, config, threads, blasThreads, coretypeEnv }
+//   info()                      -> { corename, config, threads, blasThreads, coretypeEnv, isaCap, simd }
+//       isaCap: the widest x86-64 level this build may use ("x86-64-v4", or
+//       "x86-64-v3" for DYT_NATIVE_MAX_ISA=x86-64-v3; "none" off x86-64);
+//       simd: what the elementwise clones run on this CPU (avx512, avx2, sse2, generic).
+//   fmaPeak([ms, threads])      -> { gflops, gflopsWall, isa, lanes, threads, ms, ghz, ghzAdd, ghzImul }
+//       measured FP32 FMA throughput of the whole machine and its clock (see FmaPeak).
 //   setThreads(n)               -> sets the pool's thread count (n >= 1)
 //   sgemm(buf, aOff, bOff, cOff, batch, M, N, K, transA, transB,
 //         strideA, strideB[, aIndex, bIndex])
@@ -41,18 +46,24 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 
 extern "C" {
 char* openblas_get_corename(void);
@@ -210,6 +221,38 @@ int64_t maxIndex(const int32_t* idx, int64_t batch) {
   return m;
 }
 
+// ---------------------------------------------------------------------------
+// SIMD level: x86-64 micro-architecture level 4 (AVX-512), 3 (AVX2 + FMA) or
+// 1 (baseline SSE2); 0 off x86-64. The cap is this build's (DYT_CLONES);
+// the CPU test is the one target_clones' resolver makes.
+#if defined(DYT_MAX_X86_64_V3)
+constexpr int kIsaCap = 3;
+#else
+constexpr int kIsaCap = 4;
+#endif
+
+int cpuLevel() {
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12
+  if (__builtin_cpu_supports("x86-64-v4")) return 4;
+  if (__builtin_cpu_supports("x86-64-v3")) return 3;
+  return 1;
+#elif defined(__x86_64__) && defined(__GNUC__)
+  // Older compilers know no level names: the features each level adds that matter here.
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512cd") &&
+      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
+    return 4;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return 3;
+  return 1;
+#else
+  return 0;
+#endif
+}
+
+// The level the hand-dispatched code (fmaPeak) uses: the CPU's, capped.
+int simdLevel() { return std::min(cpuLevel(), kIsaCap); }
+
+const char* simdName(int level) { return level >= 4 ? "avx512" : level == 3 ? "avx2" : level >= 1 ? "sse2" : "generic"; }
+
 Napi::Value Info(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   auto o = Napi::Object::New(env);
@@ -219,6 +262,17 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   o.Set("blasThreads", openblas_get_num_threads());
   const char* ct = std::getenv("OPENBLAS_CORETYPE");
   o.Set("coretypeEnv", ct ? Napi::Value(Napi::String::New(env, ct)) : env.Null());
+#if defined(__x86_64__)
+  o.Set("isaCap", kIsaCap == 3 ? "x86-64-v3" : "x86-64-v4");
+#else
+  o.Set("isaCap", "none");
+#endif
+  // DYT_CLONES exists only under GCC on x86-64; elsewhere the loops are baseline code.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+  o.Set("simd", simdName(simdLevel()));
+#else
+  o.Set("simd", simdName(cpuLevel() >= 1 ? 1 : 0));
+#endif
   return o;
 }
 
@@ -403,7 +457,12 @@ void transposeNd(const float* x, float* y, const std::vector<int64_t>& s, const 
 // load time. Accuracy: exp ~1 ulp (Cephes expf); erf is the Abramowitz-Stegun
 // 7.1.26 formula tfjs's cpu backend uses (|error| < 1.5e-7); tanh Cephes tanhf.
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+// DYT_MAX_X86_64_V3 (native/build.sh with DYT_NATIVE_MAX_ISA=x86-64-v3) drops
+// the AVX-512 clone: an AVX-512 CPU then runs the AVX2 code an AVX2-only CPU
+// would, so that half of the ISA can be measured on one machine.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(DYT_MAX_X86_64_V3)
+#define DYT_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#elif defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define DYT_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define DYT_CLONES
@@ -1571,6 +1630,191 @@ Napi::Value Gelu(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// ---------------------------------------------------------------------------
+// Measured peak (the bench's %peak): FP32 FMA throughput of the whole
+// machine, and its clock. The nominal estimate (cores x lanes x FMA units x 2
+// x GHz from /proc/cpuinfo) misses boost clocks and guesses the FMA pipes.
+//
+// Each thread runs kPeakChains independent chains acc = acc * m + a (m = 1 -
+// 2^-10, a = 2^-10: every chain converges to 1, so no overflow and no
+// denormals). FMA latency is 4-5 cycles at up to 2 issues per cycle, so 12
+// chains keep both pipes of any current core busy; more would spill registers
+// on SSE2 (16 xmm).
+constexpr int kPeakChains = 12;
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#if !defined(DYT_MAX_X86_64_V3)
+__attribute__((target("avx512f"))) float fmaChainsAvx512(int64_t iters) {
+  const __m512 m = _mm512_set1_ps(0.9990234375f), a = _mm512_set1_ps(0.0009765625f);
+  __m512 acc[kPeakChains];
+  for (int j = 0; j < kPeakChains; ++j) acc[j] = _mm512_set1_ps(0.5f + j);
+  for (int64_t i = 0; i < iters; ++i) {
+#pragma GCC unroll 12
+    for (int j = 0; j < kPeakChains; ++j) acc[j] = _mm512_fmadd_ps(acc[j], m, a);
+  }
+  for (int j = 1; j < kPeakChains; ++j) acc[0] = _mm512_add_ps(acc[0], acc[j]);
+  // A store, not _mm512_reduce_add_ps: GCC 12 warns on that intrinsic's own internals.
+  alignas(64) float t[16];
+  _mm512_store_ps(t, acc[0]);
+  float r = 0;
+  for (float v : t) r += v;
+  return r;
+}
+#endif
+
+__attribute__((target("avx2,fma"))) float fmaChainsAvx2(int64_t iters) {
+  const __m256 m = _mm256_set1_ps(0.9990234375f), a = _mm256_set1_ps(0.0009765625f);
+  __m256 acc[kPeakChains];
+  for (int j = 0; j < kPeakChains; ++j) acc[j] = _mm256_set1_ps(0.5f + j);
+  for (int64_t i = 0; i < iters; ++i) {
+#pragma GCC unroll 12
+    for (int j = 0; j < kPeakChains; ++j) acc[j] = _mm256_fmadd_ps(acc[j], m, a);
+  }
+  for (int j = 1; j < kPeakChains; ++j) acc[0] = _mm256_add_ps(acc[0], acc[j]);
+  alignas(32) float t[8];
+  _mm256_store_ps(t, acc[0]);
+  return t[0] + t[1] + t[2] + t[3] + t[4] + t[5] + t[6] + t[7];
+}
+#endif
+
+// Baseline: 4-lane vectors (SSE2 on x86-64, NEON elsewhere), a multiply and
+// an add per element (no FMA in the baseline ISA; -ffp-contract=off keeps them
+// apart): still 2 FLOPs per element per iteration.
+float fmaChainsBaseline(int64_t iters) {
+  typedef float v4 __attribute__((vector_size(16)));
+  const v4 m = {0.9990234375f, 0.9990234375f, 0.9990234375f, 0.9990234375f};
+  const v4 a = {0.0009765625f, 0.0009765625f, 0.0009765625f, 0.0009765625f};
+  v4 acc[kPeakChains];
+  for (int j = 0; j < kPeakChains; ++j) acc[j] = m * (0.5f + j);
+  for (int64_t i = 0; i < iters; ++i) {
+#pragma GCC unroll 12
+    for (int j = 0; j < kPeakChains; ++j) acc[j] = acc[j] * m + a;
+  }
+  for (int j = 1; j < kPeakChains; ++j) acc[0] += acc[j];
+  return acc[0][0] + acc[0][1] + acc[0][2] + acc[0][3];
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+// Clock: a dependent chain of 128 register adds per iteration, 1 cycle each
+// on every x86-64 core (register, not immediate, operands: recent Intel cores
+// fold immediate adds at rename); the loop counter runs beside it. Checked
+// against a chain of imul (3 cycles on current Intel and AMD cores).
+uint64_t addChain(int64_t iters) {
+  uint64_t x = 0;
+  const uint64_t one = 1;
+  for (int64_t i = 0; i < iters; ++i) asm volatile(".rept 128\n\taddq %1, %0\n\t.endr" : "+r"(x) : "r"(one));
+  return x;
+}
+uint64_t imulChain(int64_t iters) {
+  uint64_t x = 1;
+  const uint64_t one = 1;
+  for (int64_t i = 0; i < iters; ++i) asm volatile(".rept 128\n\timulq %1, %0\n\t.endr" : "+r"(x) : "r"(one));
+  return x;
+}
+#endif
+
+double threadCpuSeconds() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+double wallSeconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+struct PeakSample {
+  double flops = 0, cpuS = 0, wallS = 0, ghzAdd = 0, ghzImul = 0;
+  float sink = 0;
+};
+
+// Run f(chunk) until `seconds` of wall time pass; returns the iterations and
+// the thread's CPU and wall seconds. CPU time makes the rate robust to other
+// processes taking the core for a while (the thread is not charged then).
+template <class F>
+int64_t timedRun(F&& f, int64_t chunk, double seconds, double& cpuS, double& wallS) {
+  f(chunk);  // warm-up: wakes the vector unit and faults in the code
+  const double w0 = wallSeconds(), c0 = threadCpuSeconds();
+  int64_t n = 0;
+  do {
+    f(chunk);
+    n += chunk;
+  } while (wallSeconds() - w0 < seconds);
+  cpuS = threadCpuSeconds() - c0;
+  wallS = wallSeconds() - w0;
+  return n;
+}
+
+// fmaPeak([ms = 200, threads = hardware threads]): every thread runs the FMA
+// loop of the widest ISA this build and CPU allow for ms, then the clock
+// chains for ms / 4 each, all threads at once (the clock under full load).
+// gflops sums each thread's FLOPs / its CPU seconds (a thread per core, as on
+// an idle machine); gflopsWall the same over wall seconds (lower when other
+// processes shared the cores). ghz: the add chain's clock when the imul chain
+// agrees within 10 %, else null (both are returned).
+Napi::Value FmaPeak(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  const double ms = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : 200.0;
+  int threads = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : 0;
+  if (!(ms > 0 && ms <= 10000)) throw Napi::RangeError::New(env, "fmaPeak: ms must be in (0, 10000]");
+  if (threads <= 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  const int level = simdLevel();
+  float (*kernel)(int64_t) = fmaChainsBaseline;
+  int lanes = 4;
+#if defined(__x86_64__) && defined(__GNUC__)
+#if !defined(DYT_MAX_X86_64_V3)
+  if (level >= 4) kernel = fmaChainsAvx512, lanes = 16;
+#endif
+  if (level == 3) kernel = fmaChainsAvx2, lanes = 8;
+#endif
+  const double seconds = ms / 1000.0;
+  std::vector<PeakSample> samples(threads);
+  std::atomic<int> ready{0};
+  auto body = [&](int t) {
+    PeakSample& s = samples[t];
+    // Start together so that every core is loaded for the whole window.
+    ready.fetch_add(1);
+    while (ready.load() < threads) std::this_thread::yield();
+    const int64_t n = timedRun([&](int64_t k) { s.sink += kernel(k); }, 4096, seconds, s.cpuS, s.wallS);
+    s.flops = static_cast<double>(n) * kPeakChains * lanes * 2.0;
+#if defined(__x86_64__) && defined(__GNUC__)
+    double c = 0, w = 0;
+    const int64_t na = timedRun([&](int64_t k) { s.sink += static_cast<float>(addChain(k)); }, 256, seconds / 4, c, w);
+    s.ghzAdd = na * 128.0 / c / 1e9;
+    const int64_t ni = timedRun([&](int64_t k) { s.sink += static_cast<float>(imulChain(k)); }, 128, seconds / 4, c, w);
+    s.ghzImul = ni * 128.0 * 3.0 / c / 1e9;
+#endif
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads; ++t) pool.emplace_back(body, t);
+  body(0);
+  for (auto& th : pool) th.join();
+
+  double gflops = 0, gflopsWall = 0, ghzAdd = 0, ghzImul = 0;
+  float sink = 0;
+  for (const auto& s : samples) {
+    gflops += s.flops / s.cpuS / 1e9;
+    gflopsWall += s.flops / s.wallS / 1e9;
+    ghzAdd += s.ghzAdd / threads;
+    ghzImul += s.ghzImul / threads;
+    sink += s.sink;
+  }
+  auto o = Napi::Object::New(env);
+  o.Set("gflops", gflops);
+  o.Set("gflopsWall", gflopsWall);
+  o.Set("isa", simdName(level));
+  o.Set("lanes", lanes);
+  o.Set("threads", threads);
+  o.Set("ms", ms);
+  const bool clock = ghzAdd > 0 && std::fabs(ghzImul / ghzAdd - 1.0) <= 0.1;
+  o.Set("ghz", clock ? Napi::Value(Napi::Number::New(env, ghzAdd)) : env.Null());
+  o.Set("ghzAdd", ghzAdd > 0 ? Napi::Value(Napi::Number::New(env, ghzAdd)) : env.Null());
+  o.Set("ghzImul", ghzImul > 0 ? Napi::Value(Napi::Number::New(env, ghzImul)) : env.Null());
+  // Every chain converges to 1: a NaN here means the loop was miscompiled.
+  o.Set("checksum", sink);
+  return o;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   // OpenBLAS reads OPENBLAS_NUM_THREADS (default: the core count) at load;
   // that becomes the pool size, and OpenBLAS itself goes single-threaded.
@@ -1578,7 +1822,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   openblas_set_num_threads(1);
   // Bump when the exported functions change: lib/engine/native.ts refuses a
   // stale build (one left behind when a rebuild failed) instead of crashing.
-  exports.Set("abi", Napi::Number::New(env, 11));
+  exports.Set("abi", Napi::Number::New(env, 12));
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("sgemm", Napi::Function::New(env, Sgemm));
@@ -1599,6 +1843,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("unfold1d", Napi::Function::New(env, Unfold1d));
   exports.Set("rows", Napi::Function::New(env, Rows));
   exports.Set("gelu", Napi::Function::New(env, Gelu));
+  exports.Set("fmaPeak", Napi::Function::New(env, FmaPeak));
   return exports;
 }
 

@@ -56,11 +56,22 @@
  * Each (engine, norm) runs in its own child process (fresh heap, no state
  * carried between engines). Reported: median ms/step over --steps steps after
  * --warmup steps, the matmul GFLOP/s that implies, and the share of the
- * machine's peak (see cpuPeak()).
+ * machine's peak (lib/bench/peak.ts: measured by the native addon's FMA loop
+ * when it loads, else the nominal estimate; the report says which).
+ *
+ * --isa avx2 (default native: whatever the CPU has) runs every child with
+ * AVX2 kernels: the native engine on the addon built without its AVX-512 code
+ * (native/build.sh, DYT_NATIVE_MAX_ISA=x86-64-v3; built here when missing or
+ * stale), OPENBLAS_CORETYPE=Haswell for every child (the addon's OpenBLAS and
+ * PyTorch's, which is the same Debian OpenBLAS), and for PyTorch
+ * ATEN_CPU_CAPABILITY=avx2 (its own kernels) and DNNL_MAX_CPU_ISA=AVX2 (oneDNN:
+ * its convolutions). On an AVX-512 CPU that emulates the ISA of an AVX2-only
+ * CPU, not its clock or caches; the peak then counts 8 lanes.
  *
  *   npm run bench -- [--engines native,native-unfused,wasm,cpu] [--norms layernorm,dyt]
  *                    [--steps 10] [--warmup 3] [--cpu-steps 2] [--rounds 1] [--model lab|plain|llama|convnext|dit|hyena|wav2vec]
  *                    [--no-torch] [--no-profile] [--profile-clock cpu|wall] [--json out.json] [--save DIR]
+ *                    [--isa native|avx2]
  *   npm run bench -- --layers [--engines ...] [--save DIR]   (norm layer speed, lib/bench/layers.ts)
  *   npm run bench -- --ab [--norms ...] [--steps 6] [--model ...]   (native fused vs unfused, alternating steps in one process)
  *   npm run bench -- --model llama --engines native,wasm [--norms rmsnorm,dyt] [--steps 10]   (the LM step)
@@ -92,6 +103,8 @@ import * as path from "path";
 import { execFileSync, spawnSync } from "child_process";
 import * as tf from "@tensorflow/tfjs";
 import { initEngine, type EngineName } from "../lib/engine";
+import { buildCappedAddon, cappedAddonPath } from "../lib/engine/native";
+import { BENCH_ISAS, cpuFlags, machinePeak, peakGflops, peakLines, type BenchIsa } from "../lib/bench/peak";
 import { ViT } from "../lib/models/vit";
 import { AdamW } from "../lib/train/adamw";
 import type { NormKind } from "../lib/norms/types";
@@ -294,61 +307,6 @@ export function forwardMatmulFlops(c: BenchConfig): number {
   const embed = 2 * c.batch * (T - 1) * c.patch * c.patch * D;
   const perBlock = 2 * N * D * 3 * D + 2 * N * D * D + 2 * 2 * N * D * hidden + 2 * 2 * c.batch * c.heads * T * T * dh;
   return embed + c.depth * perBlock + 2 * c.batch * D * c.classes;
-}
-
-// ---------------------------------------------------------------------------
-// Machine peak, from /proc/cpuinfo.
-
-export interface CpuPeak {
-  model: string;
-  cores: number;
-  ghz: number;
-  lanes: number;
-  fmaUnits: number;
-  gflops: number;
-  note: string;
-}
-
-/**
- * Peak float32 GFLOP/s = cores x SIMD lanes x FMA units x 2 x GHz. Lanes from
- * the widest vector flag; FMA units per core by vendor/family as best known:
- * AMD Zen 4 (family 0x19 with AVX-512) executes 512-bit ops on two 256-bit FMA
- * pipes (8 lanes x 2); Zen 2/3 two 256-bit pipes; Intel AVX-512 server cores
- * assumed to have two 512-bit FMA units (some SKUs have one); AVX2 cores two.
- * Clock: "cpu MHz" as reported (a VM reports the nominal clock; turbo ignored).
- */
-export function cpuPeak(): CpuPeak {
-  let text = "";
-  try {
-    text = fs.readFileSync("/proc/cpuinfo", "utf8");
-  } catch {
-    /* not Linux */
-  }
-  const field = (k: string) => new RegExp(`^${k}\\s*:\\s*(.*)$`, "m").exec(text)?.[1]?.trim() ?? "";
-  const flags = new Set(field("flags").split(/\s+/));
-  const vendor = field("vendor_id");
-  const family = Number(field("cpu family")) || 0;
-  const cores = new Set(
-    text
-      .split(/\n\n/)
-      .filter((b) => b.includes("processor"))
-      .map((b) => `${/physical id\s*:\s*(\d+)/.exec(b)?.[1] ?? 0}:${/core id\s*:\s*(\d+)/.exec(b)?.[1] ?? b}`),
-  ).size || os.cpus().length;
-  const ghz = (Number(field("cpu MHz")) || os.cpus()[0]?.speed || 0) / 1000;
-  let lanes = flags.has("avx512f") ? 16 : flags.has("avx") ? 8 : 4;
-  let fmaUnits = flags.has("fma") ? 2 : 1;
-  let note = "";
-  if (vendor === "AuthenticAMD" && flags.has("avx512f")) {
-    lanes = 8; // 512-bit ops run as two halves on 256-bit pipes (Zen 4)
-    note = "AMD AVX-512 on 2x256-bit FMA pipes (Zen 4)";
-  } else if (vendor === "AuthenticAMD" && family >= 0x17) note = "AMD Zen: 2x256-bit FMA pipes";
-  else if (flags.has("avx512f")) note = "Intel AVX-512: assumed 2 FMA units (1 on some SKUs)";
-  else if (!flags.has("fma")) {
-    fmaUnits = 1;
-    note = "no FMA: one mul + one add per cycle";
-  }
-  const gflops = cores * lanes * fmaUnits * 2 * ghz;
-  return { model: field("model name") || os.cpus()[0]?.model || "?", cores, ghz, lanes, fmaUnits, gflops, note };
 }
 
 // ---------------------------------------------------------------------------
@@ -593,6 +551,56 @@ function runChild<T>(task: ChildTask | LayerTask | AbTask, env: NodeJS.ProcessEn
   return { error: err.find((l) => /Error|unavailable/.test(l)) ?? err[err.length - 1] ?? "failed" };
 }
 
+/** What --isa forced, in the printed header and the saved JSON ("isa"). */
+interface IsaForce {
+  isa: BenchIsa;
+  /** The CPU has wider vectors than forced (AVX-512): the run emulates an AVX2-only CPU's ISA, not its clock or caches. */
+  emulated: boolean;
+  /** The native engine's addon (DYT_NATIVE_ADDON), relative to the repository, and why it could not be built. */
+  addon?: string;
+  addonError?: string;
+  /** Set for every child (the native and wasm engines, PyTorch); with --isa native, those of them the environment already set. */
+  env: Record<string, string>;
+  note: string;
+}
+
+/**
+ * Environment of --isa avx2. OPENBLAS_CORETYPE: Debian's OpenBLAS 0.3.21
+ * (DYNAMIC_ARCH) accepts Haswell and Zen (both AVX2 + FMA; openblas_get_corename
+ * reports either); Haswell is the generic one. PyTorch loads the same OpenBLAS
+ * for its matmuls (Debian's torch: BLAS_INFO=generic, libblas.so.3 ->
+ * OpenBLAS), ATen's own kernels follow ATEN_CPU_CAPABILITY, oneDNN's
+ * (convolutions) DNNL_MAX_CPU_ISA.
+ */
+const AVX2_ENV = { OPENBLAS_CORETYPE: "Haswell", ATEN_CPU_CAPABILITY: "avx2", DNNL_MAX_CPU_ISA: "AVX2" } as const;
+
+/**
+ * --isa avx2: build (if needed) the addon capped at x86-64-v3 and put it and
+ * AVX2_ENV into this process's environment, before anything loads the addon,
+ * so that this process's peak measurement and every child use them.
+ */
+function forceIsa(isa: BenchIsa): IsaForce {
+  if (isa === "native") {
+    // An OPENBLAS_CORETYPE exported by the shell caps OpenBLAS (and PyTorch's) all the same: recorded, not hidden.
+    const env = Object.fromEntries(["DYT_NATIVE_ADDON", ...Object.keys(AVX2_ENV)].flatMap((k) => (process.env[k] ? [[k, process.env[k]!]] : [])));
+    const set = Object.entries(env).map(([k, v]) => `${k}=${v}`).join(", ");
+    return { isa, emulated: false, env, note: `the CPU's own ISA${set ? `, except what the environment sets: ${set}` : ""}` };
+  }
+  const flags = cpuFlags();
+  if (flags.size && !(flags.has("avx2") && flags.has("fma"))) throw new Error("--isa avx2: this CPU has no AVX2 + FMA");
+  const built = buildCappedAddon("x86-64-v3");
+  const addon = cappedAddonPath("x86-64-v3");
+  const replaced = Object.entries({ DYT_NATIVE_ADDON: addon, ...AVX2_ENV }).filter(([k, v]) => process.env[k] !== undefined && process.env[k] !== v);
+  for (const [k] of replaced) console.log(`[bench] --isa avx2: ${k}=${process.env[k]} replaced`);
+  process.env.DYT_NATIVE_ADDON = addon;
+  Object.assign(process.env, AVX2_ENV);
+  const emulated = flags.has("avx512f");
+  const note = emulated
+    ? "AVX2 kernels forced on an AVX-512 CPU: an emulation of the ISA, not of an AVX2-only CPU's clock or caches"
+    : "AVX2 kernels on a CPU without AVX-512 (its own ISA)";
+  return { isa, emulated, addon: path.relative(REPO, addon), ...("error" in built ? { addonError: built.error } : {}), env: { ...AVX2_ENV }, note };
+}
+
 /** Make sure Debian's python3-torch is there (apt, unless DYT_SKIP_APT=1); returns a reason when not. */
 function ensureTorch(): string | undefined {
   if (!fs.existsSync(PY)) return `${PY} not found`;
@@ -619,6 +627,9 @@ interface TorchResult {
   params?: number;
   /** LM only: how PyTorch ran causal attention ("sdpa" = F.scaled_dot_product_attention, torch >= 2; "explicit" = masked softmax). */
   attention?: string;
+  /** ATen's CPU capability and the OpenBLAS core torch's process picked (torch_bench.py cpu_kernels()). */
+  cpuCapability?: string | null;
+  openblasCorename?: string | null;
   profile?: { op: string; ms: number; calls: number }[];
 }
 
@@ -661,6 +672,7 @@ function parseArgs(argv: string[]) {
     ab: false,
     json: "",
     save: "",
+    isa: "native" as BenchIsa,
   };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]!;
@@ -690,6 +702,11 @@ function parseArgs(argv: string[]) {
     else if (k === "--ab") a.ab = true;
     else if (k === "--json") a.json = v();
     else if (k === "--save") a.save = v();
+    else if (k === "--isa") {
+      const x = v();
+      if (!(BENCH_ISAS as readonly string[]).includes(x)) throw new Error(`--isa: got "${x}"; use one of ${BENCH_ISAS.join(", ")}`);
+      a.isa = x as BenchIsa;
+    }
     else throw new Error(`unknown option ${k} (see the header of scripts/bench.ts)`);
   }
   const m = stepModel(a.model);
@@ -756,10 +773,20 @@ async function main(): Promise<void> {
     return;
   }
   const a = parseArgs(argv);
-  const peak = cpuPeak();
+  const isa = forceIsa(a.isa);
+  if (a.isa === "native" && Object.keys(isa.env).length) console.log(`[bench] ISA: ${isa.note}`);
+  if (a.isa !== "native") {
+    console.log(`[bench] --isa ${a.isa}: ${isa.note}`);
+    console.log(`[bench]   native addon ${isa.addon}${isa.addonError ? ` NOT built (${isa.addonError})` : ""}; ${Object.entries(isa.env).map(([k, v]) => `${k}=${v}`).join(", ")} for every child`);
+  }
+  // Measured before any child runs (and each thread's CPU time counts, not wall time: robust to other processes).
+  const peak = machinePeak(a.isa);
+  const peakRef = peakGflops(peak);
+  const peakWhat = peak.basis === "measured" ? "measured" : "nominal estimate";
   const threads = Number(process.env.OPENBLAS_NUM_THREADS) || os.cpus().length;
   const load = os.loadavg();
-  console.log(`[bench] ${peak.model}, ${peak.cores} cores @ ${fmt(peak.ghz, 2)} GHz; peak fp32 ~${fmt(peak.gflops, 0)} GFLOP/s (${peak.lanes} lanes x ${peak.fmaUnits} FMA x 2 x cores x GHz${peak.note ? "; " + peak.note : ""})`);
+  console.log(`[bench] ${peak.model}, ${peak.cores} cores @ ${fmt(peak.ghz, 2)} GHz nominal`);
+  for (const l of peakLines(peak)) console.log(l);
   console.log(`[bench] load average at start: ${load.map((l) => l.toFixed(2)).join(" ")} (${load[0]! > 0.5 ? "others are using the CPU: timings are noisy" : "machine idle"})`);
 
   if (a.ab) {
@@ -779,7 +806,7 @@ async function main(): Promise<void> {
         `  ${pad(norm, 10)} ${lpad(fmt(f.wallMs), 9)} ${lpad(fmt(u.wallMs), 9)} ${lpad(fmt(f.wallMs / u.wallMs, 2), 6)} ${lpad(fmt(f.cpuMs), 10)} ${lpad(fmt(u.cpuMs), 9)} ${lpad(fmt(f.cpuMs / u.cpuMs, 2), 6)} ${lpad(String(f.kernelsPerStep), 8)} ${lpad(String(u.kernelsPerStep), 8)}`,
       );
     }
-    if (a.json) fs.writeFileSync(a.json, JSON.stringify({ date: new Date().toISOString(), load, peak, results: abOut }, null, 1));
+    if (a.json) fs.writeFileSync(a.json, JSON.stringify({ date: new Date().toISOString(), load, peak, isa, results: abOut }, null, 1));
     return;
   }
 
@@ -810,7 +837,7 @@ async function main(): Promise<void> {
         if (cells.some((c) => c)) console.log(`  ${pad(`${rows}x${ch}`, 10)} ${cells.join("")}`);
       }
     }
-    const layerJson = { date: new Date().toISOString(), load, peak, shapes, results: layerOut };
+    const layerJson = { date: new Date().toISOString(), load, peak, isa, shapes, results: layerOut };
     const out = a.json || path.join(REPO, "runs", "bench", `layers-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
     fs.mkdirSync(path.dirname(out), { recursive: true });
     fs.writeFileSync(out, JSON.stringify(layerJson, null, 1));
@@ -897,7 +924,7 @@ async function main(): Promise<void> {
           }
           if (sm) checkBenchParams(sm, norm, r.params, `torch_bench.py run, OMP_WAIT_POLICY ${w}`);
           const paramText = sm ? `, ${r.params} params${r.attention ? `, attention ${r.attention}` : ""}` : "";
-          console.log(`[bench] round ${round + 1}: pytorch/${norm} (OMP_WAIT_POLICY ${w}): ${fmt(r.msPerStep)} ms/step${tokText(r.msPerStep)} (torch ${r.torch}, ${r.threads} threads${paramText})`);
+          console.log(`[bench] round ${round + 1}: pytorch/${norm} (OMP_WAIT_POLICY ${w}): ${fmt(r.msPerStep)} ms/step${tokText(r.msPerStep)} (torch ${r.torch}, ${r.threads} threads${paramText}${r.cpuCapability ? `, ATen ${r.cpuCapability}` : ""}${r.openblasCorename ? `, OpenBLAS ${r.openblasCorename}` : ""})`);
           const t = (torch[norm] ??= { ...r, stepsMs: [], cpuMs: [], byPolicy: {}, cpuByPolicy: {}, fasterPolicy: w });
           (t.byPolicy[w] ??= []).push(...r.steps);
           (t.cpuByPolicy[w] ??= []).push(...r.cpuSteps);
@@ -919,7 +946,7 @@ async function main(): Promise<void> {
 
   // Summary table.
   console.log(`\nms/step: median wall time of all steps (min); cpu ms: median process CPU time per step (all threads; robust to load).`);
-  console.log(`GFLOP/s and %peak: matmul work / median wall time, vs the whole machine's peak. GF/cpu-s and %core: work / CPU time, vs one core's peak.`);
+  console.log(`GFLOP/s and %peak: matmul work / median wall time, vs the whole machine's peak (${peakWhat}, ${fmt(peakRef, 0)} GFLOP/s). GF/cpu-s and %core: work / CPU time, vs one core's peak.`);
   console.log(`rss MB: peak resident set of the engine's child process; tensors / MB: live tensors and their bytes after a step (max over steps).`);
   console.log(`x shipped: ratio to PyTorch as Debian ships it (OMP_WAIT_POLICY unset); x best: to PyTorch's best setting (faster of default/PASSIVE);`);
   console.log(`  same norm, ${threads} threads; each by wall time and (cpu) by CPU time. < 1 = faster than PyTorch.`);
@@ -929,13 +956,13 @@ async function main(): Promise<void> {
   console.log(
     `  ${pad("engine", 14)} ${pad("norm", 10)} ${lpad("ms/step", 9)} ${lpad("(min)", 9)}${tokCol("tokens/s")} ${lpad("cpu ms", 8)} ${lpad("GFLOP/s", 8)} ${lpad("%peak", 6)} ${lpad("GF/cpu-s", 9)} ${lpad("%core", 6)} ${lpad("x shipped", 10)} ${lpad("(cpu)", 6)} ${lpad("x best", 7)} ${lpad("(cpu)", 6)} ${lpad("rss MB", 7)} ${lpad("tensors", 8)} ${lpad("MB", 6)}`,
   );
-  const corePeak = peak.gflops / peak.cores;
+  const corePeak = peakRef / peak.cores;
   const row = (name: string, norm: string, ms: number, min: number, cpu: number, ratios: [number, number, number, number] | undefined, mem?: StepResult) => {
     const gf = flops / (ms * 1e6);
     const gfc = flops / (cpu * 1e6);
     const [s, sc, b, bc] = (ratios ?? [NaN, NaN, NaN, NaN]).map((x) => fmt(x, 2));
     console.log(
-      `  ${pad(name, 14)} ${pad(norm, 10)} ${lpad(fmt(ms), 9)} ${lpad(`(${fmt(min)})`, 9)}${tokCol(ms)} ${lpad(fmt(cpu), 8)} ${lpad(fmt(gf, 1), 8)} ${lpad(fmt((100 * gf) / peak.gflops, 1), 6)} ${lpad(fmt(gfc, 1), 9)} ${lpad(fmt((100 * gfc) / corePeak, 1), 6)} ${lpad(s!, 10)} ${lpad(sc!, 6)} ${lpad(b!, 7)} ${lpad(bc!, 6)} ${lpad(mem?.rssMB ? fmt(mem.rssMB, 0) : "-", 7)} ${lpad(mem?.tensors ? String(mem.tensors) : "-", 8)} ${lpad(mem?.tensorMB ? fmt(mem.tensorMB, 1) : "-", 6)}`,
+      `  ${pad(name, 14)} ${pad(norm, 10)} ${lpad(fmt(ms), 9)} ${lpad(`(${fmt(min)})`, 9)}${tokCol(ms)} ${lpad(fmt(cpu), 8)} ${lpad(fmt(gf, 1), 8)} ${lpad(fmt((100 * gf) / peakRef, 1), 6)} ${lpad(fmt(gfc, 1), 9)} ${lpad(fmt((100 * gfc) / corePeak, 1), 6)} ${lpad(s!, 10)} ${lpad(sc!, 6)} ${lpad(b!, 7)} ${lpad(bc!, 6)} ${lpad(mem?.rssMB ? fmt(mem.rssMB, 0) : "-", 7)} ${lpad(mem?.tensors ? String(mem.tensors) : "-", 8)} ${lpad(mem?.tensorMB ? fmt(mem.tensorMB, 1) : "-", 6)}`,
     );
   };
   const refs = Object.fromEntries(Object.entries(torch).filter(([, t]) => (t.byPolicy.default ?? []).length > 0).map(([n, t]) => [n, torchReference(t)]));
@@ -965,8 +992,8 @@ async function main(): Promise<void> {
     const lg = median(mr.map((m) => m.largestGflops));
     const all = median(mr.map((m) => m.allGflops));
     console.log(
-      `  matmuls, ${r.engine}/${r.norm}: largest (batch x m x k x n) ${mr[0]!.largest} at ${fmt(lg, 1)} GFLOP/s (${fmt((100 * lg) / peak.gflops, 1)} % of peak); ` +
-        `all ${fmt(mr[0]!.callsPerStep, 0)} per step at ${fmt(all, 1)} GFLOP/s (${fmt((100 * all) / peak.gflops, 1)} %); median over ${mr.length} round(s), each call timed over 3 steps`,
+      `  matmuls, ${r.engine}/${r.norm}: largest (batch x m x k x n) ${mr[0]!.largest} at ${fmt(lg, 1)} GFLOP/s (${fmt((100 * lg) / peakRef, 1)} % of the ${peakWhat} peak); ` +
+        `all ${fmt(mr[0]!.callsPerStep, 0)} per step at ${fmt(all, 1)} GFLOP/s (${fmt((100 * all) / peakRef, 1)} %); median over ${mr.length} round(s), each call timed over 3 steps`,
     );
   }
   if (Object.keys(torch).length && Object.keys(refs).length === 0) console.log(`  (no PyTorch run with OMP_WAIT_POLICY unset succeeded: no ratios)`);
@@ -995,6 +1022,7 @@ async function main(): Promise<void> {
     commit,
     load,
     peak,
+    isa,
     model: a.model,
     config: facts.config,
     flopsPerStep: flops,

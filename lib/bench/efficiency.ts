@@ -11,6 +11,7 @@ import type { Row } from "../tables";
 import type { Figure } from "../plot/types";
 import { scatterFigure, type ScatterSeries } from "../plot/figures";
 import { medianOf, type NormLayerBench, type NormLayerRow } from "./layers";
+import type { CpuPeak } from "./peak";
 
 /** Where `npm run bench` and this module put the bench results. */
 export interface BenchProvenance {
@@ -31,6 +32,8 @@ export interface LayersFile {
   provenance?: BenchProvenance;
   date: string;
   load: number[];
+  /** The machine's peak (read its GFLOP/s with peak.ts peakGflops(): older files hold only the nominal estimate). */
+  peak?: CpuPeak;
   shapes: [number, number][];
   results: Record<string, NormLayerBench>;
 }
@@ -66,6 +69,9 @@ export interface StepFile {
   provenance?: BenchProvenance;
   date: string;
   load: number[];
+  /** As in LayersFile; "isa" (bench.ts --isa) records a forced ISA, absent in older files. */
+  peak?: CpuPeak;
+  isa?: { isa: string; emulated: boolean; env: Record<string, string>; note: string };
   results: EngineStep[];
   torch: Record<string, TorchStep>;
 }

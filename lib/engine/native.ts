@@ -24,16 +24,40 @@
 import * as tf from "@tensorflow/tfjs";
 import * as fs from "fs";
 import * as path from "path";
+import { spawnSync } from "child_process";
 import type { EngineProvider } from "./index";
 
 /** native/dyt_native.cc's "abi" export this file was written against. */
-const NATIVE_ABI = 11;
+const NATIVE_ABI = 12;
+
+/** x86-64 levels native/build.sh can cap a build at (DYT_NATIVE_MAX_ISA); the default build goes up to x86-64-v4 (AVX-512). */
+export type NativeIsaCap = "x86-64-v3";
+
+/** The addon's fmaPeak(): measured FP32 FMA throughput of the whole machine and its clock. */
+export interface MeasuredPeak {
+  /** Sum over threads of FLOPs / the thread's CPU seconds (robust to other processes); gflopsWall: over wall seconds. */
+  gflops: number;
+  gflopsWall: number;
+  /** The loop's ISA: "avx512", "avx2", "sse2" (x86-64 baseline) or "generic" (4-lane vectors elsewhere); capped by the build. */
+  isa: string;
+  lanes: number;
+  threads: number;
+  ms: number;
+  /** Clock under load from a dependent add chain, when an imul chain agrees within 10 %; else null (ghzAdd, ghzImul: both; null off x86-64). */
+  ghz: number | null;
+  ghzAdd: number | null;
+  ghzImul: number | null;
+  checksum: number;
+}
 
 /** The addon's JS surface (see native/dyt_native.cc). */
 export interface NativeAddon {
   abi: number;
   /** threads: the addon's pool (OPENBLAS_NUM_THREADS or the core count); blasThreads: OpenBLAS's own (1). */
-  info(): { corename: string; config: string; threads: number; blasThreads: number; coretypeEnv: string | null };
+  /** isaCap: the build's widest x86-64 level ("x86-64-v4", "x86-64-v3", "none" off x86-64); simd: what its elementwise clones run here. */
+  info(): { corename: string; config: string; threads: number; blasThreads: number; coretypeEnv: string | null; isaCap: string; simd: string };
+  /** Measured machine peak: every thread (default: all hardware threads) runs FMA chains for ms (default 200), then clock chains. */
+  fmaPeak(ms?: number, threads?: number): MeasuredPeak;
   setThreads(n: number): void;
   sgemm(
     heap: ArrayBuffer,
@@ -99,9 +123,22 @@ function repoRoot(): string {
   return path.resolve(__dirname, "../../..");
 }
 
-/** Path of the built addon (env DYT_NATIVE_ADDON overrides it). */
+/** Path of the built addon (env DYT_NATIVE_ADDON overrides it; a relative one is taken from the working directory). */
 export function addonPath(): string {
-  return process.env.DYT_NATIVE_ADDON || path.join(repoRoot(), "native", "build", "dyt_native.node");
+  const o = process.env.DYT_NATIVE_ADDON;
+  return o ? path.resolve(o) : path.join(repoRoot(), "native", "build", "dyt_native.node");
+}
+
+/** Where native/build.sh puts the build capped at `cap` (DYT_NATIVE_MAX_ISA=cap). */
+export function cappedAddonPath(cap: NativeIsaCap): string {
+  return path.join(repoRoot(), "native", "build", `dyt_native-${cap}.node`);
+}
+
+/** Build the capped addon with native/build.sh if it is missing or stale: its path, or the build's one-line reason. */
+export function buildCappedAddon(cap: NativeIsaCap): { path: string } | { error: string } {
+  const r = spawnSync("bash", [path.join(repoRoot(), "native", "build.sh")], { encoding: "utf8", env: { ...process.env, DYT_NATIVE_MAX_ISA: cap } });
+  if (r.status !== 0) return { error: ((r.stderr || r.stdout || "").trim().split("\n").pop() || `native/build.sh exited ${r.status}`).replace(/^\[native\] /, "") };
+  return { path: cappedAddonPath(cap) };
 }
 
 /** Load the addon once; undefined (with the reason in nativeLoadError()) when absent or broken. */
@@ -111,7 +148,11 @@ export function loadAddon(): NativeAddon | undefined {
   const rel = path.relative(process.cwd(), p);
   const shown = rel && !rel.startsWith("..") ? rel : p;
   if (!fs.existsSync(p)) {
-    loadError = `addon not built (${shown} missing; npm run setup builds it with g++ and libopenblas-dev)`;
+    // An override names the file itself: say so, or a typo reads like a failed build.
+    const o = process.env.DYT_NATIVE_ADDON;
+    loadError = o
+      ? `addon not built at DYT_NATIVE_ADDON=${o} (no such file${o === p ? "" : `: ${p}`}; unset it for the default build, or build the capped one: DYT_NATIVE_MAX_ISA=x86-64-v3 bash native/build.sh)`
+      : `addon not built (${shown} missing; npm run setup builds it with g++ and libopenblas-dev)`;
     return undefined;
   }
   try {
@@ -985,7 +1026,8 @@ export const provider: EngineProvider = {
     install();
     const i = lib.info();
     const forced = i.coretypeEnv ? `, OPENBLAS_CORETYPE=${i.coretypeEnv}` : "";
-    return `wasm SIMD + OpenBLAS ${i.corename}${forced}, ${i.threads} thread${i.threads === 1 ? "" : "s"}`;
+    const capped = i.isaCap === "x86-64-v3" ? `, addon capped at x86-64-v3 (${i.simd})` : "";
+    return `wasm SIMD + OpenBLAS ${i.corename}${forced}${capped}, ${i.threads} thread${i.threads === 1 ? "" : "s"}`;
   },
   deactivate(): void {
     uninstall();
