@@ -7,14 +7,14 @@ import * as tf from "@tensorflow/tfjs";
 import { initEngine } from "../lib/engine";
 import { conv2d, depthwiseConv2d } from "../lib/ops/conv";
 import { makeNorm, batchNorm } from "../lib/norms";
-import { ConvNeXt, DiTBlock, MLPMixer, ResNet, resolveConvNeXtConfig, resolveMixerConfig, resolveResNetConfig, type ConvNeXtConfig, type MixerConfig, type ResNetConfig } from "../lib/models";
+import { applyNormNHWC, ConvNeXt, DiTBlock, MLPMixer, ResNet, resolveConvNeXtConfig, resolveMixerConfig, resolveResNetConfig, type ConvNeXtConfig, type MixerConfig, type ResNetConfig } from "../lib/models";
 import { captureNorms } from "../lib/hooks";
 import { train, type TrainConfig } from "../lib/train";
 import { DatasetFileError } from "../lib/data/fashion-mnist";
 import { EMOJI32_CLASSES, EMOJI32_MEAN, EMOJI32_STD, emoji32SplitOf, forgetEmoji32, loadEmoji32, loadEmoji32U8 } from "../lib/data/emoji";
 import { Rng } from "../lib/util/rng";
 import { ParamStore } from "../lib/ops/param";
-import { assertClose, gradCheck } from "./helpers";
+import { assertClose, gradCheck, useEngine } from "./helpers";
 import { toyImages } from "./fixtures";
 
 const TOY_CONVNEXT: Partial<ConvNeXtConfig> = { imageSize: 8, channels: 1, numClasses: 4, stemPatch: 2, dims: [8, 16], depths: [1, 1], kernelSize: 7 };
@@ -282,6 +282,41 @@ describe("vision models through the trainer", () => {
       assert.ok(counts.slice(3).every((c) => c === counts[2]), `tensor counts ${counts.join(",")}`);
       m.dispose();
     });
+});
+
+describe("channels-first norms on NHWC maps: the channels-last shortcut", () => {
+  for (const engine of ["cpu", "native"] as const) {
+    it(`${engine}: equals the transposed path (what a hook sees) in values and every gradient; BatchNorm has none`, async () => {
+      await useEngine(engine);
+      const C = 6;
+      for (const kind of ["layernorm", "rmsnorm", "dyt", "identity"] as const) {
+        const n = makeNorm(kind, C, { layout: "channels-first", gain0: 1.3, alpha0: 0.7 });
+        assert.ok(n.applyChannelsLast, `${kind} has the shortcut`);
+        const x = tf.randomNormal([2, 5, 4, C], 0, 2, "float32", 7);
+        const w = tf.randomNormal([2, 5, 4, C], 0, 1, "float32", 8);
+        const run = (hooked: boolean) =>
+          tf.tidy(() => {
+            const loss = () => tf.sum(tf.mul(applyNormNHWC(n, x, hooked ? { onNorm: () => undefined } : undefined), w)) as tf.Scalar;
+            const y = Array.from(applyNormNHWC(n, x, hooked ? { onNorm: () => undefined } : undefined).dataSync());
+            const dx = Array.from(tf.grad((v: tf.Tensor) => tf.sum(tf.mul(applyNormNHWC(n, v, hooked ? { onNorm: () => undefined } : undefined), w)))(x).dataSync());
+            const vg = n.params.length ? tf.variableGrads(loss, n.params.map((p) => p.variable)).grads : {};
+            return { y, dx, params: Object.fromEntries(Object.entries(vg).map(([k, g]) => [k, Array.from(g.dataSync())])) };
+          });
+        const fast = run(false);
+        const hooked = run(true);
+        assertClose(fast.y, hooked.y, 1e-5, 1e-5, `${engine} ${kind} output`);
+        assertClose(fast.dx, hooked.dx, 1e-4, 1e-5, `${engine} ${kind} dx`);
+        assert.deepEqual(Object.keys(fast.params).sort(), Object.keys(hooked.params).sort());
+        for (const k of Object.keys(fast.params)) assertClose(fast.params[k]!, hooked.params[k]!, 1e-4, 1e-5, `${engine} ${kind} grad ${k}`);
+        x.dispose();
+        w.dispose();
+        n.params.forEach((p) => p.variable.dispose());
+      }
+      const bn = makeNorm("batchnorm", C, { layout: "channels-first" });
+      assert.equal(bn.applyChannelsLast, undefined, "BatchNorm's statistics are over batch and space: no shortcut");
+      assert.equal(makeNorm("layernorm", C).applyChannelsLast, undefined, "a channels-last norm needs none");
+    });
+  }
 });
 
 describe("norm capture hooks on the vision models", () => {

@@ -34,6 +34,8 @@ export function patchify(x: tf.Tensor4D, p: number): tf.Tensor4D {
  */
 export function applyNormNHWC(n: Norm, x: tf.Tensor, opts?: ForwardOptions): tf.Tensor {
   if (n.layout !== "channels-first" || x.rank !== 4) return applyNorm(n, x, opts);
+  // Same numbers without the two transposes (and fused on native); a hook still sees the [B, C, H, W] view.
+  if (n.applyChannelsLast && !opts?.onNorm) return n.applyChannelsLast(x);
   return tf.transpose(applyNorm(n, tf.transpose(x, [0, 3, 1, 2]), opts), [0, 2, 3, 1]);
 }
 

@@ -73,17 +73,19 @@ export function makeNorm(kind: NormKind | string, dim: number, options: NormOpti
   const beta = bias && kind !== "identity" ? s.constant("beta", [dim], 0) : undefined;
 
   let apply: (x: tf.Tensor, opts?: NormCallOptions) => tf.Tensor;
+  // For per-position kinds: the computation at a given layout (applyChannelsLast in types.ts).
+  let at: ((x: tf.Tensor, l: Layout) => tf.Tensor) | undefined;
   let alpha: tf.Variable | undefined;
   let running: { runningMean: tf.Variable; runningVar: tf.Variable } | undefined;
   switch (kind) {
     case "layernorm": {
       const eps = options.eps ?? NORM_DEFAULTS.layernormEps;
-      apply = (x) => layerNorm(x, gamma, beta, eps, layout);
+      at = (x, l) => layerNorm(x, gamma, beta, eps, l);
       break;
     }
     case "rmsnorm": {
       const eps = options.eps ?? NORM_DEFAULTS.rmsnormEps;
-      apply = (x) => rmsNorm(x, gamma, beta, eps, layout);
+      at = (x, l) => rmsNorm(x, gamma, beta, eps, l);
       break;
     }
     case "dyt": {
@@ -95,7 +97,7 @@ export function makeNorm(kind: NormKind | string, dim: number, options: NormOpti
       alpha = s.constant("alpha", [1], alpha0);
       if (options.learnAlpha === false) alpha.trainable = false;
       const a = alpha;
-      apply = (x) => dyt(x, a, gamma, beta, phi, layout);
+      at = (x, l) => dyt(x, a, gamma, beta, phi, l);
       break;
     }
     case "batchnorm": {
@@ -113,9 +115,14 @@ export function makeNorm(kind: NormKind | string, dim: number, options: NormOpti
       break;
     }
     case "identity":
-      apply = (x) => x;
+      at = (x) => x;
       break;
   }
+  if (at) {
+    const f = at;
+    apply = (x) => f(x, layout);
+  }
+  const channelsLast = at && layout === "channels-first" ? { applyChannelsLast: (x: tf.Tensor) => at!(x, "channels-last") } : {};
   const params = s.params.slice(before);
-  return { kind, name: s.prefix, dim, params, alpha, layout, ...running, apply };
+  return { kind, name: s.prefix, dim, params, alpha, layout, ...running, apply: apply!, ...channelsLast };
 }

@@ -57,4 +57,12 @@ export interface Norm {
   readonly runningVar?: tf.Variable;
   /** `opts.training` selects BatchNorm's mode; every other kind ignores it. */
   apply(x: tf.Tensor, opts?: NormCallOptions): tf.Tensor;
+  /**
+   * A channels-first norm whose statistic or scale is per position over C
+   * (LayerNorm, RMSNorm, DyT, identity; not BatchNorm): the same norm, same
+   * parameters, over the last axis of a channels-last input. The numbers
+   * equal apply() on the transposed input, and an NHWC model skips the two
+   * transposes (and, on the native engine, runs the fused kernel).
+   */
+  readonly applyChannelsLast?: (x: tf.Tensor) => tf.Tensor;
 }
