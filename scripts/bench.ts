@@ -655,6 +655,18 @@ function runTorch(model: ModelName, norm: NormKind, threads: number, steps: numb
   return { ...(JSON.parse(line) as TorchResult), ompWait };
 }
 
+const USAGE = `npm run bench -- [options]     training-step speed per engine, against PyTorch in the same run
+  --model lab|plain|llama|convnext|dit|hyena|wav2vec   the step (default lab: the ViT)
+  --engines native,native-unfused,wasm,cpu             engines (default native,wasm,cpu)
+  --norms layernorm,dyt                                norms (default: the model's own pair)
+  --steps N --warmup N --cpu-steps N --rounds N        timed steps, warm-up steps, steps on cpu, rounds (10, 3, 2, 1)
+  --isa native|avx2                                    avx2: AVX2 kernels forced everywhere (emulates an AVX2-only CPU's ISA)
+  --no-torch --no-profile --profile-clock cpu|wall     skip PyTorch / the per-kernel profile; profile clock
+  --json FILE --save DIR                               write the results (--save: atomically, with provenance)
+  --layers                                             norm layer speed instead of the step
+  --ab                                                 native fused vs unfused, alternating steps in one process
+The header of scripts/bench.ts says what each model's step is and what every column means.`;
+
 function parseArgs(argv: string[]) {
   const a = {
     engines: ["native", "wasm", "cpu"] as BenchEngine[],
@@ -681,7 +693,10 @@ function parseArgs(argv: string[]) {
       if (x === undefined) throw new Error(`${k} needs a value`);
       return x;
     };
-    if (k === "--engines") a.engines = v().split(",") as BenchEngine[];
+    if (k === "--help" || k === "-h") {
+      console.log(USAGE);
+      process.exit(0);
+    } else if (k === "--engines") a.engines = v().split(",") as BenchEngine[];
     else if (k === "--norms") a.norms = v().split(",") as NormKind[];
     else if (k === "--steps") a.steps = Number(v());
     else if (k === "--warmup") a.warmup = Number(v());
@@ -707,7 +722,7 @@ function parseArgs(argv: string[]) {
       if (!(BENCH_ISAS as readonly string[]).includes(x)) throw new Error(`--isa: got "${x}"; use one of ${BENCH_ISAS.join(", ")}`);
       a.isa = x as BenchIsa;
     }
-    else throw new Error(`unknown option ${k} (see the header of scripts/bench.ts)`);
+    else throw new Error(`unknown option ${k} (npm run bench -- --help lists them)`);
   }
   const m = stepModel(a.model);
   if (a.norms.length === 0) a.norms = m ? [...m.norms] : ["layernorm", "dyt"];
