@@ -28,7 +28,18 @@ function defaultWorkers(): number {
   return Math.max(1, Math.min(2, os.cpus().length));
 }
 
+const USAGE = `npm run reproduce -- [--scale smoke|quick|full] [--only EXP[,EXP]] [--cached-only] [--no-notebooks] [--workers N] [--engine NAME] [--allow-dirty]
+  Runs every experiment at the scale (default quick; DYT_SCALE), executes every notebook at it, and writes
+  results/report-<scale>.md (with --only: report-<scale>-partial.md, its own Holm family).
+  --cached-only   build the report from saved results, training nothing (fails naming what is missing)
+  --workers N     independent runs side by side (default: one per core, at most 2)
+  --allow-dirty   allow full-scale runs from a tree with uncommitted changes (provenance records it)`;
+
 async function main(): Promise<void> {
+  if (process.argv.includes("--help") || process.argv.includes("-h")) {
+    console.log(USAGE);
+    return;
+  }
   const { flags } = parseArgs(process.argv.slice(2), ["scale", "engine", "no-notebooks", "only", "cached-only", "workers", "allow-dirty"]);
   const scale = flags.scale ?? process.env.DYT_SCALE ?? "quick";
   assertScale(scale);
