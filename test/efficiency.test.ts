@@ -18,6 +18,7 @@ import {
   allModelStepRows,
   matmulRates,
   ALL_MODELS_BENCH_DIR,
+  AVX2_BENCH_DIR,
   BENCH_MODEL_FILES,
   type StepFile,
 } from "../lib/bench/efficiency";
@@ -160,17 +161,25 @@ describe("efficiency results", () => {
     assert.equal(matmulRates([], 3), undefined);
   });
 
-  it("the all-model folder holds every bench model's step with PyTorch, from one commit, which the README names", () => {
-    const rows = allModelStepRows();
-    const models = [...new Set(rows.map((r) => r.model))];
-    assert.deepEqual(models, BENCH_MODEL_FILES.map((m) => m.model));
-    const native = rows.filter((r) => r.engine === "native");
-    assert.equal(native.length, 12, "two norms per model");
-    for (const r of native) assert.ok(Number.isFinite(r["x best"] as number) && (r["x best"] as number) > 0, `${r.model}/${r.norm}: x best ${r["x best"]}`);
-    const commits = new Set(BENCH_MODEL_FILES.map((m) => loadStepBench(path.join(efficiencyDir(), ALL_MODELS_BENCH_DIR, m.file)).provenance?.gitCommit.slice(0, 7)));
-    assert.equal(commits.size, 1, `one commit for all six: ${[...commits]}`);
-    const readme = fs.readFileSync(path.resolve(__dirname, "../../README.md"), "utf8");
-    assert.ok(readme.includes(`commit \`${[...commits][0]}\``) && readme.includes(ALL_MODELS_BENCH_DIR), "README names the folder and its commit");
+  for (const [dir, isa] of [[ALL_MODELS_BENCH_DIR, "native"], [AVX2_BENCH_DIR, "avx2"]] as const) {
+    it(`the all-model folder ${dir} holds every bench model's step with PyTorch (--isa ${isa}), from one clean commit, which the README names`, () => {
+      const rows = allModelStepRows(dir);
+      const models = [...new Set(rows.map((r) => r.model))];
+      assert.deepEqual(models, BENCH_MODEL_FILES.map((m) => m.model));
+      const native = rows.filter((r) => r.engine === "native");
+      assert.equal(native.length, 12, "two norms per model");
+      for (const r of native) assert.ok(Number.isFinite(r["x best"] as number) && (r["x best"] as number) > 0, `${r.model}/${r.norm}: x best ${r["x best"]}`);
+      const files = BENCH_MODEL_FILES.map((m) => loadStepBench(path.join(efficiencyDir(), dir, m.file)) as StepFile & { isa?: { isa?: string } });
+      const commits = new Set(files.map((f) => f.provenance?.gitCommit.slice(0, 7)));
+      assert.equal(commits.size, 1, `one commit for all six: ${[...commits]}`);
+      for (const f of files) assert.equal(f.provenance?.gitDirty, false, "measured from a clean tree");
+      for (const f of files) assert.equal(f.isa?.isa ?? "native", isa, "the ISA the folder claims");
+      const readme = fs.readFileSync(path.resolve(__dirname, "../../README.md"), "utf8");
+      assert.ok(readme.includes(`commit \`${[...commits][0]}\``) && readme.includes(dir), "README names the folder and its commit");
+    });
+  }
+
+  it("a missing all-model folder is an error naming the bench command", () => {
     assert.throws(() => allModelStepRows(path.join(os.tmpdir(), "dyt-no-bench-here")), /cannot read .*step\.json.*npm run bench/);
   });
 });

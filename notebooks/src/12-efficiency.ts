@@ -18,7 +18,7 @@
 // committed ones, not across machines.
 
 // %%
-import { initEngine, notebookScale, loadLayerBench, loadStepBench, layerSpeedRows, layerSpeedFigure, dytVsLnAtLargest, stepVsTorchRows, stepGoals, kernelRows, torchOpRows, benchNormLayers, layerLiveVsCommittedRows, NORM_LAYER_SHAPES, showFigure, showTable, resultPath, writeJsonAtomic, allModelStepRows, ALL_MODELS_BENCH_DIR } from "dyt-lab";
+import { initEngine, notebookScale, loadLayerBench, loadStepBench, layerSpeedRows, layerSpeedFigure, dytVsLnAtLargest, stepVsTorchRows, stepGoals, kernelRows, torchOpRows, benchNormLayers, layerLiveVsCommittedRows, NORM_LAYER_SHAPES, showFigure, showTable, resultPath, writeJsonAtomic, allModelStepRows, ALL_MODELS_BENCH_DIR, AVX2_BENCH_DIR } from "dyt-lab";
 
 const scale = notebookScale();
 const layers = loadLayerBench();
@@ -88,6 +88,14 @@ for (const g of stepGoals(step))
 
 // %%
 showTable(allModelStepRows().filter((r) => r.engine === "native" || String(r.engine).includes("OMP")), { title: `Every bench model, native vs PyTorch's best setting (committed, ${ALL_MODELS_BENCH_DIR})`, digits: 2 });
+
+// %% [markdown]
+// The same bench with AVX2 kernels forced on both sides (`npm run bench -- --isa avx2`): the native addon built
+// without its AVX-512 code, OpenBLAS's Haswell kernels, and PyTorch's ATen and oneDNN capped at AVX2. On this
+// AVX-512 CPU that emulates an AVX2-only CPU's instruction set, not its clock or caches.
+
+// %%
+showTable(allModelStepRows(AVX2_BENCH_DIR).filter((r) => r.engine === "native" || String(r.engine).includes("OMP")), { title: `Every bench model with AVX2 kernels forced (committed, ${AVX2_BENCH_DIR})`, digits: 2 });
 
 // %% [markdown]
 // ## Where the time goes (per kernel)
