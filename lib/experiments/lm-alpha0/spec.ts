@@ -63,6 +63,33 @@
  * grid {0.25, 4}², 1 seed, 100 steps, one corner run: 17 runs, ~2 min on 2
  * workers. Smoke: widths 8 and 16 at depth 1 and 16 at depth 2, 8 steps on
  * the first 4 k tokens: 25 runs, seconds each.
+ *
+ * Width 256, an amendment pre-registered 2026-12-05, written AFTER the full
+ * results above were seen (best pairs w32d2 0.25/0.25, w64d2 0.25/0.25,
+ * w128d2 1/0.25, w64d4 0.25/0.25; effective α₀ 0.35, 0.35, 0.50 at widths
+ * 32, 64, 128, so 7-width (LM) is not supported and 7-depth (LM) is
+ * inconclusive, a tie under the amended rule), before any run at width 256.
+ * Issue 12 asked for at least 4 widths; this adds the fourth.
+ *  - One more config, w256d2: width 256, depth 2, head dim 16 (16 heads),
+ *    init std widthMatchedInitStd(256) = 0.0800 as the recipe sets it; the
+ *    same grid {0.25, 1, 4}², lr 3e-3, 359-step budget, seeds 1 and 2, and
+ *    the same scoring (near-best set, effective α₀). The corner is
+ *    unchanged (width 64, depth 2).
+ *  - A new row, 7-width, to 256 (LM): 7-width (LM)'s rule unchanged
+ *    (widthClaim), over widths 32, 64, 128 and 256 at depth 2. Because the
+ *    effective α₀ already does not fall from width 32 to 64 (0.35, 0.35),
+ *    this row cannot read "supported": it reads "inconclusive" if eff(w256)
+ *    is below eff(w32) (0.35) and "not supported" otherwise; it is not
+ *    testable when w256d2 has no scored pair, and "not yet run" (not
+ *    testable) until its runs exist.
+ *  - 7-width (LM) and 7-depth (LM) are unchanged: they keep reading widths
+ *    32-128 (and w64d4) only, and their outcomes, reasons and statements
+ *    must rebuild identically from the committed records, with or without
+ *    the width-256 runs.
+ *  - Cost (full): width 256 was measured at 0.52 s per step alone on
+ *    2026-12-02 (above); the engine has since become ~1.5-2x faster, so
+ *    ~0.27-0.55 s per step side by side, ~110-220 s per run with its evals;
+ *    18 runs (9 pairs x 2 seeds) of 359 steps, ~20-35 min on 2 workers.
  */
 import { meanStd } from "../stats-lite";
 import { saveSummary, type ExperimentContext } from "../runner";
