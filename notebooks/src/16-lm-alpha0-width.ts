@@ -18,6 +18,13 @@
 // effective α₀ less (in log) than the width range does. The scale comes from `DYT_SCALE` (`smoke`,
 // `quick`, `full`); `full` results are loaded, not re-run
 // (`npm run exp -- lm-alpha0 --scale full --workers 2` trains them).
+//
+// **Width 256** (an amendment pre-registered 2026-12-05, written after the full results at widths
+// 32-128 were seen, before any run at width 256): one more config, w256d2 (16 heads, the recipe's
+// init std 0.08), on the same grid, lr, budget, seeds and scoring, shown in the tables and heat maps
+// below. It has its own row, *7-width, to 256 (LM)*: 7-width (LM)'s rule unchanged over widths
+// 32-256; 7-width (LM) and 7-depth (LM) keep reading widths 32-128. Until its runs exist, the full
+// load says the row is not yet run. (At smoke and quick the next width up stands in for it.)
 
 // %%
 import { initEngine, notebookScale, runLmAlpha0, lmAlpha0Heatmaps, lmAlpha0WidthFigure, lmAlpha0CornerFigure, lmAlpha0ConfigTable, lmAlpha0PairTable, lmAlpha0CornerTable, findExperiment, showFigure, showTable, toDataFrame, resultPath } from "dyt-lab";

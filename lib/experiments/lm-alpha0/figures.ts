@@ -39,9 +39,12 @@ export function lmAlpha0Heatmaps(s: LmAlpha0Summary): { size: string; figure: Fi
  * The near-best set's α₀ against width, log-log: the effective α₀ and the
  * geometric means of the attention and other α₀ over N (depth 2), the best
  * pair, the deep config of the depth claim, and the paper's LLaMA table.
+ * The width amendment's ladder when the summary has it (its sizes that ran:
+ * without them the figure is the pre-registered ladder's, as before).
  */
 export function lmAlpha0WidthFigure(s: LmAlpha0Summary): Figure {
-  const ladder = s.ladder.flatMap((n) => s.configs.find((c) => c.size === n) ?? []).sort((x, y) => x.width - y.width);
+  const names = s.widthExtended?.ladder ?? s.ladder;
+  const ladder = names.flatMap((n) => s.configs.find((c) => c.size === n) ?? []).sort((x, y) => x.width - y.width);
   const x = ladder.map((c) => c.width);
   const line = (name: string, y: (c: LmAlpha0Config) => number, mode: ScatterSeries["mode"] = "lines+markers"): ScatterSeries => ({ name, x, y: ladder.map(y), mode, size: 8 });
   const deep = s.configs.find((c) => c.size === s.depthPair?.[1]);

@@ -13,7 +13,7 @@ const PAPER = "§7 / Table 11, LLaMA: best α₀ (attention / other) by width 10
 
 export const lmAlpha0Entry: ExperimentEntry = {
   name: LM_ALPHA0,
-  description: "DyT α₀ (attention x other) grid on the LLaMA-style byte-level LM at widths 32-128 (depth 2) and width 64 at depth 4, one fixed lr; wider needs smaller α₀, depth matters less, the large-α₀ x large-lr corner (claim 7, LLM part)",
+  description: "DyT α₀ (attention x other) grid on the LLaMA-style byte-level LM at widths 32-128 (depth 2) and width 64 at depth 4, one fixed lr; wider needs smaller α₀, depth matters less, the large-α₀ x large-lr corner (claim 7, LLM part); width 256 (amendment 2026-12-05) has its own row (7-width, to 256 (LM))",
   flags: "(none)",
   run: async (ctx) => {
     const out = await runLmAlpha0(ctx);
@@ -26,10 +26,19 @@ export const lmAlpha0Entry: ExperimentEntry = {
   },
   claims: (raw) => {
     const s = raw as LmAlpha0Summary;
+    const ext = s.widthExtended;
     const row = (id: string, claim: string, v: ClaimVerdict, ours: string): ClaimRow => claimRow(v, { id, claim, paper: PAPER, ours: `${ours} Setup: ${s.setup}.`, notebook: NOTEBOOK, scale: s.scale });
     return [
       row("7-width (LM)", `Wider LLaMA-style LMs need a smaller DyT α₀: ${WIDTH_RULE}`, s.width, s.statement),
       row("7-depth (LM)", `For the α₀ of a LLaMA-style LM, depth matters less than width: ${DEPTH_RULE}`, s.depth, `${s.depth.reason}.${s.depthAsFirstWritten ? ` ${amendmentNote(s.depthAsFirstWritten)}` : ""}`),
+      // The width amendment (2026-12-05): its own row, never folded into 7-width (LM). A summary without it (saved
+      // before the amendment) gives a not-testable row that says so.
+      row(
+        "7-width, to 256 (LM)",
+        `Wider LLaMA-style LMs need a smaller DyT α₀, with the widest width the amendment of 2026-12-05 adds (full: width 256) on 7-width (LM)'s ladder: ${WIDTH_RULE}`,
+        ext ? { outcome: ext.verdict, reason: ext.reason } : { outcome: "not testable", reason: "not in this summary (saved before the width amendment of 2026-12-05)" },
+        `${ext?.statement ?? "The width amendment is not in this summary (saved before it)."} Pre-registered 2026-12-05 after the results at widths 32-128 were seen, before any width-256 run (7-width (LM) and 7-depth (LM) are unchanged).`,
+      ),
     ];
   },
 };

@@ -63,18 +63,48 @@
  * grid {0.25, 4}², 1 seed, 100 steps, one corner run: 17 runs, ~2 min on 2
  * workers. Smoke: widths 8 and 16 at depth 1 and 16 at depth 2, 8 steps on
  * the first 4 k tokens: 25 runs, seconds each.
+ *
+ * Width 256, an amendment pre-registered 2026-12-05, written AFTER the full
+ * results above were seen (best pairs w32d2 0.25/0.25, w64d2 0.25/0.25,
+ * w128d2 1/0.25, w64d4 0.25/0.25; effective α₀ 0.35, 0.35, 0.50 at widths
+ * 32, 64, 128, so 7-width (LM) is not supported and 7-depth (LM) is
+ * inconclusive, a tie under the amended rule), before any run at width 256.
+ * Issue 12 asked for at least 4 widths; this adds the fourth.
+ *  - One more config, w256d2: width 256, depth 2, head dim 16 (16 heads),
+ *    init std widthMatchedInitStd(256) = 0.0800 as the recipe sets it; the
+ *    same grid {0.25, 1, 4}², lr 3e-3, 359-step budget, seeds 1 and 2, and
+ *    the same scoring (near-best set, effective α₀). The corner is
+ *    unchanged (width 64, depth 2).
+ *  - A new row, 7-width, to 256 (LM): 7-width (LM)'s rule unchanged
+ *    (widthClaim), over widths 32, 64, 128 and 256 at depth 2. Because the
+ *    effective α₀ already does not fall from width 32 to 64 (0.35, 0.35),
+ *    this row cannot read "supported": it reads "inconclusive" if eff(w256)
+ *    is below eff(w32) (0.35) and "not supported" otherwise; it is not
+ *    testable when w256d2 has no scored pair, and "not yet run" (not
+ *    testable) until its runs exist.
+ *  - 7-width (LM) and 7-depth (LM) are unchanged: they keep reading widths
+ *    32-128 (and w64d4) only, and their outcomes, reasons and statements
+ *    must rebuild identically from the committed records, with or without
+ *    the width-256 runs.
+ *  - Cost (full): width 256 was measured at 0.52 s per step alone on
+ *    2026-12-02 (above); the engine has since become ~1.5-2x faster, so
+ *    ~0.27-0.55 s per step side by side, ~110-220 s per run with its evals;
+ *    18 runs (9 pairs x 2 seeds) of 359 steps, ~20-35 min on 2 workers.
+ *  - Quick and smoke add the next width up at their own depth (quick
+ *    w128d2: 4 more runs, ~1 min; smoke w32d1: 8 more) so the amendment's
+ *    code path runs at every scale.
  */
 import { meanStd } from "../stats-lite";
-import { saveSummary, type ExperimentContext } from "../runner";
+import { MissingResultError, saveSummary, type ExperimentContext } from "../runner";
 import type { Scale } from "../scale";
 import { deriveArm, type Arm } from "../protocol/arms";
 import { bitsScore, type RunClass } from "../protocol/classify";
 import { armJob, epochSchedule } from "../protocol/jobs";
 import { lmTrainWindows, type LmResolvedRun, type LmRunBase } from "../protocol/lm-task";
 import { RULES, type ProtocolRules } from "../protocol/rules";
-import { runJobs, type Job, type LmProtocolRecord } from "../protocol/runner";
+import { runJobs, StaleResultError, type Job, type LmProtocolRecord } from "../protocol/runner";
 import { lrId } from "../protocol/tuning";
-import type { ClaimVerdict } from "../protocol/verdict";
+import type { ClaimVerdict, Outcome } from "../protocol/verdict";
 import { widthMatchedInitStd } from "../../models/llama";
 
 export const LM_ALPHA0 = "lm-alpha0";
@@ -100,6 +130,13 @@ export interface LmAlpha0Scale {
   ladder: string[];
   /** The depth claim's two sizes of one width: [shallow (in the ladder), deep]. */
   depthPair?: [string, string];
+  /**
+   * Sizes added by the width amendment of 2026-12-05 (full: w256d2): trained and scored like
+   * `sizes`, but read only by `extendedLadder`'s row, so 7-width (LM) and 7-depth (LM) stay as they were.
+   */
+  extraSizes?: LmAlpha0Size[];
+  /** The amendment's row, 7-width, to 256 (LM): the width rule over these sizes (the ladder's and the extra ones). */
+  extendedLadder?: string[];
   /** α₀ grid: attention, and other (the FFN's and the final norm's). */
   attn: number[];
   other: number[];
@@ -123,6 +160,9 @@ export const LM_ALPHA0_SCALES: Record<Scale, LmAlpha0Scale> = {
     sizes: [size(8, 1, 8), size(16, 1, 8), size(16, 2, 8)],
     ladder: ["w8d1", "w16d1"],
     depthPair: ["w16d1", "w16d2"],
+    // The width amendment's code path at smoke: the next width up, at the ladder's depth.
+    extraSizes: [size(32, 1, 8)],
+    extendedLadder: ["w8d1", "w16d1", "w32d1"],
     attn: [0.25, 4],
     other: [0.25, 4],
     lr: 1e-2,
@@ -135,6 +175,9 @@ export const LM_ALPHA0_SCALES: Record<Scale, LmAlpha0Scale> = {
     sizes: [size(16, 2), size(32, 2), size(64, 2), size(64, 4)],
     ladder: ["w16d2", "w32d2", "w64d2"],
     depthPair: ["w64d2", "w64d4"],
+    // The width amendment at quick: the next width up (4 runs of 100 steps, ~1 min on 2 workers).
+    extraSizes: [size(128, 2)],
+    extendedLadder: ["w16d2", "w32d2", "w64d2", "w128d2"],
     attn: [0.25, 4],
     other: [0.25, 4],
     lr: 3e-3,
@@ -147,6 +190,9 @@ export const LM_ALPHA0_SCALES: Record<Scale, LmAlpha0Scale> = {
     sizes: [size(32, 2), size(64, 2), size(128, 2), size(64, 4)],
     ladder: ["w32d2", "w64d2", "w128d2"],
     depthPair: ["w64d2", "w64d4"],
+    // Width amendment, 2026-12-05 (file comment): 18 more runs, w256d2-a<a>-o<o>-s<seed>.
+    extraSizes: [size(256, 2)],
+    extendedLadder: ["w32d2", "w64d2", "w128d2", "w256d2"],
     attn: FULL_GRID,
     other: FULL_GRID,
     lr: 3e-3,
@@ -161,9 +207,15 @@ export function lmAlpha0Arm(attn: number, other: number): Arm {
   return deriveArm("dyt-lm", { id: `dyt-lm-a${attn}-o${other}`, label: `DyT α₀ ${attn}/${other}`, lm: { alpha0: { alpha0Attn: attn, alpha0Ffn: other, alpha0Final: other } } });
 }
 
+/** Every size a scale trains: the pre-registered ones, then the width amendment's. */
+export function lmAlpha0Sizes(s: LmAlpha0Scale): LmAlpha0Size[] {
+  return [...s.sizes, ...(s.extraSizes ?? [])];
+}
+
 function sizeOf(s: LmAlpha0Scale, name: string): LmAlpha0Size {
-  const z = s.sizes.find((x) => x.name === name);
-  if (!z) throw new Error(`${LM_ALPHA0}: unknown size "${name}"; sizes: ${s.sizes.map((x) => x.name).join(", ")}`);
+  const all = lmAlpha0Sizes(s);
+  const z = all.find((x) => x.name === name);
+  if (!z) throw new Error(`${LM_ALPHA0}: unknown size "${name}"; sizes: ${all.map((x) => x.name).join(", ")}`);
   return z;
 }
 
@@ -188,7 +240,7 @@ export function lmAlpha0Job(s: LmAlpha0Scale, scale: Scale, sizeName: string, at
  */
 export function lmAlpha0Jobs(s: LmAlpha0Scale, scale: Scale, seeds: readonly number[] = s.seeds): Job<LmResolvedRun>[] {
   const cost = (z: LmAlpha0Size) => z.model.dim * z.model.dim * z.model.depth;
-  const sizes = s.sizes.slice().sort((x, y) => cost(y) - cost(x));
+  const sizes = lmAlpha0Sizes(s).sort((x, y) => cost(y) - cost(x));
   const grid = seeds.flatMap((seed) => sizes.flatMap((z) => s.attn.flatMap((a) => s.other.map((o) => lmAlpha0Job(s, scale, z.name, a, o, seed)))));
   const c = s.corner;
   const corner = c ? c.lrs.filter((lr) => lr !== s.lr).flatMap((lr) => c.pairs.map(([a, o]) => lmAlpha0Job(s, scale, c.size, a, o, c.seed, lr))) : [];
@@ -351,7 +403,22 @@ export interface LmAlpha0Summary {
   /** 7-depth under the rule as pre-registered (ties "not supported"), where it differs from `depth` (the amended rule). */
   depthAsFirstWritten?: ClaimVerdict;
   corner?: { size: string; runs: LmAlpha0CornerRun[]; statement: string };
+  /** 7-width, to 256 (LM), the width amendment of 2026-12-05; absent in summaries saved before it and at scales without it. */
+  widthExtended?: LmAlpha0WidthExtended;
+  /** The pre-registered rows only (7-width (LM), 7-depth (LM)), as before the amendment; the amendment's is in `widthExtended`. */
   verdict: string;
+  /** As `verdict`: the pre-registered sizes and rows only, so the amendment's runs leave it unchanged. */
+  statement: string;
+}
+
+/** The width amendment's row: 7-width (LM)'s rule (widthClaim) over the extended ladder. */
+export interface LmAlpha0WidthExtended {
+  /** The row's sizes, as the scale lists them. */
+  ladder: string[];
+  /** Sizes of the row with no saved runs when only saved results were loaded (cachedOnly); empty once run. */
+  notRun: string[];
+  verdict: Outcome;
+  reason: string;
   statement: string;
 }
 
@@ -386,8 +453,33 @@ function cornerOf(records: readonly LmProtocolRecord[], s: LmAlpha0Scale, rules:
   return { size: c.size, runs, statement };
 }
 
-export function summarizeLmAlpha0(records: readonly LmProtocolRecord[], s: LmAlpha0Scale, scale: Scale, rules: ProtocolRules = RULES): LmAlpha0Summary {
-  const ran = s.sizes.filter((z) => gridRecords(records).some((r) => r.axes.size === z.name));
+/** A config in words: best pair, N, effective α₀. */
+function describeConfig(c: LmAlpha0Config): string {
+  return `${c.size}: best ${c.best ? `${c.best.attn}/${c.best.other} (${c.best.meanBpb.toFixed(3)} bpb)` : "none"}, N ${nText(c)}, effective α₀ ${f2(c.effective.alpha0)} (attention ${f2(c.effective.attn)}, other ${f2(c.effective.other)})`;
+}
+
+/**
+ * 7-width, to 256 (LM) (the width amendment of 2026-12-05): widthClaim, unchanged, on the extended ladder's
+ * configs. A size of it with no runs (`notRun`: not yet run when only saved results were loaded) makes the row
+ * not testable, and it says so; `scale` only names the command that runs it.
+ */
+export function widthExtendedRow(configs: readonly LmAlpha0Config[], s: LmAlpha0Scale, scale: Scale, notRun: readonly string[] = []): LmAlpha0WidthExtended | undefined {
+  const names = s.extendedLadder;
+  if (!names) return undefined;
+  const extra = s.extraSizes ?? [];
+  const missing = names.filter((n) => notRun.includes(n) || !configs.some((c) => c.size === n));
+  const v: ClaimVerdict = missing.length
+    ? { outcome: "not testable", reason: `not yet run: no saved ${scale} runs for ${missing.join(", ")} (run \`npm run exp -- ${LM_ALPHA0} --scale ${scale}\`)` }
+    : widthClaim(names.map((n) => configs.find((c) => c.size === n)!));
+  const added = extra.map((z) => configs.find((c) => c.size === z.name)).filter((c): c is LmAlpha0Config => c !== undefined);
+  const lead = `Width amendment of 2026-12-05 (7-width (LM)'s rule over ${names.join(", ")}; adds ${extra.map(sizeText).join(", ")}, on the same grid, lr, budget, seeds and scoring)`;
+  const body = added.length ? `: ${added.map(describeConfig).join("; ")}.` : `: ${missing.join(", ")} not yet run.`;
+  return { ladder: [...names], notRun: [...notRun], verdict: v.outcome, reason: v.reason, statement: `${lead}${body} 7-width, to 256 (LM): ${v.outcome} (${v.reason}).` };
+}
+
+/** Summarise the records; `notRun`: the width amendment's sizes not yet run (cachedOnly, no saved runs). */
+export function summarizeLmAlpha0(records: readonly LmProtocolRecord[], s: LmAlpha0Scale, scale: Scale, rules: ProtocolRules = RULES, notRun: readonly string[] = []): LmAlpha0Summary {
+  const ran = lmAlpha0Sizes(s).filter((z) => gridRecords(records).some((r) => r.axes.size === z.name));
   const configs = ran.map((z) =>
     scoreConfig(
       { size: z.name, width: z.model.dim, depth: z.model.depth },
@@ -404,7 +496,9 @@ export function summarizeLmAlpha0(records: readonly LmProtocolRecord[], s: LmAlp
   const depthAsFirstWritten = first.outcome !== depth.outcome ? first : undefined;
   const steps = epochSchedule(s.epochs, s.base).steps;
   const corner = cornerOf(records, s, rules);
-  const describe = (c: LmAlpha0Config) => `${c.size}: best ${c.best ? `${c.best.attn}/${c.best.other} (${c.best.meanBpb.toFixed(3)} bpb)` : "none"}, N ${nText(c)}, effective α₀ ${f2(c.effective.alpha0)} (attention ${f2(c.effective.attn)}, other ${f2(c.effective.other)})`;
+  // The statement is the pre-registered rows' ("ours" of 7-width (LM)): the amendment's configs are in its own row.
+  const preRegistered = configs.filter((c) => s.sizes.some((z) => z.name === c.size));
+  const widthExtended = widthExtendedRow(configs, s, scale, notRun);
   return {
     experiment: LM_ALPHA0,
     scale,
@@ -420,9 +514,10 @@ export function summarizeLmAlpha0(records: readonly LmProtocolRecord[], s: LmAlp
     depth,
     ...(depthAsFirstWritten ? { depthAsFirstWritten } : {}),
     ...(corner ? { corner } : {}),
+    ...(widthExtended ? { widthExtended } : {}),
     verdict: `7-width (LM): ${width.outcome}; 7-depth (LM): ${depth.outcome}${depthAsFirstWritten ? ` (${depthAsFirstWritten.outcome} under the rule as first written)` : ""}`,
     statement: [
-      `Per config (α₀ attention/other; mean final validation bpb over seeds; N = pairs within ${rules.lmMatchMarginBpb} bpb of the best): ${configs.map(describe).join("; ")}.`,
+      `Per config (α₀ attention/other; mean final validation bpb over seeds; N = pairs within ${rules.lmMatchMarginBpb} bpb of the best): ${preRegistered.map(describeConfig).join("; ")}.`,
       `Width: ${width.outcome} (${width.reason}).`,
       `Depth: ${depth.outcome} (${depth.reason}).${depthAsFirstWritten ? ` ${amendmentNote(depthAsFirstWritten)}` : ""}`,
       ...(corner ? [`Corner: ${corner.statement}`] : []),
@@ -435,11 +530,14 @@ export function amendmentNote(first: ClaimVerdict): string {
   return `Rule amended on 2026-12-02 after the full data were seen: an exact tie now reads inconclusive; under the rule as first written (${DEPTH_RULE_AS_FIRST_WRITTEN}) this row read "${first.outcome}".`;
 }
 
+const sizeText = (z: LmAlpha0Size) => `${z.name} (width ${z.model.dim}, depth ${z.model.depth}, ${z.model.heads} head${z.model.heads === 1 ? "" : "s"}, init std ${widthMatchedInitStd(z.model.dim).toPrecision(3)})`;
+
+/** The pre-registered sizes only (the amendment's are in its row), so the setup of the earlier rows is unchanged. */
 function describeSetup(s: LmAlpha0Scale, steps: number, seeds: readonly number[]): string {
   const b = s.base.train.batchSize ?? 16;
   const windows = lmTrainWindows(s.base);
   const tokens = steps * b * s.base.data.seqLen;
-  const sizes = s.sizes.map((z) => `${z.name} (width ${z.model.dim}, depth ${z.model.depth}, ${z.model.heads} head${z.model.heads === 1 ? "" : "s"}, init std ${widthMatchedInitStd(z.model.dim).toPrecision(3)})`).join(", ");
+  const sizes = s.sizes.map(sizeText).join(", ");
   const corner = s.corner ? `; corner: α₀ ${s.corner.pairs.map(pairText).join(", ")} at lr ${s.corner.lrs.join(", ")} on ${s.corner.size}, seed ${s.corner.seed}` : "";
   return (
     `LLaMA-style byte-level LM, DyT in the paper's LLaMA recipe, sizes ${sizes}; α₀ attention ${s.attn.join(", ")} x α₀ FFN = final ${s.other.join(", ")}; ` +
@@ -452,8 +550,32 @@ function describeSetup(s: LmAlpha0Scale, steps: number, seeds: readonly number[]
 /** Run (or load) the grid and the corner, then summarise. */
 export async function runLmAlpha0(ctx: ExperimentContext, override: Partial<LmAlpha0Scale> = {}, rules: ProtocolRules = RULES): Promise<{ records: LmProtocolRecord[]; summary: LmAlpha0Summary }> {
   const s: LmAlpha0Scale = { ...LM_ALPHA0_SCALES[ctx.scale], ...override };
-  const records = await runJobs(lmAlpha0Jobs(s, ctx.scale, ctx.seeds ?? s.seeds), ctx);
-  const summary = summarizeLmAlpha0(records, s, ctx.scale, rules);
+  const { records, notRun } = await runOrLoad(lmAlpha0Jobs(s, ctx.scale, ctx.seeds ?? s.seeds), s, ctx);
+  const summary = summarizeLmAlpha0(records, s, ctx.scale, rules, notRun);
   saveSummary(LM_ALPHA0, ctx.scale, summary);
   return { records, summary };
+}
+
+/**
+ * Run (or load) the jobs. Loading saved results only (cachedOnly), the width amendment's sizes may not have been
+ * run yet: such a size is "not yet run" (its row is not testable until it is), while a missing run of any other
+ * size still fails, as before the amendment.
+ */
+async function runOrLoad(jobs: Job<LmResolvedRun>[], s: LmAlpha0Scale, ctx: ExperimentContext): Promise<{ records: LmProtocolRecord[]; notRun: string[] }> {
+  const extra = (s.extraSizes ?? []).map((z) => z.name);
+  // Training, one call keeps the costliest-first order over every size for the workers.
+  if (!ctx.cachedOnly || !extra.length) return { records: await runJobs(jobs, ctx), notRun: [] };
+  const isExtra = (j: Job<LmResolvedRun>) => extra.includes(j.axes.size as string);
+  const records = await runJobs(jobs.filter((j) => !isExtra(j)), ctx);
+  const notRun: string[] = [];
+  for (const n of extra) {
+    try {
+      records.push(...(await runJobs(jobs.filter((j) => j.axes.size === n), ctx)));
+    } catch (e) {
+      // Only a missing record means "not yet run"; a stale one (its config changed) is an error, as everywhere.
+      if (!(e instanceof MissingResultError) || e instanceof StaleResultError) throw e;
+      notRun.push(n);
+    }
+  }
+  return { records, notRun };
 }
