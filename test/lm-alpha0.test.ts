@@ -43,6 +43,12 @@ import {
 } from "../lib/experiments/lm-alpha0";
 import { useEngine, useTempResultsDirs } from "./helpers";
 
+/** A summary's fields from before the width-256 amendment: no widthExtended, no w256d2 config. */
+function earlierOf(x: LmAlpha0Summary): Omit<LmAlpha0Summary, "widthExtended"> {
+  const { widthExtended: _, configs, ...rest } = x;
+  return { ...rest, configs: configs.filter((c) => c.size !== "w256d2") };
+}
+
 type Cell = number | RunClass | [number, RunClass];
 /** A pair's two seeds: a mean bpb (seeds at ±0.001); a failure on both seeds; or [seed 1's bpb, seed 2's failure]. */
 function pair(key: string, v: Cell): LmAlpha0PairRuns {
@@ -238,31 +244,32 @@ describe("lm-alpha0 width amendment (2026-12-05)", () => {
   test("every committed full record is still a current record of a job (the amendment re-runs nothing cached)", { skip: !has && "no committed full results" }, () => {
     const jobs = lmAlpha0Jobs(FULL, "full");
     const files = fs.readdirSync(committed).filter((f) => f.endsWith(".json") && f !== "summary.json");
-    assert.equal(files.length, 76, "72 grid runs and 4 corner runs");
+    assert.equal(files.length, 94, "72 grid runs and 4 corner runs before the amendment, 18 width-256 runs after it");
     for (const f of files) {
       const rec = readRec(path.join(committed, f));
       const job = jobs.find((j) => j.run === rec.run);
       assert.ok(job, `${f}: no job has run id ${rec.run}`);
       assert.equal(staleReason(rec, job), undefined, `${f} would be re-run`);
     }
-    assert.ok(files.every((f) => !f.startsWith("w256d2-")));
+    const w256 = jobs.filter((j) => j.axes.size === "w256d2").map((j) => `${j.run}.json`);
+    assert.deepEqual(files.filter((f) => f.startsWith("w256d2-")).sort(), [...w256].sort(), "every width-256 job has its record");
   });
 
   test("cached only at full: the earlier rows rebuild unchanged, without the width-256 runs (not yet run) and with made-up ones", { skip: !has && "no committed full results" }, async () => {
     await useEngine("native");
-    const old = JSON.parse(fs.readFileSync(path.join(committed, "summary.json"), "utf8")) as LmAlpha0Summary;
-    const oldRows = lmAlpha0Entry.claims(old);
+    const saved0 = JSON.parse(fs.readFileSync(path.join(committed, "summary.json"), "utf8")) as LmAlpha0Summary;
+    // The committed full summary has the width-256 runs; the earlier fields are those without them.
+    assert.equal(saved0.widthExtended?.verdict, "not supported", "the committed width-256 result");
+    const old = earlierOf(saved0);
+    const oldRows = lmAlpha0Entry.claims(saved0);
     // Summarising saves the summary: work on a copy so the committed one is never rewritten.
     const saved = { r: process.env.DYT_RESULTS_DIR, y: process.env.DYT_RUNS_DIR };
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "dyt-lm-alpha0-full-"));
     const dir = path.join(tmp, "results", "lm-alpha0", "full");
-    fs.cpSync(committed, dir, { recursive: true, filter: (src) => path.basename(src) !== "figures" });
+    fs.cpSync(committed, dir, { recursive: true, filter: (src) => path.basename(src) !== "figures" && !path.basename(src).startsWith("w256d2-") });
     process.env.DYT_RESULTS_DIR = path.join(tmp, "results");
     process.env.DYT_RUNS_DIR = path.join(tmp, "runs");
-    const earlier = (x: LmAlpha0Summary) => {
-      const { widthExtended: _, configs, ...rest } = x;
-      return { ...rest, configs: configs.filter((c) => c.size !== "w256d2") };
-    };
+    const earlier = earlierOf;
     const json = (x: unknown) => JSON.parse(JSON.stringify(x)) as unknown;
     try {
       const pending = (await runLmAlpha0({ scale: "full", cachedOnly: true, verbose: false })).summary;
@@ -273,9 +280,11 @@ describe("lm-alpha0 width amendment (2026-12-05)", () => {
       assert.deepEqual(rows.map((r) => [r.id, r.verdict]), [["7-width (LM)", "not supported"], ["7-depth (LM)", "inconclusive"], ["7-width, to 256 (LM)", "not testable"]]);
       assert.match(rows[2]!.reason!, /not yet run: no saved full runs for w256d2/);
       assert.ok(fs.readdirSync(dir).every((f) => !f.startsWith("w256d2-")), "nothing was trained");
-      // The committed summary (saved before the amendment) still gives the row, not testable.
-      assert.equal(oldRows[2]!.verdict, "not testable");
-      assert.match(oldRows[2]!.reason!, /saved before the width amendment/);
+      // A summary saved before the amendment (no widthExtended) still gives the row, not testable.
+      const { widthExtended: _w, ...before } = saved0;
+      const beforeRows = lmAlpha0Entry.claims(before as LmAlpha0Summary);
+      assert.equal(beforeRows[2]!.verdict, "not testable");
+      assert.match(beforeRows[2]!.reason!, /saved before the width amendment/);
 
       // Made-up width-256 runs (w128d2's records on the w256d2 jobs' configs, final validation bpb set per pair).
       const jobs = lmAlpha0Jobs(FULL, "full").filter((j) => j.axes.size === "w256d2");
@@ -302,7 +311,7 @@ describe("lm-alpha0 width amendment (2026-12-05)", () => {
       assert.match(w.reason, /w256d2 0\.25 \(N \{0\.25\/0\.25\}\): lower at the widest, but not decreasing at w32d2 -> w64d2, w64d2 -> w128d2; N\(w32d2\) and N\(w256d2\) share 0\.25\/0\.25$/);
       assert.deepEqual(low.configs.map((c) => c.size), ["w32d2", "w64d2", "w128d2", "w64d4", "w256d2"]);
       assert.deepEqual(lmAlpha0Heatmaps(low).map((h) => h.size), ["w32d2", "w64d2", "w128d2", "w64d4", "w256d2"], "a heat map for w256d2 too");
-      assert.deepEqual(lmAlpha0ConfigTable(low).slice(0, 4), lmAlpha0ConfigTable(old), "the earlier configs' rows unchanged");
+      assert.deepEqual(lmAlpha0ConfigTable(low).slice(0, 4), lmAlpha0ConfigTable(saved0).slice(0, 4), "the earlier configs' rows unchanged");
       assert.equal(lmAlpha0ConfigTable(low)[4]!["best α₀ (attn/other)"], "0.25/0.25");
       assert.deepEqual(lmAlpha0WidthFigure(low).data[0]!.x, [32, 64, 128, 256], "the width figure takes the extended ladder");
       assert.deepEqual(lmAlpha0WidthFigure(pending).data[0]!.x, [32, 64, 128]);
