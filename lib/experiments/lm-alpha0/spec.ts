@@ -95,14 +95,14 @@
  *    code path runs at every scale.
  */
 import { meanStd } from "../stats-lite";
-import { MissingResultError, saveSummary, type ExperimentContext } from "../runner";
+import { saveSummary, type ExperimentContext } from "../runner";
 import type { Scale } from "../scale";
 import { deriveArm, type Arm } from "../protocol/arms";
 import { bitsScore, type RunClass } from "../protocol/classify";
 import { armJob, epochSchedule } from "../protocol/jobs";
 import { lmTrainWindows, type LmResolvedRun, type LmRunBase } from "../protocol/lm-task";
 import { RULES, type ProtocolRules } from "../protocol/rules";
-import { runJobs, StaleResultError, type Job, type LmProtocolRecord } from "../protocol/runner";
+import { notYetRun, runJobs, type Job, type LmProtocolRecord } from "../protocol/runner";
 import { lrId } from "../protocol/tuning";
 import type { ClaimVerdict, Outcome } from "../protocol/verdict";
 import { widthMatchedInitStd } from "../../models/llama";
@@ -572,8 +572,7 @@ async function runOrLoad(jobs: Job<LmResolvedRun>[], s: LmAlpha0Scale, ctx: Expe
     try {
       records.push(...(await runJobs(jobs.filter((j) => j.axes.size === n), ctx)));
     } catch (e) {
-      // Only a missing record means "not yet run"; a stale one (its config changed) is an error, as everywhere.
-      if (!(e instanceof MissingResultError) || e instanceof StaleResultError) throw e;
+      if (!notYetRun(e, ctx)) throw e;
       notRun.push(n);
     }
   }

@@ -126,13 +126,13 @@
  *    where a pick is 1e-2 and reads the ladder's runs).
  */
 import { meanStd } from "../stats-lite";
-import { MissingResultError, saveSummary, type ExperimentContext } from "../runner";
+import { saveSummary, type ExperimentContext } from "../runner";
 import type { Scale } from "../scale";
-import { deriveArm, resolveArm, type Arm } from "../protocol/arms";
+import { dytAlpha0Arm, resolveArm, type Arm } from "../protocol/arms";
 import { armJob, describeBase, epochSchedule, picksOf, tuneJobs } from "../protocol/jobs";
 import { resolveLmRun, type LmResolvedRun, type LmRunBase } from "../protocol/lm-task";
 import { RULES, type ProtocolRules } from "../protocol/rules";
-import { runJobs, type Job, type LmProtocolRecord } from "../protocol/runner";
+import { notYetRun, runJobs, type Job, type LmProtocolRecord } from "../protocol/runner";
 import type { ArmLr } from "../protocol/study";
 import { assertTuning, lrId, type LrPick } from "../protocol/tuning";
 import type { Outcome, PairedEvidence } from "../protocol/verdict";
@@ -414,7 +414,7 @@ export interface RetuneAt {
 
 /** DyT's candidates at the re-tuned rung: the recipe itself (its own α₀ for the width), then one arm per extra α₀ (all three slots). */
 export function retuneDytArms(dyt: Arm, alpha0s: readonly number[]): Arm[] {
-  return [dyt, ...alpha0s.map((a) => deriveArm(dyt.id, { id: `${dyt.id}-a${a}`, label: `${dyt.label}, α₀ ${a}`, lm: { alpha0: { alpha0Attn: a, alpha0Ffn: a, alpha0Final: a } } }))];
+  return [dyt, ...alpha0s.map((a) => dytAlpha0Arm(dyt, a))];
 }
 
 /** The depth-ladder rung that is re-tuned (it must be on the ladder, above its first rung). */
@@ -659,7 +659,7 @@ export async function runLmToFailure(ctx: ExperimentContext, override: Partial<L
         // Loading saved results only: the width ladder (amendment 2026-12-05) may not have been run yet. Its
         // rungs from here up are "not yet run" and its row says so (as vit-fashion's unrun extra seeds); a
         // missing run of the other ladders still fails, as before.
-        if (!(ctx.cachedOnly && ladder === "width" && e instanceof MissingResultError)) throw e;
+        if (!(ladder === "width" && notYetRun(e, ctx))) throw e;
         notRun = rungs.slice(done.length).map((x) => x.id);
         break;
       }
@@ -687,7 +687,7 @@ export async function runLmToFailure(ctx: ExperimentContext, override: Partial<L
         done.push({ at, retuned: got.retuned });
       } catch (e) {
         // Loading saved results only before this amendment's runs exist: the rung is "not yet run", as on the width ladder.
-        if (!(ctx.cachedOnly && e instanceof MissingResultError)) throw e;
+        if (!notYetRun(e, ctx)) throw e;
         notRun.push(at.rung.id);
       }
     }

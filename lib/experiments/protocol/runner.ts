@@ -98,6 +98,15 @@ export class StaleResultError extends MissingResultError {
   }
 }
 
+/**
+ * Whether `e`, thrown by runJobs, means an amendment's runs are "not yet run": only saved results are
+ * loaded (cachedOnly) and a record is missing. A stale record (its config changed) is never that: it is an
+ * error, as everywhere.
+ */
+export function notYetRun(e: unknown, ctx: Pick<ExperimentContext, "cachedOnly">): boolean {
+  return ctx.cachedOnly === true && e instanceof MissingResultError && !(e instanceof StaleResultError);
+}
+
 /** JSON with object keys sorted, so equal configs compare equal whatever the key order. */
 export function stableStringify(v: unknown): string {
   return JSON.stringify(v, (_k, val: unknown) =>
