@@ -118,11 +118,9 @@ export function makeNorm(kind: NormKind | string, dim: number, options: NormOpti
       at = (x) => x;
       break;
   }
-  if (at) {
-    const f = at;
-    apply = (x) => f(x, layout);
-  }
-  const channelsLast = at && layout === "channels-first" ? { applyChannelsLast: (x: tf.Tensor) => at!(x, "channels-last") } : {};
+  const perPosition = at;
+  if (perPosition) apply = (x) => perPosition(x, layout);
+  const channelsLast = perPosition && layout === "channels-first" ? { applyChannelsLast: (x: tf.Tensor) => perPosition(x, "channels-last") } : {};
   const params = s.params.slice(before);
   return { kind, name: s.prefix, dim, params, alpha, layout, ...running, apply: apply!, ...channelsLast };
 }
