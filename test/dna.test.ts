@@ -221,9 +221,14 @@ describe("fftConv (causal long convolution by FFT)", () => {
   it("on the native engine runs the addon's kernels, and its gradients equal the host's (odd batch, filter shorter than L)", { skip: nativeReason ? `native engine unavailable: ${nativeReason}` : false }, async () => {
     await useEngine("native");
     const rng = new Rng(5);
+    // The addon transforms 8 channels at a time: a partial block (5), a full
+    // one (8), one and a tail (13); one row (no pair); Lh = 1, where the
+    // forward's padded length is L itself (no zero upper half).
     for (const [B, L, C, Lh] of [
       [3, 33, 5, 20],
       [16, 256, 8, 256],
+      [1, 16, 13, 16],
+      [2, 16, 13, 1],
     ] as const) {
       const x = rand(rng, B * L * C);
       const h = rand(rng, Lh * C);
