@@ -468,10 +468,18 @@ void transposeNd(const float* x, float* y, const std::vector<int64_t>& s, const 
 #define DYT_CLONES
 #endif
 
-static inline __attribute__((always_inline)) float expCore(float x) {
-  // e^x for finite x in [-87.3, 88.7], ~1 ulp.
-  const float fx = __builtin_floorf(x * 1.44269504088896341f + 0.5f);
-  float r = x - fx * 0.693359375f;
+// e^x, ~1 ulp, with IEEE results at the ends (0 and subnormals below, inf
+// above, NaN kept). One polynomial for the whole range: x is clamped to
+// [-104, 89], where e^x = 2^k e^r with k in [-150, 128] and |r| <= ln2/2, and
+// 2^k is applied as two factors 2^(k>>1) 2^(k - (k>>1)), each a normal float,
+// so only the last product rounds, to a subnormal, 0 or inf exactly where
+// e^x does. (It used to evaluate the polynomial three times, for the normal,
+// subnormal and overflowing ranges, and select: the GELU, DyT and softmax
+// kernels spent most of their time there.)
+static inline __attribute__((always_inline)) float expF(float x) {
+  const float c = x < -104.0f ? -104.0f : (x > 89.0f ? 89.0f : x);
+  const float fx = __builtin_floorf(c * 1.44269504088896341f + 0.5f);
+  float r = c - fx * 0.693359375f;
   r = r + fx * 2.12194440e-4f;
   float p = 1.9875691500e-4f;
   p = p * r + 1.3981999507e-3f;
@@ -480,25 +488,13 @@ static inline __attribute__((always_inline)) float expCore(float x) {
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   const float y = p * r * r + r + 1.0f;
-  const int32_t e = static_cast<int32_t>(fx) + 127;
-  int32_t bits = e << 23;
-  float scale;
-  __builtin_memcpy(&scale, &bits, 4);
-  return y * scale;
-}
-
-static inline __attribute__((always_inline)) float expF(float x) {
-  const float c = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
-  float y = expCore(c);
-  y = x < -103.0f ? 0.0f : y;
-  // Below -87 the result is subnormal: compute e^(x+16) * e^-16 instead.
-  const float lo = x < -103.0f ? -103.0f : (x > -87.0f ? -87.0f : x);
-  y = x < -87.0f && x >= -103.0f ? expCore(lo + 16.0f) * 1.12535175e-7f : y;
-  // Above 88 the scale 2^fx would overflow first: e^(x-16) * e^16.
-  const float hi = x > 88.72283935546875f ? 88.72283935546875f : (x < 88.0f ? 88.0f : x);
-  y = x > 88.0f ? expCore(hi - 16.0f) * 8886110.52f : y;
-  y = x > 88.72283935546875f ? __builtin_inff() : y;
-  return x != x ? x : y;
+  const int32_t k = static_cast<int32_t>(fx), k1 = k >> 1, k2 = k - k1;
+  const int32_t b1 = (k1 + 127) << 23, b2 = (k2 + 127) << 23;
+  float s1, s2;
+  __builtin_memcpy(&s1, &b1, 4);
+  __builtin_memcpy(&s2, &b2, 4);
+  const float e = (y * s1) * s2;
+  return x != x ? x : e;
 }
 
 // erf(v) = sign(v) (1 - erfPoly(|v|) exp(-v^2)), tfjs backend_util ERF_P / ERF_A1..A5.
