@@ -9,6 +9,7 @@ export * from "./ops/matmul";
 export * from "./ops/conv";
 export * from "./ops/fft-conv";
 export * from "./ops/conv1d";
+export * from "./ops/modulate";
 export * from "./norms";
 export * from "./models";
 export * from "./train";

@@ -42,6 +42,8 @@
 //       row gather (op 0) and its scatter-add adjoint (op 1): embedding lookups.
 //   gelu(buf, op, xOff, dyOff, yOff, n)
 //       exact GELU (op 0) and its gradient (op 1), fused and vectorised.
+//   modulate(buf, op, aOff, bOff, cOff, dOff, eOff, fOff, B, T, D)
+//       adaLN's x * (1 + scale) + shift and gated add x + gate * u over [B, T, D], and their gradients.
 #include <napi.h>
 #include <cblas.h>
 
@@ -1778,6 +1780,97 @@ Napi::Value Gelu(const Napi::CallbackInfo& info) {
 }
 
 // ---------------------------------------------------------------------------
+// adaLN's per-sample modulation (lib/ops/modulate.ts, DiT), x [B, T, D] with
+// [B, D] coefficients broadcast over the T tokens, the same float32 formulas
+// as the tfjs ops they replace (each product rounded, then the add):
+//   op 0 modulate:      y = x * (1 + scale) + shift
+//   op 1 its gradient:  dx = dy * (1 + scale), dscale = sum_t dy * x, dshift = sum_t dy
+//   op 2 gated add:     y = x + gate * u
+//   op 3 its gradient:  du = dy * gate, dgate = sum_t dy * u   (dx = dy: no kernel)
+// The token sums accumulate in double in token order, as the cpu backend's
+// Sum does. In tfjs each is 3-8 kernels a direction with broadcasts and
+// reductions (~130 calls of a DiT step). Samples are split over the pool.
+//
+// modulate(buf, op, aOff, bOff, cOff, dOff, eOff, fOff, B, T, D):
+//   op 0: a x, b scale, c shift, d y        op 1: a dy, b x, c scale, d dx, e dscale, f dshift
+//   op 2: a x, b gate, c u, d y             op 3: a dy, b gate, c u, d du, e dgate
+DYT_CLONES void modulateRow(int op, const float* __restrict a, const float* __restrict b, const float* __restrict c, const float* __restrict m,
+                            float* __restrict d, double* __restrict acc1, double* __restrict acc2, int64_t D) {
+  switch (op) {
+    case 0:
+      for (int64_t k = 0; k < D; ++k) d[k] = a[k] * m[k] + c[k];
+      break;
+    case 1:
+      for (int64_t k = 0; k < D; ++k) {
+        const float g = a[k];
+        d[k] = g * m[k];
+        acc1[k] += static_cast<double>(g * b[k]);
+        acc2[k] += static_cast<double>(g);
+      }
+      break;
+    case 2:
+      for (int64_t k = 0; k < D; ++k) d[k] = a[k] + m[k] * c[k];
+      break;
+    default:
+      for (int64_t k = 0; k < D; ++k) {
+        const float g = a[k];
+        d[k] = g * m[k];
+        acc1[k] += static_cast<double>(g * c[k]);
+      }
+      break;
+  }
+}
+
+Napi::Value Modulate(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  if (info.Length() < 11) throw Napi::TypeError::New(env, "modulate: 11 arguments expected");
+  const int op = info[1].As<Napi::Number>().Int32Value();
+  const int64_t B = info[8].As<Napi::Number>().Int64Value(), T = info[9].As<Napi::Number>().Int64Value(), D = info[10].As<Napi::Number>().Int64Value();
+  if (op < 0 || op > 3 || B < 0 || T < 0 || D < 1) throw Napi::RangeError::New(env, "modulate: bad op or size");
+  if (B == 0) return env.Undefined();
+  const int64_t nx = B * T * D, nc = B * D;
+  // Operand b is x (op 1, full size) or the [B, D] coefficient; c is full size except for op 1's scale.
+  const float* a = heapF32(env, info[0], info[2].As<Napi::Number>().Int64Value(), nx);
+  const float* bb = heapF32(env, info[0], info[3].As<Napi::Number>().Int64Value(), op == 1 ? nx : nc);
+  const float* cc = heapF32(env, info[0], info[4].As<Napi::Number>().Int64Value(), op == 0 || op == 1 ? nc : nx);
+  float* dd = heapF32(env, info[0], info[5].As<Napi::Number>().Int64Value(), nx);
+  float* e = op == 1 || op == 3 ? heapF32(env, info[0], info[6].As<Napi::Number>().Int64Value(), nc) : nullptr;
+  float* f = op == 1 ? heapF32(env, info[0], info[7].As<Napi::Number>().Int64Value(), nc) : nullptr;
+  // The per-sample coefficient: 1 + scale (ops 0, 1, rounded once, as tf.add(scale, 1)) or the gate.
+  const float* coef = op == 0 ? bb : op == 1 ? cc : bb;
+  const bool plusOne = op <= 1;
+  auto body = [&](int64_t b0, int64_t b1) {
+    std::vector<float> m(D);
+    std::vector<double> acc(2 * D);
+    for (int64_t b = b0; b < b1; ++b) {
+      for (int64_t k = 0; k < D; ++k) m[k] = plusOne ? coef[b * D + k] + 1.0f : coef[b * D + k];
+      std::fill(acc.begin(), acc.end(), 0.0);
+      for (int64_t t = 0; t < T; ++t) {
+        const int64_t row = (b * T + t) * D;
+        switch (op) {
+          case 0: modulateRow(0, a + row, nullptr, cc + b * D, m.data(), dd + row, nullptr, nullptr, D); break;
+          case 1: modulateRow(1, a + row, bb + row, nullptr, m.data(), dd + row, acc.data(), acc.data() + D, D); break;
+          case 2: modulateRow(2, a + row, nullptr, cc + row, m.data(), dd + row, nullptr, nullptr, D); break;
+          default: modulateRow(3, a + row, nullptr, cc + row, m.data(), dd + row, acc.data(), nullptr, D); break;
+        }
+      }
+      if (e)
+        for (int64_t k = 0; k < D; ++k) e[b * D + k] = static_cast<float>(acc[k]);
+      if (f)
+        for (int64_t k = 0; k < D; ++k) f[b * D + k] = static_cast<float>(acc[D + k]);
+    }
+  };
+  const int P_ = g_pool.size();
+  if (P_ > 1 && B > 1 && nx >= (1 << 15)) {
+    const int64_t tasks = std::min<int64_t>(B, P_ * 4);
+    g_pool.run(static_cast<int>(tasks), [&](int t) { body(B * t / tasks, B * (t + 1) / tasks); });
+  } else {
+    body(0, B);
+  }
+  return env.Undefined();
+}
+
+// ---------------------------------------------------------------------------
 // Measured peak (the bench's %peak): FP32 FMA throughput of the whole
 // machine, and its clock. The nominal estimate (cores x lanes x FMA units x 2
 // x GHz from /proc/cpuinfo) misses boost clocks and guesses the FMA pipes.
@@ -1969,7 +2062,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   openblas_set_num_threads(1);
   // Bump when the exported functions change: lib/engine/native.ts refuses a
   // stale build (one left behind when a rebuild failed) instead of crashing.
-  exports.Set("abi", Napi::Number::New(env, 12));
+  exports.Set("abi", Napi::Number::New(env, 13));
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("sgemm", Napi::Function::New(env, Sgemm));
@@ -1990,6 +2083,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("unfold1d", Napi::Function::New(env, Unfold1d));
   exports.Set("rows", Napi::Function::New(env, Rows));
   exports.Set("gelu", Napi::Function::New(env, Gelu));
+  exports.Set("modulate", Napi::Function::New(env, Modulate));
   exports.Set("fmaPeak", Napi::Function::New(env, FmaPeak));
   return exports;
 }

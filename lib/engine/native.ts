@@ -28,7 +28,7 @@ import { spawnSync } from "child_process";
 import type { EngineProvider } from "./index";
 
 /** native/dyt_native.cc's "abi" export this file was written against. */
-const NATIVE_ABI = 12;
+const NATIVE_ABI = 13;
 
 /** x86-64 levels native/build.sh can cap a build at (DYT_NATIVE_MAX_ISA); the default build goes up to x86-64-v4 (AVX-512). */
 export type NativeIsaCap = "x86-64-v3";
@@ -107,6 +107,11 @@ export interface NativeAddon {
   rows(heap: ArrayBuffer, op: number, x: number, idx: number, y: number, n: number, d: number, V: number): void;
   /** op 0: y = gelu(x) (dy unused); op 1: y = dy * gelu'(x). n floats each. */
   gelu(heap: ArrayBuffer, op: number, x: number, dy: number, y: number, n: number): void;
+  /**
+   * adaLN over x [B, T, D] with [B, D] coefficients: op 0 y = a (1 + b) + c; op 1 its gradient (a dy, b x, c scale -> d dx,
+   * e dscale, f dshift); op 2 y = a + b c (b the gate); op 3 its gradient (a dy, b gate, c u -> d du, e dgate). Unused offsets -1.
+   */
+  modulate(heap: ArrayBuffer, op: number, a: number, b: number, c: number, d: number, e: number, f: number, B: number, T: number, D: number): void;
 }
 
 let addon: NativeAddon | undefined;
@@ -199,7 +204,7 @@ const offsetOf = (backend: WasmBackendLike, t: tf.TensorInfo) => backend.dataIdM
 const heapOf = (backend: WasmBackendLike) => backend.wasm.HEAPU8.buffer as ArrayBuffer;
 
 /** Counts of kernel calls served natively vs delegated (for tests and the bench). */
-export const nativeStats = { matmul: 0, fusedMatmul: 0, transpose: 0, unary: 0, sum: 0, unpack: 0, delegated: 0, adamw: 0, norm: 0, attention: 0, depthwise: 0, fftConv: 0, unfold: 0, split: 0, rows: 0, concat: 0, gelu: 0 };
+export const nativeStats = { matmul: 0, fusedMatmul: 0, transpose: 0, unary: 0, sum: 0, unpack: 0, delegated: 0, adamw: 0, norm: 0, attention: 0, depthwise: 0, fftConv: 0, unfold: 0, split: 0, rows: 0, concat: 0, gelu: 0, modulate: 0 };
 
 /** One native matmul: its sizes, multiply-add FLOPs (2 per multiply-add) and wall time. */
 export interface MatmulCall {
@@ -703,6 +708,10 @@ export const FUSED_KERNELS = {
   scatterAddRows: "DytLabScatterAddRows",
   geluFwd: "DytLabGeluFwd",
   geluBwd: "DytLabGeluBwd",
+  modulateFwd: "DytLabModulateFwd",
+  modulateBwd: "DytLabModulateBwd",
+  gatedAddFwd: "DytLabGatedAddFwd",
+  gatedAddBwd: "DytLabGatedAddBwd",
 } as const;
 
 const optOff = (backend: WasmBackendLike, t: tf.TensorInfo | undefined) => (t ? offsetOf(backend, t) : -1);
@@ -866,7 +875,54 @@ const geluBwdKernel: KernelFn = ({ inputs, backend }) => {
   return dx;
 };
 
+/** [B, T, D] of a modulated activation (the coefficients are [B, D]). */
+const btd = (x: tf.TensorInfo): [number, number, number] => [x.shape[0]!, x.shape[1]!, x.shape[2]!];
+
+/** inputs x [B, T, D], scale, shift [B, D]. Output y = x * (1 + scale) + shift. */
+const modulateFwdKernel: KernelFn = ({ inputs, backend }) => {
+  const { x, scale, shift } = inputs as Record<string, tf.TensorInfo>;
+  const y = backend.makeOutput(x!.shape, "float32");
+  nativeStats.modulate++;
+  addon!.modulate(heapOf(backend), 0, offsetOf(backend, x!), offsetOf(backend, scale!), offsetOf(backend, shift!), offsetOf(backend, y), -1, -1, ...btd(x!));
+  return y;
+};
+
+/** inputs dy, x, scale. Outputs [dx, dscale, dshift]. */
+const modulateBwdKernel: KernelFn = ({ inputs, backend }) => {
+  const { dy, x, scale } = inputs as Record<string, tf.TensorInfo>;
+  const dx = backend.makeOutput(x!.shape, "float32");
+  const dscale = backend.makeOutput(scale!.shape, "float32");
+  const dshift = backend.makeOutput(scale!.shape, "float32");
+  nativeStats.modulate++;
+  const h = heapOf(backend);
+  addon!.modulate(h, 1, offsetOf(backend, dy!), offsetOf(backend, x!), offsetOf(backend, scale!), offsetOf(backend, dx), offsetOf(backend, dscale), offsetOf(backend, dshift), ...btd(x!));
+  return [dx, dscale, dshift];
+};
+
+/** inputs x [B, T, D], gate [B, D], u [B, T, D]. Output y = x + gate * u. */
+const gatedAddFwdKernel: KernelFn = ({ inputs, backend }) => {
+  const { x, gate, u } = inputs as Record<string, tf.TensorInfo>;
+  const y = backend.makeOutput(x!.shape, "float32");
+  nativeStats.modulate++;
+  addon!.modulate(heapOf(backend), 2, offsetOf(backend, x!), offsetOf(backend, gate!), offsetOf(backend, u!), offsetOf(backend, y), -1, -1, ...btd(x!));
+  return y;
+};
+
+/** inputs dy, gate, u. Outputs [du, dgate] (dx is dy itself). */
+const gatedAddBwdKernel: KernelFn = ({ inputs, backend }) => {
+  const { dy, gate, u } = inputs as Record<string, tf.TensorInfo>;
+  const du = backend.makeOutput(u!.shape, "float32");
+  const dgate = backend.makeOutput(gate!.shape, "float32");
+  nativeStats.modulate++;
+  addon!.modulate(heapOf(backend), 3, offsetOf(backend, dy!), offsetOf(backend, gate!), offsetOf(backend, u!), offsetOf(backend, du), offsetOf(backend, dgate), -1, ...btd(u!));
+  return [du, dgate];
+};
+
 const fusedKernels: Record<string, KernelFn> = {
+  [FUSED_KERNELS.modulateFwd]: modulateFwdKernel,
+  [FUSED_KERNELS.modulateBwd]: modulateBwdKernel,
+  [FUSED_KERNELS.gatedAddFwd]: gatedAddFwdKernel,
+  [FUSED_KERNELS.gatedAddBwd]: gatedAddBwdKernel,
   [FUSED_KERNELS.geluFwd]: geluFwdKernel,
   [FUSED_KERNELS.geluBwd]: geluBwdKernel,
   [FUSED_KERNELS.scatterAddRows]: scatterAddRowsKernel,

@@ -7,6 +7,7 @@ import { embedLookup } from "./embedding";
 import { Linear } from "./linear";
 import { TransformerBlock, applyNorm, type ForwardOptions } from "./transformer";
 import { asImages, checkPosInt, patchify } from "./vision-common";
+import { gatedAdd, modulate } from "../ops/modulate";
 
 export interface DiTBlockConfig {
   dim: number;
@@ -32,10 +33,6 @@ export interface DiTBlockConfig {
   initStd?: number;
 }
 
-/** x * (1 + scale) + shift, with [B, D] modulation broadcast over tokens. */
-export function modulate(x: tf.Tensor, shift: tf.Tensor, scale: tf.Tensor): tf.Tensor {
-  return tf.add(tf.mul(x, tf.add(tf.expandDims(scale, 1), 1)), tf.expandDims(shift, 1));
-}
 
 /**
  * A DiT block (Peebles & Xie 2023) with adaLN modulation:
@@ -68,8 +65,8 @@ export class DiTBlock {
     if (c.rank !== 2 || c.shape[1] !== D || c.shape[0] !== x.shape[0])
       throw new Error(`DiTBlock.forward: conditioning must be [B=${x.shape[0]}, ${D}], got [${c.shape.join(",")}]`);
     const [s1, a1, g1, s2, a2, g2] = tf.split(this.adaLN.apply(tf.mul(c, tf.sigmoid(c)), opts), 6, 1) as tf.Tensor[];
-    const h = tf.add(x, tf.mul(tf.expandDims(g1!, 1), this.core.attention(modulate(applyNorm(this.n1, x, opts), s1!, a1!), opts)));
-    return tf.add(h, tf.mul(tf.expandDims(g2!, 1), this.core.mlp(modulate(applyNorm(this.n2, h, opts), s2!, a2!), opts)));
+    const h = gatedAdd(x, g1!, this.core.attention(modulate(applyNorm(this.n1, x, opts), s1!, a1!), opts));
+    return gatedAdd(h, g2!, this.core.mlp(modulate(applyNorm(this.n2, h, opts), s2!, a2!), opts));
   }
 
   norms(): Norm[] {
