@@ -80,7 +80,7 @@ const ELEMENTWISE = `
 const lib = require(${JSON.stringify(require.resolve("../lib/engine/native"))}).loadAddon();
 if (!lib) throw new Error("no addon");
 const n = 4163, R = 64, C = 64, B = 4 * n; // 4163 = 65 x 64 + 3: vector bodies and tails
-const heap = new ArrayBuffer(B * 23);
+const heap = new ArrayBuffer(B * 29);
 const f = new Float32Array(heap);
 const blk = (k) => f.subarray(k * n, (k + 1) * n);
 let s = 12345;
@@ -102,6 +102,9 @@ lib.adamw(heap, Float64Array.from([15 * B, 20 * B, B, 16 * B, 17 * B, 18 * B, 19
 // The FFT conv's hand-dispatched kernels (8 channels per transform; 40 = 5 blocks): y, dx, dh over blocks 20-22.
 lib.fftConvFwd(heap, 0, B, 20 * B, 3, 33, 40, 20);
 lib.fftConvBwd(heap, 0, B, B, 21 * B, 22 * B, 3, 33, 40, 20);
+// The norm backwards (row statistics in eight partial sums): dx, dgamma, dbeta and dalpha over blocks 23-28.
+lib.normBwd(heap, 0, B, 0, 13 * B, 14 * B, 8 * B, 23 * B, 24 * B, 24 * B + 4 * C, R, C);
+lib.dytBwd(heap, B, 0, 10 * B, 8 * B, 25 * B, 26 * B, 27 * B, 28 * B, R, C);
 console.log(JSON.stringify({ info: lib.info(), peak: lib.fmaPeak(50), out: Buffer.from(heap, 2 * B).toString("base64") }));
 `;
 
@@ -114,7 +117,7 @@ function runElementwise(addon: string | undefined): { info: { isaCap: string; si
   return JSON.parse(r.stdout.trim().split("\n").pop()!);
 }
 
-test("capped addon (x86-64-v3): loads, its info and peak report AVX2, its elementwise and FFT-conv kernels are bit-identical to the full build's", { skip: skipCapped }, () => {
+test("capped addon (x86-64-v3): loads, its info and peak report AVX2, its elementwise, norm and FFT-conv kernels are bit-identical to the full build's", { skip: skipCapped }, () => {
   assert.ok(built && "path" in built, built && "error" in built ? built.error : "");
   const capped = runElementwise(cappedAddonPath("x86-64-v3"));
   assert.equal(capped.info.isaCap, "x86-64-v3");
