@@ -1095,9 +1095,43 @@ Napi::Value DytBwd(const Napi::CallbackInfo& info) {
 // Slices are spread over the pool; each product is one single-threaded sgemm.
 
 // attnFwd(heap, q, k, v, o, p, BH, Tq, Tk, dh, dv, scale, causal)
-// row[j] = e^(row[j] - mx): the softmax's exps, vectorised (attnFwd).
-DYT_CLONES void expShiftedInPlace(float* row, int64_t n, float mx) {
-  for (int64_t j = 0; j < n; ++j) row[j] = expF(row[j] - mx);
+
+// The softmax over each score row (causal rows see their first n keys; the
+// rest are set to 0), and its backward dS = P * (dP - rowsum(dP * P)) in
+// place: row max, exps, and the row sums in eight partial sums (sumLanes), in
+// one vectorised clone per slice. (Written per element in the caller, the
+// double sums stayed scalar chains.)
+DYT_CLONES void softmaxRows(float* __restrict P, int64_t Tq, int64_t Tk, bool causal) {
+  for (int64_t r = 0; r < Tq; ++r) {
+    float* row = P + r * Tk;
+    // Causal: query r sees keys 0..r + (Tk - Tq) (aligned at the end when Tk > Tq).
+    const int64_t n = causal ? std::min<int64_t>(Tk, std::max<int64_t>(0, r + (Tk - Tq) + 1)) : Tk;
+    float mx = -__builtin_inff();
+    for (int64_t j = 0; j < n; ++j) mx = std::max(mx, row[j]);
+    for (int64_t j = 0; j < n; ++j) row[j] = expF(row[j] - mx);
+    double p[kSumLanes] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int64_t j = 0;
+    for (; j + kSumLanes <= n; j += kSumLanes)
+      for (int k = 0; k < kSumLanes; ++k) p[k] += row[j + k];
+    for (int k = 0; j + k < n; ++k) p[k] += row[j + k];
+    const float s = static_cast<float>(sumLanes(p));
+    for (int64_t q = 0; q < n; ++q) row[q] = row[q] / s;
+    for (int64_t q = n; q < Tk; ++q) row[q] = 0.0f;
+  }
+}
+
+DYT_CLONES void softmaxBwdRows(float* __restrict dS, const float* __restrict P, int64_t Tq, int64_t Tk) {
+  for (int64_t r = 0; r < Tq; ++r) {
+    float* row = dS + r * Tk;
+    const float* pr = P + r * Tk;
+    double p[kSumLanes] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int64_t j = 0;
+    for (; j + kSumLanes <= Tk; j += kSumLanes)
+      for (int k = 0; k < kSumLanes; ++k) p[k] += static_cast<double>(row[j + k]) * pr[j + k];
+    for (int k = 0; j + k < Tk; ++k) p[k] += static_cast<double>(row[j + k]) * pr[j + k];
+    const float d = static_cast<float>(sumLanes(p));
+    for (int64_t q = 0; q < Tk; ++q) row[q] = pr[q] * (row[q] - d);
+  }
 }
 
 Napi::Value AttnFwd(const Napi::CallbackInfo& info) {
@@ -1118,20 +1152,7 @@ Napi::Value AttnFwd(const Napi::CallbackInfo& info) {
   auto one = [&](int64_t i) {
     float* Pi = P + i * Tq * Tk;
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Tq, Tk, dh, scale, Q + i * Tq * dh, dh, K + i * Tk * dh, dh, 0.0f, Pi, Tk);
-    for (int64_t r = 0; r < Tq; ++r) {
-      float* row = Pi + r * Tk;
-      // Causal: query r sees keys 0..r + (Tk - Tq) (aligned at the end when Tk > Tq).
-      const int64_t n = causal ? std::min<int64_t>(Tk, std::max<int64_t>(0, r + (Tk - Tq) + 1)) : Tk;
-      float mx = -__builtin_inff();
-      for (int64_t j = 0; j < n; ++j) mx = std::max(mx, row[j]);
-      // The exps in a vectorised clone (a loop that also accumulates in double stays scalar), then the sum.
-      expShiftedInPlace(row, n, mx);
-      double sum = 0;
-      for (int64_t j = 0; j < n; ++j) sum += row[j];
-      const float s = static_cast<float>(sum);
-      for (int64_t j = 0; j < n; ++j) row[j] = row[j] / s;
-      for (int64_t j = n; j < Tk; ++j) row[j] = 0.0f;
-    }
+    softmaxRows(Pi, Tq, Tk, causal);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Tq, dv, Tk, 1.0f, Pi, Tk, V + i * Tk * dv, dv, 0.0f, O + i * Tq * dv, dv);
   };
   const int P_ = g_pool.size();
@@ -1173,14 +1194,7 @@ Napi::Value AttnBwd(const Napi::CallbackInfo& info) {
       cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Tk, dvv, Tq, 1.0f, Pi, Tk, dOi, dvv, 0.0f, dV + i * Tk * dvv, dvv);
       // dP = dO V^T, then dS = P * (dP - rowsum(dP * P)) in place
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Tq, Tk, dvv, 1.0f, dOi, dvv, V + i * Tk * dvv, dvv, 0.0f, dS.data(), Tk);
-      for (int64_t r = 0; r < Tq; ++r) {
-        float* row = dS.data() + r * Tk;
-        const float* pr = Pi + r * Tk;
-        double dot = 0;
-        for (int64_t j = 0; j < Tk; ++j) dot += static_cast<double>(row[j]) * pr[j];
-        const float d = static_cast<float>(dot);
-        for (int64_t j = 0; j < Tk; ++j) row[j] = pr[j] * (row[j] - d);
-      }
+      softmaxBwdRows(dS.data(), Pi, Tq, Tk);
       // dQ = scale dS K, dK = scale dS^T Q
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Tq, dh, Tk, scale, dS.data(), Tk, K + i * Tk * dh, dh, 0.0f, dQ + i * Tq * dh, dh);
       cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Tk, dh, Tq, scale, dS.data(), Tk, Q + i * Tq * dh, dh, 0.0f, dK + i * Tk * dh, dh);

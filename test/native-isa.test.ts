@@ -80,7 +80,7 @@ const ELEMENTWISE = `
 const lib = require(${JSON.stringify(require.resolve("../lib/engine/native"))}).loadAddon();
 if (!lib) throw new Error("no addon");
 const n = 4163, R = 64, C = 64, B = 4 * n; // 4163 = 65 x 64 + 3: vector bodies and tails
-const heap = new ArrayBuffer(B * 29);
+const heap = new ArrayBuffer(B * 34);
 const f = new Float32Array(heap);
 const blk = (k) => f.subarray(k * n, (k + 1) * n);
 let s = 12345;
@@ -105,6 +105,9 @@ lib.fftConvBwd(heap, 0, B, B, 21 * B, 22 * B, 3, 33, 40, 20);
 // The norm backwards (row statistics in eight partial sums): dx, dgamma, dbeta and dalpha over blocks 23-28.
 lib.normBwd(heap, 0, B, 0, 13 * B, 14 * B, 8 * B, 23 * B, 24 * B, 24 * B + 4 * C, R, C);
 lib.dytBwd(heap, B, 0, 10 * B, 8 * B, 25 * B, 26 * B, 27 * B, 28 * B, R, C);
+// The attention core (softmax rows and their backward in clones), causal, 4 slices of 20 x 16: blocks 29-33.
+lib.attnFwd(heap, 0, B, 9 * B, 29 * B, 30 * B, 4, 20, 20, 16, 16, 0.25, true);
+lib.attnBwd(heap, 16 * B, 0, B, 9 * B, 30 * B, 31 * B, 32 * B, 33 * B, 4, 20, 20, 16, 16, 0.25);
 console.log(JSON.stringify({ info: lib.info(), peak: lib.fmaPeak(50), out: Buffer.from(heap, 2 * B).toString("base64") }));
 `;
 
@@ -117,7 +120,7 @@ function runElementwise(addon: string | undefined): { info: { isaCap: string; si
   return JSON.parse(r.stdout.trim().split("\n").pop()!);
 }
 
-test("capped addon (x86-64-v3): loads, its info and peak report AVX2, its elementwise, norm and FFT-conv kernels are bit-identical to the full build's", { skip: skipCapped }, () => {
+test("capped addon (x86-64-v3): loads, its info and peak report AVX2, its elementwise, norm, attention and FFT-conv kernels are bit-identical to the full build's", { skip: skipCapped }, () => {
   assert.ok(built && "path" in built, built && "error" in built ? built.error : "");
   const capped = runElementwise(cappedAddonPath("x86-64-v3"));
   assert.equal(capped.info.isaCap, "x86-64-v3");
