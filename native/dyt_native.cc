@@ -255,6 +255,8 @@ int simdLevel() { return std::min(cpuLevel(), kIsaCap); }
 
 const char* simdName(int level) { return level >= 4 ? "avx512" : level == 3 ? "avx2" : level >= 1 ? "sse2" : "generic"; }
 
+bool ownGemmEnabled();  // below, with the own sgemm
+
 Napi::Value Info(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   auto o = Napi::Object::New(env);
@@ -272,6 +274,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   // DYT_CLONES exists only under GCC on x86-64; elsewhere the loops are baseline code.
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
   o.Set("simd", simdName(simdLevel()));
+  o.Set("gemm", ownGemmEnabled() ? "own avx512 (large products)" : "openblas");
 #else
   o.Set("simd", simdName(cpuLevel() >= 1 ? 1 : 0));
 #endif
@@ -283,6 +286,190 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   if (n < 1) n = 1;
   g_pool.resize(n);
   return info.Env().Undefined();
+}
+
+// ---------------------------------------------------------------------------
+// The lab's own AVX-512 sgemm for the large products (issue 11). OpenBLAS is
+// pinned to its Haswell (AVX2) kernels by the environment's
+// OPENBLAS_CORETYPE=Haswell, which caps its sgemm at ~63 % of the AVX2 peak,
+// ~32 % of this CPU's AVX-512 peak. On AVX-512 CPUs (and builds) the big
+// products of a training step run here instead; everything else, and every
+// product on an AVX2-only CPU or the capped build, stays on OpenBLAS.
+//
+// The layout: op(B) is packed in blocks of kGemmKC rows into panels of
+// kGemmNR columns (zero-padded), op(A) is read in place kGemmMR rows at a
+// time (an edge block through a zero-padded pack), and a 12 x 32 register
+// tile (24 zmm accumulators) takes one FMA per element per k; edge tiles are
+// written through masks. Each element of C
+// is summed in k order, within and across K blocks, by one task, so results
+// do not depend on the thread count. DYT_NATIVE_GEMM=openblas turns it off.
+constexpr int kGemmMR = 12, kGemmNR = 32;
+constexpr int64_t kGemmKC = 256;
+
+bool ownGemmEnabled() {
+  static const bool on = [] {
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(DYT_MAX_X86_64_V3)
+    const char* e = std::getenv("DYT_NATIVE_GEMM");
+    return simdLevel() >= 4 && !(e && std::string(e) == "openblas");
+#else
+    return false;
+#endif
+  }();
+  return on;
+}
+
+// Worth it: enough work for the packs to pay, and columns that fill most of
+// the 32-wide panels (measured: [100, 300] x [300, 37], 42 % of its panels
+// padding, ran at 57 GFLOP/s here and 85 on OpenBLAS).
+bool ownGemmFits(int64_t M, int64_t N, int64_t K) {
+  const int64_t nPad = (N + kGemmNR - 1) / kGemmNR * kGemmNR;
+  return ownGemmEnabled() && M >= 4 * kGemmMR && K >= 16 && 4 * nPad <= 5 * N && double(M) * N * K >= 262144.0;
+}
+
+// Ap[k * MR + i] = op(A)[r0 + i, k0 + k] for i < MR (0 past row M), k < kc.
+[[maybe_unused]] void gemmPackA(const float* A, int64_t lda, bool tA, int64_t M, int64_t r0, int64_t k0, int64_t kc, float* Ap) {
+  const int rows = static_cast<int>(std::min<int64_t>(kGemmMR, M - r0));
+  if (tA) {
+    // op(A)[i, k] = A[k, i]: row k of A holds the MR values contiguously.
+    for (int64_t k = 0; k < kc; ++k) {
+      const float* src = A + (k0 + k) * lda + r0;
+      float* dst = Ap + k * kGemmMR;
+      int i = 0;
+      for (; i < rows; ++i) dst[i] = src[i];
+      for (; i < kGemmMR; ++i) dst[i] = 0.0f;
+    }
+  } else {
+    for (int i = 0; i < kGemmMR; ++i) {
+      if (i < rows) {
+        const float* src = A + (r0 + i) * lda + k0;
+        for (int64_t k = 0; k < kc; ++k) Ap[k * kGemmMR + i] = src[k];
+      } else {
+        for (int64_t k = 0; k < kc; ++k) Ap[k * kGemmMR + i] = 0.0f;
+      }
+    }
+  }
+}
+
+// Bp: for each panel p of NR columns, kc rows of NR floats: Bp[(p * kc + k) * NR + j] = op(B)[k0 + k, p NR + j] (0 past column N).
+[[maybe_unused]] void gemmPackB(const float* B, int64_t ldb, bool tB, int64_t N, int64_t k0, int64_t kc, float* Bp) {
+  const int64_t panels = (N + kGemmNR - 1) / kGemmNR;
+  for (int64_t p = 0; p < panels; ++p) {
+    const int64_t n0 = p * kGemmNR;
+    const int cols = static_cast<int>(std::min<int64_t>(kGemmNR, N - n0));
+    float* dst = Bp + p * kc * kGemmNR;
+    if (tB) {
+      // op(B)[k, j] = B[j, k]: column j of the panel is row n0 + j of B.
+      for (int j = 0; j < kGemmNR; ++j) {
+        if (j < cols) {
+          const float* src = B + (n0 + j) * ldb + k0;
+          for (int64_t k = 0; k < kc; ++k) dst[k * kGemmNR + j] = src[k];
+        } else {
+          for (int64_t k = 0; k < kc; ++k) dst[k * kGemmNR + j] = 0.0f;
+        }
+      }
+    } else {
+      for (int64_t k = 0; k < kc; ++k) {
+        const float* src = B + (k0 + k) * ldb + n0;
+        float* d = dst + k * kGemmNR;
+        int j = 0;
+        for (; j < cols; ++j) d[j] = src[j];
+        for (; j < kGemmNR; ++j) d[j] = 0.0f;
+      }
+    }
+  }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(DYT_MAX_X86_64_V3)
+// C[0..rows, 0..cols] (+)= op(A) Bp over kc: the 12 x 32 register tile.
+// op(A)[i, k] is read in place at A[i rs + k cs] (rows of a row-major A, or
+// columns of a transposed one): packing A cost as much as the FMAs when N is
+// only a panel or two wide. Edge blocks pass a zero-padded pack (rs 1, cs MR).
+__attribute__((target("avx512f"))) void gemmMicroAvx512(int64_t kc, const float* __restrict A, int64_t rs, int64_t cs, const float* __restrict Bp,
+                                                        float* __restrict C, int64_t ldc, int rows, int cols, bool accumulate) {
+  __m512 c[kGemmMR][2];
+#pragma GCC unroll 12
+  for (int i = 0; i < kGemmMR; ++i) c[i][0] = c[i][1] = _mm512_setzero_ps();
+  for (int64_t k = 0; k < kc; ++k) {
+    const __m512 b0 = _mm512_load_ps(Bp + k * kGemmNR), b1 = _mm512_load_ps(Bp + k * kGemmNR + 16);
+    const float* a = A + k * cs;
+#pragma GCC unroll 12
+    for (int i = 0; i < kGemmMR; ++i) {
+      const __m512 ai = _mm512_set1_ps(a[i * rs]);
+      c[i][0] = _mm512_fmadd_ps(ai, b0, c[i][0]);
+      c[i][1] = _mm512_fmadd_ps(ai, b1, c[i][1]);
+    }
+  }
+  const __mmask16 m0 = static_cast<__mmask16>(cols >= 16 ? 0xFFFF : (1u << cols) - 1);
+  const __mmask16 m1 = static_cast<__mmask16>(cols >= 32 ? 0xFFFF : cols <= 16 ? 0 : (1u << (cols - 16)) - 1);
+#pragma GCC unroll 12
+  for (int i = 0; i < kGemmMR; ++i) {
+    if (i >= rows) break;
+    float* ci = C + i * ldc;
+    __m512 v0 = c[i][0], v1 = c[i][1];
+    if (accumulate) {
+      v0 = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, ci), v0);
+      v1 = _mm512_add_ps(_mm512_maskz_loadu_ps(m1, ci + 16), v1);
+    }
+    _mm512_mask_storeu_ps(ci, m0, v0);
+    _mm512_mask_storeu_ps(ci + 16, m1, v1);
+  }
+}
+#endif
+
+// The block rows [m0, m1) x columns [n0, n1) of C = op(A) op(B) (m0 a
+// multiple of MR, n0 of NR), with this task's packing buffers.
+void ownGemmBlock(bool tA, bool tB, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb, float* C, int64_t ldc, int64_t m0,
+                  int64_t m1, int64_t n0, int64_t n1) {
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(DYT_MAX_X86_64_V3)
+  const int64_t nb = n1 - n0, panels = (nb + kGemmNR - 1) / kGemmNR;
+  const int64_t kcMax = std::min(K, kGemmKC);
+  float* Bp = static_cast<float*>(std::aligned_alloc(64, ((panels * kcMax * kGemmNR * sizeof(float)) + 63) / 64 * 64));
+  float* Ap = static_cast<float*>(std::aligned_alloc(64, ((kcMax * kGemmMR * sizeof(float)) + 63) / 64 * 64));
+  if (!Bp || !Ap) std::abort();
+  // This block's columns of op(B): B[., n0] (no trans) or B[n0, .] (trans).
+  const float* Bn = tB ? B + n0 * ldb : B + n0;
+  for (int64_t k0 = 0; k0 < K; k0 += kGemmKC) {
+    const int64_t kc = std::min(kGemmKC, K - k0);
+    gemmPackB(Bn, ldb, tB, nb, k0, kc, Bp);
+    for (int64_t r0 = m0; r0 < m1; r0 += kGemmMR) {
+      const int rows = static_cast<int>(std::min<int64_t>(kGemmMR, m1 - r0));
+      // A full block is read in place; an edge block through a padded pack.
+      const float* Ab = tA ? A + k0 * lda + r0 : A + r0 * lda + k0;
+      int64_t rs = tA ? 1 : lda, cs = tA ? lda : 1;
+      if (rows < kGemmMR) {
+        gemmPackA(A, lda, tA, M, r0, k0, kc, Ap);
+        Ab = Ap, rs = 1, cs = kGemmMR;
+      }
+      for (int64_t p = 0; p < panels; ++p) {
+        const int cols = static_cast<int>(std::min<int64_t>(kGemmNR, nb - p * kGemmNR));
+        gemmMicroAvx512(kc, Ab, rs, cs, Bp + p * kc * kGemmNR, C + r0 * ldc + n0 + p * kGemmNR, ldc, rows, cols, k0 > 0);
+      }
+    }
+  }
+  std::free(Ap);
+  std::free(Bp);
+#else
+  (void)tA, (void)tB, (void)M, (void)N, (void)K, (void)A, (void)lda, (void)B, (void)ldb, (void)C, (void)ldc, (void)m0, (void)m1, (void)n0, (void)n1;
+  std::abort();  // ownGemmFits is false on these builds
+#endif
+}
+
+// One product C = op(A) op(B), on the pool when `parallel`: bands of row
+// blocks, or of column panels when C is wider than tall (each task packs
+// only its own panels of op(B), which dominates when M is small).
+void ownGemm(bool tA, bool tB, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb, float* C, int64_t ldc, bool parallel) {
+  const bool byRows = M >= N;
+  const int64_t blocks = byRows ? (M + kGemmMR - 1) / kGemmMR : (N + kGemmNR - 1) / kGemmNR;
+  const int P = g_pool.size();
+  const int64_t tasks = parallel && P > 1 ? std::min<int64_t>(blocks, P) : 1;
+  auto band = [&](int t) {
+    const int64_t b0 = blocks * t / tasks, b1 = blocks * (t + 1) / tasks;
+    if (b1 <= b0) return;
+    if (byRows) ownGemmBlock(tA, tB, M, N, K, A, lda, B, ldb, C, ldc, b0 * kGemmMR, std::min(M, b1 * kGemmMR), 0, N);
+    else ownGemmBlock(tA, tB, M, N, K, A, lda, B, ldb, C, ldc, 0, M, b0 * kGemmNR, std::min(N, b1 * kGemmNR));
+  };
+  if (tasks > 1) g_pool.run(static_cast<int>(tasks), band);
+  else band(0);
 }
 
 Napi::Value Sgemm(const Napi::CallbackInfo& info) {
@@ -309,6 +496,24 @@ Napi::Value Sgemm(const Napi::CallbackInfo& info) {
   }
   const int lda = tA ? M : K, ldb = tB ? K : N, ldc = N;
   const CBLAS_TRANSPOSE ta = tA ? CblasTrans : CblasNoTrans, tb = tB ? CblasTrans : CblasNoTrans;
+  if (ownGemmFits(M, N, K)) {
+    // Products big enough for the own kernel: a batch of them splits over the
+    // pool by product; one product splits by row blocks.
+    const int P = g_pool.size();
+    auto item = [&](int64_t i, bool parallel) {
+      const int64_t ia = ai ? ai[i] : i, ib = bi ? bi[i] : i;
+      ownGemm(tA, tB, M, N, K, A + ia * sA, lda, B + ib * sB, ldb, C + i * M * N, ldc, parallel);
+    };
+    if (P > 1 && batch >= 2 * P) {
+      const int64_t tasks = std::min<int64_t>(batch, P * 4);
+      g_pool.run(static_cast<int>(tasks), [&](int t) {
+        for (int64_t i = batch * t / tasks; i < batch * (t + 1) / tasks; ++i) item(i, false);
+      });
+    } else {
+      for (int64_t i = 0; i < batch; ++i) item(i, true);
+    }
+    return env.Undefined();
+  }
   auto one = [&](int64_t i) {
     const int64_t ia = ai ? ai[i] : i, ib = bi ? bi[i] : i;
     cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, 1.0f, A + ia * sA, lda, B + ib * sB, ldb, 0.0f,

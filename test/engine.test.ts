@@ -12,12 +12,13 @@
  * transpose or stride gives O(1) errors).
  */
 import { test } from "node:test";
+import { spawnSync } from "child_process";
 import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initEngine } from "../lib/engine";
 import { lcgValues } from "./helpers";
 import { gelu } from "../lib/ops/activations";
-import { matmulLog, nativeLoadError, nativeStats, simplifyTranspose, sumGeometry, OVERRIDDEN_KERNELS, ADDED_KERNELS, nativeKernelsActive } from "../lib/engine/native";
+import { loadAddon, matmulLog, nativeLoadError, nativeStats, simplifyTranspose, sumGeometry, OVERRIDDEN_KERNELS, ADDED_KERNELS, nativeKernelsActive } from "../lib/engine/native";
 
 const reason = nativeLoadError();
 const skip = reason ? `native engine unavailable: ${reason}` : false;
@@ -121,6 +122,65 @@ test("native matMul: all transpose combos, odd and edge sizes", { skip }, async 
       assert.deepEqual(got.shape, ref.shape);
       assertClose(got.values, ref.values, await magnitude(shapes, data, tA, tB), `matMul ${m}x${k}x${n} tA=${tA} tB=${tB}`);
     }
+});
+
+/**
+ * The addon's own AVX-512 sgemm takes the large products on AVX-512 CPUs
+ * (native/dyt_native.cc ownGemm; OpenBLAS elsewhere and on the capped build).
+ * Sizes that reach it: row and column edges of its 12 x 32 tile, K over its
+ * 256-row blocks, a row split and a column split over the pool, a batch run
+ * product by product and one split by product. On another CPU these run on
+ * OpenBLAS and the test checks that instead. The same products in a child
+ * with DYT_NATIVE_GEMM=openblas and with 1 thread give the same answers.
+ */
+const OWN_GEMM_CASES: { batch: number[]; m: number; k: number; n: number }[] = [
+  { batch: [], m: 301, k: 300, n: 129 },
+  { batch: [], m: 97, k: 40, n: 250 },
+  { batch: [], m: 60, k: 520, n: 300 },
+  { batch: [3], m: 100, k: 64, n: 96 },
+  { batch: [5], m: 64, k: 64, n: 64 },
+];
+
+test("native matMul: the sizes the own AVX-512 sgemm takes match cpu in every transpose combo", { skip }, async () => {
+  const info = loadAddon()!.info();
+  for (const c of OWN_GEMM_CASES)
+    for (const [tA, tB] of combos) {
+      const shapes = [shapeOf(c.batch, c.m, c.k, tA), shapeOf(c.batch, c.k, c.n, tB)];
+      const { ref, got, data } = await both(
+        shapes.map((shape, i) => ({ shape, seed: 40 + i + c.m })),
+        (a, b) => tf.matMul(a!, b!, tA, tB),
+      );
+      assert.deepEqual(got.shape, ref.shape);
+      assertClose(got.values, ref.values, await magnitude(shapes, data, tA, tB), `matMul [${shapes[0]}]x[${shapes[1]}] tA=${tA} tB=${tB} (${info.gemm})`);
+    }
+});
+
+test("native matMul: the own sgemm's results do not depend on the thread count, and DYT_NATIVE_GEMM=openblas switches it off", { skip }, () => {
+  const script = `
+const { initEngine } = require(${JSON.stringify(require.resolve("../lib/engine"))});
+const tf = require("@tensorflow/tfjs");
+const { lcgValues } = require(${JSON.stringify(require.resolve("./helpers"))});
+initEngine({ engine: "native", quiet: true }).then(() => {
+  const out = [];
+  for (const c of ${JSON.stringify(OWN_GEMM_CASES)}) {
+    const a = tf.tensor(lcgValues(c.batch.reduce((p, q) => p * q, 1) * c.m * c.k, 5), [...c.batch, c.m, c.k]);
+    const b = tf.tensor(lcgValues(c.batch.reduce((p, q) => p * q, 1) * c.k * c.n, 6), [...c.batch, c.k, c.n]);
+    out.push(Buffer.from(tf.matMul(a, b).dataSync().buffer).toString("base64"));
+  }
+  const gemm = require(${JSON.stringify(require.resolve("../lib/engine/native"))}).loadAddon().info().gemm;
+  console.log(JSON.stringify({ gemm, out }));
+});`;
+  const run = (env: Record<string, string>) => {
+    const r = spawnSync(process.execPath, ["-e", script], { encoding: "utf8", env: { ...process.env, ...env }, maxBuffer: 64 << 20 });
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout.trim().split("\n").pop()!) as { gemm: string; out: string[] };
+  };
+  const two = run({ OPENBLAS_NUM_THREADS: "2" });
+  const one = run({ OPENBLAS_NUM_THREADS: "1" });
+  assert.deepEqual(one.out, two.out, "1 and 2 threads give the same bits");
+  const blas = run({ OPENBLAS_NUM_THREADS: "2", DYT_NATIVE_GEMM: "openblas" });
+  assert.equal(blas.gemm, "openblas");
+  if (two.gemm !== "openblas") assert.notDeepEqual(blas.out, two.out, "OpenBLAS's own FMA order differs somewhere: the switch took effect");
 });
 
 test("native matMul: batched and attention shapes [B,H,T,D] x [B,H,D,T]", { skip }, async () => {

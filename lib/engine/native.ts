@@ -54,8 +54,11 @@ export interface MeasuredPeak {
 export interface NativeAddon {
   abi: number;
   /** threads: the addon's pool (OPENBLAS_NUM_THREADS or the core count); blasThreads: OpenBLAS's own (1). */
-  /** isaCap: the build's widest x86-64 level ("x86-64-v4", "x86-64-v3", "none" off x86-64); simd: what its elementwise clones run here. */
-  info(): { corename: string; config: string; threads: number; blasThreads: number; coretypeEnv: string | null; isaCap: string; simd: string };
+  /**
+   * isaCap: the build's widest x86-64 level ("x86-64-v4", "x86-64-v3", "none" off x86-64); simd: what its elementwise clones run here;
+   * gemm: who computes the large products ("own avx512 (large products)" on AVX-512 unless DYT_NATIVE_GEMM=openblas, else "openblas").
+   */
+  info(): { corename: string; config: string; threads: number; blasThreads: number; coretypeEnv: string | null; isaCap: string; simd: string; gemm?: string };
   /** Measured machine peak: every thread (default: all hardware threads) runs FMA chains for ms (default 200), then clock chains. */
   fmaPeak(ms?: number, threads?: number): MeasuredPeak;
   setThreads(n: number): void;
@@ -1083,7 +1086,8 @@ export const provider: EngineProvider = {
     const i = lib.info();
     const forced = i.coretypeEnv ? `, OPENBLAS_CORETYPE=${i.coretypeEnv}` : "";
     const capped = i.isaCap === "x86-64-v3" ? `, addon capped at x86-64-v3 (${i.simd})` : "";
-    return `wasm SIMD + OpenBLAS ${i.corename}${forced}${capped}, ${i.threads} thread${i.threads === 1 ? "" : "s"}`;
+    const gemm = i.gemm && i.gemm !== "openblas" ? `, ${i.gemm.replace("own avx512", "own AVX-512 sgemm")}` : "";
+    return `wasm SIMD + OpenBLAS ${i.corename}${forced}${capped}${gemm}, ${i.threads} thread${i.threads === 1 ? "" : "s"}`;
   },
   deactivate(): void {
     uninstall();
