@@ -43,7 +43,7 @@ export interface TorchStep {
   torch: string;
   threads: number;
   ompWait: string;
-  /** Step times (wall ms) by OMP_WAIT_POLICY ("default" = as Debian ships it, "passive"). */
+  /** Step times (wall ms) by setting ("default" = as Debian ships it, "passive" = OMP_WAIT_POLICY=PASSIVE, "passive-cpublas" = PASSIVE with OpenBLAS's kernels for this CPU). */
   byPolicy: Record<string, number[]>;
   cpuByPolicy: Record<string, number[]>;
   profile?: { op: string; ms: number; calls: number }[];
