@@ -595,6 +595,23 @@ class HyenaDNA(nn.Module):
 # The step of each model: model, loss on a fixed batch, which parameters decay.
 
 
+def blas_check():
+    """Largest error of float32 mm / bmm (every transpose) against float64, relative to |a| |b|: OpenBLAS's
+    kernels for a CPU they misdetect can compute wrong results; right ones stay near float32 rounding (~1e-6)."""
+    g = torch.Generator().manual_seed(1)
+    a = torch.randn(300, 257, generator=g)
+    b = torch.randn(257, 129, generator=g)
+    worst = 0.0
+    for x, y in ((a, b), (a.t().contiguous().t(), b), (a, b.t().contiguous().t()), (a.t().contiguous().t(), b.t().contiguous().t())):
+        ref = x.double() @ y.double()
+        scale = x.abs().double() @ y.abs().double()
+        worst = max(worst, float(((x @ y).double() - ref).abs().div(scale).max()))
+    xb, yb = a.reshape(3, 100, 257), torch.randn(3, 257, 64, generator=g)
+    ref = torch.bmm(xb.double(), yb.double())
+    scale = torch.bmm(xb.abs().double(), yb.abs().double())
+    return max(worst, float((torch.bmm(xb, yb).double() - ref).abs().div(scale).max()))
+
+
 def cpu_kernels():
     """What runs PyTorch's kernels, read back rather than assumed (bench.ts --isa
     forces them through the environment): ATen's CPU capability and the core
@@ -821,6 +838,7 @@ def main():
     cap, core = cpu_kernels()
     result = {
         "firstLoss": losses[0] if losses else None,
+        "blasCheck": blas_check(),
         "msPerStep": statistics.median(times),
         "steps": times,
         "cpuSteps": cpu,
