@@ -10,7 +10,10 @@
 //   repetitions after a warm-up; wall ms and process CPU ms (all threads).
 // - **Training step**: the lab's ViT (4 blocks, width 64, batch 64 x 50 tokens, AdamW) vs the same model
 //   in Debian's PyTorch 1.13. Two references: PyTorch **as Debian ships it** (OMP_WAIT_POLICY unset,
-//   the goal: ratio <= 1.0) and PyTorch's **best setting** (OMP_WAIT_POLICY=PASSIVE, the stretch goal).
+//   the goal: ratio <= 1.0) and PyTorch's **best setting** (the stretch goal): the fastest of as shipped,
+//   OMP_WAIT_POLICY=PASSIVE, and (in the all-model benches of 2026-12-05c on) PASSIVE with OpenBLAS
+//   choosing its kernels for the CPU (the environment pins them to AVX2 Haswell kernels; the lab's own
+//   AVX-512 sgemm is not bound by that pin, so PyTorch's best is not either).
 //
 // The committed numbers (results/efficiency/full) were measured on an idle machine (its CPU, date and load
 // are printed below); this notebook reads and shows them when it runs, and reruns a small layer bench live
@@ -69,7 +72,8 @@ await showFigure(layerSpeedFigure(both, { title: "Norm layer fwd+bwd: committed 
 // ## Committed: the training step vs PyTorch
 //
 // `x shipped`: tfjs / PyTorch as Debian ships it (OMP_WAIT_POLICY unset); `x best`: tfjs / PyTorch with its
-// faster setting (OMP_WAIT_POLICY=PASSIVE here; OpenMP's default spin-wait can lose badly on a few shared cores).
+// fastest setting (OMP_WAIT_POLICY=PASSIVE in this older ViT file; OpenMP's default spin-wait can lose badly on
+// a few shared cores).
 // Each by wall time and by CPU time (all threads). < 1 means faster than PyTorch. The lines under the table
 // say, per engine, whether the goal and the stretch are met, with the worst ratio over the norms.
 
@@ -84,15 +88,18 @@ for (const g of stepGoals(step))
 // The same comparison for each model the lab trains (`npm run bench -- --model vit|llama|convnext|dit|hyena|wav2vec`),
 // measured in one session on one machine, each at its experiment's full-scale size against a PyTorch twin with the
 // same parameter count. Ratios here are medians over every timed step of the three rounds, so they can differ in
-// the second digit from the bench's own console table (a median of per-round medians).
+// the second digit from the bench's own console table (a median of per-round medians). PyTorch's row is its
+// fastest setting: `OMP passive-cpublas` is PASSIVE with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset, counted
+// only when its first loss equals the pinned run's.
 
 // %%
 showTable(allModelStepRows().filter((r) => r.engine === "native" || String(r.engine).includes("OMP")), { title: `Every bench model, native vs PyTorch's best setting (committed, ${ALL_MODELS_BENCH_DIR})`, digits: 2 });
 
 // %% [markdown]
 // The same bench with AVX2 kernels forced on both sides (`npm run bench -- --isa avx2`): the native addon built
-// without its AVX-512 code, OpenBLAS's Haswell kernels, and PyTorch's ATen and oneDNN capped at AVX2. On this
-// AVX-512 CPU that emulates an AVX2-only CPU's instruction set, not its clock or caches.
+// without its AVX-512 code (so no own AVX-512 sgemm: OpenBLAS's Haswell kernels on both sides), and PyTorch's ATen
+// and oneDNN capped at AVX2. On this AVX-512 CPU that emulates an AVX2-only CPU's instruction set, not its clock
+// or caches.
 
 // %%
 showTable(allModelStepRows(AVX2_BENCH_DIR).filter((r) => r.engine === "native" || String(r.engine).includes("OMP")), { title: `Every bench model with AVX2 kernels forced (committed, ${AVX2_BENCH_DIR})`, digits: 2 });
@@ -102,7 +109,7 @@ showTable(allModelStepRows(AVX2_BENCH_DIR).filter((r) => r.engine === "native" |
 //
 // One profiled step per engine, each kernel's process CPU time (all threads), share of the kernel total;
 // timing each kernel adds a small fixed cost per call, which inflates the many small ops. What to look for:
-// how much of the step is BatchMatMul (on `native`, the OpenBLAS addon) against the many calls of small
+// how much of the step is BatchMatMul (on `native`, the addon's sgemm) against the many calls of small
 // elementwise and layout kernels (Multiply, Add, Transpose, Identity, Reshape), whose time is per-kernel
 // dispatch and JS overhead rather than arithmetic. A kernel with a large share from a few calls in one
 // profile only is a one-off of that profiled step (the CPU clock also catches unrelated work, e.g.
