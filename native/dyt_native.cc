@@ -745,6 +745,19 @@ DYT_CLONES void unarySigmoid(const float* __restrict x, float* __restrict y, int
 
 // body(lo, hi) over [0, n): one span per pool thread when n >= minParallel,
 // span edges on multiples of 16 floats (whole vectors for every clone).
+// body(lo, hi) over [0, n) in up to 4 bands per pool thread when `parallel`
+// (and n > 1), else once over the whole range: the split of the per-item
+// kernels (attention slices, depthwise rows, modulated samples).
+void overBands(int64_t n, bool parallel, const std::function<void(int64_t, int64_t)>& body) {
+  const int P_ = g_pool.size();
+  if (parallel && P_ > 1 && n > 1) {
+    const int64_t tasks = std::min<int64_t>(n, P_ * 4);
+    g_pool.run(static_cast<int>(tasks), [&](int t) { body(n * t / tasks, n * (t + 1) / tasks); });
+  } else {
+    body(0, n);
+  }
+}
+
 void overSpans(int64_t n, int64_t minParallel, const std::function<void(int64_t, int64_t)>& body) {
   if (g_pool.size() > 1 && n >= minParallel) {
     const int64_t tasks = g_pool.size();
@@ -1360,15 +1373,9 @@ Napi::Value AttnFwd(const Napi::CallbackInfo& info) {
     softmaxRows(Pi, Tq, Tk, causal);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Tq, dv, Tk, 1.0f, Pi, Tk, V + i * Tk * dv, dv, 0.0f, O + i * Tq * dv, dv);
   };
-  const int P_ = g_pool.size();
-  if (P_ > 1 && BH > 1 && BH * Tq * Tk * (dh + dv) >= (1 << 16)) {
-    const int64_t tasks = std::min<int64_t>(BH, P_ * 4);
-    g_pool.run(static_cast<int>(tasks), [&](int t) {
-      for (int64_t i = BH * t / tasks; i < BH * (t + 1) / tasks; ++i) one(i);
-    });
-  } else {
-    for (int64_t i = 0; i < BH; ++i) one(i);
-  }
+  overBands(BH, BH * Tq * Tk * (dh + dv) >= (1 << 16), [&](int64_t lo, int64_t hi) {
+    for (int64_t i = lo; i < hi; ++i) one(i);
+  });
   return env.Undefined();
 }
 
@@ -1405,13 +1412,7 @@ Napi::Value AttnBwd(const Napi::CallbackInfo& info) {
       cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Tk, dh, Tq, scale, dS.data(), Tk, Q + i * Tq * dh, dh, 0.0f, dK + i * Tk * dh, dh);
     }
   };
-  const int P_ = g_pool.size();
-  if (P_ > 1 && BH > 1 && BH * Tq * Tk * (dh + dvv) >= (1 << 16)) {
-    const int64_t tasks = std::min<int64_t>(BH, P_ * 4);
-    g_pool.run(static_cast<int>(tasks), [&](int t) { range(BH * t / tasks, BH * (t + 1) / tasks); });
-  } else {
-    range(0, BH);
-  }
+  overBands(BH, BH * Tq * Tk * (dh + dvv) >= (1 << 16), range);
   return env.Undefined();
 }
 
@@ -1532,12 +1533,7 @@ Napi::Value Depthwise(const Napi::CallbackInfo& info) {
       if (op == 0) dwForwardRows(g, in, w, out, r0, r1);
       else dwInputRows(g, in, w, out, r0, r1);
     };
-    if (P_ > 1 && rows > 1 && work >= (1 << 16)) {
-      const int64_t tasks = std::min<int64_t>(rows, P_ * 4);
-      g_pool.run(static_cast<int>(tasks), [&](int t) { body(rows * t / tasks, rows * (t + 1) / tasks); });
-    } else {
-      body(0, rows);
-    }
+    overBands(rows, work >= (1 << 16), body);
     return env.Undefined();
   }
   const float* x = heapF32(env, info[0], aOff, nx);
@@ -2131,13 +2127,7 @@ Napi::Value Modulate(const Napi::CallbackInfo& info) {
         for (int64_t k = 0; k < D; ++k) f[b * D + k] = static_cast<float>(acc[D + k]);
     }
   };
-  const int P_ = g_pool.size();
-  if (P_ > 1 && B > 1 && nx >= (1 << 15)) {
-    const int64_t tasks = std::min<int64_t>(B, P_ * 4);
-    g_pool.run(static_cast<int>(tasks), [&](int t) { body(B * t / tasks, B * (t + 1) / tasks); });
-  } else {
-    body(0, B);
-  }
+  overBands(B, nx >= (1 << 15), body);
   return env.Undefined();
 }
 
