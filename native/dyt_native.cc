@@ -1149,15 +1149,18 @@ DYT_CLONES void normBwdRows(int kind, const float* __restrict dy, const float* _
   }
 }
 
-// DyT backward of rows [r0, r1) (see DytBwd); t = tanh(a x) of these rows; returns the block's dalpha partial.
-DYT_CLONES double dytBwdRows(const float* __restrict dy, const float* __restrict x, const float* __restrict t, const float* __restrict g, float a,
-                             float* __restrict dx, double* __restrict pg, double* __restrict pb, float* __restrict dz, int64_t r0, int64_t r1, int64_t C) {
+// DyT backward of rows [r0, r1) (see DytBwd); returns the block's dalpha
+// partial. t = tanh(a x) is recomputed one row at a time into C floats of
+// scratch that stay in L1 (a whole block's t, 64 rows x C, was a 256 KB
+// temporary at C = 1024; measured [4096, 1024]: 3.24 -> 3.13 ms).
+DYT_CLONES double dytBwdRows(const float* __restrict dy, const float* __restrict x, const float* __restrict g, float a, float* __restrict dx,
+                             double* __restrict pg, double* __restrict pb, float* __restrict tr, float* __restrict dz, int64_t r0, int64_t r1, int64_t C) {
   double pa[kSumLanes] = {0, 0, 0, 0, 0, 0, 0, 0};
   for (int64_t r = r0; r < r1; ++r) {
-    const float* tr = t + (r - r0) * C;
     const float* dyr = dy + r * C;
     const float* xr = x + r * C;
     float* dxr = dx + r * C;
+    for (int64_t c = 0; c < C; ++c) tr[c] = tanhF(xr[c] * a);
     for (int64_t c = 0; c < C; ++c) {
       const float dt = g ? dyr[c] * g[c] : dyr[c];
       dz[c] = dt * (1.0f - tr[c] * tr[c]);
@@ -1293,12 +1296,10 @@ Napi::Value DytBwd(const Napi::CallbackInfo& info) {
   ParamAcc acc(R, C, dg != nullptr, db != nullptr, true);
   overRowBlocks(R, C, [&](int64_t blk) {
     const int64_t r0 = blk * kRowBlock, r1 = std::min(R, r0 + kRowBlock);
-    std::vector<float> t((r1 - r0) * C);
-    tanhScaled(x + r0 * C, a, t.data(), (r1 - r0) * C);
     double* pg = dg ? acc.dg.data() + blk * C : nullptr;
     double* pb = db ? acc.db.data() + blk * C : nullptr;
-    std::vector<float> dz(C);
-    const double sa = dytBwdRows(dy, x, t.data(), g, a, dx, pg, pb, dz.data(), r0, r1, C);
+    std::vector<float> t(C), dz(C);
+    const double sa = dytBwdRows(dy, x, g, a, dx, pg, pb, t.data(), dz.data(), r0, r1, C);
     acc.da[blk] = sa;
   });
   acc.finish(dg, db, da);
