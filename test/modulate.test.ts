@@ -81,8 +81,10 @@ test("modulate and gatedAdd: shape errors name the operand and the shape wanted"
   await initEngine({ engine: "cpu", quiet: true });
   const x = tf.zeros([2, 3, 4]);
   assert.throws(() => modulate(tf.zeros([6, 4]), tf.zeros([2, 4]), tf.zeros([2, 4])), /modulate: x must be \[B, T, D\], got \[6,4\]/);
-  assert.throws(() => modulate(x, tf.zeros([2, 4]), tf.zeros([3, 4])), /coefficients must be \[B, D\] = \[2, 4\] for x \[2,3,4\], got \[3,4\]/);
-  assert.throws(() => gatedAdd(x, tf.zeros([2, 4]), tf.zeros([2, 3, 5])), /gatedAdd: the second operand must have x's shape \[2,3,4\], got \[2,3,5\]/);
+  assert.throws(() => modulate(x, tf.zeros([2, 4]), tf.zeros([3, 4])), /modulate: scale must be \[B, D\] = \[2, 4\] for x \[2,3,4\].*got \[3,4\]/);
+  assert.throws(() => modulate(x, tf.zeros([2, 5]), tf.zeros([2, 4])), /modulate: shift must be \[B, D\]/);
+  assert.throws(() => gatedAdd(x, tf.zeros([2, 3, 4]), x), /gatedAdd: gate must be \[B, D\]/);
+  assert.throws(() => gatedAdd(x, tf.zeros([2, 4]), tf.zeros([2, 3, 5])), /gatedAdd: u must have x's shape \[2,3,4\], got \[2,3,5\]/);
   x.dispose();
 });
 

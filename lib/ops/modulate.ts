@@ -11,12 +11,13 @@ import { withCustomGrad } from "./grad";
  * token sums accumulated in double in order, as the cpu backend's Sum does.
  */
 
-function check(what: string, x: tf.Tensor, coef: tf.Tensor, other?: tf.Tensor): void {
+function check(what: string, x: tf.Tensor, coefs: Record<string, tf.Tensor>, full?: [string, tf.Tensor]): void {
   if (x.rank !== 3) throw new Error(`${what}: x must be [B, T, D], got [${x.shape}]`);
   const [B, , D] = x.shape;
-  if (coef.rank !== 2 || coef.shape[0] !== B || coef.shape[1] !== D)
-    throw new Error(`${what}: the per-sample coefficients must be [B, D] = [${B}, ${D}] for x [${x.shape}], got [${coef.shape}]`);
-  if (other && !tf.util.arraysEqual(other.shape, x.shape)) throw new Error(`${what}: the second operand must have x's shape [${x.shape}], got [${other.shape}]`);
+  for (const [name, c] of Object.entries(coefs))
+    if (c.rank !== 2 || c.shape[0] !== B || c.shape[1] !== D)
+      throw new Error(`${what}: ${name} must be [B, D] = [${B}, ${D}] for x [${x.shape}] (one coefficient per sample and channel), got [${c.shape}]`);
+  if (full && !tf.util.arraysEqual(full[1].shape, x.shape)) throw new Error(`${what}: ${full[0]} must have x's shape [${x.shape}], got [${full[1].shape}]`);
 }
 
 const nativeModulate = withCustomGrad(([x, shift, scale], save) => {
@@ -32,8 +33,7 @@ const nativeModulate = withCustomGrad(([x, shift, scale], save) => {
 
 /** x * (1 + scale) + shift, with [B, D] shift and scale broadcast over x's tokens (x [B, T, D]). */
 export function modulate(x: tf.Tensor, shift: tf.Tensor, scale: tf.Tensor): tf.Tensor {
-  check("modulate", x, scale);
-  check("modulate", x, shift);
+  check("modulate", x, { shift, scale });
   if (x.size > 0 && fusedKernelsUsable(x, shift, scale)) return nativeModulate(x, shift, scale);
   return tf.add(tf.mul(x, tf.add(tf.expandDims(scale, 1), 1)), tf.expandDims(shift, 1));
 }
@@ -51,7 +51,7 @@ const nativeGatedAdd = withCustomGrad(([x, gate, u], save) => {
 
 /** x + gate * u (a gated residual), with the [B, D] gate broadcast over the tokens of x and u ([B, T, D]). */
 export function gatedAdd(x: tf.Tensor, gate: tf.Tensor, u: tf.Tensor): tf.Tensor {
-  check("gatedAdd", x, gate, u);
+  check("gatedAdd", x, { gate }, ["u", u]);
   if (x.size > 0 && fusedKernelsUsable(x, gate, u)) return nativeGatedAdd(x, gate, u);
   return tf.add(x, tf.mul(tf.expandDims(gate, 1), u));
 }
