@@ -31,7 +31,8 @@
 //   normFwd / normBwd (LayerNorm, RMSNorm), dytFwd / dytBwd (DyT, tanh)
 //       fused channels-last norm layers, forward and backward in one pass.
 //   attnFwd / attnBwd
-//       fused attention core softmax(scale Q K^T [+ causal mask]) V and its gradient.
+//       fused attention core softmax(scale Q K^T [+ causal mask]) V and its gradient,
+//       on contiguous slices or (trailing H, ldq, ldk, ldv, ldo) strided heads of a packed q/k/v.
 //   depthwise(buf, op, aOff, bOff, cOff, geometry)
 //       depthwise conv2d NHWC (multiplier 1): op 0 forward, 1 input grad, 2 filter grad.
 //   fftConvFwd(buf, xOff, hOff, yOff, B, L, C, Lh) / fftConvBwd(buf, xOff, hOff, dyOff, dxOff, dhOff, B, L, C, Lh)
@@ -1353,6 +1354,34 @@ DYT_CLONES void softmaxBwdRows(float* __restrict dS, const float* __restrict P, 
   }
 }
 
+// Slice layout of the attention kernels. Default: BH contiguous [T, d]
+// slices. Packed (issue 11; lib/ops/fused-attention.ts attentionPacked): q, k
+// and v are column blocks of one [B, T, 3, H, dh] projection and o is
+// [B, T, H, dv], so slice i = (b, h) starts at b T ld + h d with row stride
+// ld; the head split and merge need no transposes (sgemm takes the strides).
+struct AttnLayout {
+  int64_t H = 1, ldq = 0, ldk = 0, ldv = 0, ldo = 0;
+  int64_t q(int64_t i, int64_t T, int64_t dh) const { return (i / H) * T * ldq + (i % H) * dh; }
+  int64_t k(int64_t i, int64_t T, int64_t dh) const { return (i / H) * T * ldk + (i % H) * dh; }
+  int64_t v(int64_t i, int64_t T, int64_t dv) const { return (i / H) * T * ldv + (i % H) * dv; }
+  int64_t o(int64_t i, int64_t T, int64_t dv) const { return (i / H) * T * ldo + (i % H) * dv; }
+  // Floats an operand spans from its base: the last row ends H * width into its stride.
+  static int64_t extent(int64_t BH, int64_t H, int64_t T, int64_t ld, int64_t width) { return ((BH / H) * T - 1) * ld + H * width; }
+};
+
+// Optional trailing (H, ldq, ldk, ldv, ldo) at info[at..]; absent: the contiguous default.
+AttnLayout attnLayout(const Napi::CallbackInfo& info, size_t at, int64_t BH, int64_t dh, int64_t dv, const char* who) {
+  AttnLayout L{1, dh, dh, dv, dv};
+  if (info.Length() > at && info[at].IsNumber()) {
+    auto num = [&](size_t i) { return info[i].As<Napi::Number>().Int64Value(); };
+    if (info.Length() < at + 5) throw Napi::TypeError::New(info.Env(), std::string(who) + ": layout needs H, ldq, ldk, ldv, ldo");
+    L = {num(at), num(at + 1), num(at + 2), num(at + 3), num(at + 4)};
+    if (L.H < 1 || BH % L.H != 0 || L.ldq < L.H * dh || L.ldk < L.H * dh || L.ldv < L.H * dv || L.ldo < L.H * dv)
+      throw Napi::RangeError::New(info.Env(), std::string(who) + ": bad layout (H must divide BH, strides must hold H heads)");
+  }
+  return L;
+}
+
 Napi::Value AttnFwd(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   if (info.Length() < 13) throw Napi::TypeError::New(env, "attnFwd: 13 arguments expected");
@@ -1362,17 +1391,18 @@ Napi::Value AttnFwd(const Napi::CallbackInfo& info) {
   const bool causal = info[12].ToBoolean();
   if (BH < 0 || Tq <= 0 || Tk <= 0 || dh <= 0 || dv <= 0) throw Napi::RangeError::New(env, "attnFwd: bad size");
   if (BH == 0) return env.Undefined();
-  const float* Q = optF32(env, info[0], info[1], BH * Tq * dh);
-  const float* K = optF32(env, info[0], info[2], BH * Tk * dh);
-  const float* V = optF32(env, info[0], info[3], BH * Tk * dv);
-  float* O = optF32(env, info[0], info[4], BH * Tq * dv);
+  const AttnLayout L = attnLayout(info, 13, BH, dh, dv, "attnFwd");
+  const float* Q = optF32(env, info[0], info[1], AttnLayout::extent(BH, L.H, Tq, L.ldq, dh));
+  const float* K = optF32(env, info[0], info[2], AttnLayout::extent(BH, L.H, Tk, L.ldk, dh));
+  const float* V = optF32(env, info[0], info[3], AttnLayout::extent(BH, L.H, Tk, L.ldv, dv));
+  float* O = optF32(env, info[0], info[4], AttnLayout::extent(BH, L.H, Tq, L.ldo, dv));
   float* P = optF32(env, info[0], info[5], BH * Tq * Tk);
   if (!Q || !K || !V || !O || !P) throw Napi::RangeError::New(env, "attnFwd: missing buffer");
   auto one = [&](int64_t i) {
     float* Pi = P + i * Tq * Tk;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Tq, Tk, dh, scale, Q + i * Tq * dh, dh, K + i * Tk * dh, dh, 0.0f, Pi, Tk);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Tq, Tk, dh, scale, Q + L.q(i, Tq, dh), L.ldq, K + L.k(i, Tk, dh), L.ldk, 0.0f, Pi, Tk);
     softmaxRows(Pi, Tq, Tk, causal);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Tq, dv, Tk, 1.0f, Pi, Tk, V + i * Tk * dv, dv, 0.0f, O + i * Tq * dv, dv);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Tq, dv, Tk, 1.0f, Pi, Tk, V + L.v(i, Tk, dv), L.ldv, 0.0f, O + L.o(i, Tq, dv), L.ldo);
   };
   overBands(BH, BH * Tq * Tk * (dh + dv) >= (1 << 16), [&](int64_t lo, int64_t hi) {
     for (int64_t i = lo; i < hi; ++i) one(i);
@@ -1389,28 +1419,30 @@ Napi::Value AttnBwd(const Napi::CallbackInfo& info) {
   const float scale = static_cast<float>(info[14].As<Napi::Number>().DoubleValue());
   if (BH < 0 || Tq <= 0 || Tk <= 0 || dh <= 0 || dvv <= 0) throw Napi::RangeError::New(env, "attnBwd: bad size");
   if (BH == 0) return env.Undefined();
-  const float* dO = optF32(env, info[0], info[1], BH * Tq * dvv);
-  const float* Q = optF32(env, info[0], info[2], BH * Tq * dh);
-  const float* K = optF32(env, info[0], info[3], BH * Tk * dh);
-  const float* V = optF32(env, info[0], info[4], BH * Tk * dvv);
+  // The same layout for q, k, v and their gradients; dO has o's.
+  const AttnLayout L = attnLayout(info, 15, BH, dh, dvv, "attnBwd");
+  const float* dO = optF32(env, info[0], info[1], AttnLayout::extent(BH, L.H, Tq, L.ldo, dvv));
+  const float* Q = optF32(env, info[0], info[2], AttnLayout::extent(BH, L.H, Tq, L.ldq, dh));
+  const float* K = optF32(env, info[0], info[3], AttnLayout::extent(BH, L.H, Tk, L.ldk, dh));
+  const float* V = optF32(env, info[0], info[4], AttnLayout::extent(BH, L.H, Tk, L.ldv, dvv));
   const float* P = optF32(env, info[0], info[5], BH * Tq * Tk);
-  float* dQ = optF32(env, info[0], info[6], BH * Tq * dh);
-  float* dK = optF32(env, info[0], info[7], BH * Tk * dh);
-  float* dV = optF32(env, info[0], info[8], BH * Tk * dvv);
+  float* dQ = optF32(env, info[0], info[6], AttnLayout::extent(BH, L.H, Tq, L.ldq, dh));
+  float* dK = optF32(env, info[0], info[7], AttnLayout::extent(BH, L.H, Tk, L.ldk, dh));
+  float* dV = optF32(env, info[0], info[8], AttnLayout::extent(BH, L.H, Tk, L.ldv, dvv));
   if (!dO || !Q || !K || !V || !P || !dQ || !dK || !dV) throw Napi::RangeError::New(env, "attnBwd: missing buffer");
   auto range = [&](int64_t lo, int64_t hi) {
     std::vector<float> dS(Tq * Tk);
     for (int64_t i = lo; i < hi; ++i) {
       const float* Pi = P + i * Tq * Tk;
-      const float* dOi = dO + i * Tq * dvv;
+      const float* dOi = dO + L.o(i, Tq, dvv);
       // dV = P^T dO
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Tk, dvv, Tq, 1.0f, Pi, Tk, dOi, dvv, 0.0f, dV + i * Tk * dvv, dvv);
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Tk, dvv, Tq, 1.0f, Pi, Tk, dOi, L.ldo, 0.0f, dV + L.v(i, Tk, dvv), L.ldv);
       // dP = dO V^T, then dS = P * (dP - rowsum(dP * P)) in place
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Tq, Tk, dvv, 1.0f, dOi, dvv, V + i * Tk * dvv, dvv, 0.0f, dS.data(), Tk);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Tq, Tk, dvv, 1.0f, dOi, L.ldo, V + L.v(i, Tk, dvv), L.ldv, 0.0f, dS.data(), Tk);
       softmaxBwdRows(dS.data(), Pi, Tq, Tk);
       // dQ = scale dS K, dK = scale dS^T Q
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Tq, dh, Tk, scale, dS.data(), Tk, K + i * Tk * dh, dh, 0.0f, dQ + i * Tq * dh, dh);
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Tk, dh, Tq, scale, dS.data(), Tk, Q + i * Tq * dh, dh, 0.0f, dK + i * Tk * dh, dh);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Tq, dh, Tk, scale, dS.data(), Tk, K + L.k(i, Tk, dh), L.ldk, 0.0f, dQ + L.q(i, Tq, dh), L.ldq);
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Tk, dh, Tq, scale, dS.data(), Tk, Q + L.q(i, Tq, dh), L.ldq, 0.0f, dK + L.k(i, Tk, dh), L.ldk);
     }
   };
   overBands(BH, BH * Tq * Tk * (dh + dvv) >= (1 << 16), range);
@@ -2324,7 +2356,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   openblas_set_num_threads(1);
   // Bump when the exported functions change: lib/engine/native.ts refuses a
   // stale build (one left behind when a rebuild failed) instead of crashing.
-  exports.Set("abi", Napi::Number::New(env, 13));
+  exports.Set("abi", Napi::Number::New(env, 14));
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("sgemm", Napi::Function::New(env, Sgemm));

@@ -11,7 +11,7 @@ import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initEngine } from "../lib/engine";
 import { nativeLoadError, nativeStats } from "../lib/engine/native";
-import { attentionCore, type AttentionOptions } from "../lib/ops/fused-attention";
+import { attentionCore, attentionPacked, type AttentionOptions } from "../lib/ops/fused-attention";
 import { Llama, ViT, type ForwardOptions } from "../lib/models";
 import { assertClose, gradCheck, lcgValues } from "./helpers";
 
@@ -56,6 +56,56 @@ test("fused attention: values and gradients match the cpu backend", { skip }, as
     assertClose(got.y, ref.y, 1e-5, 1e-5, `${what}: out`);
     got.grads.forEach((g, i) => assertClose(g, ref.grads[i]!, 1e-4, 1e-5, `${what}: grad of ${"qkv"[i]}`));
   }
+});
+
+/** attentionPacked's output and the gradient of sum(out * w) wrt qkv [B, T, 3 D]. */
+function evalPacked(B: number, T: number, heads: number, dh: number, opts: AttentionOptions): { y: number[]; g: number[] } {
+  return tf.tidy(() => {
+    const D = heads * dh;
+    const qkv = tf.tensor3d(rand(B * T * 3 * D, 21, 1.5), [B, T, 3 * D]);
+    const w = tf.tensor3d(rand(B * T * D, 22), [B, T, D]);
+    const y = Array.from(attentionPacked(qkv, heads, opts).dataSync());
+    const g = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(attentionPacked(x, heads, opts), w)) as tf.Scalar)(qkv);
+    return { y, g: Array.from(g.dataSync()) };
+  });
+}
+
+test("packed attention (heads read in place from qkv [B, T, 3 D]): native values and gradient match cpu's split / transpose path", { skip }, async () => {
+  // Odd sizes, causal and not; 16 heads' slices of 50 x 16 (the ViT's, on the threaded path).
+  for (const [B, T, heads, dh, opts] of [
+    [2, 5, 3, 4, {}],
+    [2, 7, 2, 3, { causal: true, scale: 0.3 }],
+    [4, 50, 4, 16, {}],
+  ] as const) {
+    await initEngine({ engine: "cpu", quiet: true });
+    const ref = evalPacked(B, T, heads, dh, opts);
+    await initEngine({ engine: "native", quiet: true });
+    const before = nativeStats.attention;
+    const got = evalPacked(B, T, heads, dh, opts);
+    assert.equal(nativeStats.attention - before, 3, "the packed kernels ran (forward twice, backward once)");
+    const what = `[${B}, ${T}, 3 x ${heads} x ${dh}] ${JSON.stringify(opts)}`;
+    assertClose(got.y, ref.y, 1e-5, 1e-5, `${what}: out`);
+    assertClose(got.g, ref.g, 1e-4, 1e-5, `${what}: grad of qkv`);
+  }
+});
+
+test("packed attention: native backward matches finite differences, leaks nothing, and names bad shapes", { skip }, async () => {
+  await initEngine({ engine: "native", quiet: true });
+  const w = tf.tensor3d(rand(2 * 3 * 4, 9), [2, 3, 4]);
+  for (const causal of [false, true]) {
+    const before = nativeStats.attention;
+    gradCheck(([x]) => tf.sum(tf.mul(attentionPacked(x!, 2, { causal }), w)) as tf.Scalar, [{ data: rand(2 * 3 * 12, 5, 1.5), shape: [2, 3, 12] }]);
+    assert.ok(nativeStats.attention > before, "the packed kernels ran");
+  }
+  const x = tf.variable(tf.tensor3d(rand(2 * 3 * 12, 6), [2, 3, 12]));
+  const step = () => tf.tidy(() => Object.keys(tf.variableGrads(() => tf.sum(tf.square(attentionPacked(x, 2, { causal: true }))) as tf.Scalar, [x]).grads).length);
+  step();
+  const n0 = tf.memory().numTensors;
+  for (let i = 0; i < 3; i++) step();
+  assert.equal(tf.memory().numTensors, n0);
+  assert.throws(() => attentionPacked(tf.zeros([2, 12]), 2), /qkv must be \[B, T, 3 D\], got \[2,12\]/);
+  assert.throws(() => attentionPacked(tf.zeros([2, 3, 12]), 3), /12 must be 3 x heads x head dim; 3 heads do not divide it \(pick heads dividing 4\)/);
+  tf.dispose([w, x]);
 });
 
 test("fused attention: backward matches finite differences on native", { skip }, async () => {

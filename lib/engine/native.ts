@@ -28,7 +28,7 @@ import { spawnSync } from "child_process";
 import type { EngineProvider } from "./index";
 
 /** native/dyt_native.cc's "abi" export this file was written against. */
-const NATIVE_ABI = 13;
+const NATIVE_ABI = 14;
 
 /** x86-64 levels native/build.sh can cap a build at (DYT_NATIVE_MAX_ISA); the default build goes up to x86-64-v4 (AVX-512). */
 export type NativeIsaCap = "x86-64-v3";
@@ -93,13 +93,14 @@ export interface NativeAddon {
   dytFwd(heap: ArrayBuffer, x: number, alpha: number, g: number, b: number, y: number, R: number, C: number): void;
   dytBwd(heap: ArrayBuffer, dy: number, x: number, alpha: number, g: number, dx: number, da: number, dg: number, db: number, R: number, C: number): void;
   /** Attention core per slice: P = softmax(scale q k^T [causal]), o = P v; BH slices of q [Tq, dh], k [Tk, dh], v [Tk, dv]. */
-  attnFwd(heap: ArrayBuffer, q: number, k: number, v: number, o: number, p: number, BH: number, Tq: number, Tk: number, dh: number, dv: number, scale: number, causal: boolean): void;
+  /** Contiguous [BH, T, d] slices, or with `layout` [H, ldq, ldk, ldv, ldo] heads of packed rows (slice (b, h) at b T ld + h d). */
+  attnFwd(heap: ArrayBuffer, q: number, k: number, v: number, o: number, p: number, BH: number, Tq: number, Tk: number, dh: number, dv: number, scale: number, causal: boolean, ...layout: number[]): void;
   /**
    * Depthwise conv2d NHWC, multiplier 1, dilation 1; geo [B, H, W, C, kh, kw, sh, sw, padTop, padLeft, Ho, Wo].
    * op 0: a = x, b = filter, c = y; op 1: a = dy, b = filter, c = dx; op 2: a = x, b = dy, c = dfilter.
    */
   depthwise(heap: ArrayBuffer, op: number, aOff: number, bOff: number, cOff: number, geo: number[]): void;
-  attnBwd(heap: ArrayBuffer, dO: number, q: number, k: number, v: number, p: number, dq: number, dk: number, dv: number, BH: number, Tq: number, Tk: number, dh: number, dvDim: number, scale: number): void;
+  attnBwd(heap: ArrayBuffer, dO: number, q: number, k: number, v: number, p: number, dq: number, dk: number, dv: number, BH: number, Tq: number, Tk: number, dh: number, dvDim: number, scale: number, ...layout: number[]): void;
   /** Causal per-channel convolution by FFT: x [B, L, C], h [Lh, C] -> y [B, L, C]. */
   fftConvFwd(heap: ArrayBuffer, x: number, h: number, y: number, B: number, L: number, C: number, Lh: number): void;
   /** Its gradient: dx [B, L, C] and dh [Lh, C] from dy. */
@@ -704,6 +705,8 @@ export const FUSED_KERNELS = {
   dytBwd: "DytLabDytBwd",
   attnFwd: "DytLabAttnFwd",
   attnBwd: "DytLabAttnBwd",
+  attnPackedFwd: "DytLabAttnPackedFwd",
+  attnPackedBwd: "DytLabAttnPackedBwd",
   fftConvFwd: "DytLabFftConvFwd",
   fftConvBwd: "DytLabFftConvBwd",
   unfold1dFwd: "DytLabUnfold1dFwd",
@@ -803,6 +806,43 @@ const attnBwdKernel: KernelFn = ({ inputs, backend, attrs }) => {
   nativeStats.attention++;
   addon!.attnBwd(heapOf(backend), offsetOf(backend, dy!), offsetOf(backend, q!), offsetOf(backend, k!), offsetOf(backend, v!), offsetOf(backend, p!), offsetOf(backend, dq), offsetOf(backend, dk), offsetOf(backend, dv), g.BH, g.Tq, g.Tk, g.dh, g.dv, scale);
   return [dq, dk, dv];
+};
+
+/**
+ * Packed heads (lib/ops/fused-attention.ts attentionPacked): qkv [B, T, 3 D] is
+ * the q/k/v projection with D = H dh, its three column blocks the q, k, v of
+ * every head; the output is [B, T, D]. The kernels read and write the heads
+ * in place through row strides: no split, transposes or concat.
+ */
+function packedGeometry(qkv: tf.TensorInfo, heads: number) {
+  const [B, T, D3] = qkv.shape as [number, number, number];
+  const D = D3 / 3;
+  return { B, T, D, dh: D / heads, layout: [heads, D3, D3, D3, D] };
+}
+
+/** inputs qkv [B, T, 3 D]; attrs heads, scale, causal. Outputs [o [B, T, D], p [B, H, T, T]]. */
+const attnPackedFwdKernel: KernelFn = ({ inputs, backend, attrs }) => {
+  const { qkv } = inputs as Record<string, tf.TensorInfo>;
+  const { heads, scale, causal } = attrs as { heads: number; scale: number; causal: boolean };
+  const g = packedGeometry(qkv!, heads);
+  const o = backend.makeOutput([g.B, g.T, g.D], "float32");
+  const p = backend.makeOutput([g.B, heads, g.T, g.T], "float32");
+  nativeStats.attention++;
+  const base = offsetOf(backend, qkv!);
+  addon!.attnFwd(heapOf(backend), base, base + 4 * g.D, base + 8 * g.D, offsetOf(backend, o), offsetOf(backend, p), g.B * heads, g.T, g.T, g.dh, g.dh, scale, !!causal, ...g.layout);
+  return [o, p];
+};
+
+/** inputs dy [B, T, D], qkv, p; attrs heads, scale. Output dqkv [B, T, 3 D]. */
+const attnPackedBwdKernel: KernelFn = ({ inputs, backend, attrs }) => {
+  const { dy, qkv, p } = inputs as Record<string, tf.TensorInfo>;
+  const { heads, scale } = attrs as { heads: number; scale: number };
+  const g = packedGeometry(qkv!, heads);
+  const dqkv = backend.makeOutput(qkv!.shape, "float32");
+  nativeStats.attention++;
+  const base = offsetOf(backend, qkv!), dbase = offsetOf(backend, dqkv);
+  addon!.attnBwd(heapOf(backend), offsetOf(backend, dy!), base, base + 4 * g.D, base + 8 * g.D, offsetOf(backend, p!), dbase, dbase + 4 * g.D, dbase + 8 * g.D, g.B * heads, g.T, g.T, g.dh, g.dh, scale, ...g.layout);
+  return dqkv;
 };
 
 /** inputs x [B, L, C], h [Lh, C]. Output y [B, L, C] (lib/ops/fft-conv.ts). */
@@ -935,6 +975,8 @@ const fusedKernels: Record<string, KernelFn> = {
   [FUSED_KERNELS.fftConvBwd]: fftConvBwdKernel,
   [FUSED_KERNELS.attnFwd]: attnFwdKernel,
   [FUSED_KERNELS.attnBwd]: attnBwdKernel,
+  [FUSED_KERNELS.attnPackedFwd]: attnPackedFwdKernel,
+  [FUSED_KERNELS.attnPackedBwd]: attnPackedBwdKernel,
   [FUSED_KERNELS.normFwd]: normFwdKernel,
   [FUSED_KERNELS.normBwd]: normBwdKernel,
   [FUSED_KERNELS.dytFwd]: dytFwdKernel,

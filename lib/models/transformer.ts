@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import { nfActivationGamma, nfBeta, fixupTransformerScales, tfixupScale } from "../analysis/reparam";
 import { gelu } from "../ops/activations";
 import { fusedKernelsUsable } from "../engine/native";
-import { attentionCore } from "../ops/fused-attention";
+import { attentionCore, attentionPacked } from "../ops/fused-attention";
 import { bmm } from "../ops/matmul";
 import { ParamStore } from "../ops/param";
 import { makeNorm } from "../norms/factory";
@@ -195,13 +195,17 @@ export class TransformerBlock {
     const [B, T, D] = x.shape as [number, number, number];
     const H = this.cfg.heads;
     const dh = D / H;
+    const theta = this.cfg.ropeTheta;
+    // Native engine, no RoPE (it rotates q and k after the split) and nobody
+    // reading the probabilities: heads read in place from the packed q/k/v.
+    if (theta === undefined && !opts?.onAttention && fusedKernelsUsable(x))
+      return this.proj.apply(attentionPacked(this.qkv.apply(x, opts), H, { scale: 1 / Math.sqrt(dh), causal: !!this.cfg.causal }), opts);
     // Split q/k/v by slicing, then 4-D transposes: wasm's rank-5 transpose
     // (the obvious [B,T,3,H,dh] -> [3,B,H,T,dh]) took ~1/3 of a training step.
     const [q5, k5, v5] = tf.split(this.qkv.apply(x, opts), 3, -1) as [tf.Tensor, tf.Tensor, tf.Tensor];
     const heads = (t: tf.Tensor, perm: number[]) => tf.transpose(t.reshape([B, T, H, dh]), perm);
     let q = heads(q5, [0, 2, 1, 3]);
     const v = heads(v5, [0, 2, 1, 3]);
-    const theta = this.cfg.ropeTheta;
     // RoPE acts on [.., T, dh] rows, so k is rotated before its explicit transpose.
     if (theta !== undefined) q = rope(q, theta);
     let ctx: tf.Tensor;
