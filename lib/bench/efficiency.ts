@@ -326,9 +326,9 @@ export const BENCH_MODEL_FILES: readonly { model: string; file: string }[] = [
 ];
 
 /** The newest measurement of every bench model on one machine (results/efficiency/full/<this>/), which the README quotes. */
-export const ALL_MODELS_BENCH_DIR = "zen5-2026-12-05d";
+export const ALL_MODELS_BENCH_DIR = "zen5-2026-12-05e";
 /** The same, with AVX2 kernels forced on every side (`npm run bench -- --isa avx2`): the ISA half of an AVX2-only CPU. */
-export const AVX2_BENCH_DIR = "zen5-avx2-2026-12-05c";
+export const AVX2_BENCH_DIR = "zen5-avx2-2026-12-05e";
 
 /** stepVsTorchRows of every model file in `dir` (default the newest all-model folder), with a model column; a missing file throws, naming the command. */
 export function allModelStepRows(dir = ALL_MODELS_BENCH_DIR): Row[] {
