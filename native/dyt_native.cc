@@ -327,57 +327,38 @@ bool ownGemmFits(int64_t M, int64_t N, int64_t K) {
   return ownGemmEnabled() && M >= 4 * kGemmMR && K >= 16 && 4 * nPad <= 5 * N && double(M) * N * K >= 262144.0;
 }
 
-// Ap[k * MR + i] = op(A)[r0 + i, k0 + k] for i < MR (0 past row M), k < kc.
-[[maybe_unused]] void gemmPackA(const float* A, int64_t lda, bool tA, int64_t M, int64_t r0, int64_t k0, int64_t kc, float* Ap) {
-  const int rows = static_cast<int>(std::min<int64_t>(kGemmMR, M - r0));
-  if (tA) {
-    // op(A)[i, k] = A[k, i]: row k of A holds the MR values contiguously.
+// One packed panel: dst[k * W + j] = the element (line p0 + j, depth k0 + k) of
+// a matrix X for j < W, k < kc, zero past line n. kMajor: that element is
+// X[(k0 + k) ld + p0 + j] (the W values of one k contiguous); else X[(p0 + j) ld + k0 + k].
+// Rows of op(A) are its lines (kMajor when A is transposed); columns of op(B)
+// are (kMajor when B is not).
+[[maybe_unused]] void gemmPackPanel(const float* X, int64_t ld, bool kMajor, int64_t n, int64_t p0, int64_t k0, int64_t kc, int W, float* dst) {
+  const int lines = static_cast<int>(std::min<int64_t>(W, n - p0));
+  if (kMajor) {
     for (int64_t k = 0; k < kc; ++k) {
-      const float* src = A + (k0 + k) * lda + r0;
-      float* dst = Ap + k * kGemmMR;
-      int i = 0;
-      for (; i < rows; ++i) dst[i] = src[i];
-      for (; i < kGemmMR; ++i) dst[i] = 0.0f;
+      const float* src = X + (k0 + k) * ld + p0;
+      float* d = dst + k * W;
+      int j = 0;
+      for (; j < lines; ++j) d[j] = src[j];
+      for (; j < W; ++j) d[j] = 0.0f;
     }
   } else {
-    for (int i = 0; i < kGemmMR; ++i) {
-      if (i < rows) {
-        const float* src = A + (r0 + i) * lda + k0;
-        for (int64_t k = 0; k < kc; ++k) Ap[k * kGemmMR + i] = src[k];
-      } else {
-        for (int64_t k = 0; k < kc; ++k) Ap[k * kGemmMR + i] = 0.0f;
-      }
+    for (int j = 0; j < W; ++j) {
+      const float* src = X + (p0 + j) * ld + k0;
+      for (int64_t k = 0; k < kc; ++k) dst[k * W + j] = j < lines ? src[k] : 0.0f;
     }
   }
+}
+
+// Ap[k * MR + i] = op(A)[r0 + i, k0 + k] for i < MR (0 past row M), k < kc.
+[[maybe_unused]] void gemmPackA(const float* A, int64_t lda, bool tA, int64_t M, int64_t r0, int64_t k0, int64_t kc, float* Ap) {
+  gemmPackPanel(A, lda, tA, M, r0, k0, kc, kGemmMR, Ap);
 }
 
 // Bp: for each panel p of NR columns, kc rows of NR floats: Bp[(p * kc + k) * NR + j] = op(B)[k0 + k, p NR + j] (0 past column N).
 [[maybe_unused]] void gemmPackB(const float* B, int64_t ldb, bool tB, int64_t N, int64_t k0, int64_t kc, float* Bp) {
   const int64_t panels = (N + kGemmNR - 1) / kGemmNR;
-  for (int64_t p = 0; p < panels; ++p) {
-    const int64_t n0 = p * kGemmNR;
-    const int cols = static_cast<int>(std::min<int64_t>(kGemmNR, N - n0));
-    float* dst = Bp + p * kc * kGemmNR;
-    if (tB) {
-      // op(B)[k, j] = B[j, k]: column j of the panel is row n0 + j of B.
-      for (int j = 0; j < kGemmNR; ++j) {
-        if (j < cols) {
-          const float* src = B + (n0 + j) * ldb + k0;
-          for (int64_t k = 0; k < kc; ++k) dst[k * kGemmNR + j] = src[k];
-        } else {
-          for (int64_t k = 0; k < kc; ++k) dst[k * kGemmNR + j] = 0.0f;
-        }
-      }
-    } else {
-      for (int64_t k = 0; k < kc; ++k) {
-        const float* src = B + (k0 + k) * ldb + n0;
-        float* d = dst + k * kGemmNR;
-        int j = 0;
-        for (; j < cols; ++j) d[j] = src[j];
-        for (; j < kGemmNR; ++j) d[j] = 0.0f;
-      }
-    }
-  }
+  for (int64_t p = 0; p < panels; ++p) gemmPackPanel(B, ldb, !tB, N, p * kGemmNR, k0, kc, kGemmNR, Bp + p * kc * kGemmNR);
 }
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(DYT_MAX_X86_64_V3)
