@@ -179,6 +179,20 @@ class Pool {
 // OpenBLAS's own default, the core count), changeable with setThreads(n).
 Pool g_pool;
 
+// body(lo, hi) over [0, n) in up to 4 bands per pool thread when `parallel`
+// (and n > 1), else once over the whole range: the split of the per-item
+// kernels (batches of products, attention slices, depthwise rows, FFT channel
+// blocks, modulated samples).
+void overBands(int64_t n, bool parallel, const std::function<void(int64_t, int64_t)>& body) {
+  const int P_ = g_pool.size();
+  if (parallel && P_ > 1 && n > 1) {
+    const int64_t tasks = std::min<int64_t>(n, P_ * 4);
+    g_pool.run(static_cast<int>(tasks), [&](int t) { body(n * t / tasks, n * (t + 1) / tasks); });
+  } else {
+    body(0, n);
+  }
+}
+
 // Below this many multiply-adds a product is not worth splitting (OpenBLAS's
 // own threshold is the same: interface/gemm.c, 65536 * GEMM_MULTITHREAD_THRESHOLD).
 constexpr double kSmallGemm = 262144.0;
@@ -301,9 +315,9 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
 // kGemmNR columns (zero-padded), op(A) is read in place kGemmMR rows at a
 // time (an edge block through a zero-padded pack), and a 12 x 32 register
 // tile (24 zmm accumulators) takes one FMA per element per k; edge tiles are
-// written through masks. Each element of C
-// is summed in k order, within and across K blocks, by one task, so results
-// do not depend on the thread count. DYT_NATIVE_GEMM=openblas turns it off.
+// written through masks. Each element of C is summed in k order, within and
+// across K blocks, by one task, so results do not depend on the thread count.
+// DYT_NATIVE_GEMM=openblas turns it off.
 constexpr int kGemmMR = 12, kGemmNR = 32;
 constexpr int64_t kGemmKC = 256;
 
@@ -480,20 +494,14 @@ Napi::Value Sgemm(const Napi::CallbackInfo& info) {
   const CBLAS_TRANSPOSE ta = tA ? CblasTrans : CblasNoTrans, tb = tB ? CblasTrans : CblasNoTrans;
   if (ownGemmFits(M, N, K)) {
     // Products big enough for the own kernel: a batch of them splits over the
-    // pool by product; one product splits by row blocks.
-    const int P = g_pool.size();
-    auto item = [&](int64_t i, bool parallel) {
-      const int64_t ia = ai ? ai[i] : i, ib = bi ? bi[i] : i;
-      ownGemm(tA, tB, M, N, K, A + ia * sA, lda, B + ib * sB, ldb, C + i * M * N, ldc, parallel);
-    };
-    if (P > 1 && batch >= 2 * P) {
-      const int64_t tasks = std::min<int64_t>(batch, P * 4);
-      g_pool.run(static_cast<int>(tasks), [&](int t) {
-        for (int64_t i = batch * t / tasks; i < batch * (t + 1) / tasks; ++i) item(i, false);
-      });
-    } else {
-      for (int64_t i = 0; i < batch; ++i) item(i, true);
-    }
+    // pool by product; otherwise each product splits itself (ownGemm).
+    const bool byProduct = g_pool.size() > 1 && batch >= 2 * g_pool.size();
+    overBands(batch, byProduct, [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i) {
+        const int64_t ia = ai ? ai[i] : i, ib = bi ? bi[i] : i;
+        ownGemm(tA, tB, M, N, K, A + ia * sA, lda, B + ib * sB, ldb, C + i * M * N, ldc, !byProduct);
+      }
+    });
     return env.Undefined();
   }
   auto one = [&](int64_t i) {
@@ -505,9 +513,7 @@ Napi::Value Sgemm(const Napi::CallbackInfo& info) {
   const int P = g_pool.size();
   if (P > 1 && batch >= P && (work < kSmallGemm * 4 || batch >= 4 * P)) {
     // Many products: contiguous chunks of the batch, a few per thread.
-    const int64_t tasks = std::min<int64_t>(batch, P * 4);
-    g_pool.run(static_cast<int>(tasks), [&](int t) {
-      const int64_t lo = batch * t / tasks, hi = batch * (t + 1) / tasks;
+    overBands(batch, true, [&](int64_t lo, int64_t hi) {
       for (int64_t i = lo; i < hi; ++i) one(i);
     });
   } else if (P > 1 && work >= kSmallGemm) {
@@ -727,19 +733,6 @@ DYT_CLONES void unarySigmoid(const float* __restrict x, float* __restrict y, int
 
 // body(lo, hi) over [0, n): one span per pool thread when n >= minParallel,
 // span edges on multiples of 16 floats (whole vectors for every clone).
-// body(lo, hi) over [0, n) in up to 4 bands per pool thread when `parallel`
-// (and n > 1), else once over the whole range: the split of the per-item
-// kernels (attention slices, depthwise rows, modulated samples).
-void overBands(int64_t n, bool parallel, const std::function<void(int64_t, int64_t)>& body) {
-  const int P_ = g_pool.size();
-  if (parallel && P_ > 1 && n > 1) {
-    const int64_t tasks = std::min<int64_t>(n, P_ * 4);
-    g_pool.run(static_cast<int>(tasks), [&](int t) { body(n * t / tasks, n * (t + 1) / tasks); });
-  } else {
-    body(0, n);
-  }
-}
-
 void overSpans(int64_t n, int64_t minParallel, const std::function<void(int64_t, int64_t)>& body) {
   if (g_pool.size() > 1 && n >= minParallel) {
     const int64_t tasks = g_pool.size();
@@ -1058,6 +1051,16 @@ static inline __attribute__((always_inline)) double sumLanes(const double* p) {
   return ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]));
 }
 
+// p[k] += term(i) for every i < n with i mod 8 = k, in increasing i: the
+// lanes sumLanes combines. Inlined into each clone, where it vectorises.
+template <class Term>
+static inline __attribute__((always_inline)) void addLanes(double* p, int64_t n, Term term) {
+  int64_t i = 0;
+  for (; i + kSumLanes <= n; i += kSumLanes)
+    for (int k = 0; k < kSumLanes; ++k) p[k] += term(i + k);
+  for (int k = 0; i + k < n; ++k) p[k] += term(i + k);
+}
+
 // Forward of rows [r0, r1) (see NormFwd).
 DYT_CLONES void normFwdRows(int kind, const float* __restrict x, const float* __restrict g, const float* __restrict b, float* __restrict y,
                             float* __restrict mean, float* __restrict rstd, int64_t r0, int64_t r1, int64_t C, float epsF) {
@@ -1067,24 +1070,15 @@ DYT_CLONES void normFwdRows(int kind, const float* __restrict x, const float* __
     float mu = 0.0f;
     if (kind == 0) {
       double p[kSumLanes] = {0, 0, 0, 0, 0, 0, 0, 0};
-      int64_t c = 0;
-      for (; c + kSumLanes <= C; c += kSumLanes)
-        for (int k = 0; k < kSumLanes; ++k) p[k] += xr[c + k];
-      for (int k = 0; c + k < C; ++k) p[k] += xr[c + k];
+      addLanes(p, C, [&](int64_t c) { return static_cast<double>(xr[c]); });
       mu = static_cast<float>(sumLanes(p) / C);
       mean[r] = mu;
     }
     double q[kSumLanes] = {0, 0, 0, 0, 0, 0, 0, 0};
-    int64_t c = 0;
-    for (; c + kSumLanes <= C; c += kSumLanes)
-      for (int k = 0; k < kSumLanes; ++k) {
-        const float d = xr[c + k] - mu;
-        q[k] += static_cast<double>(d) * d;
-      }
-    for (int k = 0; c + k < C; ++k) {
-      const float d = xr[c + k] - mu;
-      q[k] += static_cast<double>(d) * d;
-    }
+    addLanes(q, C, [&](int64_t c) {
+      const float d = xr[c] - mu;
+      return static_cast<double>(d) * d;
+    });
     const float rs = 1.0f / __builtin_sqrtf(static_cast<float>(sumLanes(q) / C) + epsF);
     rstd[r] = rs;
     for (int64_t k = 0; k < C; ++k) {
@@ -1110,16 +1104,8 @@ DYT_CLONES void normBwdRows(int kind, const float* __restrict dy, const float* _
       dh[c] = g ? dyr[c] * g[c] : dyr[c];
     }
     double p1[kSumLanes] = {0, 0, 0, 0, 0, 0, 0, 0}, p2[kSumLanes] = {0, 0, 0, 0, 0, 0, 0, 0};
-    int64_t c = 0;
-    for (; c + kSumLanes <= C; c += kSumLanes)
-      for (int k = 0; k < kSumLanes; ++k) {
-        p1[k] += dh[c + k];
-        p2[k] += static_cast<double>(dh[c + k]) * xh[c + k];
-      }
-    for (int k = 0; c + k < C; ++k) {
-      p1[k] += dh[c + k];
-      p2[k] += static_cast<double>(dh[c + k]) * xh[c + k];
-    }
+    addLanes(p1, C, [&](int64_t c) { return static_cast<double>(dh[c]); });
+    addLanes(p2, C, [&](int64_t c) { return static_cast<double>(dh[c]) * xh[c]; });
     if (pg)
       for (int64_t k = 0; k < C; ++k) pg[k] += static_cast<double>(dyr[k]) * xh[k];
     if (pb)
@@ -1148,10 +1134,7 @@ DYT_CLONES double dytBwdRows(const float* __restrict dy, const float* __restrict
       dz[c] = dt * (1.0f - tr[c] * tr[c]);
       dxr[c] = dz[c] * a;
     }
-    int64_t c = 0;
-    for (; c + kSumLanes <= C; c += kSumLanes)
-      for (int k = 0; k < kSumLanes; ++k) pa[k] += static_cast<double>(dz[c + k]) * xr[c + k];
-    for (int k = 0; c + k < C; ++k) pa[k] += static_cast<double>(dz[c + k]) * xr[c + k];
+    addLanes(pa, C, [&](int64_t c) { return static_cast<double>(dz[c]) * xr[c]; });
     if (pg)
       for (int64_t k = 0; k < C; ++k) pg[k] += static_cast<double>(dyr[k]) * tr[k];
     if (pb)
@@ -1311,10 +1294,7 @@ DYT_CLONES void softmaxRows(float* __restrict P, int64_t Tq, int64_t Tk, bool ca
     for (int64_t j = 0; j < n; ++j) mx = std::max(mx, row[j]);
     for (int64_t j = 0; j < n; ++j) row[j] = expF(row[j] - mx);
     double p[kSumLanes] = {0, 0, 0, 0, 0, 0, 0, 0};
-    int64_t j = 0;
-    for (; j + kSumLanes <= n; j += kSumLanes)
-      for (int k = 0; k < kSumLanes; ++k) p[k] += row[j + k];
-    for (int k = 0; j + k < n; ++k) p[k] += row[j + k];
+    addLanes(p, n, [&](int64_t j) { return static_cast<double>(row[j]); });
     const float s = static_cast<float>(sumLanes(p));
     for (int64_t q = 0; q < n; ++q) row[q] = row[q] / s;
     for (int64_t q = n; q < Tk; ++q) row[q] = 0.0f;
@@ -1326,10 +1306,7 @@ DYT_CLONES void softmaxBwdRows(float* __restrict dS, const float* __restrict P, 
     float* row = dS + r * Tk;
     const float* pr = P + r * Tk;
     double p[kSumLanes] = {0, 0, 0, 0, 0, 0, 0, 0};
-    int64_t j = 0;
-    for (; j + kSumLanes <= Tk; j += kSumLanes)
-      for (int k = 0; k < kSumLanes; ++k) p[k] += static_cast<double>(row[j + k]) * pr[j + k];
-    for (int k = 0; j + k < Tk; ++k) p[k] += static_cast<double>(row[j + k]) * pr[j + k];
+    addLanes(p, Tk, [&](int64_t j) { return static_cast<double>(row[j]) * pr[j]; });
     const float d = static_cast<float>(sumLanes(p));
     for (int64_t q = 0; q < Tk; ++q) row[q] = pr[q] * (row[q] - d);
   }
@@ -1852,18 +1829,14 @@ FftGeo fftGeo(const Napi::CallbackInfo& info, size_t at) {
 // elements (FFT_LANES doubles each) per task.
 void overChannelBlocks(const FftGeo& g, int64_t elems, const std::function<void(int64_t, int, double*)>& body) {
   const int64_t blocks = (g.C + FFT_LANES - 1) / FFT_LANES;
-  const int P_ = g_pool.size();
-  const int64_t tasks = std::min<int64_t>(blocks, P_ > 1 ? P_ * 4 : 1);
-  auto band = [&](int t) {
+  overBands(blocks, true, [&](int64_t lo, int64_t hi) {
     std::unique_ptr<double, decltype(&std::free)> work(static_cast<double*>(std::aligned_alloc(64, elems * FFT_LANES * sizeof(double))), &std::free);
     if (!work) std::abort();
-    for (int64_t q = blocks * t / tasks; q < blocks * (t + 1) / tasks; ++q) {
+    for (int64_t q = lo; q < hi; ++q) {
       const int64_t c0 = q * FFT_LANES;
       body(c0, static_cast<int>(std::min<int64_t>(FFT_LANES, g.C - c0)), work.get());
     }
-  };
-  if (tasks > 1) g_pool.run(static_cast<int>(tasks), band);
-  else band(0);
+  });
 }
 
 // fftConvFwd(buf, xOff, hOff, yOff, B, L, C, Lh): y [B, L, C].
@@ -2118,7 +2091,7 @@ Napi::Value Modulate(const Napi::CallbackInfo& info) {
   float* e = op == 1 || op == 3 ? heapF32(env, info[0], info[6].As<Napi::Number>().Int64Value(), nc) : nullptr;
   float* f = op == 1 ? heapF32(env, info[0], info[7].As<Napi::Number>().Int64Value(), nc) : nullptr;
   // The per-sample coefficient: 1 + scale (ops 0, 1, rounded once, as tf.add(scale, 1)) or the gate.
-  const float* coef = op == 0 ? bb : op == 1 ? cc : bb;
+  const float* coef = op == 1 ? cc : bb;
   const bool plusOne = op <= 1;
   auto body = [&](int64_t b0, int64_t b1) {
     std::vector<float> m(D);
