@@ -918,47 +918,42 @@ const geluBwdKernel: KernelFn = ({ inputs, backend }) => {
   return dx;
 };
 
-/** [B, T, D] of a modulated activation (the coefficients are [B, D]). */
-const btd = (x: tf.TensorInfo): [number, number, number] => [x.shape[0]!, x.shape[1]!, x.shape[2]!];
+/**
+ * One call of the addon's modulate op: operands a, b, c (their roles per op in
+ * the NativeAddon docs), a fresh output d shaped like `full` ([B, T, D]) and
+ * `coefOuts` fresh [B, D] outputs (e, f). Returns [d, ...those].
+ */
+function runModulate(backend: WasmBackendLike, op: 0 | 1 | 2 | 3, [a, b, c]: tf.TensorInfo[], full: tf.TensorInfo, coefShape: number[], coefOuts: 0 | 1 | 2): tf.TensorInfo[] {
+  const d = backend.makeOutput(full.shape, "float32");
+  const coefs = Array.from({ length: coefOuts }, () => backend.makeOutput(coefShape, "float32"));
+  nativeStats.modulate++;
+  const [B, T, D] = full.shape as [number, number, number];
+  addon!.modulate(heapOf(backend), op, offsetOf(backend, a!), offsetOf(backend, b!), offsetOf(backend, c!), offsetOf(backend, d), optOff(backend, coefs[0]), optOff(backend, coefs[1]), B, T, D);
+  return [d, ...coefs];
+}
 
 /** inputs x [B, T, D], scale, shift [B, D]. Output y = x * (1 + scale) + shift. */
 const modulateFwdKernel: KernelFn = ({ inputs, backend }) => {
   const { x, scale, shift } = inputs as Record<string, tf.TensorInfo>;
-  const y = backend.makeOutput(x!.shape, "float32");
-  nativeStats.modulate++;
-  addon!.modulate(heapOf(backend), 0, offsetOf(backend, x!), offsetOf(backend, scale!), offsetOf(backend, shift!), offsetOf(backend, y), -1, -1, ...btd(x!));
-  return y;
+  return runModulate(backend, 0, [x!, scale!, shift!], x!, scale!.shape, 0)[0]!;
 };
 
 /** inputs dy, x, scale. Outputs [dx, dscale, dshift]. */
 const modulateBwdKernel: KernelFn = ({ inputs, backend }) => {
   const { dy, x, scale } = inputs as Record<string, tf.TensorInfo>;
-  const dx = backend.makeOutput(x!.shape, "float32");
-  const dscale = backend.makeOutput(scale!.shape, "float32");
-  const dshift = backend.makeOutput(scale!.shape, "float32");
-  nativeStats.modulate++;
-  const h = heapOf(backend);
-  addon!.modulate(h, 1, offsetOf(backend, dy!), offsetOf(backend, x!), offsetOf(backend, scale!), offsetOf(backend, dx), offsetOf(backend, dscale), offsetOf(backend, dshift), ...btd(x!));
-  return [dx, dscale, dshift];
+  return runModulate(backend, 1, [dy!, x!, scale!], x!, scale!.shape, 2);
 };
 
 /** inputs x [B, T, D], gate [B, D], u [B, T, D]. Output y = x + gate * u. */
 const gatedAddFwdKernel: KernelFn = ({ inputs, backend }) => {
   const { x, gate, u } = inputs as Record<string, tf.TensorInfo>;
-  const y = backend.makeOutput(x!.shape, "float32");
-  nativeStats.modulate++;
-  addon!.modulate(heapOf(backend), 2, offsetOf(backend, x!), offsetOf(backend, gate!), offsetOf(backend, u!), offsetOf(backend, y), -1, -1, ...btd(x!));
-  return y;
+  return runModulate(backend, 2, [x!, gate!, u!], x!, gate!.shape, 0)[0]!;
 };
 
 /** inputs dy, gate, u. Outputs [du, dgate] (dx is dy itself). */
 const gatedAddBwdKernel: KernelFn = ({ inputs, backend }) => {
   const { dy, gate, u } = inputs as Record<string, tf.TensorInfo>;
-  const du = backend.makeOutput(u!.shape, "float32");
-  const dgate = backend.makeOutput(gate!.shape, "float32");
-  nativeStats.modulate++;
-  addon!.modulate(heapOf(backend), 3, offsetOf(backend, dy!), offsetOf(backend, gate!), offsetOf(backend, u!), offsetOf(backend, du), offsetOf(backend, dgate), -1, ...btd(u!));
-  return [du, dgate];
+  return runModulate(backend, 3, [dy!, gate!, u!], u!, gate!.shape, 1);
 };
 
 const fusedKernels: Record<string, KernelFn> = {

@@ -33,7 +33,6 @@ export interface DiTBlockConfig {
   initStd?: number;
 }
 
-
 /**
  * A DiT block (Peebles & Xie 2023) with adaLN modulation:
  *   (s1, a1, g1, s2, a2, g2) = Linear(SiLU(c))            c: conditioning [B, D]
